@@ -1,0 +1,1 @@
+"""Rasa custom actions, served by rasa-sdk on Python 3.11."""

@@ -1,0 +1,50 @@
+"""Fan-out of conversation events to every open websocket of that conversation."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from typing import Any
+
+Frame = dict[str, Any]
+
+# A subscriber that falls this far behind is dropped; it catches up from the
+# store (last_seq) when it reconnects, so nothing is lost.
+_MAX_QUEUED_FRAMES = 500
+
+
+class Hub:
+    def __init__(self) -> None:
+        self._subscribers: dict[str, set[asyncio.Queue[Frame | None]]] = defaultdict(set)
+
+    def subscribe(self, conversation_id: str) -> asyncio.Queue[Frame | None]:
+        queue: asyncio.Queue[Frame | None] = asyncio.Queue(maxsize=_MAX_QUEUED_FRAMES)
+        self._subscribers[conversation_id].add(queue)
+        return queue
+
+    def unsubscribe(self, conversation_id: str, queue: asyncio.Queue[Frame | None]) -> None:
+        subscribers = self._subscribers.get(conversation_id)
+        if subscribers is not None:
+            subscribers.discard(queue)
+            if not subscribers:
+                del self._subscribers[conversation_id]
+
+    def publish(self, conversation_id: str, frame: Frame) -> None:
+        for queue in list(self._subscribers.get(conversation_id, ())):
+            try:
+                queue.put_nowait(frame)
+            except asyncio.QueueFull:
+                # Tell the stuck subscriber to close; its client reconnects
+                # and catches up from the store.
+                self.unsubscribe(conversation_id, queue)
+                while not queue.empty():
+                    queue.get_nowait()
+                queue.put_nowait(None)
+
+    def close_all(self) -> None:
+        for conversation_id in list(self._subscribers):
+            for queue in list(self._subscribers[conversation_id]):
+                while not queue.empty():
+                    queue.get_nowait()
+                queue.put_nowait(None)
+        self._subscribers.clear()

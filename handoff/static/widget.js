@@ -1,0 +1,583 @@
+/*
+ * Maru Store customer chat widget.
+ *
+ * REST creates and reads a conversation; one WebSocket carries everything live.
+ * Server text is only ever inserted with textContent / text nodes, never as HTML.
+ * No dependencies and no build step: this file is served as-is.
+ */
+(function () {
+  'use strict';
+
+  const SESSION_KEY = 'maru-chat';          // {conversation_id, token}
+  const OUTBOX_KEY = 'maru-chat-outbox';    // {conversation_id, entries: [...]} not yet acked
+  const BACKOFF_MIN_MS = 500;
+  const BACKOFF_MAX_MS = 8000;
+  const TYPING_TIMEOUT_MS = 30000;          // hide the dots if "typing off" never arrives
+  const RESTART_GUARD_MS = 5000;            // don't recreate conversations in a tight loop
+  const ROLES = ['customer', 'bot', 'agent', 'system'];
+
+  const STRINGS = {
+    en: {
+      title: 'Maru Store support', placeholder: 'Type your message…', send: 'Send',
+      reconnecting: 'Reconnecting…', newConversation: 'New conversation', agent: 'Agent',
+      typing: 'Typing…', sending: 'Sending…', failed: 'Not sent',
+      error: 'Something went wrong. Please try again.',
+      waitingAgent: 'Waiting for an agent…', assigned: 'You are chatting with an agent',
+      resolved: 'This conversation has been resolved',
+      queue: (pos, wait) => `You are #${pos} in the queue` + (wait ? `, ${wait}` : ''),
+      wait: (min) => (min < 1 ? 'less than a minute' : `about ${min} min`),
+    },
+    ko: {
+      title: '마루 스토어 고객센터', placeholder: '메시지를 입력하세요…', send: '보내기',
+      reconnecting: '다시 연결하는 중…', newConversation: '새 대화', agent: '상담원',
+      typing: '입력 중…', sending: '보내는 중…', failed: '전송 실패',
+      error: '문제가 발생했습니다. 다시 시도해 주세요.',
+      waitingAgent: '상담원 연결을 기다리는 중입니다…', assigned: '상담원과 연결되었습니다',
+      resolved: '상담이 종료되었습니다',
+      queue: (pos, wait) => `현재 대기 순번 ${pos}번` + (wait ? ` · ${wait}` : ''),
+      wait: (min) => (min < 1 ? '1분 이내' : `약 ${min}분`),
+    },
+    ja: {
+      title: 'マルストア サポート', placeholder: 'メッセージを入力…', send: '送信',
+      reconnecting: '再接続中…', newConversation: '新しい会話', agent: 'オペレーター',
+      typing: '入力中…', sending: '送信中…', failed: '送信できませんでした',
+      error: 'エラーが発生しました。もう一度お試しください。',
+      waitingAgent: 'オペレーターにおつなぎしています…', assigned: 'オペレーターにつながりました',
+      resolved: 'このお問い合わせは解決済みです',
+      queue: (pos, wait) => `現在${pos}番目にお待ちいただいています` + (wait ? `（${wait}）` : ''),
+      wait: (min) => (min < 1 ? '1分以内' : `約${min}分`),
+    },
+  };
+
+  const $ = (id) => document.getElementById(id);
+  const ui = {
+    title: $('title'), messages: $('messages'), scroller: $('scroller'), typing: $('typing'),
+    banner: $('reconnecting'), status: $('status'), error: $('error'), form: $('composer'),
+    input: $('input'), send: $('send'), newConversation: $('new-conversation'),
+  };
+
+  const app = {
+    conversationId: null, token: null, language: guessLanguage(),
+    queue: null, ws: null, retryTimer: null, retryFn: null, backoffMs: BACKOFF_MIN_MS,
+    typingTimer: null, lastRestartAt: 0, generation: 0,
+    outbox: [],               // entries sent (or to send) but not acked; persisted
+    seqEls: new Map(),        // seq → element: de-duplicates history, catch-up and echoes
+    pendingEls: new Map(),    // client_id → element still waiting for its ack
+    maxSeq: 0,
+  };
+
+  // Read by automated browser tests; mutated in place so a held reference stays current.
+  const maruChat = (window.maruChat = { conversationId: null, state: 'bot', connected: false });
+
+  /* ---------- language ---------- */
+
+  function guessLanguage() {
+    // ?lang= lets a host page force the language regardless of the browser's.
+    const forced = new URLSearchParams(location.search).get('lang');
+    const raw = (forced || navigator.language || 'en').toLowerCase();
+    if (raw.startsWith('ko')) return 'ko';
+    if (raw.startsWith('ja')) return 'ja';
+    return 'en';
+  }
+
+  function t(key, ...args) {
+    const value = (STRINGS[app.language] || STRINGS.en)[key];
+    return typeof value === 'function' ? value(...args) : value;
+  }
+
+  function applyLanguage(lang) {
+    if (STRINGS[lang]) app.language = lang;
+    document.documentElement.lang = app.language;
+    document.title = ui.title.textContent = t('title');
+    ui.input.placeholder = t('placeholder');
+    ui.input.setAttribute('aria-label', t('placeholder'));
+    ui.send.textContent = t('send');
+    ui.banner.textContent = t('reconnecting');
+    ui.newConversation.textContent = t('newConversation');
+    ui.typing.setAttribute('aria-label', t('typing'));
+    ui.messages.querySelectorAll('.msg-label').forEach((el) => { el.textContent = t('agent'); });
+    renderStatus();
+  }
+
+  /* ---------- persistence (localStorage may be unavailable: degrade to memory) ---------- */
+
+  function readJson(key) {
+    try { return JSON.parse(localStorage.getItem(key) || 'null'); } catch (_) { return null; }
+  }
+
+  function writeJson(key, value) {
+    try {
+      if (value === null) localStorage.removeItem(key);
+      else localStorage.setItem(key, JSON.stringify(value));
+    } catch (_) { /* private mode or quota: the chat still works for this page view */ }
+  }
+
+  function loadSession() {
+    const saved = readJson(SESSION_KEY);
+    if (saved && typeof saved.conversation_id === 'string' && typeof saved.token === 'string') {
+      app.conversationId = saved.conversation_id;
+      app.token = saved.token;
+    }
+    // An outbox with no conversation id was typed before the conversation existed: adopt it.
+    const box = readJson(OUTBOX_KEY);
+    const ownsBox = box && Array.isArray(box.entries) &&
+      (!box.conversation_id || box.conversation_id === app.conversationId);
+    app.outbox = ownsBox ? box.entries.filter((e) => e && e.client_id) : [];
+    maruChat.conversationId = app.conversationId;
+  }
+
+  function saveOutbox() {
+    writeJson(OUTBOX_KEY, { conversation_id: app.conversationId, entries: app.outbox });
+  }
+
+  /* Only our own keys: the agent console shares this origin and may keep its session here. */
+  function forgetConversation() {
+    app.conversationId = app.token = null;
+    app.outbox = [];
+    maruChat.conversationId = null;
+    writeJson(SESSION_KEY, null);
+    writeJson(OUTBOX_KEY, null);
+  }
+
+  /* ---------- REST ---------- */
+
+  async function api(method, path, body) {
+    const headers = { Accept: 'application/json' };
+    if (body) headers['Content-Type'] = 'application/json';
+    if (app.token) headers.Authorization = 'Bearer ' + app.token;
+    const res = await fetch(path, {
+      method, headers, cache: 'no-store', body: body ? JSON.stringify(body) : undefined,
+    });
+    const isJson = (res.headers.get('content-type') || '').includes('json');
+    return { status: res.status, ok: res.ok, data: isJson ? await res.json() : null };
+  }
+
+  /** Each run of start() gets a generation; a stale run (user started over meanwhile) stops. */
+  async function createConversation(gen) {
+    const res = await api('POST', '/api/conversations', { language: app.language });
+    if (gen !== app.generation) return;
+    if (!res.ok || !res.data || !res.data.conversation_id) throw new Error('create failed: ' + res.status);
+    app.conversationId = res.data.conversation_id;
+    app.token = res.data.token;
+    maruChat.conversationId = app.conversationId;
+    writeJson(SESSION_KEY, { conversation_id: app.conversationId, token: app.token });
+    saveOutbox(); // stamp any early entries with the new id
+  }
+
+  /** Renders stored history; returns false when the server no longer knows this conversation. */
+  async function loadHistory(gen) {
+    const res = await api('GET', '/api/conversations/' + encodeURIComponent(app.conversationId));
+    if (gen !== app.generation) return true;
+    if ([401, 403, 404].includes(res.status)) return false;
+    if (!res.ok || !res.data) throw new Error('history failed: ' + res.status);
+    applyLanguage(res.data.language);
+    setState(res.data.state || 'bot', res.data.queue);
+    (res.data.messages || []).forEach(receiveMessage);
+    app.outbox.forEach((entry) => renderPending(entry)); // after history: unsent text stays last
+    return true;
+  }
+
+  /** Boot (and every reconnect): make sure we own a valid conversation, catch up, go live. */
+  async function start() {
+    cancelPending();
+    const gen = app.generation;
+    try {
+      let fresh = false;
+      if (!app.conversationId) { await createConversation(gen); fresh = true; }
+      if (gen !== app.generation) return;
+      const valid = await loadHistory(gen);
+      if (gen !== app.generation) return;
+      if (!valid) {
+        if (fresh) throw new Error('new conversation rejected'); // server bug: back off, don't loop
+        forgetConversation();
+        resetMessages();
+        start();
+        return;
+      }
+      connect();
+    } catch (err) {
+      if (gen !== app.generation) return;
+      console.warn('[maru-chat]', err);
+      scheduleRetry(start);
+    }
+  }
+
+  /** Abandon whatever is in flight: socket, retry timer, an unfinished start(). */
+  function cancelPending() {
+    app.generation += 1;
+    clearTimeout(app.retryTimer);
+    app.retryFn = null;
+    closeSocket();
+  }
+
+  /* ---------- WebSocket ---------- */
+
+  function connect() {
+    const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const ws = new WebSocket(`${scheme}//${location.host}/api/conversations/${encodeURIComponent(app.conversationId)}/ws`);
+    app.ws = ws;
+    ws.onopen = () => ws.send(JSON.stringify({ type: 'hello', token: app.token, last_seq: app.maxSeq }));
+    ws.onmessage = (event) => {
+      if (ws !== app.ws) return; // a frame from a socket we already abandoned
+      let frame;
+      try { frame = JSON.parse(event.data); } catch (_) { return; }
+      const handler = frame && FRAME_HANDLERS[frame.type];
+      if (handler) handler(frame);
+    };
+    ws.onclose = () => {
+      if (ws !== app.ws) return;
+      app.ws = null;
+      maruChat.connected = false;
+      setTyping(false);
+      // Go through start(): its GET tells "server down" apart from "conversation gone".
+      scheduleRetry(start);
+    };
+  }
+
+  /** Detach first so the close handler does not schedule a reconnect for an intentional close. */
+  function closeSocket() {
+    const ws = app.ws;
+    app.ws = null;
+    maruChat.connected = false;
+    if (ws) ws.close();
+  }
+
+  function scheduleRetry(fn) {
+    clearTimeout(app.retryTimer);
+    ui.banner.hidden = false;
+    app.retryFn = fn;
+    app.retryTimer = setTimeout(() => { app.retryFn = null; fn(); }, app.backoffMs);
+    app.backoffMs = Math.min(app.backoffMs * 2, BACKOFF_MAX_MS);
+  }
+
+  const FRAME_HANDLERS = {
+    ready(frame) {
+      app.backoffMs = BACKOFF_MIN_MS;
+      ui.banner.hidden = true;
+      maruChat.connected = true;
+      if (frame.state) setState(frame.state, frame.queue);
+      if (frame.language && frame.language !== app.language) applyLanguage(frame.language);
+      // Re-send everything unacked with its original client_id; the server de-duplicates.
+      app.outbox.forEach(transmit);
+    },
+    ack(frame) {
+      dropFromOutbox(frame.client_id);
+      confirmPending(frame.client_id, Number(frame.seq));
+    },
+    message: receiveMessage,
+    typing(frame) { setTyping(Boolean(frame.on)); },
+    state(frame) { setState(frame.state, frame.queue); },
+    error(frame) {
+      if (frame.code === 'unauthorized') { restart(); return; }
+      if (frame.client_id && app.pendingEls.has(frame.client_id)) markFailed(frame.client_id);
+      showError(frame.message || t('error'));
+    },
+  };
+
+  /** The stored conversation is dead: start a clean one (rate-limited against a broken server). */
+  function restart() {
+    cancelPending();
+    forgetConversation();
+    resetMessages();
+    const tooSoon = Date.now() - app.lastRestartAt < RESTART_GUARD_MS;
+    app.lastRestartAt = Date.now();
+    if (tooSoon) scheduleRetry(start); else start();
+  }
+
+  /* ---------- sending ---------- */
+
+  function newClientId() {
+    // randomUUID only exists in secure contexts; the widget may be opened over plain http on a LAN.
+    if (crypto.randomUUID) return crypto.randomUUID();
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const hex = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+
+  function sendMessage(text, payload) {
+    const entry = { client_id: newClientId(), text };
+    if (payload !== undefined && payload !== null) entry.payload = payload;
+    app.outbox.push(entry);
+    saveOutbox(); // before the network: a reload right now must not lose it
+    showError('');
+    renderPending(entry, true);
+    if (maruChat.connected) transmit(entry);
+  }
+
+  function transmit(entry) {
+    if (app.ws && app.ws.readyState === WebSocket.OPEN) {
+      app.ws.send(JSON.stringify(Object.assign({ type: 'message' }, entry)));
+    }
+  }
+
+  function dropFromOutbox(clientId) {
+    const before = app.outbox.length;
+    app.outbox = app.outbox.filter((e) => e.client_id !== clientId);
+    if (app.outbox.length !== before) saveOutbox();
+  }
+
+  /** The server stored a pending message under `seq`. */
+  function confirmPending(clientId, seq) {
+    const el = app.pendingEls.get(clientId);
+    if (!el || !Number.isFinite(seq)) return;
+    app.pendingEls.delete(clientId);
+    if (app.seqEls.has(seq)) { el.remove(); return; } // already shown from history or an echo
+    el.removeAttribute('data-pending');
+    el.removeAttribute('title');
+    rememberSeq(el, seq);
+  }
+
+  function markFailed(clientId) {
+    const el = app.pendingEls.get(clientId);
+    app.pendingEls.delete(clientId);
+    dropFromOutbox(clientId); // rejected: re-sending it on reconnect would only fail again
+    el.removeAttribute('data-pending');
+    el.dataset.failed = '1';
+    el.title = t('failed');
+  }
+
+  /* ---------- rendering ---------- */
+
+  function receiveMessage(m) {
+    const seq = Number(m.seq);
+    if (!Number.isFinite(seq) || app.seqEls.has(seq)) return;
+    if (m.client_id) {
+      dropFromOutbox(m.client_id); // stored server-side: never re-send it
+      if (app.pendingEls.has(m.client_id)) { confirmPending(m.client_id, seq); return; }
+    }
+    if (m.role === 'bot' || m.role === 'agent') setTyping(false); // the reply replaces the dots
+    const el = buildMessage(m);
+    withAutoScroll(() => placeBySeq(el, seq), false);
+    rememberSeq(el, seq);
+  }
+
+  function renderPending(entry, ownAction) {
+    if (app.pendingEls.has(entry.client_id)) return;
+    const el = buildMessage({ role: 'customer', text: entry.text });
+    el.dataset.pending = '1';
+    el.title = t('sending');
+    app.pendingEls.set(entry.client_id, el);
+    withAutoScroll(() => ui.messages.appendChild(el), ownAction);
+  }
+
+  function rememberSeq(el, seq) {
+    el.dataset.seq = String(seq);
+    app.seqEls.set(seq, el);
+    app.maxSeq = Math.max(app.maxSeq, seq);
+  }
+
+  /**
+   * Insert after the last element with a smaller seq. Scanning from the end keeps a late
+   * catch-up message above still-pending bubbles, so the DOM order matches seq order once
+   * those bubbles are acked.
+   */
+  function placeBySeq(el, seq) {
+    for (let other = ui.messages.lastElementChild; other; other = other.previousElementSibling) {
+      if (other.dataset.seq && Number(other.dataset.seq) < seq) { other.after(el); return; }
+    }
+    ui.messages.prepend(el);
+  }
+
+  function make(tag, className, text) {
+    const el = document.createElement(tag);
+    if (className) el.className = className;
+    if (text !== undefined) el.textContent = text;
+    return el;
+  }
+
+  function buildMessage(m) {
+    const role = ROLES.includes(m.role) ? m.role : 'system';
+    const el = make('div', `msg msg-${role}`);
+    if (role === 'agent') el.appendChild(make('span', 'msg-label', t('agent')));
+    if (m.text) {
+      const bubble = make('div', 'bubble');
+      appendLinkified(bubble, String(m.text));
+      el.appendChild(bubble);
+    }
+    if (Array.isArray(m.links) && m.links.length) el.appendChild(buildLinks(m.links));
+    if (Array.isArray(m.buttons) && m.buttons.length) el.appendChild(buildChoices(m.buttons));
+    const time = buildTime(m.ts);
+    if (time) el.appendChild(time);
+    return el;
+  }
+
+  /** Only http(s) (plus mailto/tel for link chips): a server-sent "javascript:" URL is dropped. */
+  function safeUrl(raw, protocols) {
+    try {
+      const url = new URL(String(raw), location.href);
+      return protocols.includes(url.protocol) ? url.href : null;
+    } catch (_) { return null; }
+  }
+
+  function makeLink(href, label, className) {
+    const a = make('a', className, label);
+    a.href = href;
+    a.target = '_blank';
+    a.rel = 'noopener noreferrer';
+    return a;
+  }
+
+  // ASCII URL characters only, so a URL followed directly by Korean/Japanese text ends there.
+  const URL_RE = /https?:\/\/[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]+/g;
+
+  /** Text nodes plus <a> for URLs; newlines survive through CSS white-space: pre-wrap. */
+  function appendLinkified(parent, text) {
+    let last = 0;
+    for (const match of text.matchAll(URL_RE)) {
+      const url = trimUrl(match[0]);
+      const href = safeUrl(url, ['http:', 'https:']);
+      if (!href || url.length <= 'https://'.length) continue;
+      parent.append(text.slice(last, match.index), makeLink(href, url));
+      last = match.index + url.length;
+    }
+    parent.append(text.slice(last));
+  }
+
+  /** Sentence punctuation right after a URL is almost never part of it; balanced ")" is. */
+  function trimUrl(url) {
+    const count = (ch) => url.split(ch).length - 1;
+    while (/[.,;:!?'")\]]$/.test(url)) {
+      if (url.endsWith(')') && count('(') >= count(')')) break;
+      url = url.slice(0, -1);
+    }
+    return url;
+  }
+
+  function buildLinks(links) {
+    const row = make('div', 'links');
+    for (const link of links) {
+      const href = link && safeUrl(link.url, ['http:', 'https:', 'mailto:', 'tel:']);
+      if (href) row.appendChild(makeLink(href, String(link.title || link.url), 'link-chip'));
+    }
+    return row;
+  }
+
+  function buildChoices(buttons) {
+    const group = make('div', 'choices');
+    group.setAttribute('role', 'group');
+    for (const b of buttons) {
+      const title = String(b.title ?? b.payload ?? '');
+      const button = make('button', 'choice', title);
+      button.type = 'button';
+      button.addEventListener('click', () => {
+        // One answer per question: a double tap must not send the choice twice.
+        group.querySelectorAll('button').forEach((other) => { other.disabled = true; });
+        button.classList.add('chosen');
+        sendMessage(title, b.payload);
+      });
+      group.appendChild(button);
+    }
+    return group;
+  }
+
+  function buildTime(ts) {
+    const date = ts ? new Date(ts) : null;
+    if (!date || isNaN(date)) return null;
+    const time = make('time', 'msg-time',
+      date.toLocaleTimeString(app.language, { hour: '2-digit', minute: '2-digit' }));
+    time.dateTime = date.toISOString();
+    return time;
+  }
+
+  /** Follow new content only if the reader was already at the bottom (or it is their own). */
+  function withAutoScroll(mutate, force) {
+    const s = ui.scroller;
+    const atBottom = s.scrollHeight - s.scrollTop - s.clientHeight < 80;
+    mutate();
+    if (force || atBottom) s.scrollTop = s.scrollHeight;
+  }
+
+  function resetMessages() {
+    ui.messages.replaceChildren();
+    app.seqEls.clear();
+    app.pendingEls.clear();
+    app.maxSeq = 0;
+    setTyping(false);
+    setState('bot');
+    showError('');
+  }
+
+  /* ---------- status, typing, errors ---------- */
+
+  function setState(state, queue) {
+    maruChat.state = state || 'bot';
+    app.queue = queue || null;
+    renderStatus();
+  }
+
+  function renderStatus() {
+    let text = '';
+    const q = app.queue;
+    if (maruChat.state === 'queued') {
+      const wait = q && Number.isFinite(q.estimated_wait_seconds)
+        ? t('wait', Math.round(q.estimated_wait_seconds / 60)) : '';
+      text = q && q.position ? t('queue', q.position, wait) : t('waitingAgent');
+    } else if (maruChat.state === 'assigned') {
+      text = t('assigned');
+    } else if (maruChat.state === 'resolved') {
+      text = t('resolved');
+    }
+    ui.status.textContent = text;
+    ui.status.hidden = !text;
+  }
+
+  function setTyping(on) {
+    clearTimeout(app.typingTimer);
+    withAutoScroll(() => { ui.typing.hidden = !on; }, false);
+    if (on) app.typingTimer = setTimeout(() => setTyping(false), TYPING_TIMEOUT_MS);
+  }
+
+  /** An empty message hides the error line. */
+  function showError(message) {
+    ui.error.textContent = message;
+    ui.error.hidden = !message;
+  }
+
+  /* ---------- composer ---------- */
+
+  function autosize() {
+    ui.input.style.height = 'auto';
+    ui.input.style.height = Math.min(ui.input.scrollHeight, 160) + 'px';
+  }
+
+  function submit() {
+    const text = ui.input.value.trim();
+    if (!text) return;
+    sendMessage(text);
+    ui.input.value = '';
+    autosize();
+    ui.input.focus();
+  }
+
+  ui.form.addEventListener('submit', (event) => { event.preventDefault(); submit(); });
+  ui.input.addEventListener('input', autosize);
+  ui.input.addEventListener('keydown', (event) => {
+    // isComposing: Enter that confirms a Korean/Japanese IME candidate must not send.
+    if (event.key !== 'Enter' || event.shiftKey || event.isComposing || event.keyCode === 229) return;
+    event.preventDefault();
+    submit();
+  });
+
+  ui.newConversation.addEventListener('click', (event) => {
+    event.preventDefault();
+    cancelPending();
+    forgetConversation();
+    resetMessages();
+    start();
+  });
+
+  // Back online: don't sit out the rest of a long backoff.
+  window.addEventListener('online', () => {
+    if (!app.retryFn) return;
+    const fn = app.retryFn;
+    clearTimeout(app.retryTimer);
+    app.retryFn = null;
+    fn();
+  });
+
+  loadSession();
+  applyLanguage(app.language);
+  start();
+})();

@@ -1,0 +1,262 @@
+"""Where conversations live. `Store` is the interface; SQLite is the default.
+
+A message is committed before the caller acknowledges it to anyone, and a
+customer message sent twice with the same client_id (a resend after a dropped
+connection) is stored once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Protocol
+
+import aiosqlite
+
+from handoff.models import Conversation, Message, Role, State
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL,
+    language TEXT NOT NULL,
+    state TEXT NOT NULL,
+    customer_json TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS messages (
+    conversation_id TEXT NOT NULL REFERENCES conversations(id),
+    seq INTEGER NOT NULL,
+    role TEXT NOT NULL,
+    text TEXT NOT NULL,
+    payload TEXT,
+    client_id TEXT,
+    buttons_json TEXT NOT NULL DEFAULT '[]',
+    links_json TEXT NOT NULL DEFAULT '[]',
+    meta_json TEXT NOT NULL DEFAULT '{}',
+    ts TEXT NOT NULL,
+    PRIMARY KEY (conversation_id, seq)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS messages_client_id
+    ON messages(conversation_id, client_id) WHERE client_id IS NOT NULL;
+"""
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Store(Protocol):
+    async def create_conversation(
+        self, language: str, customer: dict[str, Any]
+    ) -> tuple[Conversation, str]: ...
+
+    async def get_conversation(self, conversation_id: str) -> Conversation | None: ...
+
+    async def check_token(self, conversation_id: str, token: str) -> bool: ...
+
+    async def set_language(self, conversation_id: str, language: str) -> None: ...
+
+    async def set_state(self, conversation_id: str, state: State) -> None: ...
+
+    async def add_message(
+        self,
+        conversation_id: str,
+        role: Role,
+        text: str,
+        *,
+        payload: str | None = None,
+        client_id: str | None = None,
+        buttons: list[dict[str, str]] | None = None,
+        links: list[dict[str, str]] | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> tuple[Message, bool]:
+        """Store a message; returns it and whether it is new (False: a resend)."""
+        ...
+
+    async def messages(self, conversation_id: str, after_seq: int = 0) -> list[Message]: ...
+
+    async def ping(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class SQLiteStore:
+    """One connection, WAL journal; aiosqlite runs it off the event loop."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+
+    @classmethod
+    async def open(cls, path: Path) -> SQLiteStore:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = await aiosqlite.connect(path)
+        db.row_factory = aiosqlite.Row
+        await db.execute("PRAGMA journal_mode=WAL")
+        await db.execute("PRAGMA synchronous=NORMAL")
+        await db.executescript(_SCHEMA)
+        await db.commit()
+        return cls(db)
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def ping(self) -> None:
+        await self._db.execute("SELECT 1")
+
+    async def create_conversation(
+        self, language: str, customer: dict[str, Any]
+    ) -> tuple[Conversation, str]:
+        token = secrets.token_urlsafe(32)
+        now = utc_now()
+        conversation = Conversation(str(uuid.uuid4()), language, "bot", customer, now, now)
+        await self._db.execute(
+            "INSERT INTO conversations VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                conversation.id,
+                hash_token(token),
+                language,
+                conversation.state,
+                json.dumps(customer, ensure_ascii=False),
+                now,
+                now,
+            ),
+        )
+        await self._db.commit()
+        return conversation, token
+
+    async def get_conversation(self, conversation_id: str) -> Conversation | None:
+        async with self._db.execute(
+            "SELECT * FROM conversations WHERE id = ?", (conversation_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        return Conversation(
+            id=row["id"],
+            language=row["language"],
+            state=row["state"],
+            customer=json.loads(row["customer_json"]),
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+        )
+
+    async def check_token(self, conversation_id: str, token: str) -> bool:
+        async with self._db.execute(
+            "SELECT token_hash FROM conversations WHERE id = ?", (conversation_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        # Compare even when the conversation is unknown, so timing does not
+        # tell which ids exist.
+        expected = row["token_hash"] if row else hash_token(secrets.token_hex(16))
+        return hmac.compare_digest(expected, hash_token(token)) and row is not None
+
+    async def set_language(self, conversation_id: str, language: str) -> None:
+        await self._db.execute(
+            "UPDATE conversations SET language = ?, updated_at = ? WHERE id = ?",
+            (language, utc_now(), conversation_id),
+        )
+        await self._db.commit()
+
+    async def set_state(self, conversation_id: str, state: State) -> None:
+        await self._db.execute(
+            "UPDATE conversations SET state = ?, updated_at = ? WHERE id = ?",
+            (state, utc_now(), conversation_id),
+        )
+        await self._db.commit()
+
+    async def add_message(
+        self,
+        conversation_id: str,
+        role: Role,
+        text: str,
+        *,
+        payload: str | None = None,
+        client_id: str | None = None,
+        buttons: list[dict[str, str]] | None = None,
+        links: list[dict[str, str]] | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> tuple[Message, bool]:
+        if client_id is not None:
+            async with self._db.execute(
+                "SELECT * FROM messages WHERE conversation_id = ? AND client_id = ?",
+                (conversation_id, client_id),
+            ) as cursor:
+                existing = await cursor.fetchone()
+            if existing is not None:
+                return _message_from_row(existing), False
+        ts = utc_now()
+        # Callers serialise writes per conversation (see service.py), so the
+        # next seq read here is still free when inserted; the primary key
+        # turns any mistake into an error instead of a silent overwrite.
+        async with self._db.execute(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conversation_id = ?",
+            (conversation_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        seq = int(row[0]) if row else 1
+        message = Message(
+            conversation_id=conversation_id,
+            seq=seq,
+            role=role,
+            text=text,
+            ts=ts,
+            payload=payload,
+            client_id=client_id,
+            buttons=buttons or [],
+            links=links or [],
+            meta=meta or {},
+        )
+        await self._db.execute(
+            "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                conversation_id,
+                seq,
+                role,
+                text,
+                payload,
+                client_id,
+                json.dumps(message.buttons, ensure_ascii=False),
+                json.dumps(message.links, ensure_ascii=False),
+                json.dumps(message.meta, ensure_ascii=False),
+                ts,
+            ),
+        )
+        await self._db.execute(
+            "UPDATE conversations SET updated_at = ? WHERE id = ?", (ts, conversation_id)
+        )
+        await self._db.commit()
+        return message, True
+
+    async def messages(self, conversation_id: str, after_seq: int = 0) -> list[Message]:
+        async with self._db.execute(
+            "SELECT * FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq",
+            (conversation_id, after_seq),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [_message_from_row(row) for row in rows]
+
+
+def _message_from_row(row: aiosqlite.Row) -> Message:
+    return Message(
+        conversation_id=row["conversation_id"],
+        seq=row["seq"],
+        role=row["role"],
+        text=row["text"],
+        ts=row["ts"],
+        payload=row["payload"],
+        client_id=row["client_id"],
+        buttons=json.loads(row["buttons_json"]),
+        links=json.loads(row["links_json"]),
+        meta=json.loads(row["meta_json"]),
+    )

@@ -1,0 +1,1 @@
+"""Knowledge-base retrieval: multilingual embeddings + FAISS + answer/clarify/abstain."""

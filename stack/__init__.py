@@ -1,0 +1,1 @@
+"""Settings and process management for the whole stack."""
