@@ -23,14 +23,14 @@ setup: .venv/rasa/.installed .venv/app/.installed
 # Rasa 3.6 needs Python 3.10 (it pins TensorFlow 2.12): its own environment.
 .venv/rasa/.installed: requirements/rasa.txt
 	rm -rf .venv/rasa
-	$$(scripts/find-python.sh 3.10) -m venv .venv/rasa
+	py=$$(scripts/find-python.sh 3.10) && $$py -m venv .venv/rasa
 	$(RASA_PY) -m pip install -q -r requirements/rasa.txt
 	touch $@
 
 # Everything of ours on Python 3.11. The constraints file pins torch to the CPU build.
 .venv/app/.installed: requirements/app.txt requirements/constraints.txt
 	rm -rf .venv/app
-	$$(scripts/find-python.sh 3.11) -m venv .venv/app
+	py=$$(scripts/find-python.sh 3.11) && $$py -m venv .venv/app
 	$(APP_PY) -m pip install -q --upgrade pip
 	$(APP_PY) -m pip install -q -c requirements/constraints.txt -r requirements/app.txt
 	touch $@
