@@ -45,7 +45,7 @@ $(RASA_MODEL): .venv/rasa/.installed $(RASA_INPUTS)
 
 kb-index: $(KB_INDEX)
 $(KB_INDEX): .venv/app/.installed $(KB_INPUTS)
-	$(APP_PY) -m kb_index build --calibrate-on data/eval/dev.jsonl
+	$(APP_PY) -m kb_index build
 
 lint: setup
 	$(APP_PY) -m ruff check .

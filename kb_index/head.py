@@ -35,7 +35,13 @@ class ClassifierHead:
 
         model = LogisticRegression(C=_REGULARISATION_C, max_iter=2000)
         model.fit(vectors, labels)
-        return cls([str(c) for c in model.classes_], model.coef_, model.intercept_)
+        coef, intercept = model.coef_, model.intercept_
+        if len(classes) == 2:
+            # Two classes come back as one row w: P(second) = sigmoid(w.x + b),
+            # which is a softmax over the logits [0, w.x + b].
+            coef = np.vstack([np.zeros_like(coef[0]), coef[0]])
+            intercept = np.array([0.0, intercept[0]])
+        return cls([str(c) for c in model.classes_], coef, intercept)
 
     def probabilities(self, vectors: np.ndarray) -> np.ndarray:
         logits = np.atleast_2d(vectors) @ self.coef.T + self.intercept

@@ -42,7 +42,11 @@ class Settings:
     rasa_auth_token: str = ""
     kb_dir: Path = PROJECT_ROOT / "data" / "kb"
     kb_index_dir: Path = PROJECT_ROOT / "var" / "kb-index"
+    # Labelled queries the decision thresholds are fitted on at every build.
+    calibration_path: Path = PROJECT_ROOT / "data" / "eval" / "dev.jsonl"
     db_path: Path = PROJECT_ROOT / "var" / "handoff.sqlite3"
+    # Every abstain, clarify and "that didn't help", for designers (kb_index unanswered).
+    unanswered_path: Path = PROJECT_ROOT / "var" / "unanswered.jsonl"
     model_path: Path = PROJECT_ROOT / "models" / "assistant.tar.gz"
     log_dir: Path = PROJECT_ROOT / "var" / "log"
     # How long the gateway waits for Rasa (and so for the action server).

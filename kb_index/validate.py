@@ -1,0 +1,129 @@
+"""Checks a KB folder the way a careful reviewer would, and says where each problem is.
+
+Errors (the index would be wrong): unreadable YAML, duplicate article ids, empty
+answers, the same question variant in two articles.
+Warnings (worth a look): a missing translation, a variant repeated inside one
+article, a variant closer to another article's variants than to its own.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from kb_index.articles import LANGUAGES, Article, KBError, kb_files, load_file
+from kb_index.embedder import Embedder
+
+# e5 similarities are compressed (unrelated questions still score ~0.8), so a
+# variant only "collides" when another article is clearly closer than its own.
+COLLISION_MARGIN = 0.02
+
+
+@dataclass(frozen=True)
+class Problem:
+    level: Literal["error", "warning"]
+    path: str
+    line: int | None
+    article_id: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        article = f" [{self.article_id}]" if self.article_id else ""
+        return f"{self.level.upper():7} {where}{article}: {self.message}"
+
+
+def validate(kb_dir: Path, embedder: Embedder | None = None) -> list[Problem]:
+    """Every problem found; `embedder` enables the collision check."""
+    problems: list[Problem] = []
+    articles: list[Article] = []
+    try:
+        files = kb_files(kb_dir)
+    except KBError as exc:
+        return [Problem("error", exc.path, exc.line, "", exc.message)]
+    for path in files:
+        try:
+            articles.extend(load_file(path))
+        except KBError as exc:
+            problems.append(Problem("error", exc.path, exc.line, "", exc.message))
+    problems += _structure(articles)
+    if embedder is not None:
+        problems += _collisions(articles, embedder)
+    return problems
+
+
+def _structure(articles: list[Article]) -> list[Problem]:
+    problems: list[Problem] = []
+    first_seen: dict[str, Article] = {}
+    owners: dict[str, list[Article]] = defaultdict(list)
+    for article in articles:
+        where = (article.source, article.line, article.id)
+        if article.id in first_seen:
+            other = first_seen[article.id]
+            problems.append(
+                Problem("error", *where, f"duplicate id (also at {other.source}:{other.line})")
+            )
+        first_seen.setdefault(article.id, article)
+        has_answer = any(a.strip() for a in article.answers.values())
+        if not has_answer:
+            problems.append(Problem("error", *where, "empty answer in every language"))
+        for language in LANGUAGES:
+            if not article.questions.get(language):
+                problems.append(Problem("warning", *where, f"no '{language}' question variants"))
+            if has_answer and not article.answers.get(language, "").strip():
+                problems.append(
+                    Problem("warning", *where, f"missing '{language}' answer (English is shown instead)")
+                )
+        seen_here: set[str] = set()
+        for _, text in article.variants():
+            key = _normal(text)
+            if key in seen_here:
+                problems.append(Problem("warning", *where, f"variant repeated: {text!r}"))
+            seen_here.add(key)
+            owners[key].append(article)
+    for key, holders in owners.items():
+        ids = sorted({a.id for a in holders})
+        if len(ids) > 1:
+            a = holders[0]
+            problems.append(
+                Problem("error", a.source, a.line, a.id, f"variant {key!r} is in articles {', '.join(ids)}")
+            )
+    return problems
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _collisions(articles: list[Article], embedder: Embedder) -> list[Problem]:
+    """A variant clearly closer to another article's variants than to its own."""
+    rows = [(a, text) for a in articles for _, text in a.variants()]
+    if len(rows) < 2:
+        return []
+    vectors = embedder.embed([text for _, text in rows])
+    owner = np.array([a.id for a, _ in rows])
+    similarities = vectors @ vectors.T
+    np.fill_diagonal(similarities, -1.0)
+    problems = []
+    for i, (article, text) in enumerate(rows):
+        own = similarities[i][owner == article.id]
+        other_mask = owner != article.id
+        if not other_mask.any() or (owner == article.id).sum() < 2:
+            continue
+        j = int(np.argmax(np.where(other_mask, similarities[i], -1.0)))
+        if similarities[i][j] > own.max() + COLLISION_MARGIN:
+            problems.append(
+                Problem(
+                    "warning",
+                    article.source,
+                    article.line,
+                    article.id,
+                    f"variant {text!r} is closer to '{rows[j][0].id}' ({rows[j][1]!r}, "
+                    f"{similarities[i][j]:.3f}) than to its own article ({own.max():.3f})",
+                )
+            )
+    return problems

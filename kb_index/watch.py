@@ -1,0 +1,63 @@
+"""Rebuilds and publishes the index whenever a KB file changes (a KB edit is live
+in a few seconds, without `rasa train`).
+
+The action server already swaps in a newly published index between queries;
+this process only has to notice the edit and build. A broken edit is reported
+with file and line, and the last good index keeps serving.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from kb_index.articles import KBError, kb_files
+from kb_index.build import build_index
+from kb_index.calibration import CalibrationError
+from kb_index.embed_cache import CachingEmbedder
+from kb_index.evaluate import QueryFileError
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.5
+
+
+def snapshot(kb_dir: Path, extra: list[Path]) -> dict[str, float]:
+    """Modification times of every KB file (and the calibration set)."""
+    try:
+        paths = kb_files(kb_dir) + [p for p in extra if p.exists()]
+    except KBError:
+        return {}
+    state = {}
+    for path in paths:
+        try:
+            state[str(path)] = path.stat().st_mtime
+        except OSError:
+            continue  # deleted between listing and stat: the next poll sees it
+    return state
+
+
+def rebuild(kb_dir: Path, out: Path, embedder: CachingEmbedder, calibrate_on: Path | None) -> bool:
+    started = time.monotonic()
+    try:
+        index = build_index(kb_dir, embedder, calibrate_on, progress=False)
+    except (KBError, CalibrationError, QueryFileError) as exc:
+        log.error("KB not rebuilt, the last good index keeps serving: %s", exc)
+        return False
+    folder = index.save(out)
+    embedder.save()
+    log.info("published %s (%d articles) in %.1fs", folder.name, len(index.articles), time.monotonic() - started)
+    return True
+
+
+def watch(kb_dir: Path, out: Path, embedder: CachingEmbedder, calibrate_on: Path | None) -> None:
+    extra = [calibrate_on] if calibrate_on else []
+    seen = snapshot(kb_dir, extra)
+    log.info("watching %s for changes", kb_dir)
+    while True:
+        time.sleep(POLL_SECONDS)
+        current = snapshot(kb_dir, extra)
+        if current != seen:
+            seen = current
+            rebuild(kb_dir, out, embedder, calibrate_on)
