@@ -54,6 +54,12 @@ def rebuild(kb_dir: Path, out: Path, embedder: CachingEmbedder, calibrate_on: Pa
 def watch(kb_dir: Path, out: Path, embedder: CachingEmbedder, calibrate_on: Path | None) -> None:
     extra = [calibrate_on] if calibrate_on else []
     seen = snapshot(kb_dir, extra)
+    # One unpublished build first: it loads the libraries and fills the
+    # embedding cache, so the first real edit goes live as fast as later ones.
+    try:
+        build_index(kb_dir, embedder, calibrate_on, progress=False)
+    except (KBError, CalibrationError, QueryFileError) as exc:
+        log.error("the KB has a problem (the current index keeps serving): %s", exc)
     log.info("watching %s for changes", kb_dir)
     while True:
         time.sleep(POLL_SECONDS)

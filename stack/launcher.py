@@ -74,8 +74,9 @@ def process_specs(settings: Settings) -> dict[str, ProcessSpec]:
             "--credentials",
             "bot/credentials.yml",
             "--enable-api",
-            "--auth-token",
-            settings.rasa_auth_token,
+            # "=" form: a generated token may start with "-", which argparse
+            # would otherwise read as another option.
+            f"--auth-token={settings.rasa_auth_token}",
             "--interface",
             settings.host,
             "--port",
@@ -111,7 +112,16 @@ def process_specs(settings: Settings) -> dict[str, ProcessSpec]:
         port_variable="ASSISTANT_GATEWAY_PORT",
         health_url=f"{settings.gateway_url}/healthz",
     )
-    return {spec.name: spec for spec in (actions, rasa, gateway)}
+    # Rebuilds the KB index on every edit of data/kb; the action server swaps it in.
+    kb_watch = ProcessSpec(
+        name="kb-watch",
+        argv=[str(APP_VENV / "bin" / "python"), "-m", "kb_index", "watch"],
+        env=base_env,
+        port=0,
+        port_variable="",
+        health_url="",
+    )
+    return {spec.name: spec for spec in (actions, rasa, gateway, kb_watch)}
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -143,14 +153,16 @@ class Stack:
         self.settings.log_dir.mkdir(parents=True, exist_ok=True)
 
     def log_path(self, name: str) -> Path:
-        return self.settings.log_dir / f"{name}-{self.specs[name].port}.log"
+        spec = self.specs[name]
+        suffix = f"-{spec.port}" if spec.port else f"-{self.settings.gateway_port}"
+        return self.settings.log_dir / f"{name}{suffix}.log"
 
     def start(self, names: list[str] | None = None, timeout: float = 240.0) -> None:
         """Start the named processes (default: all) and wait until each is healthy."""
         names = names or list(self.specs)
         for name in names:
             spec = self.specs[name]
-            if not port_is_free(self.settings.host, spec.port):
+            if spec.port and not port_is_free(self.settings.host, spec.port):
                 raise StackError(
                     f"port {spec.port} for {name} is already in use (another `make run`?). "
                     f"Stop it, or set {spec.port_variable} to another port."
@@ -190,7 +202,7 @@ class Stack:
                 url = self.specs[name].health_url
                 if name == "gateway":
                     url = f"{self.settings.gateway_url}/api/openapi.json"
-                if http_ok(url):
+                if not url or http_ok(url):  # no URL: running is healthy
                     pending.remove(name)
             if pending and time.monotonic() > deadline:
                 raise StackError(
@@ -230,7 +242,7 @@ class Stack:
 
     def stop(self) -> None:
         # Front door first, so nobody is accepted into a half-stopped stack.
-        for name in ("gateway", "rasa", "actions"):
+        for name in ("gateway", "rasa", "actions", "kb-watch"):
             self.stop_process(name)
 
     def dead(self) -> list[str]:
