@@ -5,6 +5,8 @@ Flow (all in the customer's language):
 - answer   -> the article's answer, then "did that help?" (yes / no)
 - clarify  -> "did you mean one of these?" with the top articles as buttons + "none of these"
 - abstain  -> "I couldn't find a reliable answer" with a button to a person
+- a complaint is answered the same way when the KB is confident; otherwise the
+  bot empathises and offers a person (nothing to clarify about frustration)
 - "no" after an answer -> the other candidates as buttons; "no" a second time, or
   "none of these" -> apologise and offer a person.
 Every abstain, clarify, "no" and "none of these" is recorded for designers.
@@ -139,6 +141,10 @@ class ActionAnswerFaq(Action):
         if decision.kind == "answer" and decision.best is not None:
             answer_article(dispatcher, index, decision.best.article_id, language, kb)
             return [*events, SlotSet("kb_feedback_for", decision.best.article_id)]
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent == "complain":
+            dispatcher.utter_message(response="utter_empathize", json_message={"kb": kb})
+            return [*events, SlotSet("kb_feedback_for", None)]
         record_unanswered(decision.kind, tracker, query, kb["candidates"])
         if decision.kind == "clarify":
             dispatcher.utter_message(

@@ -270,10 +270,11 @@ def current_version(index_dir: Path) -> str:
         ) from exc
 
 
-def make_faiss_index(vectors: np.ndarray) -> faiss.Index:
-    """Inner product on normalised vectors = cosine. Exact when small, HNSW when large."""
+def make_faiss_index(vectors: np.ndarray, kind: str = "auto") -> faiss.Index:
+    """Inner product on normalised vectors = cosine. Exact when small, HNSW when
+    large (`kind` "exact" or "hnsw" forces one, for benchmarks)."""
     dim = vectors.shape[1]
-    if len(vectors) <= EXACT_INDEX_MAX_VARIANTS:
+    if kind == "exact" or (kind == "auto" and len(vectors) <= EXACT_INDEX_MAX_VARIANTS):
         index: faiss.Index = faiss.IndexFlatIP(dim)
     else:
         index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)

@@ -6,6 +6,7 @@ collide; the conversation database is a fresh temporary file.
 
 from __future__ import annotations
 
+import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,16 +26,25 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    settings = Settings.from_env().replace(
+    """The stack on free ports, with its own copies of the KB and its index, so
+    tests may edit the KB while the real one stays untouched."""
+    defaults = Settings.from_env()
+    for needed, make_target in ((defaults.model_path, "train"), (defaults.kb_index_dir, "kb-index")):
+        if not Path(needed).exists():
+            pytest.fail(f"{needed} is missing: run `make {make_target}` (make test does it)")
+    state = tmp_path_factory.mktemp("stack")
+    shutil.copytree(defaults.kb_dir, state / "kb")
+    shutil.copytree(defaults.kb_index_dir, state / "kb-index")
+    settings = defaults.replace(
         gateway_port=free_port(),
         rasa_port=free_port(),
         action_port=free_port(),
-        db_path=tmp_path_factory.mktemp("gateway") / "handoff.sqlite3",
+        db_path=state / "handoff.sqlite3",
+        kb_dir=state / "kb",
+        kb_index_dir=state / "kb-index",
+        unanswered_path=state / "unanswered.jsonl",
         log_dir=PROJECT_ROOT / "var" / "log" / "test",
     )
-    for needed, make_target in ((settings.model_path, "train"), (settings.kb_index_dir, "kb-index")):
-        if not Path(needed).exists():
-            pytest.fail(f"{needed} is missing: run `make {make_target}` (make test does it)")
     stack = Stack(settings)
     try:
         stack.start()
