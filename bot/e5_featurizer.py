@@ -37,9 +37,7 @@ def _embed(texts: List[str]) -> np.ndarray:
     return np.atleast_2d(_model.query(texts)).astype(np.float32)
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
     """Adds a 384-d e5 sentence vector to each message's text."""
 

@@ -30,9 +30,7 @@ def normalise(text: str) -> str:
     return "".join(ch for ch in folded if ch.isalnum())
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class ExactMatchIntentClassifier(GraphComponent):
     def __init__(
         self, model_storage: ModelStorage, resource: Resource, table: Dict[str, str]

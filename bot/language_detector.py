@@ -24,9 +24,7 @@ from bot.language import detect_language
 LANGUAGE_ENTITY = "language"
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
 class LanguageDetector(GraphComponent, EntityExtractorMixin):
     """Detects ko / ja / en from the script of each message."""
 
@@ -62,7 +60,5 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
                 "confidence": 1.0,
                 "extractor": self.__class__.__name__,
             }
-            message.set(
-                ENTITIES, message.get(ENTITIES, []) + [entity], add_to_output=True
-            )
+            message.set(ENTITIES, [*message.get(ENTITIES, []), entity], add_to_output=True)
         return messages

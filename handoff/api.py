@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from pathlib import Path
@@ -34,7 +35,8 @@ def json_error(status: int, code: str, message: str) -> web.Response:
 async def error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     """Every error leaves as JSON that says what is wrong."""
     try:
-        return await handler(request)
+        response: web.StreamResponse = await handler(request)
+        return response
     except web.HTTPRequestEntityTooLarge:
         return json_error(413, "too_large", f"request body is larger than {MAX_BODY_BYTES} bytes")
     except web.HTTPException as exc:
@@ -102,7 +104,7 @@ async def healthz(request: web.Request) -> web.Response:
     try:
         await service.store.ping()
         parts["store"] = "up"
-    except Exception as exc:  # noqa: BLE001 - any store failure is "down"
+    except Exception as exc:
         parts["store"] = f"down: {exc.__class__.__name__}"
     parts.update(await service.rasa.parts_health())
     down = [name for name, status in parts.items() if status != "up"]
@@ -185,7 +187,7 @@ async def customer_socket(request: web.Request) -> web.WebSocketResponse:
         hello = await ws.receive_json(timeout=_HELLO_TIMEOUT_SECONDS)
         token = str(hello.get("token", "")) if isinstance(hello, dict) else ""
         conversation = await authorized_conversation(request, token)
-    except (web.HTTPException, TypeError, ValueError, asyncio.TimeoutError):
+    except (TimeoutError, web.HTTPException, TypeError, ValueError):
         await ws.send_json(
             {"type": "error", "code": "unauthorized", "message": "unknown conversation or token"}
         )
@@ -248,11 +250,16 @@ async def _read_customer_frames(
                 frame.get("text"),
                 frame.get("payload"),
                 client_id=client_id,
-                on_stored=lambda message, cid=client_id: _ack(queue, cid, message),
+                on_stored=functools.partial(_ack, queue, client_id),
             )
         except InvalidMessage as exc:
             queue.put_nowait(
-                {"type": "error", "code": "invalid_message", "client_id": client_id, "message": str(exc)}
+                {
+                    "type": "error",
+                    "code": "invalid_message",
+                    "client_id": client_id,
+                    "message": str(exc),
+                }
             )
 
 

@@ -69,7 +69,10 @@ def openapi_document() -> dict[str, Any]:
                         "role": {"type": "string", "enum": ["customer", "bot", "agent", "system"]},
                         "text": {"type": "string"},
                         "ts": {"type": "string", "format": "date-time"},
-                        "buttons": {"type": "array", "items": {"$ref": "#/components/schemas/Button"}},
+                        "buttons": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/Button"},
+                        },
                         "links": {"type": "array", "items": {"$ref": "#/components/schemas/Link"}},
                     },
                 },

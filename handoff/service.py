@@ -11,8 +11,9 @@ import asyncio
 import logging
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from bot.language import SUPPORTED_LANGUAGES, detect_language
 from handoff.hub import Hub
@@ -59,11 +60,15 @@ class ConversationService:
             if not isinstance(payload, str) or not payload.strip():
                 raise InvalidMessage("'payload' must be a non-empty string")
             if len(payload) > self.max_message_chars:
-                raise InvalidMessage(f"'payload' is longer than {self.max_message_chars} characters")
+                raise InvalidMessage(
+                    f"'payload' is longer than {self.max_message_chars} characters"
+                )
             label = text if isinstance(text, str) and text.strip() else payload
             return label.strip()[: self.max_message_chars], payload.strip()
         if not isinstance(text, str) or not text.strip():
-            raise InvalidMessage("send {'text': '...'} with a non-empty string, or {'payload': '...'}")
+            raise InvalidMessage(
+                "send {'text': '...'} with a non-empty string, or {'payload': '...'}"
+            )
         if len(text) > self.max_message_chars:
             raise InvalidMessage(
                 f"message is {len(text)} characters; the limit is {self.max_message_chars}. "
@@ -121,17 +126,8 @@ class ConversationService:
                 )
             ]
         log.debug("rasa round trip %.1f ms", (time.perf_counter() - started) * 1000)
-        stored: list[Message] = []
-        for reply in replies:
-            message, _ = await self.store.add_message(
-                conversation_id,
-                reply.role,
-                reply.text,
-                buttons=reply.buttons,
-                links=reply.links,
-                meta=reply.meta,
-            )
-            stored.append(message)
-            self.hub.publish(conversation_id, {"type": "message", **message.public()})
+        stored = await self.store.add_replies(conversation_id, replies)
+        for reply_message in stored:
+            self.hub.publish(conversation_id, {"type": "message", **reply_message.public()})
         self.hub.publish(conversation_id, {"type": "typing", "on": False})
         return stored

@@ -12,13 +12,13 @@ import hmac
 import json
 import secrets
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 import aiosqlite
 
-from handoff.models import Conversation, Message, Role, State
+from handoff.models import Conversation, Message, Reply, Role, State
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -49,7 +49,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS messages_client_id
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def hash_token(token: str) -> str:
@@ -82,6 +82,10 @@ class Store(Protocol):
         meta: dict[str, Any] | None = None,
     ) -> tuple[Message, bool]:
         """Store a message; returns it and whether it is new (False: a resend)."""
+        ...
+
+    async def add_replies(self, conversation_id: str, replies: list[Reply]) -> list[Message]:
+        """Store a turn's bot replies in one transaction, in order."""
         ...
 
     async def messages(self, conversation_id: str, after_seq: int = 0) -> list[Message]: ...
@@ -199,12 +203,7 @@ class SQLiteStore:
         # Callers serialise writes per conversation (see service.py), so the
         # next seq read here is still free when inserted; the primary key
         # turns any mistake into an error instead of a silent overwrite.
-        async with self._db.execute(
-            "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conversation_id = ?",
-            (conversation_id,),
-        ) as cursor:
-            row = await cursor.fetchone()
-        seq = int(row[0]) if row else 1
+        seq = await self._next_seq(conversation_id)
         message = Message(
             conversation_id=conversation_id,
             seq=seq,
@@ -218,25 +217,49 @@ class SQLiteStore:
             meta=meta or {},
         )
         await self._db.execute(
-            "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                conversation_id,
-                seq,
-                role,
-                text,
-                payload,
-                client_id,
-                json.dumps(message.buttons, ensure_ascii=False),
-                json.dumps(message.links, ensure_ascii=False),
-                json.dumps(message.meta, ensure_ascii=False),
-                ts,
-            ),
+            "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _row(message)
         )
         await self._db.execute(
             "UPDATE conversations SET updated_at = ? WHERE id = ?", (ts, conversation_id)
         )
         await self._db.commit()
         return message, True
+
+    async def add_replies(self, conversation_id: str, replies: list[Reply]) -> list[Message]:
+        if not replies:
+            return []
+        ts = utc_now()
+        first_seq = await self._next_seq(conversation_id)
+        stored = [
+            Message(
+                conversation_id=conversation_id,
+                seq=first_seq + i,
+                role=reply.role,
+                text=reply.text,
+                ts=ts,
+                buttons=reply.buttons,
+                links=reply.links,
+                meta=reply.meta,
+            )
+            for i, reply in enumerate(replies)
+        ]
+        await self._db.executemany(
+            "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [_row(m) for m in stored],
+        )
+        await self._db.execute(
+            "UPDATE conversations SET updated_at = ? WHERE id = ?", (ts, conversation_id)
+        )
+        await self._db.commit()
+        return stored
+
+    async def _next_seq(self, conversation_id: str) -> int:
+        async with self._db.execute(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conversation_id = ?",
+            (conversation_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 1
 
     async def messages(self, conversation_id: str, after_seq: int = 0) -> list[Message]:
         async with self._db.execute(
@@ -245,6 +268,21 @@ class SQLiteStore:
         ) as cursor:
             rows = await cursor.fetchall()
         return [_message_from_row(row) for row in rows]
+
+
+def _row(message: Message) -> tuple[object, ...]:
+    return (
+        message.conversation_id,
+        message.seq,
+        message.role,
+        message.text,
+        message.payload,
+        message.client_id,
+        json.dumps(message.buttons, ensure_ascii=False),
+        json.dumps(message.links, ensure_ascii=False),
+        json.dumps(message.meta, ensure_ascii=False),
+        message.ts,
+    )
 
 
 def _message_from_row(row: aiosqlite.Row) -> Message:

@@ -37,7 +37,9 @@ from stack.settings import Settings
 def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     parser = argparse.ArgumentParser(
-        prog="python -m kb_index", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+        prog="python -m kb_index",
+        description=__doc__,
+        formatter_class=argparse.RawTextHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -140,7 +142,9 @@ def _unanswered(args: argparse.Namespace, settings: Settings) -> int:
         kinds = ", ".join(f"{k} {n}" for k, n in g.kinds.most_common())
         langs = "/".join(g.languages)
         near = ", ".join(a for a, _ in g.top_articles.most_common(2)) or "-"
-        print(f"{rank:>3}. x{g.count:<4} [{langs}] {g.representative!r}  ({kinds}; nearest: {near})")
+        print(
+            f"{rank:>3}. x{g.count:<4} [{langs}] {g.representative!r}  ({kinds}; nearest: {near})"
+        )
         for example in g.examples[1:]:
             print(f"          also: {example!r}")
     return 0
@@ -153,7 +157,9 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
     folder = index.save(args.out)
     embedder.save()
     calibrated = (
-        f"calibrated on {index.calibration.queries} queries" if index.calibration else "uncalibrated"
+        f"calibrated on {index.calibration.queries} queries"
+        if index.calibration
+        else "uncalibrated"
     )
     print(
         f"built {folder} from {len(index.articles)} articles, {len(index.variants)} variants, "

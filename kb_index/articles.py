@@ -84,7 +84,7 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _construct_mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
+    mapping = {str(k): v for k, v in loader.construct_mapping(node, deep=True).items()}
     mapping["__line__"] = node.start_mark.line + 1
     return mapping
 
@@ -104,7 +104,7 @@ def kb_files(kb_dir: Path) -> list[Path]:
 def load_file(path: Path) -> list[Article]:
     """Parse one KB file; raise KBError with file and line when it is unusable."""
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -140,8 +140,12 @@ def _parse_article(path: Path, raw: Any) -> Article:
     for lang, variants in questions_raw.items():
         if lang == "__line__":
             continue
-        if not isinstance(variants, list) or not all(isinstance(v, (str, int, float)) for v in variants):
-            raise KBError(path, line, f"article '{article_id}': questions.{lang} must be a list of texts")
+        if not isinstance(variants, list) or not all(
+            isinstance(v, (str, int, float)) for v in variants
+        ):
+            raise KBError(
+                path, line, f"article '{article_id}': questions.{lang} must be a list of texts"
+            )
         questions[str(lang)] = tuple(str(v).strip() for v in variants if str(v).strip())
     answer_raw = raw.get("answer")
     if isinstance(answer_raw, str):

@@ -64,9 +64,7 @@ def fit_calibration(
     head_weight = _best_head_weight(index, vectors, queries, in_scope)
     ranked = [index.rank(v, head_weight=head_weight) for v in vectors]  # type: ignore[attr-defined]
     x = np.array([features(r) for r in ranked])
-    right = np.array(
-        [bool(r) and r[0].article_id == q.expected for r, q in zip(ranked, queries)]
-    )
+    right = np.array([bool(r) and r[0].article_id == q.expected for r, q in zip(ranked, queries)])
     mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
     xs = (x - mean) / std
 
@@ -80,7 +78,9 @@ def fit_calibration(
         right_all[~in_scope] = _fit_logistic(xs[in_scope], right[in_scope]).predict(xs[~in_scope])
 
     abstain_below = _abstain_threshold(scope_cv, in_scope)
-    answer_at = _answer_threshold(scope_cv * right_all, scope_cv >= abstain_below, in_scope & right, target_accuracy)
+    answer_at = _answer_threshold(
+        scope_cv * right_all, scope_cv >= abstain_below, in_scope & right, target_accuracy
+    )
 
     scope_model = _fit_logistic(xs, in_scope)
     right_model = _fit_logistic(xs[in_scope], right[in_scope])

@@ -156,9 +156,7 @@ def decide(
     return Decision("clarify", options, "unsure_which_article", numbers)
 
 
-def _decide_by_thresholds(
-    candidates: list[Candidate], t: Thresholds, max_options: int
-) -> Decision:
+def _decide_by_thresholds(candidates: list[Candidate], t: Thresholds, max_options: int) -> Decision:
     top = candidates[0].dense
     margin = top - (candidates[1].dense if len(candidates) > 1 else 0.0)
     numbers = {"top": top, "margin": margin, "answer": t.answer, "clarify": t.clarify}

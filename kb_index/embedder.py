@@ -8,7 +8,8 @@ per process, lazily, because rasa-sdk's server forbids heavy work at import time
 from __future__ import annotations
 
 import threading
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -106,8 +107,9 @@ class SentenceTransformerEmbedder:
                         "Give a local model folder; downloads are not possible here."
                     ) from exc
                 # sentence-transformers 6 renamed the method; older releases have the old name.
-                dimension = getattr(model, "get_embedding_dimension", None) or getattr(
-                    model, "get_sentence_embedding_dimension"
+                dimension = (
+                    getattr(model, "get_embedding_dimension", None)
+                    or model.get_sentence_embedding_dimension
                 )
                 self._dim = int(dimension() or 0)
                 self._model = model

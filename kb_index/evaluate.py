@@ -79,7 +79,10 @@ class Prediction:
 
 
 def predict(
-    index: KBIndex, embedder: Embedder, queries: list[LabelledQuery], vectors: np.ndarray | None = None
+    index: KBIndex,
+    embedder: Embedder,
+    queries: list[LabelledQuery],
+    vectors: np.ndarray | None = None,
 ) -> list[Prediction]:
     if vectors is None:
         vectors = embedder.embed([q.text for q in queries])
@@ -120,8 +123,7 @@ def _metrics(predictions: list[Prediction]) -> dict[str, Any]:
     answered = [p for p in predictions if p.decision == "answer"]
     abstained = [p for p in predictions if p.decision == "abstain"]
     reciprocal_ranks = [
-        1.0 / (p.ranked.index(p.expected) + 1) if p.expected in p.ranked else 0.0
-        for p in in_scope
+        1.0 / (p.ranked.index(p.expected) + 1) if p.expected in p.ranked else 0.0 for p in in_scope
     ]
     return {
         "queries": len(predictions),

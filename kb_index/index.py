@@ -265,8 +265,7 @@ def current_version(index_dir: Path) -> str:
         return (index_dir / CURRENT_FILE).read_text(encoding="utf-8").strip()
     except FileNotFoundError as exc:
         raise KBIndexError(
-            f"no KB index at {index_dir}. Build it first: make kb-index "
-            "(python -m kb_index build)"
+            f"no KB index at {index_dir}. Build it first: make kb-index (python -m kb_index build)"
         ) from exc
 
 

@@ -65,6 +65,8 @@ class Retriever:
     def ask(self, text: str, top_articles: int = 5) -> Decision:
         index = self.index
         vector = self.embedder.embed([text])[0]
-        decision = decide(index.rank(vector, top_articles=top_articles), index.calibration, index.thresholds)
+        decision = decide(
+            index.rank(vector, top_articles=top_articles), index.calibration, index.thresholds
+        )
         log.info("kb query=%r %s", text[:200], decision.log_line())
         return decision

@@ -25,8 +25,14 @@ _write_lock = threading.Lock()
 GROUP_SIMILARITY = 0.85
 
 
-def record(path: Path, kind: str, query: str, language: str, candidates: list[dict[str, Any]],
-           conversation_id: str = "") -> None:
+def record(
+    path: Path,
+    kind: str,
+    query: str,
+    language: str,
+    candidates: list[dict[str, Any]],
+    conversation_id: str = "",
+) -> None:
     entry = {
         "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "kind": kind,

@@ -76,7 +76,9 @@ def _structure(articles: list[Article]) -> list[Problem]:
                 problems.append(Problem("warning", *where, f"no '{language}' question variants"))
             if has_answer and not article.answers.get(language, "").strip():
                 problems.append(
-                    Problem("warning", *where, f"missing '{language}' answer (English is shown instead)")
+                    Problem(
+                        "warning", *where, f"missing '{language}' answer (English is shown instead)"
+                    )
                 )
         seen_here: set[str] = set()
         for _, text in article.variants():
@@ -90,7 +92,13 @@ def _structure(articles: list[Article]) -> list[Problem]:
         if len(ids) > 1:
             a = holders[0]
             problems.append(
-                Problem("error", a.source, a.line, a.id, f"variant {key!r} is in articles {', '.join(ids)}")
+                Problem(
+                    "error",
+                    a.source,
+                    a.line,
+                    a.id,
+                    f"variant {key!r} is in articles {', '.join(ids)}",
+                )
             )
     return problems
 

@@ -47,7 +47,12 @@ def rebuild(kb_dir: Path, out: Path, embedder: CachingEmbedder, calibrate_on: Pa
         return False
     folder = index.save(out)
     embedder.save()
-    log.info("published %s (%d articles) in %.1fs", folder.name, len(index.articles), time.monotonic() - started)
+    log.info(
+        "published %s (%d articles) in %.1fs",
+        folder.name,
+        len(index.articles),
+        time.monotonic() - started,
+    )
     return True
 
 

@@ -8,6 +8,7 @@ with the launcher if the launcher is killed outright.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import secrets
@@ -42,10 +43,8 @@ class ProcessSpec:
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec
-    try:
+    with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
-        pass
 
 
 def with_auth_token(settings: Settings) -> Settings:
@@ -136,8 +135,8 @@ def port_is_free(host: str, port: int) -> bool:
 
 def http_ok(url: str, timeout: float = 2.0) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback
-            return 200 <= response.status < 300
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return bool(200 <= response.status < 300)
     except (urllib.error.URLError, OSError, ValueError):
         return False
 
@@ -184,7 +183,7 @@ class Stack:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads spawn children here
+            preexec_fn=_die_with_parent,
         )
 
     def wait_healthy(self, names: list[str], timeout: float) -> None:
@@ -222,10 +221,8 @@ class Stack:
     def stop_process(self, name: str, grace: float = 10.0) -> None:
         process = self.processes.pop(name, None)
         if process is not None and process.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
             try:
                 process.wait(grace)
             except subprocess.TimeoutExpired:

@@ -29,7 +29,10 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The stack on free ports, with its own copies of the KB and its index, so
     tests may edit the KB while the real one stays untouched."""
     defaults = Settings.from_env()
-    for needed, make_target in ((defaults.model_path, "train"), (defaults.kb_index_dir, "kb-index")):
+    for needed, make_target in (
+        (defaults.model_path, "train"),
+        (defaults.kb_index_dir, "kb-index"),
+    ):
         if not Path(needed).exists():
             pytest.fail(f"{needed} is missing: run `make {make_target}` (make test does it)")
     state = tmp_path_factory.mktemp("stack")

@@ -125,9 +125,15 @@ async def test_health_reports_every_part_up(gateway_url: str) -> None:
 
 
 async def test_openapi_document_describes_the_customer_api(gateway_url: str) -> None:
-    async with aiohttp.ClientSession() as session:
-        async with session.get(f"{gateway_url}/api/openapi.json") as r:
-            document = await r.json()
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{gateway_url}/api/openapi.json") as r,
+    ):
+        document = await r.json()
     assert document["openapi"].startswith("3.")
-    assert {"/api/conversations", "/api/conversations/{conversation_id}",
-            "/api/conversations/{conversation_id}/messages", "/healthz"} <= set(document["paths"])
+    assert {
+        "/api/conversations",
+        "/api/conversations/{conversation_id}",
+        "/api/conversations/{conversation_id}/messages",
+        "/healthz",
+    } <= set(document["paths"])

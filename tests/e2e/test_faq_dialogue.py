@@ -62,7 +62,11 @@ async def test_no_after_an_answer_offers_other_articles_then_a_person(
         [offer] = (await customer.say(NOT_HELPFUL[language]))["replies"]
     assert "/request_human" in choices(offer)
     assert detect_language(offer["text"]) == language
-    kinds = [e["kind"] for e in unanswered(live_stack) if e["conversation_id"] == customer.conversation_id]
+    kinds = [
+        e["kind"]
+        for e in unanswered(live_stack)
+        if e["conversation_id"] == customer.conversation_id
+    ]
     assert kinds == ["not_helpful", "not_helpful"]
 
 
@@ -82,7 +86,11 @@ async def test_vague_question_gets_options_and_none_of_these_offers_a_person(
         assert all(detect_language(b["title"]) in {language, None} for b in clarify["buttons"])
         [offer] = (await customer.say(clarify["buttons"][-1]["title"], payload="/deny"))["replies"]
     assert "/request_human" in choices(offer)
-    kinds = [e["kind"] for e in unanswered(live_stack) if e["conversation_id"] == customer.conversation_id]
+    kinds = [
+        e["kind"]
+        for e in unanswered(live_stack)
+        if e["conversation_id"] == customer.conversation_id
+    ]
     assert kinds == ["clarify", "none_of_these"]
 
 
@@ -90,7 +98,9 @@ async def test_abstain_is_recorded_for_designers(live_stack: Stack) -> None:
     async with aiohttp.ClientSession() as session:
         customer = await Customer(session, live_stack.settings.gateway_url).start()
         await customer.say("明日の大阪の天気を教えて")
-    [entry] = [e for e in unanswered(live_stack) if e["conversation_id"] == customer.conversation_id]
+    [entry] = [
+        e for e in unanswered(live_stack) if e["conversation_id"] == customer.conversation_id
+    ]
     assert entry["kind"] == "abstain"
     assert entry["query"] == "明日の大阪の天気を教えて"
     assert entry["language"] == "ja"
@@ -100,7 +110,9 @@ async def test_abstain_is_recorded_for_designers(live_stack: Stack) -> None:
 async def test_kb_edit_goes_live_without_retraining_or_restart(live_stack: Stack) -> None:
     kb_file = live_stack.settings.kb_dir / "shipping.yml"
     original = kb_file.read_text(encoding="utf-8")
-    edited = original.replace("ご注文は1営業日以内に発送されます。", "ご注文は当日中に発送されます。", 1)
+    edited = original.replace(
+        "ご注文は1営業日以内に発送されます。", "ご注文は当日中に発送されます。", 1
+    )
     assert edited != original
     async with aiohttp.ClientSession() as session:
         customer = await Customer(session, live_stack.settings.gateway_url).start()

@@ -22,11 +22,13 @@ async def health(session: aiohttp.ClientSession, url: str) -> tuple[int, dict]:
 @pytest.mark.parametrize("part", ["actions", "rasa"])
 async def test_customer_is_told_when_a_part_is_down(live_stack: Stack, part: str) -> None:
     url = live_stack.settings.gateway_url
-    questions = {"ko": "배송 얼마나 걸려요?", "ja": "配送に何日かかりますか", "en": "how long is shipping"}
+    questions = {
+        "ko": "배송 얼마나 걸려요?",
+        "ja": "配送に何日かかりますか",
+        "en": "how long is shipping",
+    }
     async with aiohttp.ClientSession() as session:
-        customers = {
-            lang: await Customer(session, url).start(language=lang) for lang in questions
-        }
+        customers = {lang: await Customer(session, url).start(language=lang) for lang in questions}
         live_stack.stop_process(part)
         try:
             status, body = await health(session, url)

@@ -17,9 +17,7 @@ pytestmark = pytest.mark.e2e
 async def open_socket(
     session: aiohttp.ClientSession, gateway_url: str, customer: Customer, last_seq: int = 0
 ) -> aiohttp.ClientWebSocketResponse:
-    ws = await session.ws_connect(
-        f"{gateway_url}/api/conversations/{customer.conversation_id}/ws"
-    )
+    ws = await session.ws_connect(f"{gateway_url}/api/conversations/{customer.conversation_id}/ws")
     await ws.send_json({"type": "hello", "token": customer.token, "last_seq": last_seq})
     return ws
 

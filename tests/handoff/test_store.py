@@ -38,9 +38,33 @@ async def test_resend_with_same_client_id_is_stored_once(tmp_path: Path) -> None
 async def test_tokens_open_only_their_own_conversation(tmp_path: Path) -> None:
     store = await SQLiteStore.open(tmp_path / "db.sqlite3")
     a, token_a = await store.create_conversation("en", {})
-    b, token_b = await store.create_conversation("en", {})
+    _b, token_b = await store.create_conversation("en", {})
     assert await store.check_token(a.id, token_a)
     assert not await store.check_token(a.id, token_b)
     assert not await store.check_token("no-such-id", token_a)
     assert not await store.check_token(a.id, "")
+    await store.close()
+
+
+async def test_a_turns_replies_are_stored_together_in_order(tmp_path: Path) -> None:
+    from handoff.models import Reply
+
+    store = await SQLiteStore.open(tmp_path / "db.sqlite3")
+    conversation, _ = await store.create_conversation("ja", {})
+    await store.add_message(conversation.id, "customer", "返品したい")
+    stored = await store.add_replies(
+        conversation.id,
+        [
+            Reply(
+                "返品は30日以内です。", links=[{"title": "t", "url": "u"}], meta={"kb": {"x": 1}}
+            ),
+            Reply("お役に立ちましたか？", buttons=[{"title": "はい", "payload": "/affirm"}]),
+        ],
+    )
+    assert [m.seq for m in stored] == [2, 3]
+    again = await store.messages(conversation.id, after_seq=1)
+    assert [(m.seq, m.text, m.links, m.buttons, m.meta) for m in again] == [
+        (2, "返品は30日以内です。", [{"title": "t", "url": "u"}], [], {"kb": {"x": 1}}),
+        (3, "お役に立ちましたか？", [], [{"title": "はい", "payload": "/affirm"}], {}),
+    ]
     await store.close()

