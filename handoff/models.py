@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Role = Literal["customer", "bot", "agent", "system"]
-State = Literal["bot", "queued", "assigned", "resolved"]
+State = Literal["bot", "queued", "assigned", "resolved", "cancelled", "offline_ticket", "abandoned"]
 
 
 @dataclass(frozen=True)

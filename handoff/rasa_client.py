@@ -50,6 +50,44 @@ class RasaClient:
             raise BotUnavailable("Rasa answered nothing (is the action server up?)")
         return replies
 
+    async def _api(self, method: str, path: str, body: object = None) -> object:
+        """Rasa's HTTP API (token-protected), for handoff: trackers, resume, triggers."""
+        try:
+            async with self._session.request(
+                method,
+                f"{self._rasa_url}{path}",
+                params={"token": self._auth_token},
+                json=body,
+                timeout=self._timeout,
+            ) as response:
+                if response.status != 200:
+                    raise BotUnavailable(f"Rasa {method} {path} answered HTTP {response.status}")
+                return await response.json()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise BotUnavailable(f"Rasa unreachable: {exc!r}") from exc
+
+    async def tracker_events(self, sender: str) -> list[dict[str, Any]]:
+        tracker = await self._api("GET", f"/conversations/{sender}/tracker")
+        events = tracker.get("events") if isinstance(tracker, dict) else None
+        return events if isinstance(events, list) else []
+
+    async def resume(self, sender: str) -> None:
+        """Un-pause after a handoff. `action_listen` too: a bare `resume` after an
+        action-initiated pause makes Rasa run the handoff action again."""
+        await self._api(
+            "POST",
+            f"/conversations/{sender}/tracker/events",
+            [{"event": "resume"}, {"event": "action", "name": "action_listen"}],
+        )
+
+    async def trigger_intent(self, sender: str, intent: str) -> list[Reply]:
+        """Make the bot act as if the customer had said `intent`; returns its replies."""
+        result = await self._api(
+            "POST", f"/conversations/{sender}/trigger_intent", {"name": intent, "entities": {}}
+        )
+        messages = result.get("messages") if isinstance(result, dict) else None
+        return replies_from_rasa(messages if isinstance(messages, list) else [])
+
     async def parts_health(self) -> dict[str, str]:
         """'up' or the reason it is down, for Rasa (with a loaded model) and actions."""
         return {

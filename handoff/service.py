@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.language import SUPPORTED_LANGUAGES, detect_language
+from handoff.handoff_service import HandoffService
 from handoff.hub import Hub
 from handoff.models import Conversation, Message, Reply
 from handoff.rasa_client import BotUnavailable, RasaClient
+from handoff.state_machine import HUMAN_STATES
 from handoff.store import Store
 from handoff.texts import BOT_UNAVAILABLE, localized
 
@@ -39,11 +41,19 @@ class Exchange:
 
 
 class ConversationService:
-    def __init__(self, store: Store, rasa: RasaClient, hub: Hub, max_message_chars: int) -> None:
+    def __init__(
+        self,
+        store: Store,
+        rasa: RasaClient,
+        hub: Hub,
+        max_message_chars: int,
+        handoff: HandoffService,
+    ) -> None:
         self.store = store
         self.rasa = rasa
         self.hub = hub
         self.max_message_chars = max_message_chars
+        self.handoff = handoff
         # Weak values: a conversation's lock lives only while someone uses it.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -98,9 +108,26 @@ class ConversationService:
             if not is_new:
                 return Exchange(stored, [], duplicate=True)
             self.hub.publish(conversation.id, {"type": "message", **stored.public()})
+            # The state may have changed since the caller looked (an agent joined).
+            conversation = await self.store.get_conversation(conversation.id) or conversation
             language = await self._track_language(conversation, shown_text, rasa_payload)
+            if conversation.state in HUMAN_STATES:
+                replies = await self.handoff.customer_message(conversation, stored, rasa_payload)
+                return Exchange(stored, replies, duplicate=False)
+            if rasa_payload and rasa_payload.startswith("/rate"):
+                await self._store_rating(conversation.id, rasa_payload)
             replies = await self._ask_bot(conversation.id, rasa_payload or shown_text, language)
+            for reply in list(replies):
+                if isinstance(reply.meta.get("handoff"), dict):
+                    current = await self.store.get_conversation(conversation.id) or conversation
+                    replies += await self.handoff.escalate(current, reply.meta["handoff"])
             return Exchange(stored, replies, duplicate=False)
+
+    async def _store_rating(self, conversation_id: str, payload: str) -> None:
+        digits = [ch for ch in payload if ch.isdigit()]
+        if len(digits) == 1 and 1 <= int(digits[0]) <= 5:
+            latest = await self.handoff.handoffs.latest_handoff(conversation_id)
+            await self.handoff.handoffs.add_rating(conversation_id, int(digits[0]), latest)
 
     async def _track_language(
         self, conversation: Conversation, text: str, payload: str | None

@@ -18,7 +18,8 @@ from typing import Any, Protocol
 
 import aiosqlite
 
-from handoff.models import Conversation, Message, Reply, Role, State
+from handoff.models import Conversation, Message, Reply, Role
+from handoff.state_machine import InvalidTransition, TransitionEvent, target
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -45,6 +46,62 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS messages_client_id
     ON messages(conversation_id, client_id) WHERE client_id IS NOT NULL;
+-- handoff to people (handoff_store.py)
+CREATE TABLE IF NOT EXISTS agents (
+    username TEXT PRIMARY KEY,
+    display_name TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    languages_json TEXT NOT NULL,
+    skills_json TEXT NOT NULL,
+    capacity INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS agent_sessions (
+    token_hash TEXT PRIMARY KEY,
+    username TEXT NOT NULL REFERENCES agents(username),
+    expires_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS handoffs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id TEXT NOT NULL REFERENCES conversations(id),
+    status TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    priority INTEGER NOT NULL,
+    language TEXT NOT NULL,
+    skill TEXT,
+    agent TEXT,
+    summary TEXT NOT NULL,
+    context_json TEXT NOT NULL,
+    queued_at REAL NOT NULL,
+    assigned_at REAL,
+    closed_at REAL
+);
+CREATE INDEX IF NOT EXISTS handoffs_open ON handoffs(status, priority, queued_at);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    from_state TEXT NOT NULL,
+    to_state TEXT NOT NULL,
+    data_json TEXT NOT NULL,
+    ts TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tickets (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id TEXT NOT NULL,
+    language TEXT NOT NULL,
+    contact_json TEXT NOT NULL,
+    message TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ratings (
+    conversation_id TEXT NOT NULL,
+    handoff_id INTEGER,
+    agent TEXT,
+    rating INTEGER NOT NULL,
+    ts TEXT NOT NULL
+);
 """
 
 
@@ -67,7 +124,15 @@ class Store(Protocol):
 
     async def set_language(self, conversation_id: str, language: str) -> None: ...
 
-    async def set_state(self, conversation_id: str, state: State) -> None: ...
+    async def transition(
+        self, conversation_id: str, name: str, data: dict[str, Any] | None = None
+    ) -> TransitionEvent: ...
+
+    async def events(self, conversation_id: str) -> list[TransitionEvent]: ...
+
+    async def conversations_of_customer(
+        self, customer: dict[str, Any], exclude: str
+    ) -> list[Conversation]: ...
 
     async def add_message(
         self,
@@ -100,6 +165,11 @@ class SQLiteStore:
 
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
+
+    @property
+    def connection(self) -> aiosqlite.Connection:
+        """Shared with the handoff store: one connection, one writer, in order."""
+        return self._db
 
     @classmethod
     async def open(cls, path: Path) -> SQLiteStore:
@@ -172,12 +242,67 @@ class SQLiteStore:
         )
         await self._db.commit()
 
-    async def set_state(self, conversation_id: str, state: State) -> None:
+    async def transition(
+        self, conversation_id: str, name: str, data: dict[str, Any] | None = None
+    ) -> TransitionEvent:
+        """Apply a named transition (state_machine.py) and record its event, atomically."""
+        conversation = await self.get_conversation(conversation_id)
+        if conversation is None:
+            raise KeyError(conversation_id)
+        to_state = target(name, conversation.state)
+        now = utc_now()
+        cursor = await self._db.execute(
+            "UPDATE conversations SET state = ?, updated_at = ? WHERE id = ? AND state = ?",
+            (to_state, now, conversation_id, conversation.state),
+        )
+        if cursor.rowcount != 1:  # someone else moved it first
+            await self._db.rollback()
+            current = await self.get_conversation(conversation_id)
+            raise InvalidTransition(name, current.state if current else "gone")
+        event = TransitionEvent(
+            conversation_id, name, conversation.state, to_state, data or {}, now
+        )
         await self._db.execute(
-            "UPDATE conversations SET state = ?, updated_at = ? WHERE id = ?",
-            (state, utc_now(), conversation_id),
+            "INSERT INTO events (conversation_id, name, from_state, to_state, data_json, ts)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (conversation_id, name, event.from_state, to_state, json.dumps(event.data), now),
         )
         await self._db.commit()
+        return event
+
+    async def events(self, conversation_id: str) -> list[TransitionEvent]:
+        async with self._db.execute(
+            "SELECT * FROM events WHERE conversation_id = ? ORDER BY id", (conversation_id,)
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            TransitionEvent(
+                r["conversation_id"],
+                r["name"],
+                r["from_state"],
+                r["to_state"],
+                json.loads(r["data_json"]),
+                r["ts"],
+            )
+            for r in rows
+        ]
+
+    async def conversations_of_customer(
+        self, customer: dict[str, Any], exclude: str
+    ) -> list[Conversation]:
+        """Earlier conversations of the same customer (same id, else same email)."""
+        keys = [(k, str(customer[k])) for k in ("id", "email") if customer.get(k)]
+        if not keys:
+            return []
+        key, value = keys[0]
+        async with self._db.execute(
+            "SELECT id FROM conversations WHERE json_extract(customer_json, ?) = ? AND id != ?"
+            " ORDER BY created_at DESC LIMIT 10",
+            (f"$.{key}", value, exclude),
+        ) as cursor:
+            ids = [row["id"] for row in await cursor.fetchall()]
+        found = [await self.get_conversation(i) for i in ids]
+        return [c for c in found if c is not None]
 
     async def add_message(
         self,

@@ -256,6 +256,40 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # stop on SIGTERM exactly as on Ctrl-C
 
 
+def ensure_demo_agent(settings: Settings) -> str:
+    """The demo agent `demo` (ko/ja/en, billing): password from DEMO_AGENT_PASSWORD,
+    else a generated one, returned so it can be printed once."""
+    password = os.environ.get("DEMO_AGENT_PASSWORD") or secrets.token_urlsafe(9)
+    subprocess.run(
+        [
+            str(APP_VENV / "bin" / "python"),
+            "-m",
+            "handoff",
+            "agents",
+            "add",
+            "demo",
+            "--languages",
+            "ko,ja,en",
+            "--skills",
+            "billing",
+            "--capacity",
+            "5",
+            "--display-name",
+            "Demo Agent",
+        ],
+        cwd=PROJECT_ROOT,
+        env={
+            **os.environ,
+            **settings.to_env(),
+            "AGENT_PASSWORD": password,
+            "PYTHONPATH": str(PROJECT_ROOT),
+        },
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return password
+
+
 def run_forever(settings: Settings) -> int:
     """`make run`: start everything, print where to go, stop everything on Ctrl-C."""
     stack = Stack(settings)
@@ -263,11 +297,16 @@ def run_forever(settings: Settings) -> int:
     try:
         print("starting Rasa, the action server and the gateway (Rasa takes ~30 s) ...", flush=True)
         started = time.monotonic()
+        demo_password = ensure_demo_agent(stack.settings)
         stack.start()
         s = stack.settings
+        shown = (
+            "(from DEMO_AGENT_PASSWORD)" if os.environ.get("DEMO_AGENT_PASSWORD") else demo_password
+        )
         print(
             f"\nready in {time.monotonic() - started:.0f}s\n"
             f"  customer chat   {s.gateway_url}/\n"
+            f"  agent console   {s.gateway_url}/agent   (user: demo, password: {shown})\n"
             f"  health          {s.gateway_url}/healthz\n"
             f"  API document    {s.gateway_url}/api/openapi.json\n"
             f"  logs            {s.log_dir}/\n"

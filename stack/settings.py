@@ -45,6 +45,10 @@ class Settings:
     # Labelled queries the decision thresholds are fitted on at every build.
     calibration_path: Path = PROJECT_ROOT / "data" / "eval" / "dev.jsonl"
     db_path: Path = PROJECT_ROOT / "var" / "handoff.sqlite3"
+    # Handoff triggers, priorities, skills and canned replies.
+    handoff_config_path: Path = PROJECT_ROOT / "data" / "handoff.yml"
+    # Business hours per team (handoff/coverage.py).
+    coverage_path: Path = PROJECT_ROOT / "data" / "coverage.yml"
     # Every abstain, clarify and "that didn't help", for designers (kb_index unanswered).
     unanswered_path: Path = PROJECT_ROOT / "var" / "unanswered.jsonl"
     model_path: Path = PROJECT_ROOT / "models" / "assistant.tar.gz"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aiohttp
@@ -46,3 +47,36 @@ class Customer:
             assert r.status == 200, await r.text()
             result: dict[str, Any] = await r.json()
             return result
+
+
+class AgentClient:
+    """An agent signed in to the gateway's agent API."""
+
+    def __init__(self, session: aiohttp.ClientSession, base_url: str) -> None:
+        self.session = session
+        self.base_url = base_url
+        self.token = ""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    async def login(self, username: str, password: str) -> AgentClient:
+        async with self.session.post(
+            f"{self.base_url}/api/agent/login", json={"username": username, "password": password}
+        ) as r:
+            assert r.status == 200, await r.text()
+            self.token = (await r.json())["token"]
+        return self
+
+    async def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        async with self.session.request(
+            method, f"{self.base_url}{path}", json=body, headers=self.headers
+        ) as r:
+            text = await r.text()
+            return r.status, (json.loads(text) if text else None)
+
+    async def queue(self) -> list[dict[str, Any]]:
+        status, items = await self.call("GET", "/api/agent/queue")
+        assert status == 200, items
+        return list(items)

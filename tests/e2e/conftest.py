@@ -6,8 +6,11 @@ collide; the conversation database is a fresh temporary file.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,6 +49,7 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         kb_dir=state / "kb",
         kb_index_dir=state / "kb-index",
         unanswered_path=state / "unanswered.jsonl",
+        coverage_path=Path(__file__).parent / "coverage_always_open.yml",
         log_dir=PROJECT_ROOT / "var" / "log" / "test",
     )
     stack = Stack(settings)
@@ -64,3 +68,34 @@ def gateway_url(live_stack: Stack) -> str:
 @pytest.fixture(scope="session")
 def kb_articles() -> dict[str, Article]:
     return {a.id: a for a in load_kb(Settings().kb_dir)}
+
+
+AGENT_PASSWORD = "correct-horse-battery"
+# username -> (languages, capacity); none has the "billing" skill.
+TEST_AGENTS = {"alice": ("ko,ja,en", 3), "bob": ("ko,ja,en", 1), "kenji": ("ja", 2)}
+
+
+@pytest.fixture(scope="session")
+def agents(live_stack: Stack) -> dict[str, str]:
+    """Agents created the documented way, with the command line."""
+    env = {**os.environ, **live_stack.settings.to_env(), "AGENT_PASSWORD": AGENT_PASSWORD}
+    for username, (languages, capacity) in TEST_AGENTS.items():
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "handoff",
+                "agents",
+                "add",
+                username,
+                "--languages",
+                languages,
+                "--capacity",
+                str(capacity),
+            ],
+            cwd=PROJECT_ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    return {username: AGENT_PASSWORD for username in TEST_AGENTS}

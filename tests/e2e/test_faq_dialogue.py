@@ -13,7 +13,7 @@ import pytest
 from bot.language import detect_language
 from kb_index.articles import Article
 from stack.launcher import Stack
-from tests.e2e.client import Customer
+from tests.e2e.client import AgentClient, Customer
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +38,11 @@ def unanswered(stack: Stack) -> list[dict[str, Any]]:
     ],
 )
 async def test_no_after_an_answer_offers_other_articles_then_a_person(
-    live_stack: Stack, kb_articles: dict[str, Article], language: str, question: str
+    live_stack: Stack,
+    agents: dict[str, str],
+    kb_articles: dict[str, Article],
+    language: str,
+    question: str,
 ) -> None:
     async with aiohttp.ClientSession() as session:
         customer = await Customer(session, live_stack.settings.gateway_url).start()
@@ -58,10 +62,16 @@ async def test_no_after_an_answer_offers_other_articles_then_a_person(
         chosen = (await customer.say(options["buttons"][0]["title"], payload=picked))["replies"]
         assert chosen[0]["text"] == kb_articles[article_id].answer_in(language)
 
-        # a second "no" offers a person
-        [offer] = (await customer.say(NOT_HELPFUL[language]))["replies"]
-    assert "/request_human" in choices(offer)
-    assert detect_language(offer["text"]) == language
+        # a second "no" hands the chat to a person
+        agent = await AgentClient(session, live_stack.settings.gateway_url).login(
+            "alice", agents["alice"]
+        )
+        handover = await customer.say(NOT_HELPFUL[language])
+        queue = await agent.queue()
+    assert handover["state"] == "queued"
+    assert all(detect_language(r["text"]) == language for r in handover["replies"])
+    [item] = [i for i in queue if i["conversation_id"] == customer.conversation_id]
+    assert item["reason"] == "not_helpful"
     kinds = [
         e["kind"]
         for e in unanswered(live_stack)

@@ -1,0 +1,63 @@
+"""action_handoff, and `escalate` for the other actions: hand the chat to a person.
+
+The action tells the customer a person is coming, attaches `{"handoff": {reason,
+priority, skill}}` to that message for the gateway, and pauses the Rasa
+conversation. From then on the gateway owns the chat until an agent resolves it.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import yaml
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from stack.settings import Settings
+
+
+@functools.lru_cache(maxsize=1)
+def handoff_config() -> dict[str, Any]:
+    config: dict[str, Any] = yaml.safe_load(
+        Settings.from_env().handoff_config_path.read_text(encoding="utf-8")
+    )
+    return config
+
+
+def escalate(
+    dispatcher: CollectingDispatcher,
+    reason: str,
+    skill: str | None = None,
+    kb: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Say a person is coming, tell the gateway why, and pause the bot.
+    `kb` (the retrieval decision that led here, if any) travels along for the agent."""
+    priority = int(handoff_config().get("reasons", {}).get(reason, {}).get("priority", 1))
+    payload: dict[str, Any] = {"handoff": {"reason": reason, "priority": priority, "skill": skill}}
+    if kb is not None:
+        payload["kb"] = kb
+    dispatcher.utter_message(response="utter_handoff", json_message=payload)
+    return [
+        SlotSet("kb_misses", 0.0),
+        SlotSet("kb_not_helpful", 0.0),
+        SlotSet("kb_feedback_for", None),
+        ConversationPaused(),
+    ]
+
+
+class ActionHandoff(Action):
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        always = handoff_config().get("always_human_intents") or {}
+        if intent in always:
+            return escalate(dispatcher, "always_human", (always[intent] or {}).get("skill"))
+        if intent == "complain":
+            return escalate(dispatcher, "complaint")
+        return escalate(dispatcher, "requested")

@@ -1,0 +1,228 @@
+"""Agent console routes: sign-in, queue, accept, chat, resolve, suggestions, tickets.
+
+Every route but login needs `Authorization: Bearer <agent session token>`; the
+console's websocket sends the token in its first frame instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from handoff.api import MAX_BODY_BYTES, STATIC_DIR, bearer_token, read_json
+from handoff.handoff_service import HandoffError, HandoffService, agent_channel
+from handoff.handoff_store import Agent
+from handoff.hub import Frame
+from handoff.state import SERVICE
+
+routes = web.RouteTableDef()
+_ERRORS: dict[str, type[web.HTTPException]] = {
+    "already_assigned": web.HTTPConflict,
+    "at_capacity": web.HTTPConflict,
+    "not_waiting": web.HTTPConflict,
+    "not_eligible": web.HTTPForbidden,
+    "not_yours": web.HTTPForbidden,
+}
+
+
+def handoffs(request: web.Request) -> HandoffService:
+    return request.app[SERVICE].handoff
+
+
+async def signed_in_agent(request: web.Request) -> Agent:
+    token = bearer_token(request)
+    service = handoffs(request)
+    agent = await service.handoffs.agent_for_token(token)
+    if agent is None:
+        raise web.HTTPUnauthorized(text="sign in again: the session is unknown or expired")
+    service.presence.seen(agent.username)
+    return agent
+
+
+def handoff_error(exc: HandoffError) -> web.HTTPException:
+    """409/403 with a machine-readable code the console acts on."""
+    body = json.dumps({"error": {"code": exc.code, "message": str(exc)}})
+    return _ERRORS.get(exc.code, web.HTTPBadRequest)(text=body, content_type="application/json")
+
+
+@routes.get("/agent")
+async def console_page(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC_DIR / "agent.html")
+
+
+@routes.post("/api/agent/login")
+async def login(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not isinstance(password, str):
+        raise web.HTTPBadRequest(text="send {'username': '...', 'password': '...'}")
+    result = await handoffs(request).handoffs.login(username, password)
+    if result is None:
+        raise web.HTTPUnauthorized(text="wrong username or password")
+    agent, token, expires_at = result
+    handoffs(request).presence.seen(agent.username)
+    return web.json_response({"token": token, "agent": agent.public(), "expires_at": expires_at})
+
+
+@routes.post("/api/agent/logout")
+async def logout(request: web.Request) -> web.Response:
+    await signed_in_agent(request)
+    await handoffs(request).handoffs.logout(bearer_token(request))
+    return web.Response(status=204)
+
+
+@routes.get("/api/agent/queue")
+async def queue(request: web.Request) -> web.Response:
+    agent = await signed_in_agent(request)
+    return web.json_response(await handoffs(request).queue_for(agent))
+
+
+@routes.get("/api/agent/conversations")
+async def my_conversations(request: web.Request) -> web.Response:
+    agent = await signed_in_agent(request)
+    service = handoffs(request)
+    items = []
+    for handoff in await service.handoffs.assigned_to(agent.username):
+        items.append(
+            {
+                "conversation_id": handoff.conversation_id,
+                "language": handoff.language,
+                "reason": handoff.reason,
+                "summary": handoff.summary,
+                "state": "assigned",
+            }
+        )
+    return web.json_response(items)
+
+
+@routes.post("/api/agent/conversations/{conversation_id}/accept")
+async def accept(request: web.Request) -> web.Response:
+    agent = await signed_in_agent(request)
+    try:
+        view = await handoffs(request).accept(agent, request.match_info["conversation_id"])
+    except HandoffError as exc:
+        raise handoff_error(exc) from exc
+    return web.json_response(view)
+
+
+@routes.get("/api/agent/conversations/{conversation_id}")
+async def conversation_view(request: web.Request) -> web.Response:
+    agent = await signed_in_agent(request)
+    try:
+        view = await handoffs(request).agent_view(agent, request.match_info["conversation_id"])
+    except HandoffError as exc:
+        raise handoff_error(exc) from exc
+    return web.json_response(view)
+
+
+@routes.post("/api/agent/conversations/{conversation_id}/messages")
+async def agent_message(request: web.Request) -> web.Response:
+    agent = await signed_in_agent(request)
+    body = await read_json(request)
+    text = body.get("text")
+    limit = request.app[SERVICE].max_message_chars
+    if not isinstance(text, str) or not text.strip():
+        raise web.HTTPBadRequest(text="send {'text': '...'} with a non-empty string")
+    if len(text) > limit:
+        raise web.HTTPBadRequest(text=f"message is {len(text)} characters; the limit is {limit}")
+    try:
+        message = await handoffs(request).agent_message(
+            agent, request.match_info["conversation_id"], text.strip()
+        )
+    except HandoffError as exc:
+        raise handoff_error(exc) from exc
+    return web.json_response({"seq": message.seq}, status=201)
+
+
+@routes.post("/api/agent/conversations/{conversation_id}/resolve")
+async def resolve(request: web.Request) -> web.Response:
+    agent = await signed_in_agent(request)
+    try:
+        await handoffs(request).resolve(agent, request.match_info["conversation_id"])
+    except HandoffError as exc:
+        raise handoff_error(exc) from exc
+    return web.json_response(
+        {"conversation_id": request.match_info["conversation_id"], "state": "bot"}
+    )
+
+
+@routes.get("/api/agent/conversations/{conversation_id}/suggestions")
+async def suggestions(request: web.Request) -> web.Response:
+    agent = await signed_in_agent(request)
+    service = handoffs(request)
+    conversation_id = request.match_info["conversation_id"]
+    latest = await service.handoffs.latest_handoff(conversation_id)
+    if latest is None or latest.agent != agent.username:
+        raise handoff_error(HandoffError("not_yours", "this conversation is not assigned to you"))
+    return web.json_response(await service.suggestions(conversation_id))
+
+
+@routes.get("/api/agent/canned")
+async def canned(request: web.Request) -> web.Response:
+    await signed_in_agent(request)
+    replies: list[dict[str, Any]] = handoffs(request).config.get("canned_replies") or []
+    return web.json_response(replies)
+
+
+@routes.get("/api/agent/tickets")
+async def tickets(request: web.Request) -> web.Response:
+    await signed_in_agent(request)
+    return web.json_response(await handoffs(request).handoffs.tickets())
+
+
+@routes.get("/api/agent/ws")
+async def agent_socket(request: web.Request) -> web.WebSocketResponse:
+    ws = web.WebSocketResponse(heartbeat=25.0, max_msg_size=MAX_BODY_BYTES)
+    await ws.prepare(request)
+    service = handoffs(request)
+    try:
+        hello = await ws.receive_json(timeout=10)
+        token = str(hello.get("token", "")) if isinstance(hello, dict) else ""
+        agent = await service.handoffs.agent_for_token(token)
+    except (TimeoutError, TypeError, ValueError):
+        agent = None
+    if agent is None:
+        await ws.send_json({"type": "error", "code": "unauthorized", "message": "sign in again"})
+        await ws.close()
+        return ws
+    channel = agent_channel(agent.username)
+    queue = service.hub.subscribe(channel)
+    service.presence.sockets[agent.username] = service.presence.sockets.get(agent.username, 0) + 1
+    service.presence.seen(agent.username)
+    writer = asyncio.create_task(_forward(ws, queue))
+    try:
+        await ws.send_json({"type": "ready", "agent": agent.public()})
+        await service.broadcast_queue()
+        async for raw in ws:
+            if raw.type != WSMsgType.TEXT:
+                continue
+            try:
+                frame = json.loads(raw.data)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(frame, dict) and frame.get("type") == "typing":
+                await service.agent_typing(
+                    agent, str(frame.get("conversation_id")), bool(frame.get("on"))
+                )
+    finally:
+        writer.cancel()
+        service.hub.unsubscribe(channel, queue)
+        service.presence.sockets[agent.username] -= 1
+        service.presence.seen(agent.username)
+    return ws
+
+
+async def _forward(ws: web.WebSocketResponse, queue: asyncio.Queue[Frame | None]) -> None:
+    while True:
+        frame = await queue.get()
+        if frame is None:
+            await ws.close()
+            return
+        await ws.send_json(frame)
+
+
+def setup_agent_routes(app: web.Application) -> None:
+    app.add_routes(routes)

@@ -1,0 +1,838 @@
+/*
+ * Maru Store live-agent console.
+ *
+ * REST for everything the agent does (sign in, accept, send, resolve); one WebSocket pushes the
+ * queue, new messages and state changes. Server text is only ever inserted with textContent /
+ * text nodes, never as HTML. No dependencies and no build step: this file is served as-is.
+ */
+(function () {
+  'use strict';
+
+  const SESSION_KEY = 'maru-agent';          // {token, agent, expires_at, selected}: this tab only
+  const BACKOFF_MIN_MS = 500;
+  const BACKOFF_MAX_MS = 8000;
+  const TYPING_IDLE_MS = 3000;               // our "typing off" after this long without a keystroke
+  const CUSTOMER_TYPING_MS = 30000;          // hide "customer is typing" if "off" never arrives
+  const NOTICE_MS = 6000;
+  const MAX_CHARS = 2000;
+  const ROLES = ['customer', 'bot', 'agent', 'system'];
+
+  const REASONS = {
+    requested: 'Customer asked for a person',
+    misses: 'Bot could not answer, several times',
+    not_helpful: 'Customer said an answer did not help',
+    complaint: 'Complaint',
+    always_human: 'Topic always goes to a person',
+  };
+  const LANGUAGES = { ko: 'Korean', ja: 'Japanese', en: 'English' };
+  const ROLE_LABELS = { customer: 'Customer', bot: 'Bot', agent: 'Agent', system: 'System' };
+  const STATES = {
+    queued: 'Waiting', assigned: 'Assigned to you', resolved: 'Resolved', cancelled: 'Cancelled by customer',
+    bot: 'Back with the bot', offline_ticket: 'Became an offline ticket', abandoned: 'Abandoned',
+  };
+  const DECISIONS = { answer: 'Answered', clarify: 'Asked to clarify', abstain: 'Did not know' };
+  const FEEDBACK = { helpful: 'Customer: helpful', not_helpful: 'Customer: not helpful' };
+
+  const $ = (id) => document.getElementById(id);
+  const ui = {
+    loginView: $('login-view'), loginForm: $('login-form'), username: $('username'),
+    password: $('password'), loginButton: $('login-button'), loginError: $('login-error'),
+    console: $('console-view'), connection: $('connection'), agentName: $('agent-name'),
+    agentLanguages: $('agent-languages'), signOut: $('sign-out'), notice: $('notice'),
+    queue: $('queue'), queueCount: $('queue-count'), mine: $('my-conversations'),
+    tickets: $('tickets'), ticketsRefresh: $('tickets-refresh'),
+    emptyState: $('empty-state'), view: $('conversation-view'), details: $('details'),
+    convLanguage: $('conversation-language'), convSummary: $('conversation-summary'),
+    convId: $('conversation-id'), convState: $('conversation-state'), resolve: $('resolve'),
+    scroller: $('transcript-scroll'), transcript: $('transcript'), customerTyping: $('customer-typing'),
+    form: $('composer-form'), canned: $('canned'), composer: $('composer'), send: $('send'),
+    sendError: $('send-error'), charCount: $('char-count'),
+    suggestions: $('suggestions'), suggestionsRefresh: $('suggestions-refresh'),
+    reason: $('context-reason'), language: $('context-language'), customer: $('context-customer'),
+    earlier: $('context-earlier'), attempts: $('context-attempts'),
+  };
+
+  const app = {
+    token: null, agent: null, expiresAt: null,
+    session: 0,               // bumped on sign-in/out: answers meant for an older session are dropped
+    ws: null, retryTimer: null, backoffMs: BACKOFF_MIN_MS,
+    queue: [], queueStamp: 0, mine: [], unread: new Map(), canned: [],
+    detail: null, openGen: 0, suggestGen: 0,
+    seqEls: new Map(),        // seq → element of the open conversation: de-duplicates everything
+    drafts: new Map(),        // conversation id → unsent composer text
+    typingConv: null, typingTimer: null, customerTypingTimer: null,
+    noticeTimer: null, suggestTimer: null, mineTimer: null,
+  };
+
+  // Read by automated browser tests; mutated in place so a held reference stays current.
+  const maruAgent = (window.maruAgent = { token: null, connected: false, selected: null });
+
+  /* ---------- small helpers ---------- */
+
+  /** `content`: text (set with textContent) or an array of nodes/strings (falsy entries skipped). */
+  function make(tag, className, content) {
+    const el = document.createElement(tag);
+    if (className) el.className = className;
+    if (Array.isArray(content)) el.append(...content.filter((c) => c || c === 0));
+    else if (content !== undefined && content !== null) el.textContent = String(content);
+    return el;
+  }
+
+  function button(className, label, onClick) {
+    const b = make('button', className, label);
+    b.type = 'button';
+    b.addEventListener('click', onClick);
+    return b;
+  }
+
+  /** Sets lang (so the browser picks Korean vs Japanese glyphs for shared Han characters). */
+  function setLang(el, lang) {
+    if (LANGUAGES[lang]) el.lang = lang; else el.removeAttribute('lang');
+    return el;
+  }
+
+  /** KO / JA / EN. Fills an existing element so ids and hooks on it stay valid. */
+  function fillBadge(el, lang) {
+    const code = String(lang || '?').toLowerCase();
+    el.className = 'badge lang-' + code;
+    el.textContent = code.toUpperCase();
+    el.title = LANGUAGES[code] || code;
+    return el;
+  }
+  const langBadge = (lang) => fillBadge(make('span'), lang);
+
+  const reasonText = (code) => REASONS[code] || String(code || 'Unknown');
+  const stateText = (state) => STATES[state] || String(state || '');
+  // Only "assigned" accepts replies (after a resolve the server reports "bot", not "resolved").
+  const isClosed = () => !app.detail || app.detail.state !== 'assigned';
+  const list = (value) => (Array.isArray(value) ? value.filter(Boolean) : []);
+
+  function formatScore(value) {
+    const n = Number(value);
+    return value === null || value === undefined || !Number.isFinite(n) ? '' : n.toFixed(2);
+  }
+
+  function formatWait(seconds) {
+    const s = Math.max(0, Math.floor(seconds));
+    const pad = (n) => String(n).padStart(2, '0');
+    if (s < 60) return `${s}s`;
+    if (s < 3600) return `${Math.floor(s / 60)}m ${pad(s % 60)}s`;
+    return `${Math.floor(s / 3600)}h ${pad(Math.floor(s / 60) % 60)}m`;
+  }
+
+  function buildTime(ts, withDate) {
+    const date = ts ? new Date(ts) : null;
+    if (!date || isNaN(date)) return null;
+    const options = withDate ? { dateStyle: 'medium', timeStyle: 'short' } : { hour: '2-digit', minute: '2-digit' };
+    const time = make('time', 'time', date.toLocaleString(undefined, options));
+    time.dateTime = date.toISOString();
+    return time;
+  }
+
+  /** Cut to the composer's limit without splitting an emoji's surrogate pair. */
+  function clampText(text, max) {
+    if (text.length <= max) return text;
+    const cut = text.slice(0, Math.max(0, max));
+    return /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;
+  }
+
+  /** An empty message hides the element. */
+  function showText(el, message) {
+    el.textContent = message || '';
+    el.hidden = !message;
+  }
+
+  function showNotice(message, isError) {
+    clearTimeout(app.noticeTimer);
+    showText(ui.notice, message);
+    ui.notice.classList.toggle('is-error', Boolean(isError));
+    ui.notice.title = message || ''; // the bar may cut a long message short
+    if (message) app.noticeTimer = setTimeout(() => showText(ui.notice, ''), NOTICE_MS);
+  }
+
+  /* ---------- session ---------- */
+
+  function saveSession() {
+    try {
+      if (!app.token) sessionStorage.removeItem(SESSION_KEY);
+      else sessionStorage.setItem(SESSION_KEY, JSON.stringify({
+        token: app.token, agent: app.agent, expires_at: app.expiresAt, selected: maruAgent.selected,
+      }));
+    } catch (_) { /* storage disabled: the console still works until the tab closes */ }
+  }
+
+  function loadSession() {
+    let saved = null;
+    try { saved = JSON.parse(sessionStorage.getItem(SESSION_KEY) || 'null'); } catch (_) { return null; }
+    if (!saved || typeof saved.token !== 'string') return null;
+    // expires_at as ISO text or epoch seconds; unreadable means "let the server decide".
+    const exp = saved.expires_at;
+    const expires = typeof exp === 'number' ? exp * 1000 : Date.parse(exp);
+    return expires <= Date.now() ? null : saved;
+  }
+
+  function startSession(token, agent, expiresAt, selected) {
+    app.session += 1;
+    app.token = maruAgent.token = token;
+    app.agent = agent || {};
+    app.expiresAt = expiresAt || null;
+    saveSession();
+    ui.loginView.hidden = true;
+    ui.console.hidden = false;
+    renderAgent();
+    connect();
+    refreshQueue();
+    refreshMine();
+    loadCanned();
+    loadTickets();
+    if (selected) openConversation(selected);
+  }
+
+  /** Forget everything about this agent locally; the caller decides what the sign-in form says. */
+  function endSession() {
+    stopTyping();
+    app.session += 1;
+    app.token = maruAgent.token = app.agent = null;
+    closeSocket();
+    clearTimeout(app.retryTimer);
+    switchTo(null);
+    app.queue = [];
+    app.mine = [];
+    app.unread.clear();
+    app.drafts.clear();
+    [ui.queue, ui.mine, ui.tickets].forEach((el) => el.replaceChildren());
+    updateQueueCount();
+    saveSession();
+    ui.console.hidden = true;
+    ui.loginView.hidden = false;
+    ui.username.focus();
+  }
+
+  function expireSession() {
+    if (!app.token) return;
+    endSession();
+    showText(ui.loginError, 'Your session has expired. Please sign in again.');
+  }
+
+  async function signIn(event) {
+    event.preventDefault();
+    const username = ui.username.value.trim();
+    const password = ui.password.value;
+    if (!username || !password) return;
+    ui.loginButton.disabled = true;
+    showText(ui.loginError, '');
+    const res = await api('POST', '/api/agent/login', { username, password });
+    ui.loginButton.disabled = false;
+    if (!res.ok || !res.data || typeof res.data.token !== 'string') {
+      showText(ui.loginError, res.status === 401 ? 'Wrong username or password.' : res.message);
+      return;
+    }
+    ui.password.value = '';
+    startSession(res.data.token, res.data.agent, res.data.expires_at, null);
+  }
+
+  function signOut() {
+    api('POST', '/api/agent/logout'); // its headers are built now, before the token is dropped
+    endSession();
+  }
+
+  function renderAgent() {
+    const agent = app.agent || {};
+    ui.agentName.textContent = agent.display_name || agent.username || '';
+    ui.agentName.title = list(agent.skills).length ? 'Skills: ' + agent.skills.join(', ') : '';
+    ui.agentLanguages.replaceChildren(...list(agent.languages).map(langBadge));
+  }
+
+  /* ---------- REST ---------- */
+
+  /** Never throws. `stale`: the session changed (or just expired) meanwhile, so drop the answer. */
+  async function api(method, path, body) {
+    const session = app.session;
+    const headers = { Accept: 'application/json' };
+    if (body) headers['Content-Type'] = 'application/json';
+    if (app.token) headers.Authorization = 'Bearer ' + app.token;
+    let res = null;
+    let text = '';
+    try {
+      res = await fetch(path, { method, headers, cache: 'no-store', body: body ? JSON.stringify(body) : undefined });
+      text = await res.text();
+    } catch (_) { /* network error: res stays null */ }
+    if (session !== app.session) return { ok: false, status: 0, stale: true };
+    if (!res) return { ok: false, status: 0, message: 'Cannot reach the server.' };
+    if (res.status === 401 && path !== '/api/agent/login') {
+      expireSession();
+      return { ok: false, status: 401, stale: true };
+    }
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch (_) { /* some errors are plain text */ }
+    const error = (data && data.error) || {};
+    const plain = !data && !res.ok && text.length < 300 ? text : '';
+    return { ok: res.ok, status: res.status, data, code: error.code, message: error.message || plain || `Request failed (${res.status}).` };
+  }
+
+  const conversationPath = (id, action) =>
+    '/api/agent/conversations/' + encodeURIComponent(id) + (action ? '/' + action : '');
+
+  /* ---------- WebSocket ---------- */
+
+  function connect() {
+    clearTimeout(app.retryTimer);
+    const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const ws = new WebSocket(`${scheme}//${location.host}/api/agent/ws`);
+    app.ws = ws;
+    ws.onopen = () => ws.send(JSON.stringify({ type: 'hello', token: app.token }));
+    ws.onmessage = (event) => {
+      if (ws !== app.ws) return; // a frame from a socket we already abandoned
+      let frame;
+      try { frame = JSON.parse(event.data); } catch (_) { return; }
+      const handler = frame && FRAMES[frame.type];
+      if (handler) handler(frame);
+    };
+    ws.onclose = () => {
+      if (ws !== app.ws) return;
+      app.ws = null;
+      setConnection(false);
+      setCustomerTyping(false);
+      app.retryTimer = setTimeout(connect, app.backoffMs);
+      app.backoffMs = Math.min(app.backoffMs * 2, BACKOFF_MAX_MS);
+    };
+  }
+
+  /** Detach first so the close handler does not schedule a reconnect for an intentional close. */
+  function closeSocket() {
+    const ws = app.ws;
+    app.ws = null;
+    setConnection(false);
+    if (ws) ws.close();
+  }
+
+  function setConnection(live) {
+    maruAgent.connected = live;
+    ui.connection.dataset.state = live ? 'live' : 'reconnecting';
+    ui.connection.textContent = live ? 'Live' : 'Reconnecting…';
+  }
+
+  function sendFrame(frame) {
+    if (maruAgent.connected && app.ws && app.ws.readyState === WebSocket.OPEN) app.ws.send(JSON.stringify(frame));
+  }
+
+  const FRAMES = {
+    ready(frame) {
+      app.backoffMs = BACKOFF_MIN_MS;
+      setConnection(true);
+      if (frame.agent) { app.agent = Object.assign({}, app.agent, frame.agent); renderAgent(); saveSession(); }
+      // The socket only pushes changes: catch up on whatever happened while it was down.
+      refreshQueue();
+      refreshMine();
+      if (maruAgent.selected) openConversation(maruAgent.selected);
+    },
+    queue(frame) {
+      app.queueStamp += 1;
+      setQueue(frame.items);
+    },
+    message(frame) {
+      const id = frame.conversation_id;
+      if (id === maruAgent.selected) {
+        receiveMessage(frame);
+        if (frame.role === 'customer') { setCustomerTyping(false); scheduleSuggestions(); }
+      } else if (frame.role === 'customer') {
+        app.unread.set(id, (app.unread.get(id) || 0) + 1);
+        renderMine();
+      }
+      if (!app.mine.some((c) => c.conversation_id === id)) scheduleMineRefresh();
+    },
+    typing(frame) {
+      if (frame.conversation_id === maruAgent.selected) setCustomerTyping(Boolean(frame.on));
+    },
+    state(frame) { applyState(frame.conversation_id, frame.state); },
+    error(frame) {
+      if (frame.code === 'unauthorized') expireSession();
+      else showNotice(frame.message || frame.code || 'Server error.', true);
+    },
+  };
+
+  /* ---------- queue ---------- */
+
+  async function refreshQueue() {
+    const stamp = app.queueStamp;
+    const res = await api('GET', '/api/agent/queue');
+    // A queue frame that arrived while this request was in flight is newer than its answer.
+    if (res.ok && Array.isArray(res.data) && stamp === app.queueStamp) setQueue(res.data);
+  }
+
+  /** `since` turns the server's waiting_seconds into a local start time the clock counts from. */
+  function setQueue(items) {
+    const now = Date.now();
+    app.queue = list(items).filter((item) => item.conversation_id)
+      .map((item) => Object.assign({}, item, { since: now - (Number(item.waiting_seconds) || 0) * 1000 }));
+    renderQueue();
+  }
+
+  function removeFromQueue(id) {
+    app.queueStamp += 1; // an in-flight GET may still list it
+    app.queue = app.queue.filter((item) => item.conversation_id !== id);
+    renderQueue();
+  }
+
+  /**
+   * Keyed update: rows are kept and only moved when their position changes, so an Accept
+   * button the agent is about to click is not swapped out under the pointer by a queue frame.
+   */
+  function renderQueue() {
+    const old = new Map(Array.from(ui.queue.children, (el) => [el.dataset.conversationId, el]));
+    const rows = app.queue.map((item) => fillQueueItem(old.get(item.conversation_id) || buildQueueItem(item), item));
+    rows.forEach((row, i) => {
+      if (ui.queue.children[i] !== row) ui.queue.insertBefore(row, ui.queue.children[i] || null);
+    });
+    while (ui.queue.children.length > rows.length) ui.queue.lastElementChild.remove();
+    updateQueueCount();
+  }
+
+  function buildQueueItem(item) {
+    const accept = button('accept', 'Accept', () => acceptConversation(item.conversation_id, accept));
+    const li = make('li', 'queue-item', [
+      make('div', 'item-top', [make('span', 'badge'), make('span', 'reason'), make('span', 'skill'), make('span', 'wait')]),
+      make('p', 'summary'), accept,
+    ]);
+    li.dataset.conversationId = item.conversation_id;
+    return li;
+  }
+
+  function fillQueueItem(li, item) {
+    fillBadge(li.querySelector('.badge'), item.language);
+    li.querySelector('.reason').textContent = reasonText(item.reason);
+    showText(li.querySelector('.skill'), item.skill || ''); // not in the brief's contract; the server sends it
+    li.dataset.reason = item.reason || '';
+    li.dataset.priority = String(item.priority ?? '');
+    const wait = li.querySelector('.wait');
+    wait.dataset.since = String(item.since);
+    wait.textContent = formatWait((Date.now() - item.since) / 1000);
+    setLang(li.querySelector('.summary'), item.language).textContent = item.summary || '(no summary)';
+    return li;
+  }
+
+  function updateQueueCount() {
+    const n = app.queue.length;
+    ui.queueCount.textContent = String(n);
+    // Agents keep this tab in the background: the count in the tab title is what they watch.
+    document.title = (n ? `(${n}) ` : '') + 'Maru Store agent console';
+  }
+
+  function tick() {
+    const now = Date.now();
+    ui.queue.querySelectorAll('.wait[data-since]').forEach((el) => {
+      el.textContent = formatWait((now - Number(el.dataset.since)) / 1000);
+    });
+  }
+
+  async function acceptConversation(id, acceptButton) {
+    acceptButton.disabled = true;
+    acceptButton.textContent = 'Accepting…';
+    const res = await api('POST', conversationPath(id, 'accept'));
+    if (res.stale) return;
+    if (res.ok && res.data) {
+      removeFromQueue(id);
+      refreshMine();
+      openConversation(id, res.data);
+      return;
+    }
+    acceptButton.disabled = false;
+    acceptButton.textContent = 'Accept';
+    // Gone for everyone: drop the row. Anything else (at_capacity, not_eligible) is about us: keep it.
+    const gone = res.code === 'already_assigned' || res.code === 'not_waiting' || res.status === 404;
+    if (gone) removeFromQueue(id);
+    showNotice(res.code === 'already_assigned' ? 'Another agent already accepted that conversation.'
+      : gone ? 'That conversation is no longer waiting.' : res.message, true);
+  }
+
+  /* ---------- my conversations and tickets ---------- */
+
+  async function refreshMine() {
+    const res = await api('GET', '/api/agent/conversations');
+    if (!res.ok || !Array.isArray(res.data)) return;
+    app.mine = list(res.data).filter((c) => c.conversation_id);
+    renderMine();
+    // GET /conversations/{id} carries no state: after a reload this list is what says "resolved".
+    const current = app.mine.find((c) => c.conversation_id === maruAgent.selected);
+    if (current && current.state && app.detail && current.state !== app.detail.state) applyState(current.conversation_id, current.state);
+  }
+
+  function scheduleMineRefresh() {
+    clearTimeout(app.mineTimer);
+    app.mineTimer = setTimeout(refreshMine, 300);
+  }
+
+  function renderMine() {
+    ui.mine.replaceChildren(...app.mine.map((c) => {
+      const unread = app.unread.get(c.conversation_id);
+      const li = make('li', 'conv-item', [button('conv-open', [
+        make('span', 'item-top', [
+          langBadge(c.language), make('span', 'reason', reasonText(c.reason)),
+          unread && make('span', 'unread', unread), make('span', 'state-tag', stateText(c.state)),
+        ]),
+        setLang(make('span', 'summary', c.summary || '(no summary)'), c.language),
+      ], () => openConversation(c.conversation_id))]);
+      li.dataset.conversationId = c.conversation_id;
+      li.classList.toggle('selected', c.conversation_id === maruAgent.selected);
+      li.classList.toggle('closed', c.state !== 'assigned');
+      return li;
+    }));
+  }
+
+  async function loadTickets() {
+    ui.ticketsRefresh.disabled = true;
+    const res = await api('GET', '/api/agent/tickets');
+    ui.ticketsRefresh.disabled = false;
+    if (res.stale) return;
+    if (!res.ok || !Array.isArray(res.data)) { showNotice('Could not load offline tickets.', true); return; }
+    ui.tickets.replaceChildren(...list(res.data).map(buildTicket));
+  }
+
+  function buildTicket(t) {
+    const c = t.contact || {};
+    const li = make('li', 'ticket', [
+      make('div', 'item-top', [langBadge(t.language), make('span', 'state-tag', t.status || ''), buildTime(t.created_at, true)]),
+      make('div', 'contact', [
+        c.name && make('span', null, c.name),
+        c.email && link('mailto:' + c.email, c.email),
+        c.phone && link('tel:' + String(c.phone).replace(/[^\d+]/g, ''), c.phone),
+      ]),
+      setLang(make('p', 'summary', t.message || ''), t.language),
+    ]);
+    li.dataset.ticketId = String(t.ticket_id ?? '');
+    return li;
+  }
+
+  /** Only ever called with a fixed mailto:/tel: prefix, so server text can't become javascript:. */
+  function link(href, text) {
+    const a = make('a', null, text);
+    a.href = href;
+    return a;
+  }
+
+  /* ---------- the open conversation ---------- */
+
+  /** Open (or, on reconnect, re-read and merge) a conversation; `preloaded` is accept's answer. */
+  async function openConversation(id, preloaded) {
+    if (maruAgent.selected !== id) switchTo(id);
+    const gen = ++app.openGen;
+    const res = preloaded ? { ok: true, data: preloaded } : await api('GET', conversationPath(id));
+    if (gen !== app.openGen || maruAgent.selected !== id || res.stale) return;
+    if (!res.ok || !res.data) {
+      const gone = res.status === 403 || res.status === 404;
+      showNotice(gone ? 'That conversation is no longer available.' : res.message, true);
+      if (gone) switchTo(null);
+      return;
+    }
+    const first = !app.detail;
+    const known = app.mine.find((c) => c.conversation_id === id);
+    app.detail = Object.assign({}, res.data, {
+      state: res.data.state || (known && known.state) || (app.detail && app.detail.state) || 'assigned',
+    });
+    renderHeader();
+    renderContext(app.detail);
+    list(res.data.transcript).forEach(receiveMessage);
+    if (first) ui.scroller.scrollTop = ui.scroller.scrollHeight;
+    updateComposerState();
+    loadSuggestions();
+  }
+
+  /**
+   * Leave the current conversation (keeping its draft) and show an empty shell for `id`, or
+   * the "pick a conversation" placeholder for null.
+   */
+  function switchTo(id) {
+    stopTyping();
+    if (maruAgent.selected && ui.composer.value) app.drafts.set(maruAgent.selected, ui.composer.value);
+    maruAgent.selected = id;
+    app.detail = null;
+    app.openGen += 1; // whatever was loading is for the conversation we are leaving
+    app.seqEls.clear();
+    app.unread.delete(id);
+    [ui.transcript, ui.suggestions, ui.earlier, ui.attempts, ui.customer, ui.reason, ui.language,
+      ui.convSummary, ui.convState, ui.convLanguage].forEach((el) => el.replaceChildren());
+    ui.composer.value = app.drafts.get(id) || '';
+    app.drafts.delete(id);
+    showText(ui.sendError, '');
+    setCustomerTyping(false);
+    ui.convId.textContent = id || '';
+    ui.emptyState.hidden = Boolean(id);
+    ui.view.hidden = ui.details.hidden = !id;
+    ui.console.classList.toggle('has-conversation', Boolean(id));
+    updateComposerState();
+    renderMine();
+    saveSession();
+  }
+
+  function applyState(id, state) {
+    const item = app.mine.find((c) => c.conversation_id === id);
+    if (item) { item.state = state; renderMine(); } else scheduleMineRefresh();
+    if (state !== 'queued' && app.queue.some((q) => q.conversation_id === id)) removeFromQueue(id);
+    if (id !== maruAgent.selected || !app.detail) return;
+    app.detail.state = state;
+    renderHeader();
+    updateComposerState();
+    if (isClosed()) { stopTyping(); setCustomerTyping(false); }
+  }
+
+  function renderHeader() {
+    const d = app.detail;
+    fillBadge(ui.convLanguage, d.language);
+    ui.convSummary.textContent = d.summary || 'Conversation';
+    ui.convState.textContent = stateText(d.state);
+    ui.convState.dataset.state = d.state || '';
+    [ui.convSummary, ui.transcript, ui.composer, ui.suggestions].forEach((el) => setLang(el, d.language));
+  }
+
+  function updateComposerState() {
+    const closed = isClosed();
+    [ui.composer, ui.send, ui.canned, ui.resolve].forEach((el) => { el.disabled = closed; });
+    ui.suggestions.querySelectorAll('button.insert').forEach((b) => { b.disabled = closed; });
+    ui.composer.placeholder = !app.detail ? 'Loading…'
+      : closed ? `This conversation is ${stateText(app.detail.state).toLowerCase()}.`
+        : `Reply in ${LANGUAGES[app.detail.language] || 'the customer’s language'}…`;
+    updateCount();
+  }
+
+  /* ---------- transcript ---------- */
+
+  function receiveMessage(m) {
+    const seq = Number(m.seq);
+    if (!Number.isFinite(seq) || app.seqEls.has(seq)) return;
+    const el = buildMessage(m);
+    el.dataset.seq = String(seq);
+    app.seqEls.set(seq, el);
+    withAutoScroll(() => placeBySeq(el, seq), false);
+  }
+
+  /** Insert after the last element with a smaller seq; pending (seq-less) bubbles stay last. */
+  function placeBySeq(el, seq) {
+    for (let other = ui.transcript.lastElementChild; other; other = other.previousElementSibling) {
+      if (other.dataset.seq && Number(other.dataset.seq) < seq) { other.after(el); return; }
+    }
+    ui.transcript.prepend(el);
+  }
+
+  function buildMessage(m) {
+    const role = ROLES.includes(m.role) ? m.role : 'system';
+    const intent = role === 'customer' && m.intent && m.intent.name
+      ? make('span', 'intent-tag', `${m.intent.name} ${formatScore(m.intent.confidence)}`.trim()) : null;
+    if (intent) intent.title = 'Intent the bot recognised, with its confidence';
+    // Plain text on purpose, no linkify: a URL a customer sent is never one careless click away.
+    return make('div', `msg msg-${role}`, [
+      make('div', 'msg-meta', [make('span', 'msg-role', ROLE_LABELS[role]), intent, buildTime(m.ts)]),
+      make('div', 'bubble', m.text ?? ''),
+    ]);
+  }
+
+  /** Follow new content only if the agent was already at the bottom (or it is their own). */
+  function withAutoScroll(mutate, force) {
+    const s = ui.scroller;
+    const atBottom = s.scrollHeight - s.scrollTop - s.clientHeight < 80;
+    mutate();
+    if (force || atBottom) s.scrollTop = s.scrollHeight;
+  }
+
+  function setCustomerTyping(on) {
+    clearTimeout(app.customerTypingTimer);
+    withAutoScroll(() => { ui.customerTyping.hidden = !on; }, false);
+    if (on) app.customerTypingTimer = setTimeout(() => setCustomerTyping(false), CUSTOMER_TYPING_MS);
+  }
+
+  /* ---------- context ---------- */
+
+  function renderContext(d) {
+    ui.reason.textContent = reasonText(d.reason);
+    ui.language.replaceChildren(langBadge(d.language), ' ' + (LANGUAGES[d.language] || d.language || ''));
+    const c = d.customer || {};
+    const facts = [['Name', c.name], ['Email', c.email], ['ID', c.id]]
+      .filter(([, value]) => value !== undefined && value !== null && value !== '')
+      .flatMap(([label, value]) => [make('dt', null, label), make('dd', null, value)]);
+    ui.customer.replaceChildren(facts.length ? make('dl', 'facts', facts) : make('p', 'muted', 'Anonymous (not signed in)'));
+    ui.earlier.replaceChildren(...list(c.earlier_conversations).map((e) => make('li', 'earlier', [
+      buildTime(e.created_at, true), setLang(make('span', 'summary', e.summary || '(no summary)'), d.language),
+    ])));
+    ui.attempts.replaceChildren(...list(d.bot_attempts).map(buildAttempt));
+  }
+
+  function buildAttempt(a) {
+    return make('li', 'attempt', [
+      setLang(make('q', 'attempt-query', a.query || ''), app.detail.language),
+      make('div', 'item-top', [
+        make('span', 'decision decision-' + (a.decision || 'unknown'), DECISIONS[a.decision] || a.decision || '?'),
+        a.feedback && make('span', 'feedback feedback-' + a.feedback, FEEDBACK[a.feedback] || a.feedback),
+      ]),
+      make('ul', 'articles', list(a.articles).map((art) => make('li', null, [
+        setLang(make('span', 'article-title', art.title || art.article_id || ''), app.detail.language),
+        make('span', 'score', formatScore(art.score)),
+      ]))),
+    ]);
+  }
+
+  /* ---------- suggestions and canned replies ---------- */
+
+  function scheduleSuggestions() {
+    clearTimeout(app.suggestTimer);
+    app.suggestTimer = setTimeout(loadSuggestions, 400); // a burst of short messages → one lookup
+  }
+
+  async function loadSuggestions() {
+    const id = maruAgent.selected;
+    if (!id) return;
+    const gen = ++app.suggestGen;
+    ui.suggestions.setAttribute('aria-busy', 'true');
+    const res = await api('GET', conversationPath(id, 'suggestions'));
+    if (gen !== app.suggestGen || id !== maruAgent.selected || res.stale) return;
+    ui.suggestions.removeAttribute('aria-busy');
+    ui.suggestions.replaceChildren(...(res.ok && Array.isArray(res.data)
+      ? list(res.data).map(buildSuggestion) : [make('li', 'muted', 'Could not load suggestions.')]));
+    updateComposerState();
+  }
+
+  function buildSuggestion(s) {
+    const li = make('li', 'suggestion', [
+      make('div', 'item-top', [make('strong', 'suggestion-title', s.title || s.article_id || ''), make('span', 'score', formatScore(s.score))]),
+      make('p', 'answer', s.answer || ''),
+      button('insert', 'Insert', () => insertIntoComposer(s.answer || '')),
+    ]);
+    li.dataset.articleId = String(s.article_id ?? '');
+    return li;
+  }
+
+  async function loadCanned() {
+    const res = await api('GET', '/api/agent/canned');
+    if (!res.ok || !Array.isArray(res.data)) return;
+    app.canned = list(res.data).filter((c) => c.id !== undefined && c.text);
+    // new Option() sets text, not HTML.
+    ui.canned.replaceChildren(new Option('Canned reply…', ''),
+      ...app.canned.map((c) => new Option(String(c.title || c.id), String(c.id))));
+  }
+
+  function insertCanned() {
+    const canned = app.canned.find((c) => String(c.id) === ui.canned.value);
+    ui.canned.value = ''; // back to the placeholder, so the same reply can be picked again
+    if (canned && app.detail) insertIntoComposer(canned.text[app.detail.language] || canned.text.en || '');
+  }
+
+  /** At the cursor, on its own line if text precedes it, within the 2000-character limit. */
+  function insertIntoComposer(text) {
+    const box = ui.composer;
+    if (!text || box.disabled) return;
+    const { selectionStart: start, selectionEnd: end } = box;
+    const before = box.value.slice(0, start);
+    const full = (before && !/\s$/.test(before) ? '\n' : '') + text;
+    // setRangeText ignores maxlength: clamp here rather than send what the server would refuse.
+    const piece = clampText(full, MAX_CHARS - (box.value.length - (end - start)));
+    box.setRangeText(piece, start, end, 'end');
+    box.focus();
+    onComposerInput();
+    showText(ui.sendError, piece.length < full.length ? 'Shortened to fit 2000 characters.' : '');
+  }
+
+  /* ---------- composer ---------- */
+
+  function updateCount() {
+    const n = ui.composer.value.length;
+    ui.charCount.textContent = `${n} / ${MAX_CHARS}`;
+    ui.charCount.classList.toggle('near-limit', n > MAX_CHARS * 0.9);
+  }
+
+  function onComposerInput() {
+    updateCount();
+    showText(ui.sendError, ''); // the last error was about what is being edited now
+    const id = maruAgent.selected;
+    if (!id || isClosed() || !ui.composer.value) { stopTyping(); return; }
+    if (app.typingConv !== id) {
+      stopTyping();
+      sendFrame({ type: 'typing', conversation_id: id, on: true });
+      app.typingConv = id;
+    }
+    clearTimeout(app.typingTimer);
+    app.typingTimer = setTimeout(stopTyping, TYPING_IDLE_MS);
+  }
+
+  function stopTyping() {
+    clearTimeout(app.typingTimer);
+    if (app.typingConv) sendFrame({ type: 'typing', conversation_id: app.typingConv, on: false });
+    app.typingConv = null;
+  }
+
+  async function send() {
+    const id = maruAgent.selected;
+    const text = ui.composer.value.trim();
+    if (!id || !text || isClosed()) return;
+    stopTyping();
+    ui.composer.value = '';
+    updateCount();
+    showText(ui.sendError, '');
+    const el = buildMessage({ role: 'agent', text, ts: new Date().toISOString() });
+    el.dataset.pending = '1';
+    withAutoScroll(() => ui.transcript.appendChild(el), true);
+    const res = await api('POST', conversationPath(id, 'messages'), { text });
+    if (res.stale) return;
+    const seq = Number(res.data && res.data.seq);
+    const here = maruAgent.selected === id;
+    el.removeAttribute('data-pending');
+    if (res.ok && Number.isFinite(seq)) {
+      // The websocket echo may have beaten this response: keep one copy, in seq order.
+      el.remove();
+      if (!here || app.seqEls.has(seq)) return;
+      el.dataset.seq = String(seq);
+      app.seqEls.set(seq, el);
+      withAutoScroll(() => placeBySeq(el, seq), true);
+      return;
+    }
+    el.dataset.failed = '1';
+    el.title = 'Not sent';
+    // Give the text back so nothing typed is lost.
+    if (!here) { if (!app.drafts.has(id)) app.drafts.set(id, text); return; }
+    if (!ui.composer.value) { ui.composer.value = text; updateCount(); }
+    showText(ui.sendError, 'Not sent: ' + res.message);
+  }
+
+  async function resolve() {
+    const id = maruAgent.selected;
+    if (!id || isClosed()) return;
+    if (!window.confirm('Resolve this conversation? You will not be able to reply to it afterwards.')) return;
+    ui.resolve.disabled = true;
+    stopTyping();
+    const res = await api('POST', conversationPath(id, 'resolve'));
+    if (res.stale) return;
+    if (res.ok) {
+      applyState(id, 'resolved');
+      refreshMine();
+      showNotice('Conversation resolved.');
+    } else {
+      showNotice(res.message, true);
+      if (maruAgent.selected === id) updateComposerState();
+    }
+  }
+
+  /* ---------- wiring ---------- */
+
+  ui.loginForm.addEventListener('submit', signIn);
+  ui.signOut.addEventListener('click', signOut);
+  ui.ticketsRefresh.addEventListener('click', loadTickets);
+  ui.suggestionsRefresh.addEventListener('click', loadSuggestions);
+  ui.canned.addEventListener('change', insertCanned);
+  ui.resolve.addEventListener('click', resolve);
+  ui.form.addEventListener('submit', (event) => { event.preventDefault(); send(); });
+  ui.composer.addEventListener('input', onComposerInput);
+  ui.composer.addEventListener('keydown', (event) => {
+    // isComposing: Enter that confirms a Korean/Japanese IME candidate must not send.
+    if (event.key !== 'Enter' || event.shiftKey || event.isComposing || event.keyCode === 229) return;
+    event.preventDefault();
+    send();
+  });
+
+  // Back online: don't sit out the rest of a long backoff.
+  window.addEventListener('online', () => {
+    if (app.token && !app.ws) { app.backoffMs = BACKOFF_MIN_MS; connect(); }
+  });
+
+  setInterval(tick, 1000);
+
+  const saved = loadSession();
+  if (saved) startSession(saved.token, saved.agent, saved.expires_at, saved.selected);
+  else ui.username.focus();
+})();
