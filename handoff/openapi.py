@@ -21,6 +21,159 @@ def _errors(*codes: int) -> dict[str, Any]:
     return {str(code): _json(_ERROR, reasons[code]) for code in codes}
 
 
+def _agent_paths() -> dict[str, Any]:
+    """The agent side: every route needs a signed-in agent's bearer token."""
+    conversation_id = {
+        "name": "conversation_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+    }
+    secured = {"security": [{"agentSession": []}]}
+    any_json = {"type": "object"}
+    view = _json({"$ref": "#/components/schemas/AgentView"}, "The conversation with its context")
+    return {
+        "/api/agent/login": {
+            "post": {
+                "summary": "Sign in; returns a session token (expires after 8 hours)",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["username", "password"],
+                                "properties": {
+                                    "username": {"type": "string"},
+                                    "password": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "token": {"type": "string"},
+                                "agent": any_json,
+                                "expires_at": {"type": "number"},
+                            },
+                        },
+                        "Signed in",
+                    ),
+                    "401": _json(_ERROR, "Wrong username or password"),
+                },
+            }
+        },
+        "/api/agent/logout": {
+            "post": {
+                **secured,
+                "summary": "End the session",
+                "responses": {"204": {"description": "Signed out"}},
+            }
+        },
+        "/api/agent/queue": {
+            "get": {
+                **secured,
+                "summary": "Chats waiting for an agent with my languages and skills, "
+                "highest priority first, then oldest",
+                "responses": {
+                    "200": _json(
+                        {"type": "array", "items": {"$ref": "#/components/schemas/QueueItem"}},
+                        "The queue",
+                    ),
+                    **_errors(401),
+                },
+            }
+        },
+        "/api/agent/conversations": {
+            "get": {
+                **secured,
+                "summary": "Chats assigned to me",
+                "responses": {"200": _json({"type": "array", "items": any_json}, "Mine")},
+            }
+        },
+        "/api/agent/conversations/{conversation_id}": {
+            "get": {
+                **secured,
+                "parameters": [conversation_id],
+                "summary": "Reopen a chat assigned to me",
+                "responses": {"200": view, **_errors(401, 403)},
+            }
+        },
+        "/api/agent/conversations/{conversation_id}/accept": {
+            "post": {
+                **secured,
+                "parameters": [conversation_id],
+                "summary": "Take a waiting chat; 409 if another agent took it first",
+                "responses": {
+                    "200": view,
+                    "409": _json(_ERROR, "Already taken, or at capacity"),
+                    **_errors(401, 403),
+                },
+            }
+        },
+        "/api/agent/conversations/{conversation_id}/messages": {
+            "post": {
+                **secured,
+                "parameters": [conversation_id],
+                "summary": "Write to the customer",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["text"],
+                                "properties": {"text": {"type": "string", "maxLength": 2000}},
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "201": _json(
+                        {"type": "object", "properties": {"seq": {"type": "integer"}}},
+                        "Stored and delivered",
+                    ),
+                    **_errors(400, 401, 403),
+                },
+            }
+        },
+        "/api/agent/conversations/{conversation_id}/resolve": {
+            "post": {
+                **secured,
+                "parameters": [conversation_id],
+                "summary": "Done: the bot takes over again and asks the customer for a rating",
+                "responses": {"200": _json(any_json, "Back with the bot"), **_errors(401, 403)},
+            }
+        },
+        "/api/agent/conversations/{conversation_id}/suggestions": {
+            "get": {
+                **secured,
+                "parameters": [conversation_id],
+                "summary": "KB answers for the customer's latest message, in their language",
+                "responses": {"200": _json({"type": "array", "items": any_json}, "Suggestions")},
+            }
+        },
+        "/api/agent/canned": {
+            "get": {
+                **secured,
+                "summary": "Canned replies per language (data/handoff.yml)",
+                "responses": {"200": _json({"type": "array", "items": any_json}, "Replies")},
+            }
+        },
+        "/api/agent/tickets": {
+            "get": {
+                **secured,
+                "summary": "Offline tickets left when nobody was available",
+                "responses": {"200": _json({"type": "array", "items": any_json}, "Tickets")},
+            }
+        },
+    }
+
+
 def openapi_document() -> dict[str, Any]:
     conversation_id = {
         "name": "conversation_id",
@@ -39,7 +192,10 @@ def openapi_document() -> dict[str, Any]:
             '{"type": "hello", "token": "...", "last_seq": 0}).',
         },
         "components": {
-            "securitySchemes": {"conversationToken": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "conversationToken": {"type": "http", "scheme": "bearer"},
+                "agentSession": {"type": "http", "scheme": "bearer"},
+            },
             "schemas": {
                 "Error": {
                     "type": "object",
@@ -76,10 +232,65 @@ def openapi_document() -> dict[str, Any]:
                         "links": {"type": "array", "items": {"$ref": "#/components/schemas/Link"}},
                     },
                 },
-                "State": {"type": "string", "enum": ["bot", "queued", "assigned", "resolved"]},
+                "State": {
+                    "type": "string",
+                    "enum": [
+                        "bot",
+                        "queued",
+                        "assigned",
+                        "resolved",
+                        "cancelled",
+                        "offline_ticket",
+                        "abandoned",
+                    ],
+                },
+                "QueueItem": {
+                    "type": "object",
+                    "properties": {
+                        "conversation_id": {"type": "string"},
+                        "language": {"type": "string"},
+                        "reason": {
+                            "type": "string",
+                            "enum": [
+                                "requested",
+                                "misses",
+                                "not_helpful",
+                                "complaint",
+                                "always_human",
+                            ],
+                        },
+                        "waiting_seconds": {"type": "integer"},
+                        "summary": {"type": "string"},
+                        "priority": {"type": "integer"},
+                    },
+                },
+                "AgentView": {
+                    "type": "object",
+                    "properties": {
+                        "conversation_id": {"type": "string"},
+                        "language": {"type": "string"},
+                        "reason": {"type": "string"},
+                        "summary": {"type": "string"},
+                        "transcript": {
+                            "type": "array",
+                            "items": {"type": "object"},
+                            "description": "messages; customer ones carry intent + confidence",
+                        },
+                        "bot_attempts": {
+                            "type": "array",
+                            "items": {"type": "object"},
+                            "description": "KB decisions, articles with scores, feedback",
+                        },
+                        "customer": {
+                            "type": "object",
+                            "description": "identity and earlier_conversations",
+                        },
+                    },
+                },
             },
         },
         "paths": {
+            **_agent_paths(),
             "/healthz": {
                 "get": {
                     "summary": "Whether every part (gateway, store, Rasa, action server) is up",
@@ -143,6 +354,14 @@ def openapi_document() -> dict[str, Any]:
                                     "conversation_id": {"type": "string"},
                                     "state": {"$ref": "#/components/schemas/State"},
                                     "language": {"type": "string"},
+                                    "queue": {
+                                        "type": "object",
+                                        "description": "while queued",
+                                        "properties": {
+                                            "position": {"type": "integer"},
+                                            "estimated_wait_seconds": {"type": "integer"},
+                                        },
+                                    },
                                     "messages": {
                                         "type": "array",
                                         "items": {"$ref": "#/components/schemas/Message"},

@@ -7,6 +7,7 @@ import pytest
 
 from bot.language import detect_language
 from kb_index.articles import Article
+from stack.launcher import Stack
 from tests.e2e.client import Customer
 
 pytestmark = pytest.mark.e2e
@@ -137,3 +138,21 @@ async def test_openapi_document_describes_the_customer_api(gateway_url: str) -> 
         "/api/conversations/{conversation_id}/messages",
         "/healthz",
     } <= set(document["paths"])
+
+
+async def test_openapi_document_lists_every_api_route(live_stack: Stack) -> None:
+    """The document and the routes must not drift apart."""
+    from handoff.app import create_app
+
+    app = create_app(live_stack.settings)
+    routes = {
+        r.resource.canonical
+        for r in app.router.routes()
+        if r.resource is not None and r.resource.canonical.startswith("/api/")
+        and not r.resource.canonical.endswith("/ws") and r.resource.canonical != "/api/openapi.json"
+    }
+    async with aiohttp.ClientSession() as session, session.get(
+        f"{live_stack.settings.gateway_url}/api/openapi.json"
+    ) as r:
+        documented = set((await r.json())["paths"])
+    assert routes == documented - {"/healthz"}
