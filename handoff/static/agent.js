@@ -452,7 +452,7 @@
     if (!res.ok || !Array.isArray(res.data)) return;
     app.mine = list(res.data).filter((c) => c.conversation_id);
     renderMine();
-    // GET /conversations/{id} carries no state: after a reload this list is what says "resolved".
+    // The contract's GET /conversations/{id} has no state: then this list is what tells us.
     const current = app.mine.find((c) => c.conversation_id === maruAgent.selected);
     if (current && current.state && app.detail && current.state !== app.detail.state) applyState(current.conversation_id, current.state);
   }

@@ -148,11 +148,14 @@ async def test_openapi_document_lists_every_api_route(live_stack: Stack) -> None
     routes = {
         r.resource.canonical
         for r in app.router.routes()
-        if r.resource is not None and r.resource.canonical.startswith("/api/")
-        and not r.resource.canonical.endswith("/ws") and r.resource.canonical != "/api/openapi.json"
+        if r.resource is not None
+        and r.resource.canonical.startswith("/api/")
+        and not r.resource.canonical.endswith("/ws")
+        and r.resource.canonical != "/api/openapi.json"
     }
-    async with aiohttp.ClientSession() as session, session.get(
-        f"{live_stack.settings.gateway_url}/api/openapi.json"
-    ) as r:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{live_stack.settings.gateway_url}/api/openapi.json") as r,
+    ):
         documented = set((await r.json())["paths"])
     assert routes == documented - {"/healthz"}

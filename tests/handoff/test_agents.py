@@ -16,7 +16,9 @@ def test_passwords_are_salted_scrypt_hashes() -> None:
     assert not verify_password("s3cret-pass", "garbage")
 
 
-async def test_sessions_open_close_and_expire(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_sessions_open_close_and_expire(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = await SQLiteStore.open(tmp_path / "db.sqlite3")
     agents = HandoffStore(store.connection)
     await agents.upsert_agent("mina", "password-1", ["ko", "en"], ["billing"], 2, "Mina")
@@ -28,7 +30,9 @@ async def test_sessions_open_close_and_expire(tmp_path: Path, monkeypatch: pytes
     assert agent.can_take("ko", "billing") and not agent.can_take("ja", None)
     assert (await agents.agent_for_token(token)) == agent
     # the token is stored hashed, never as is
-    rows = await (await store.connection.execute("SELECT token_hash FROM agent_sessions")).fetchall()
+    rows = await (
+        await store.connection.execute("SELECT token_hash FROM agent_sessions")
+    ).fetchall()
     assert token not in {row[0] for row in rows}
     monkeypatch.setattr(time, "time", lambda: expires_at + 1)
     assert await agents.agent_for_token(token) is None  # expired

@@ -25,8 +25,13 @@ def test_allowed_transitions(name: str, current: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "current"),
-    [("assign", "bot"), ("resolve", "queued"), ("escalate", "assigned"), ("cancel", "assigned"),
-     ("fly", "bot")],
+    [
+        ("assign", "bot"),
+        ("resolve", "queued"),
+        ("escalate", "assigned"),
+        ("cancel", "assigned"),
+        ("fly", "bot"),
+    ],
 )
 def test_forbidden_transitions_say_why(name: str, current: str) -> None:
     with pytest.raises(InvalidTransition, match=f"cannot {name} a conversation that is {current}"):

@@ -1,0 +1,729 @@
+"""Human handoff relay: customer <-> agent delivery latency, and exactly-once delivery.
+
+    .venv/app/bin/python bench/handoff.py                      # 200 customers, 20 agents, 5 each way
+    .venv/app/bin/python bench/handoff.py --customers 20 --agents 4 --messages 3
+    .venv/app/bin/python bench/handoff.py --overlap            # both sides type at the same time
+
+It starts its own stack (Rasa, action server, gateway) on its own ports
+(gateway 18280, Rasa 15205, actions 15255, or free ones if those are taken),
+with a fresh SQLite database and the e2e tests' always-open business hours,
+so the queue path is taken at any hour. Then:
+
+1. --agents agents (ko/ja/en, --capacity chats each) are created with
+   `python -m handoff agents add`, sign in and open the console websocket,
+   so they count as online and receive frames.
+2. --customers customers (ko, ja, en in turn) open a conversation and its
+   websocket and ask for a person, at most --escalation-concurrency at once,
+   so Rasa is not what gets measured.
+3. The agents take chats from their queue (409 already_assigned: next one)
+   until every customer is assigned.
+4. Relay, the measured part: in every conversation at once, the customer
+   sends a message over its websocket, timed until the agent's websocket gets
+   it; then the agent answers with POST .../messages, timed until the
+   customer's websocket gets it; --messages times each way. With --overlap
+   both sides send their messages without waiting for each other. Each text
+   carries a unique token, so every delivery is matched exactly.
+5. Delivery check: each message must arrive exactly once on the other side,
+   and be stored exactly once in the transcript (GET /api/conversations/{id}).
+
+Prints counts, p50/p95/p99 per direction, messages per second, lost and
+duplicated messages, then OK or FAILED; exits 1 unless nothing was lost or
+duplicated (and every customer got an agent). All traffic stays on
+127.0.0.1, every phase has a time limit, and the conversations are resolved
+at the end. The clients run on the same machine as the stack, so the numbers
+include their CPU use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from stack.launcher import Stack, StackError, port_is_free
+from stack.settings import APP_VENV, PROJECT_ROOT, Settings
+
+LANGUAGES = ("ko", "ja", "en")
+ASK_PERSON = {"ko": "상담원 연결해 주세요", "ja": "人と話したい", "en": "talk to a human"}
+CUSTOMER_SAYS = {
+    "ko": "주문 상태 확인 부탁드려요",
+    "ja": "注文の状況を確認してください",
+    "en": "could you check my order status",
+}
+AGENT_SAYS = {
+    "ko": "잠시만요, 확인해 보겠습니다",
+    "ja": "少々お待ちください、確認いたします",
+    "en": "one moment please, let me check",
+}
+AGENT_PASSWORD = "bench-handoff-password"
+TOKEN = re.compile(r"\[(m-[0-9a-f]{16})\]")
+C2A = "customer->agent"
+A2C = "agent->customer"
+
+JsonDict = dict[str, Any]
+
+
+# -- bookkeeping ---------------------------------------------------------------------
+
+
+@dataclass
+class Sent:
+    """One relayed message, found again on the other side by its token."""
+
+    token: str
+    direction: str
+    conversation_id: str
+    sent_at: float = 0.0
+    received_at: list[float] = field(default_factory=list)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    send_error: str = ""
+
+
+@dataclass
+class Ledger:
+    sent: dict[str, Sent] = field(default_factory=dict)
+    # A known token that arrived on the wrong side or in the wrong conversation.
+    misrouted: int = 0
+
+    def register(self, direction: str, conversation_id: str, words: str) -> tuple[Sent, str]:
+        token = f"m-{uuid.uuid4().hex[:16]}"
+        sent = Sent(token, direction, conversation_id)
+        self.sent[token] = sent
+        return sent, f"{words} [{token}]"
+
+    def receive(self, text: str, direction: str, conversation_id: str) -> None:
+        match = TOKEN.search(text)
+        if match is None:
+            return
+        sent = self.sent.get(match.group(1))
+        if sent is None or sent.direction != direction or sent.conversation_id != conversation_id:
+            self.misrouted += 1
+            return
+        sent.received_at.append(time.perf_counter())
+        sent.arrived.set()
+
+    def failed_send(self, token: str, reason: str) -> None:
+        if token in self.sent:
+            self.sent[token].send_error = reason
+            self.sent[token].arrived.set()  # nothing is coming: stop waiting
+
+    def of(self, direction: str) -> list[Sent]:
+        return [s for s in self.sent.values() if s.direction == direction]
+
+
+def parse_frame(raw: aiohttp.WSMessage) -> JsonDict | None:
+    if raw.type != aiohttp.WSMsgType.TEXT:
+        return None
+    try:
+        frame = json.loads(raw.data)
+    except json.JSONDecodeError:
+        return None
+    return frame if isinstance(frame, dict) else None
+
+
+async def read_frames(
+    ws: aiohttp.ClientWebSocketResponse, on_frame: Callable[[JsonDict], None]
+) -> None:
+    async for raw in ws:
+        frame = parse_frame(raw)
+        if frame is not None:
+            on_frame(frame)
+
+
+async def call(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    token: str,
+    body: JsonDict | None = None,
+) -> tuple[int, Any]:
+    async with session.request(
+        method, url, json=body, headers={"Authorization": f"Bearer {token}"}
+    ) as r:
+        text = await r.text()
+        try:
+            return r.status, json.loads(text) if text else None
+        except json.JSONDecodeError:
+            return r.status, text
+
+
+# -- the two sides -------------------------------------------------------------------
+
+
+class Customer:
+    """A widget: one conversation, its websocket, and what arrived on it."""
+
+    def __init__(
+        self, index: int, session: aiohttp.ClientSession, base_url: str, ledger: Ledger
+    ) -> None:
+        self.index = index
+        self.language = LANGUAGES[index % len(LANGUAGES)]
+        self.session = session
+        self.base_url = base_url
+        self.ledger = ledger
+        self.conversation_id = ""
+        self.token = ""
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self.reader: asyncio.Task[None] | None = None
+        self.state = ""
+
+    @property
+    def url(self) -> str:
+        return f"{self.base_url}/api/conversations/{self.conversation_id}"
+
+    async def open(self) -> None:
+        body = {"language": self.language, "customer": {"name": f"Bench {self.index}"}}
+        async with self.session.post(f"{self.base_url}/api/conversations", json=body) as r:
+            data = await r.json()
+            if r.status != 201:
+                raise RuntimeError(f"create conversation: HTTP {r.status} {data}")
+        self.conversation_id, self.token = data["conversation_id"], data["token"]
+        self.ws = await self.session.ws_connect(f"{self.url}/ws")
+        await self.ws.send_json({"type": "hello", "token": self.token, "last_seq": 0})
+        ready = await self.ws.receive_json(timeout=10)
+        if ready.get("type") != "ready":
+            raise RuntimeError(f"customer websocket: {ready}")
+        self.reader = asyncio.create_task(read_frames(self.ws, self.on_frame))
+
+    def on_frame(self, frame: JsonDict) -> None:
+        kind = frame.get("type")
+        if kind == "state":
+            self.state = str(frame.get("state"))
+        elif kind == "message" and frame.get("role") == "agent":
+            self.ledger.receive(str(frame.get("text", "")), A2C, self.conversation_id)
+        elif kind == "error":
+            self.ledger.failed_send(str(frame.get("client_id")), f"error frame: {frame}")
+
+    async def ask_for_person(self) -> str:
+        """Over HTTP, which answers once the whole turn (escalation included) is done."""
+        status, body = await call(
+            self.session,
+            "POST",
+            f"{self.url}/messages",
+            self.token,
+            {"text": ASK_PERSON[self.language]},
+        )
+        return str(body.get("state")) if status == 200 and isinstance(body, dict) else "error"
+
+    async def say(self, words: str) -> Sent:
+        assert self.ws is not None
+        sent, text = self.ledger.register(C2A, self.conversation_id, words)
+        sent.sent_at = time.perf_counter()
+        try:
+            await self.ws.send_json({"type": "message", "client_id": sent.token, "text": text})
+        except (aiohttp.ClientError, ConnectionError, RuntimeError) as exc:
+            self.ledger.failed_send(sent.token, repr(exc))
+        return sent
+
+    async def transcript(self) -> list[JsonDict]:
+        status, body = await call(self.session, "GET", self.url, self.token)
+        if status != 200 or not isinstance(body, dict):
+            raise RuntimeError(f"transcript of {self.conversation_id}: HTTP {status} {body}")
+        return list(body["messages"])
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+        if self.reader is not None:
+            self.reader.cancel()
+
+
+class Agent:
+    """A console: signed in, websocket open, and the chats it took."""
+
+    def __init__(
+        self, username: str, session: aiohttp.ClientSession, base_url: str, ledger: Ledger
+    ) -> None:
+        self.username = username
+        self.session = session
+        self.base_url = base_url
+        self.ledger = ledger
+        self.token = ""
+        self.capacity = 0
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self.reader: asyncio.Task[None] | None = None
+        self.chats: list[str] = []
+
+    async def call(self, method: str, path: str, body: JsonDict | None = None) -> tuple[int, Any]:
+        return await call(self.session, method, f"{self.base_url}{path}", self.token, body)
+
+    async def sign_in(self) -> None:
+        credentials = {"username": self.username, "password": AGENT_PASSWORD}
+        async with self.session.post(f"{self.base_url}/api/agent/login", json=credentials) as r:
+            data = await r.json()
+            if r.status != 200:
+                raise RuntimeError(f"login {self.username}: HTTP {r.status} {data}")
+        self.token, self.capacity = data["token"], int(data["agent"]["capacity"])
+        self.ws = await self.session.ws_connect(f"{self.base_url}/api/agent/ws")
+        await self.ws.send_json({"type": "hello", "token": self.token})
+        ready = await self.ws.receive_json(timeout=10)
+        if ready.get("type") != "ready":
+            raise RuntimeError(f"agent websocket of {self.username}: {ready}")
+        self.reader = asyncio.create_task(read_frames(self.ws, self.on_frame))
+
+    def on_frame(self, frame: JsonDict) -> None:
+        if frame.get("type") == "message" and frame.get("role") == "customer":
+            text, conversation_id = str(frame.get("text", "")), str(frame.get("conversation_id"))
+            self.ledger.receive(text, C2A, conversation_id)
+
+    async def say(self, conversation_id: str, words: str) -> Sent:
+        sent, text = self.ledger.register(A2C, conversation_id, words)
+        sent.sent_at = time.perf_counter()
+        try:
+            status, body = await self.call(
+                "POST", f"/api/agent/conversations/{conversation_id}/messages", {"text": text}
+            )
+        except aiohttp.ClientError as exc:
+            status, body = 0, repr(exc)
+        if status != 201:
+            self.ledger.failed_send(sent.token, f"HTTP {status}: {body}")
+        return sent
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+        if self.reader is not None:
+            self.reader.cancel()
+
+
+# -- phases --------------------------------------------------------------------------
+
+
+async def escalate_all(
+    customers: list[Customer], concurrency: int, timeout: float
+) -> tuple[list[Customer], dict[str, int], float]:
+    """Open every conversation and ask for a person; returns the queued ones."""
+    gate = asyncio.Semaphore(concurrency)
+    outcomes: dict[str, int] = {}
+
+    async def one(customer: Customer) -> None:
+        async with gate:
+            try:
+                async with asyncio.timeout(timeout):
+                    await customer.open()
+                    state = await customer.ask_for_person()
+            except (TimeoutError, aiohttp.ClientError, RuntimeError) as exc:
+                state = f"error {exc.__class__.__name__}"
+        outcomes[state] = outcomes.get(state, 0) + 1
+        customer.state = state
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(c) for c in customers))
+    queued = [c for c in customers if c.state == "queued"]
+    return queued, outcomes, time.perf_counter() - started
+
+
+async def take_chats(
+    agent: Agent,
+    spread: float,
+    waiting: set[str],
+    assigned: dict[str, str],
+    counts: dict[str, int],
+) -> None:
+    """Accept from the queue until full or nothing we wait for is left."""
+    while len(agent.chats) < agent.capacity and waiting - assigned.keys():
+        status, items = await agent.call("GET", "/api/agent/queue")
+        if status != 200:
+            counts[f"queue HTTP {status}"] = counts.get(f"queue HTTP {status}", 0) + 1
+            await asyncio.sleep(0.5)
+            continue
+        open_ids = [i["conversation_id"] for i in items if i["conversation_id"] in waiting]
+        open_ids = [c for c in open_ids if c not in assigned]
+        if not open_ids:
+            await asyncio.sleep(0.2)
+            continue
+        start = int(spread * len(open_ids))  # agents start at different places in the queue
+        for conversation_id in open_ids[start:] + open_ids[:start]:
+            if len(agent.chats) >= agent.capacity or conversation_id in assigned:
+                continue
+            status, body = await agent.call(
+                "POST", f"/api/agent/conversations/{conversation_id}/accept"
+            )
+            code = body.get("error", {}).get("code") if isinstance(body, dict) else None
+            outcome = "accepted" if status == 200 else f"{status} {code or body}"
+            counts[outcome] = counts.get(outcome, 0) + 1
+            if status == 200:
+                assigned[conversation_id] = agent.username
+                agent.chats.append(conversation_id)
+            elif code == "at_capacity":
+                return
+
+
+async def assign_all(
+    agents: list[Agent], customers: list[Customer], timeout: float
+) -> tuple[dict[str, str], dict[str, int], float]:
+    """conversation id -> agent username, accept outcomes, seconds taken."""
+    waiting = {c.conversation_id for c in customers}
+    assigned: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(timeout):
+            await asyncio.gather(
+                *(
+                    take_chats(a, i / len(agents), waiting, assigned, counts)
+                    for i, a in enumerate(agents)
+                )
+            )
+    except TimeoutError:
+        counts["phase timed out"] = 1
+    return assigned, counts, time.perf_counter() - started
+
+
+async def deliver(send: Awaitable[Sent], wait: float) -> None:
+    sent = await send
+    # On time-out it counts as lost, unless it turns up before the check.
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(sent.arrived.wait(), wait)
+
+
+async def converse(customer: Customer, agent: Agent, messages: int, overlap: bool) -> None:
+    """The customer speaks, the agent answers; each waits for delivery before going on."""
+    cid, language, wait = customer.conversation_id, customer.language, 15.0
+
+    async def customer_turn(i: int) -> None:
+        await deliver(customer.say(f"{CUSTOMER_SAYS[language]} {i + 1}"), wait)
+
+    async def agent_turn(i: int) -> None:
+        await deliver(agent.say(cid, f"{AGENT_SAYS[language]} {i + 1}"), wait)
+
+    if not overlap:
+        for i in range(messages):
+            await customer_turn(i)
+            await agent_turn(i)
+        return
+
+    async def each(turn: Callable[[int], Awaitable[None]]) -> None:
+        for i in range(messages):
+            await turn(i)
+
+    await asyncio.gather(each(customer_turn), each(agent_turn))
+
+
+async def relay(
+    pairs: list[tuple[Customer, Agent]], messages: int, overlap: bool, timeout: float
+) -> tuple[float, bool]:
+    """Seconds the relay phase took, and whether it hit its time limit."""
+    started = time.perf_counter()
+    timed_out = False
+    try:
+        async with asyncio.timeout(timeout):
+            await asyncio.gather(*(converse(c, a, messages, overlap) for c, a in pairs))
+    except TimeoutError:
+        timed_out = True
+    return time.perf_counter() - started, timed_out
+
+
+async def stored_counts(customers: Iterable[Customer], concurrency: int) -> dict[str, int]:
+    """token -> times it is stored in its transcript with the right role."""
+    role = {C2A: "customer", A2C: "agent"}
+    counts: dict[str, int] = {}
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(customer: Customer) -> None:
+        async with gate:
+            messages = await customer.transcript()
+        for message in messages:
+            match = TOKEN.search(str(message.get("text", "")))
+            sent = customer.ledger.sent.get(match.group(1)) if match else None
+            if sent is not None and message.get("role") == role[sent.direction]:
+                counts[sent.token] = counts.get(sent.token, 0) + 1
+
+    await asyncio.gather(*(one(c) for c in customers))
+    return counts
+
+
+async def resolve_all(pairs: list[tuple[Customer, Agent]], concurrency: int) -> dict[str, int]:
+    gate = asyncio.Semaphore(concurrency)
+    outcomes: dict[str, int] = {}
+
+    async def one(customer: Customer, agent: Agent) -> None:
+        path = f"/api/agent/conversations/{customer.conversation_id}/resolve"
+        async with gate:
+            try:
+                async with asyncio.timeout(30):
+                    status, _ = await agent.call("POST", path)
+                outcome = str(status)
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                outcome = exc.__class__.__name__
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+
+    await asyncio.gather(*(one(c, a) for c, a in pairs))
+    return outcomes
+
+
+# -- report --------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def latency_line(label: str, sent: list[Sent]) -> str:
+    ms = [(s.received_at[0] - s.sent_at) * 1000 for s in sent if s.received_at]
+    return (
+        f"{label:<16} n={len(ms):<5} p50={percentile(ms, 50):7.1f} ms  "
+        f"p95={percentile(ms, 95):7.1f} ms  p99={percentile(ms, 99):7.1f} ms  "
+        f"mean={statistics.fmean(ms or [0]):7.1f} ms  max={max(ms or [0]):7.1f} ms"
+    )
+
+
+@dataclass
+class Delivery:
+    sent: int
+    lost: int
+    duplicated: int
+    send_errors: int
+    misrouted: int
+    stored_missing: int
+    stored_duplicated: int
+
+    @property
+    def ok(self) -> bool:
+        return not (
+            self.lost
+            or self.duplicated
+            or self.misrouted
+            or self.stored_missing
+            or self.stored_duplicated
+        )
+
+
+def check_delivery(ledger: Ledger, stored: dict[str, int]) -> Delivery:
+    sent = list(ledger.sent.values())
+    return Delivery(
+        sent=len(sent),
+        lost=sum(1 for s in sent if not s.received_at),
+        duplicated=sum(1 for s in sent if len(s.received_at) > 1),
+        send_errors=sum(1 for s in sent if s.send_error),
+        misrouted=ledger.misrouted,
+        stored_missing=sum(1 for s in sent if stored.get(s.token, 0) == 0),
+        stored_duplicated=sum(1 for s in sent if stored.get(s.token, 0) > 1),
+    )
+
+
+def print_examples(ledger: Ledger, limit: int = 5) -> None:
+    bad = [s for s in ledger.sent.values() if len(s.received_at) != 1 or s.send_error]
+    for s in bad[:limit]:
+        print(
+            f"  e.g. {s.direction} {s.conversation_id} {s.token}: received "
+            f"{len(s.received_at)}x {s.send_error[:300]}"
+        )
+
+
+# -- the run -------------------------------------------------------------------------
+
+
+@dataclass
+class Options:
+    customers: int
+    agents: int
+    messages: int
+    capacity: int
+    escalation_concurrency: int
+    overlap: bool
+    relay_timeout: float
+
+
+async def bench(base_url: str, usernames: list[str], options: Options) -> int:
+    ledger = Ledger()
+    connector = aiohttp.TCPConnector(limit=0)  # every websocket holds a connection
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        agents = [Agent(u, session, base_url, ledger) for u in usernames]
+        customers = [Customer(i, session, base_url, ledger) for i in range(options.customers)]
+        try:
+            return await run_phases(agents, customers, ledger, options)
+        finally:
+            await asyncio.gather(*(c.close() for c in customers), *(a.close() for a in agents))
+
+
+async def run_phases(
+    agents: list[Agent], customers: list[Customer], ledger: Ledger, options: Options
+) -> int:
+    started = time.perf_counter()
+    await asyncio.gather(*(a.sign_in() for a in agents))
+    say(f"{len(agents)} agents signed in, consoles open ({time.perf_counter() - started:.1f} s)")
+
+    queued, outcomes, took = await escalate_all(customers, options.escalation_concurrency, 120.0)
+    say(f"{len(queued)}/{len(customers)} customers queued in {took:.1f} s  {outcomes}")
+
+    assigned, counts, took = await assign_all(agents, queued, 300.0)
+    say(f"{len(assigned)}/{len(queued)} chats accepted in {took:.1f} s  {counts}")
+
+    by_name = {a.username: a for a in agents}
+    pairs = [
+        (c, by_name[assigned[c.conversation_id]]) for c in queued if c.conversation_id in assigned
+    ]
+    mode = "overlapping" if options.overlap else "ping-pong"
+    say(f"relay: {options.messages} messages each way in {len(pairs)} chats ({mode}) ...")
+    elapsed, timed_out = await relay(
+        pairs, options.messages, options.overlap, options.relay_timeout
+    )
+    await asyncio.sleep(2.0)  # late arrivals and duplicates still count
+    stored = await stored_counts([c for c, _ in pairs], 20)
+    delivery = check_delivery(ledger, stored)
+
+    complete = len(pairs) == len(customers) and not timed_out
+    print_report(ledger, delivery, elapsed, timed_out, len(pairs), len(customers))
+    try:
+        say(f"resolved: {await resolve_all(pairs, 10)}")
+    except Exception as exc:  # the numbers above stand whatever happens here
+        say(f"resolving failed: {exc!r}")
+    return 0 if delivery.ok and complete else 1
+
+
+def print_report(
+    ledger: Ledger, d: Delivery, elapsed: float, timed_out: bool, chats: int, customers: int
+) -> None:
+    delivered = sum(1 for s in ledger.sent.values() if s.received_at)
+    print(f"chats relayed      {chats} of {customers} customers")
+    print(
+        f"relay phase        {d.sent} messages sent, {delivered} delivered in {elapsed:.2f} s = "
+        f"{delivered / elapsed if elapsed else 0:.1f} msg/s"
+        + ("  (hit its time limit)" if timed_out else "")
+    )
+    print(latency_line(C2A, ledger.of(C2A)))
+    print(latency_line(A2C, ledger.of(A2C)))
+    print(
+        f"websocket delivery lost={d.lost} duplicated={d.duplicated} misrouted={d.misrouted} "
+        f"send_errors={d.send_errors}"
+    )
+    print(f"stored transcript  missing={d.stored_missing} duplicated={d.stored_duplicated}")
+    print_examples(ledger)
+    verdict = "OK" if d.ok else "FAILED"
+    if chats < customers or timed_out:
+        verdict += " (incomplete run: not every customer was relayed)"
+    print(verdict, flush=True)
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+# -- the stack -----------------------------------------------------------------------
+
+
+def pick_port(host: str, preferred: int, taken: set[int]) -> int:
+    if preferred not in taken and port_is_free(host, preferred):
+        return preferred
+    while True:
+        with socket.socket() as probe:
+            probe.bind((host, 0))
+            port = int(probe.getsockname()[1])
+        if port not in taken:
+            return port
+
+
+def bench_settings(state_dir: Path) -> Settings:
+    defaults = Settings.from_env()
+    taken: set[int] = set()
+    ports = []
+    for preferred in (18280, 15205, 15255):
+        ports.append(pick_port(defaults.host, preferred, taken))
+        taken.add(ports[-1])
+    return defaults.replace(
+        gateway_port=ports[0],
+        rasa_port=ports[1],
+        action_port=ports[2],
+        db_path=state_dir / "handoff.sqlite3",
+        unanswered_path=state_dir / "unanswered.jsonl",
+        coverage_path=PROJECT_ROOT / "tests" / "e2e" / "coverage_always_open.yml",
+        log_dir=PROJECT_ROOT / "var" / "log" / "bench",
+    )
+
+
+def add_agent(settings: Settings, username: str, capacity: int) -> None:
+    command = [str(APP_VENV / "bin" / "python"), "-m", "handoff", "agents", "add", username]
+    command += ["--languages", "ko,ja,en", "--capacity", str(capacity)]
+    env = {
+        **os.environ,
+        **settings.to_env(),
+        "AGENT_PASSWORD": AGENT_PASSWORD,
+        "PYTHONPATH": str(PROJECT_ROOT),
+    }
+    subprocess.run(command, cwd=PROJECT_ROOT, env=env, check=True, capture_output=True, timeout=60)
+
+
+def create_agents(settings: Settings, count: int, capacity: int) -> list[str]:
+    """With the command line, as people do; the first one alone, as it creates the schema."""
+    usernames = [f"bench-agent-{i:02d}" for i in range(count)]
+    add_agent(settings, usernames[0], capacity)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda name: add_agent(settings, name, capacity), usernames[1:]))
+    return usernames
+
+
+def parse_options() -> Options:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--customers", type=int, default=200)
+    parser.add_argument("--agents", type=int, default=20)
+    parser.add_argument("--messages", type=int, default=5, help="messages each way per chat")
+    parser.add_argument("--capacity", type=int, default=10, help="chats per agent")
+    parser.add_argument("--escalation-concurrency", type=int, default=20)
+    parser.add_argument(
+        "--overlap", action="store_true", help="customer and agent send without taking turns"
+    )
+    parser.add_argument("--relay-timeout", type=float, default=180.0, help="seconds")
+    args = parser.parse_args()
+    if args.customers < 1 or args.agents < 1 or args.messages < 1:
+        parser.error("--customers, --agents and --messages must be at least 1")
+    if args.agents * args.capacity < args.customers:
+        parser.error("--agents x --capacity must be at least --customers")
+    return Options(
+        customers=args.customers,
+        agents=args.agents,
+        messages=args.messages,
+        capacity=args.capacity,
+        escalation_concurrency=args.escalation_concurrency,
+        overlap=args.overlap,
+        relay_timeout=args.relay_timeout,
+    )
+
+
+def main() -> int:
+    options = parse_options()
+    with tempfile.TemporaryDirectory(prefix="bench-handoff-") as state_dir:
+        return run_stack(bench_settings(Path(state_dir)), options)
+
+
+def run_stack(settings: Settings, options: Options) -> int:
+    with Stack(settings) as stack:
+        url = stack.settings.gateway_url
+        say(f"creating {options.agents} agents, starting a stack on {url} ...")
+        try:
+            usernames = create_agents(stack.settings, options.agents, options.capacity)
+            stack.start()
+        except (StackError, subprocess.CalledProcessError) as exc:
+            say(f"error: {exc}")
+            return 1
+        return asyncio.run(bench(url, usernames, options))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

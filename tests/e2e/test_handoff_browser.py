@@ -1,0 +1,134 @@
+"""The customer widget and the agent console side by side, in real headless Chromium."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from bot.language import detect_language
+from stack.launcher import Stack
+from tests.e2e.test_widget_browser import (
+    CHROMIUM_ARGS,  # noqa: F401 - same launch flags
+    browser,  # noqa: F401 - shared fixture
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+FLOWS = [
+    (
+        "ko",
+        "환불은 언제 받을 수 있어요",
+        "상담원 연결해 주세요",
+        "주문번호 B-77 이에요",
+        "확인해 드릴게요!",
+    ),
+    ("ja", "返金っていつされますか", "人と話したい", "注文番号はB-78です", "確認いたします！"),
+    ("en", "when do i get my refund", "talk to a human", "order B-79 please", "Let me check that!"),
+]
+
+
+@pytest.fixture()
+def two_pages(browser: Browser) -> Iterator[tuple[Page, Page]]:  # noqa: F811
+    customer = browser.new_context(viewport={"width": 390, "height": 800})
+    agent = browser.new_context(viewport={"width": 1280, "height": 800})
+    yield customer.new_page(), agent.new_page()
+    customer.close()
+    agent.close()
+
+
+def send(page: Page, selector: str, button: str, text: str) -> None:
+    page.fill(selector, text)
+    page.click(button)
+
+
+@pytest.mark.parametrize(("lang", "question", "ask_person", "detail", "reply"), FLOWS)
+def test_widget_and_console_hand_the_chat_over_and_back(
+    live_stack: Stack,
+    agents: dict[str, str],
+    two_pages: tuple[Page, Page],
+    lang: str,
+    question: str,
+    ask_person: str,
+    detail: str,
+    reply: str,
+) -> None:
+    url = live_stack.settings.gateway_url
+    widget, console = two_pages
+
+    console.goto(f"{url}/agent")
+    console.fill("#username", "alice")
+    console.fill("#password", agents["alice"])
+    console.click("#login-button")
+    console.wait_for_function("window.maruAgent && window.maruAgent.connected === true")
+    expect(console.locator("#agent-name")).not_to_be_empty()
+
+    widget.goto(f"{url}/?lang={lang}")
+    widget.wait_for_function("window.maruChat && window.maruChat.connected === true")
+    bot = widget.locator("#messages .msg-bot")
+    send(widget, "#input", "#send", question)
+    expect(bot.first).to_be_visible(timeout=20_000)
+    send(widget, "#input", "#send", ask_person)
+    # queued: the widget shows the place in the queue, in the customer's language
+    expect(widget.locator("#status")).to_be_visible(timeout=20_000)
+    status_text = widget.locator("#status").inner_text()
+    assert detect_language(status_text) in {lang, None} and any(ch.isdigit() for ch in status_text)
+    conversation_id = widget.evaluate("window.maruChat.conversationId")
+
+    # the console gets it live; accept shows the earlier transcript and why
+    item = console.locator(f".queue-item[data-conversation-id='{conversation_id}']")
+    expect(item).to_be_visible(timeout=20_000)
+    item.locator("button.accept").click()
+    expect(console.locator("#transcript")).to_contain_text(question, timeout=10_000)
+    expect(console.locator("#transcript")).to_contain_text(ask_person)
+    expect(console.locator("#context-reason")).not_to_be_empty()
+
+    # agent -> customer, live
+    send(console, "#composer", "#send", reply)
+    expect(widget.locator("#messages .msg-agent").last).to_contain_text(reply, timeout=10_000)
+    # customer -> agent, live
+    send(widget, "#input", "#send", detail)
+    expect(console.locator("#transcript .msg-customer").last).to_contain_text(
+        detail, timeout=10_000
+    )
+
+    # resolve: the bot is back in the widget and asks for a rating
+    console.once("dialog", lambda dialog: dialog.accept())
+    console.click("#resolve")
+    rating_buttons = widget.locator("button.choice", has_text="4")
+    expect(rating_buttons.last).to_be_visible(timeout=20_000)
+    assert detect_language(bot.last.inner_text()) == lang
+    rating_buttons.last.click()
+    expect(bot.last).not_to_contain_text("5", timeout=20_000)
+    thanks = bot.last.inner_text()
+    assert detect_language(thanks) == lang
+
+
+def test_console_renders_customer_text_as_text(
+    live_stack: Stack, agents: dict[str, str], two_pages: tuple[Page, Page]
+) -> None:
+    url = live_stack.settings.gateway_url
+    widget, console = two_pages
+    console.goto(f"{url}/agent")
+    console.fill("#username", "alice")
+    console.fill("#password", agents["alice"])
+    console.click("#login-button")
+    console.wait_for_function("window.maruAgent && window.maruAgent.connected === true")
+    widget.goto(f"{url}/?lang=en")
+    widget.wait_for_function("window.maruChat && window.maruChat.connected === true")
+    send(widget, "#input", "#send", "talk to a human")
+    conversation_id = widget.evaluate("window.maruChat.conversationId")
+    expect(widget.locator("#status")).to_be_visible(timeout=20_000)
+    item = console.locator(f".queue-item[data-conversation-id='{conversation_id}']")
+    expect(item).to_be_visible(timeout=20_000)
+    item.locator("button.accept").click()
+    payload = "<img src=x onerror=\"document.title='pwned'\">"
+    send(widget, "#input", "#send", payload)
+    expect(console.locator("#transcript .msg-customer").last).to_contain_text(
+        "<img", timeout=10_000
+    )
+    assert console.title() != "pwned"
+    assert console.locator("#transcript img").count() == 0
+    console.once("dialog", lambda dialog: dialog.accept())
+    console.click("#resolve")
