@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -47,10 +49,21 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     )
     await handoff.refresh_agents()
     app[SERVICE] = ConversationService(store, rasa, hub, settings.max_message_chars, handoff)
+    sweeper = asyncio.create_task(_sweep_abandoned(handoff))
     yield
+    sweeper.cancel()
     hub.close_all()
     await session.close()
     await store.close()
+
+
+async def _sweep_abandoned(handoff: HandoffService) -> None:
+    while True:
+        await asyncio.sleep(30)
+        try:
+            await handoff.abandon_stale()
+        except Exception:
+            logging.getLogger(__name__).exception("abandoned-chat sweep failed")
 
 
 def create_app(settings: Settings) -> web.Application:

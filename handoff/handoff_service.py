@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 # after their last API call.
 ONLINE_SECONDS = 300.0
 DEFAULT_HANDLING_SECONDS = 240.0
+# A waiting customer with no open connection who has said nothing for this long
+# has left: the chat is marked abandoned and goes back to the bot.
+ABANDON_AFTER_SECONDS = 600.0
 CANCEL_PAYLOAD = "/cancel_handoff"
 CANCEL_WORDS = {"cancel", "취소", "キャンセル", "取り消し"}
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
@@ -283,6 +286,30 @@ class HandoffService:
         )
         self.hub.publish(conversation_id, {"type": "message", **message.public()})
         return message
+
+    async def abandon_stale(self, now: float | None = None) -> list[str]:
+        """Mark as abandoned the queued chats whose customer has gone; returns their ids."""
+        now = time.time() if now is None else now
+        gone = []
+        for handoff in await self.handoffs.queued():
+            if self.hub.has_subscribers(handoff.conversation_id):
+                continue
+            conversation = await self.store.get_conversation(handoff.conversation_id)
+            if conversation is None:
+                continue
+            last = datetime.fromisoformat(conversation.updated_at.replace("Z", "+00:00"))
+            if now - last.timestamp() < ABANDON_AFTER_SECONDS:
+                continue
+            try:
+                await self.store.transition(conversation.id, "abandon")
+            except InvalidTransition:
+                continue
+            await self.handoffs.close(handoff.id, "abandoned")
+            await self._back_to_bot(conversation.id, ask_rating=False)
+            gone.append(conversation.id)
+        if gone:
+            await self.broadcast_queue()
+        return gone
 
     # -- the queue ----------------------------------------------------------------------
 

@@ -29,6 +29,9 @@ class Hub:
             if not subscribers:
                 del self._subscribers[conversation_id]
 
+    def has_subscribers(self, conversation_id: str) -> bool:
+        return bool(self._subscribers.get(conversation_id))
+
     def publish(self, conversation_id: str, frame: Frame) -> None:
         for queue in list(self._subscribers.get(conversation_id, ())):
             try:
