@@ -103,6 +103,7 @@ class Ledger:
     sent: dict[str, Sent] = field(default_factory=dict)
     # A known token that arrived on the wrong side or in the wrong conversation.
     misrouted: int = 0
+    closed_sockets: dict[str, int] = field(default_factory=lambda: {"customer": 0, "agent": 0})
 
     def register(self, direction: str, conversation_id: str, words: str) -> tuple[Sent, str]:
         token = f"m-{uuid.uuid4().hex[:16]}"
@@ -147,6 +148,8 @@ async def read_frames(
         frame = parse_frame(raw)
         if frame is not None:
             on_frame(frame)
+    # The loop ends only when the socket closes; we close ours by cancelling this task first.
+    on_frame({"type": "closed by server", "code": ws.close_code})
 
 
 async def call(
@@ -212,6 +215,8 @@ class Customer:
             self.ledger.receive(str(frame.get("text", "")), A2C, self.conversation_id)
         elif kind == "error":
             self.ledger.failed_send(str(frame.get("client_id")), f"error frame: {frame}")
+        elif kind == "closed by server":
+            self.ledger.closed_sockets["customer"] += 1
 
     async def ask_for_person(self) -> str:
         """Over HTTP, which answers once the whole turn (escalation included) is done."""
@@ -241,10 +246,10 @@ class Customer:
         return list(body["messages"])
 
     async def close(self) -> None:
-        if self.ws is not None:
-            await self.ws.close()
         if self.reader is not None:
             self.reader.cancel()
+        if self.ws is not None:
+            await self.ws.close()
 
 
 class Agent:
@@ -284,6 +289,8 @@ class Agent:
         if frame.get("type") == "message" and frame.get("role") == "customer":
             text, conversation_id = str(frame.get("text", "")), str(frame.get("conversation_id"))
             self.ledger.receive(text, C2A, conversation_id)
+        elif frame.get("type") == "closed by server":
+            self.ledger.closed_sockets["agent"] += 1
 
     async def say(self, conversation_id: str, words: str) -> Sent:
         sent, text = self.ledger.register(A2C, conversation_id, words)
@@ -299,10 +306,10 @@ class Agent:
         return sent
 
     async def close(self) -> None:
-        if self.ws is not None:
-            await self.ws.close()
         if self.reader is not None:
             self.reader.cancel()
+        if self.ws is not None:
+            await self.ws.close()
 
 
 # -- phases --------------------------------------------------------------------------
@@ -530,7 +537,7 @@ def print_examples(ledger: Ledger, limit: int = 5) -> None:
     for s in bad[:limit]:
         print(
             f"  e.g. {s.direction} {s.conversation_id} {s.token}: received "
-            f"{len(s.received_at)}x {s.send_error[:300]}"
+            f"{len(s.received_at)}x {' '.join(s.send_error.split())[:160]}"
         )
 
 
@@ -588,7 +595,7 @@ async def run_phases(
     delivery = check_delivery(ledger, stored)
 
     complete = len(pairs) == len(customers) and not timed_out
-    print_report(ledger, delivery, elapsed, timed_out, len(pairs), len(customers))
+    print_report(ledger, stored, delivery, elapsed, timed_out, len(pairs), len(customers))
     try:
         say(f"resolved: {await resolve_all(pairs, 10)}")
     except Exception as exc:  # the numbers above stand whatever happens here
@@ -596,8 +603,24 @@ async def run_phases(
     return 0 if delivery.ok and complete else 1
 
 
+def direction_line(direction: str, sent: list[Sent], stored: dict[str, int]) -> str:
+    return (
+        f"  {direction:<16} sent={len(sent)} delivered={sum(1 for s in sent if s.received_at)} "
+        f"lost={sum(1 for s in sent if not s.received_at)} "
+        f"duplicated={sum(1 for s in sent if len(s.received_at) > 1)} "
+        f"send_errors={sum(1 for s in sent if s.send_error)} "
+        f"stored={sum(1 for s in sent if stored.get(s.token))}"
+    )
+
+
 def print_report(
-    ledger: Ledger, d: Delivery, elapsed: float, timed_out: bool, chats: int, customers: int
+    ledger: Ledger,
+    stored: dict[str, int],
+    d: Delivery,
+    elapsed: float,
+    timed_out: bool,
+    chats: int,
+    customers: int,
 ) -> None:
     delivered = sum(1 for s in ledger.sent.values() if s.received_at)
     print(f"chats relayed      {chats} of {customers} customers")
@@ -608,11 +631,15 @@ def print_report(
     )
     print(latency_line(C2A, ledger.of(C2A)))
     print(latency_line(A2C, ledger.of(A2C)))
+    for direction in (C2A, A2C):
+        print(direction_line(direction, ledger.of(direction), stored))
     print(
         f"websocket delivery lost={d.lost} duplicated={d.duplicated} misrouted={d.misrouted} "
         f"send_errors={d.send_errors}"
     )
     print(f"stored transcript  missing={d.stored_missing} duplicated={d.stored_duplicated}")
+    closed = ledger.closed_sockets
+    print(f"sockets the server closed: customer={closed['customer']} agent={closed['agent']}")
     print_examples(ledger)
     verdict = "OK" if d.ok else "FAILED"
     if chats < customers or timed_out:

@@ -29,7 +29,7 @@ def _agent_paths() -> dict[str, Any]:
         "required": True,
         "schema": {"type": "string"},
     }
-    secured = {"security": [{"agentSession": []}]}
+    secured: dict[str, Any] = {"security": [{"agentSession": []}]}
     any_json = {"type": "object"}
     view = _json({"$ref": "#/components/schemas/AgentView"}, "The conversation with its context")
     return {
