@@ -187,7 +187,8 @@ class Customer:
         self.token = ""
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self.reader: asyncio.Task[None] | None = None
-        self.state = ""
+        self.state = ""  # as the websocket last said
+        self.escalation = ""  # what asking for a person led to
 
     @property
     def url(self) -> str:
@@ -227,7 +228,9 @@ class Customer:
             self.token,
             {"text": ASK_PERSON[self.language]},
         )
-        return str(body.get("state")) if status == 200 and isinstance(body, dict) else "error"
+        if status == 200 and isinstance(body, dict):
+            return str(body.get("state"))
+        return f"HTTP {status}"
 
     async def say(self, words: str) -> Sent:
         assert self.ws is not None
@@ -318,7 +321,11 @@ class Agent:
 async def escalate_all(
     customers: list[Customer], concurrency: int, timeout: float
 ) -> tuple[list[Customer], dict[str, int], float]:
-    """Open every conversation and ask for a person; returns the queued ones."""
+    """Open every conversation and ask for a person; returns the queued ones.
+
+    The first customer of each language goes alone, to warm Rasa and the
+    action server up: cold, a burst of escalations can outlast the gateway's
+    Rasa time-out."""
     gate = asyncio.Semaphore(concurrency)
     outcomes: dict[str, int] = {}
 
@@ -327,15 +334,18 @@ async def escalate_all(
             try:
                 async with asyncio.timeout(timeout):
                     await customer.open()
-                    state = await customer.ask_for_person()
+                    outcome = await customer.ask_for_person()
             except (TimeoutError, aiohttp.ClientError, RuntimeError) as exc:
-                state = f"error {exc.__class__.__name__}"
-        outcomes[state] = outcomes.get(state, 0) + 1
-        customer.state = state
+                outcome = f"error {exc.__class__.__name__}"
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        customer.escalation = outcome
 
     started = time.perf_counter()
-    await asyncio.gather(*(one(c) for c in customers))
-    queued = [c for c in customers if c.state == "queued"]
+    warm_up = customers[: len(LANGUAGES)]
+    for customer in warm_up:
+        await one(customer)
+    await asyncio.gather(*(one(c) for c in customers[len(warm_up) :]))
+    queued = [c for c in customers if c.escalation == "queued"]
     return queued, outcomes, time.perf_counter() - started
 
 
@@ -447,8 +457,12 @@ async def stored_counts(customers: Iterable[Customer], concurrency: int) -> dict
     gate = asyncio.Semaphore(concurrency)
 
     async def one(customer: Customer) -> None:
-        async with gate:
-            messages = await customer.transcript()
+        try:
+            async with gate, asyncio.timeout(30):
+                messages = await customer.transcript()
+        except (TimeoutError, aiohttp.ClientError, RuntimeError) as exc:
+            say(f"transcript of {customer.conversation_id} unreadable, counted missing: {exc!r}")
+            return
         for message in messages:
             match = TOKEN.search(str(message.get("text", "")))
             sent = customer.ledger.sent.get(match.group(1)) if match else None

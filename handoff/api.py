@@ -265,6 +265,17 @@ async def _read_customer_frames(
                     "message": str(exc),
                 }
             )
+        except Exception:
+            log.exception("could not handle a customer frame")
+            queue.put_nowait(
+                {
+                    "type": "error",
+                    # no client_id: the widget keeps the message pending and
+                    # resends it when it reconnects
+                    "code": "temporary",
+                    "message": "the message could not be handled; it will be sent again",
+                }
+            )
 
 
 def _ack(queue: asyncio.Queue[Frame | None], client_id: str | None, message: Message) -> None:

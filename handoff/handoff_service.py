@@ -94,6 +94,13 @@ class HandoffError(Exception):
         super().__init__(message)
 
 
+@dataclass(frozen=True)
+class QueueSnapshot:
+    queued: list[Handoff]
+    load: dict[str, int]  # open chats per agent
+    handling_seconds: float
+
+
 @dataclass
 class Presence:
     last_seen: dict[str, float] = field(default_factory=dict)
@@ -159,7 +166,7 @@ class HandoffService:
             await self.handoffs.save_context(handoff)
             text = unavailable
         else:
-            status = await self.queue_status(handoff)
+            status = self.queue_status(handoff, await self.snapshot())
             text = localized(QUEUED, language).format(
                 position=status["position"],
                 minutes=max(1, math.ceil(status["estimated_wait_seconds"] / 60)),
@@ -313,58 +320,74 @@ class HandoffService:
 
     # -- the queue ----------------------------------------------------------------------
 
-    async def queue_status(self, handoff: Handoff) -> dict[str, int]:
+    async def snapshot(self) -> QueueSnapshot:
+        """The queue, each agent's load and recent handling time, read once."""
+        recent = await self.handoffs.recent_handling_seconds()
+        return QueueSnapshot(
+            queued=await self.handoffs.queued(),
+            load=await self.handoffs.assigned_counts(),
+            handling_seconds=sum(recent) / len(recent) if recent else DEFAULT_HANDLING_SECONDS,
+        )
+
+    def queue_status(self, handoff: Handoff, snapshot: QueueSnapshot) -> dict[str, int]:
         """Position among chats waiting for the same kind of agent, and a wait estimate."""
         waiting = [
-            h
-            for h in await self.handoffs.queued()
+            h.id
+            for h in snapshot.queued
             if h.language == handoff.language and h.skill == handoff.skill
         ]
-        ids = [h.id for h in waiting]
-        position = ids.index(handoff.id) + 1 if handoff.id in ids else 1
+        position = waiting.index(handoff.id) + 1 if handoff.id in waiting else 1
         agents = self._eligible_online(handoff.language, handoff.skill)
-        free = 0
-        for agent in agents:
-            free += max(0, agent.capacity - len(await self.handoffs.assigned_to(agent.username)))
-        recent = await self.handoffs.recent_handling_seconds()
-        handling = sum(recent) / len(recent) if recent else DEFAULT_HANDLING_SECONDS
+        free = sum(max(0, a.capacity - snapshot.load.get(a.username, 0)) for a in agents)
         if position <= free:
             estimate = 30.0  # someone can pick it up right away
         else:
             rounds = math.ceil((position - free) / max(1, len(agents)))
-            estimate = rounds * handling
+            estimate = rounds * snapshot.handling_seconds
         return {"position": position, "estimated_wait_seconds": int(estimate)}
 
-    async def state_frame(self, conversation_id: str) -> dict[str, Any]:
+    async def state_frame(
+        self, conversation_id: str, snapshot: QueueSnapshot | None = None
+    ) -> dict[str, Any]:
         conversation = await self.store.get_conversation(conversation_id)
         state = conversation.state if conversation else "bot"
         frame: dict[str, Any] = {"type": "state", "state": state}
-        handoff = await self.handoffs.open_handoff(conversation_id)
-        if state == "queued" and handoff is not None and not handoff.context.get("offline"):
-            frame["queue"] = await self.queue_status(handoff)
+        if state != "queued":
+            return frame
+        snapshot = snapshot or await self.snapshot()
+        handoff = next((h for h in snapshot.queued if h.conversation_id == conversation_id), None)
+        if handoff is not None and not handoff.context.get("offline"):
+            frame["queue"] = self.queue_status(handoff, snapshot)
         return frame
 
-    async def queue_for(self, agent: Agent) -> list[dict[str, Any]]:
+    async def queue_for(
+        self, agent: Agent, snapshot: QueueSnapshot | None = None
+    ) -> list[dict[str, Any]]:
         now = time.time()
-        return [
-            h.queue_item(now)
-            for h in await self.handoffs.queued()
-            if agent.can_take(h.language, h.skill)
-        ]
+        queued = snapshot.queued if snapshot else await self.handoffs.queued()
+        return [h.queue_item(now) for h in queued if agent.can_take(h.language, h.skill)]
 
     async def broadcast_queue(self) -> None:
-        """Every online agent gets their queue; every waiting customer their position."""
+        """Every connected agent gets their queue; every waiting customer their position."""
         await self.refresh_agents()
+        snapshot = await self.snapshot()
         for agent in self._agents:
             if self.presence.sockets.get(agent.username):
                 self.hub.publish(
                     agent_channel(agent.username),
-                    {"type": "queue", "items": await self.queue_for(agent)},
+                    {"type": "queue", "items": await self.queue_for(agent, snapshot)},
                 )
-        for handoff in await self.handoffs.queued():
-            if not handoff.context.get("offline"):
+        for handoff in snapshot.queued:
+            if not handoff.context.get("offline") and self.hub.has_subscribers(
+                handoff.conversation_id
+            ):
                 self.hub.publish(
-                    handoff.conversation_id, await self.state_frame(handoff.conversation_id)
+                    handoff.conversation_id,
+                    {
+                        "type": "state",
+                        "state": "queued",
+                        "queue": self.queue_status(handoff, snapshot),
+                    },
                 )
 
     # -- agents -------------------------------------------------------------------------

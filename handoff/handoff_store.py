@@ -274,6 +274,13 @@ class HandoffStore:
         ) as cursor:
             return [_handoff(row) for row in await cursor.fetchall()]
 
+    async def assigned_counts(self) -> dict[str, int]:
+        """How many chats each agent has open."""
+        async with self._db.execute(
+            "SELECT agent, COUNT(*) FROM handoffs WHERE status = 'assigned' GROUP BY agent"
+        ) as cursor:
+            return {str(row[0]): int(row[1]) for row in await cursor.fetchall()}
+
     async def assign(self, handoff_id: int, username: str) -> bool:
         """True if this agent got it; False if it was no longer waiting."""
         cursor = await self._db.execute(

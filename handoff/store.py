@@ -7,6 +7,8 @@ connection) is stored once.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -165,6 +167,9 @@ class SQLiteStore:
 
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
+        # One writer at a time for messages and transitions (SQLite has one
+        # writer anyway): their read-then-write steps must not interleave.
+        self._write_lock = asyncio.Lock()
 
     @property
     def connection(self) -> aiosqlite.Connection:
@@ -246,6 +251,12 @@ class SQLiteStore:
         self, conversation_id: str, name: str, data: dict[str, Any] | None = None
     ) -> TransitionEvent:
         """Apply a named transition (state_machine.py) and record its event, atomically."""
+        async with self._write_lock:
+            return await self._transition(conversation_id, name, data)
+
+    async def _transition(
+        self, conversation_id: str, name: str, data: dict[str, Any] | None
+    ) -> TransitionEvent:
         conversation = await self.get_conversation(conversation_id)
         if conversation is None:
             raise KeyError(conversation_id)
@@ -255,8 +266,7 @@ class SQLiteStore:
             "UPDATE conversations SET state = ?, updated_at = ? WHERE id = ? AND state = ?",
             (to_state, now, conversation_id, conversation.state),
         )
-        if cursor.rowcount != 1:  # someone else moved it first
-            await self._db.rollback()
+        if cursor.rowcount != 1:  # someone else moved it first; nothing was written
             current = await self.get_conversation(conversation_id)
             raise InvalidTransition(name, current.state if current else "gone")
         event = TransitionEvent(
@@ -316,75 +326,79 @@ class SQLiteStore:
         links: list[dict[str, str]] | None = None,
         meta: dict[str, Any] | None = None,
     ) -> tuple[Message, bool]:
-        if client_id is not None:
-            async with self._db.execute(
-                "SELECT * FROM messages WHERE conversation_id = ? AND client_id = ?",
-                (conversation_id, client_id),
-            ) as cursor:
-                existing = await cursor.fetchone()
-            if existing is not None:
-                return _message_from_row(existing), False
-        ts = utc_now()
-        # Callers serialise writes per conversation (see service.py), so the
-        # next seq read here is still free when inserted; the primary key
-        # turns any mistake into an error instead of a silent overwrite.
-        seq = await self._next_seq(conversation_id)
         message = Message(
             conversation_id=conversation_id,
-            seq=seq,
+            seq=0,  # chosen by _insert
             role=role,
             text=text,
-            ts=ts,
+            ts=utc_now(),
             payload=payload,
             client_id=client_id,
             buttons=buttons or [],
             links=links or [],
             meta=meta or {},
         )
-        await self._db.execute(
-            "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _row(message)
-        )
-        await self._db.execute(
-            "UPDATE conversations SET updated_at = ? WHERE id = ?", (ts, conversation_id)
-        )
-        await self._db.commit()
+        async with self._write_lock:
+            if client_id is not None:
+                existing = await self._by_client_id(conversation_id, client_id)
+                if existing is not None:
+                    return existing, False
+            message = await self._insert(message)
+            await self._touch(conversation_id, message.ts)
+            await self._db.commit()
         return message, True
 
     async def add_replies(self, conversation_id: str, replies: list[Reply]) -> list[Message]:
         if not replies:
             return []
         ts = utc_now()
-        first_seq = await self._next_seq(conversation_id)
-        stored = [
-            Message(
-                conversation_id=conversation_id,
-                seq=first_seq + i,
-                role=reply.role,
-                text=reply.text,
-                ts=ts,
-                buttons=reply.buttons,
-                links=reply.links,
-                meta=reply.meta,
-            )
-            for i, reply in enumerate(replies)
-        ]
-        await self._db.executemany(
-            "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [_row(m) for m in stored],
+        async with self._write_lock:
+            stored = [
+                await self._insert(
+                    Message(
+                        conversation_id=conversation_id,
+                        seq=0,
+                        role=reply.role,
+                        text=reply.text,
+                        ts=ts,
+                        buttons=reply.buttons,
+                        links=reply.links,
+                        meta=reply.meta,
+                    )
+                )
+                for reply in replies
+            ]
+            await self._touch(conversation_id, ts)
+            await self._db.commit()
+        return stored
+
+    async def _insert(self, message: Message) -> Message:
+        """Insert with the next seq. Callers hold `_write_lock`: the customer, the
+        bot and an agent may write to one conversation at the same moment, and
+        choosing the seq and inserting must not interleave."""
+        async with self._db.execute(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conversation_id = ?",
+            (message.conversation_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        stored = dataclasses.replace(message, seq=int(row[0]) if row else 1)
+        await self._db.execute(
+            "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _row(stored)
         )
+        return stored
+
+    async def _touch(self, conversation_id: str, ts: str) -> None:
         await self._db.execute(
             "UPDATE conversations SET updated_at = ? WHERE id = ?", (ts, conversation_id)
         )
-        await self._db.commit()
-        return stored
 
-    async def _next_seq(self, conversation_id: str) -> int:
+    async def _by_client_id(self, conversation_id: str, client_id: str) -> Message | None:
         async with self._db.execute(
-            "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conversation_id = ?",
-            (conversation_id,),
+            "SELECT * FROM messages WHERE conversation_id = ? AND client_id = ?",
+            (conversation_id, client_id),
         ) as cursor:
             row = await cursor.fetchone()
-        return int(row[0]) if row else 1
+        return _message_from_row(row) if row else None
 
     async def messages(self, conversation_id: str, after_seq: int = 0) -> list[Message]:
         async with self._db.execute(

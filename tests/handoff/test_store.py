@@ -68,3 +68,29 @@ async def test_a_turns_replies_are_stored_together_in_order(tmp_path: Path) -> N
         (3, "お役に立ちましたか？", [], [{"title": "はい", "payload": "/affirm"}], {}),
     ]
     await store.close()
+
+
+async def test_writers_racing_in_one_conversation_get_distinct_seqs(tmp_path: Path) -> None:
+    """The customer, the bot and an agent may write at the same moment."""
+    import asyncio
+
+    from handoff.models import Reply
+
+    store = await SQLiteStore.open(tmp_path / "db.sqlite3")
+    conversation, _ = await store.create_conversation("en", {})
+    results = await asyncio.gather(
+        *(
+            store.add_message(conversation.id, "customer", f"c{i}", client_id=f"c{i}")
+            for i in range(20)
+        ),
+        *(store.add_message(conversation.id, "agent", f"a{i}") for i in range(20)),
+        *(store.add_replies(conversation.id, [Reply(f"b{i}"), Reply(f"b{i}'")]) for i in range(10)),
+        # the same resend twice at once is stored once
+        store.add_message(conversation.id, "customer", "dup", client_id="same"),
+        store.add_message(conversation.id, "customer", "dup", client_id="same"),
+    )
+    stored = await store.messages(conversation.id)
+    assert [m.seq for m in stored] == list(range(1, 62))  # 20 + 20 + 10 x 2 + 1
+    assert sum(m.text == "dup" for m in stored) == 1
+    assert len(results) == 52
+    await store.close()
