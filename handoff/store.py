@@ -14,6 +14,7 @@ import hmac
 import json
 import secrets
 import uuid
+import weakref
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -167,9 +168,16 @@ class SQLiteStore:
 
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
-        # One writer at a time for messages and transitions (SQLite has one
-        # writer anyway): their read-then-write steps must not interleave.
-        self._write_lock = asyncio.Lock()
+        # One writer at a time per conversation for messages and transitions:
+        # their read-then-write steps must not interleave within a conversation;
+        # different conversations go ahead side by side.
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def _lock(self, conversation_id: str) -> asyncio.Lock:
+        lock = self._locks.get(conversation_id)
+        if lock is None:
+            lock = self._locks[conversation_id] = asyncio.Lock()
+        return lock
 
     @property
     def connection(self) -> aiosqlite.Connection:
@@ -251,7 +259,7 @@ class SQLiteStore:
         self, conversation_id: str, name: str, data: dict[str, Any] | None = None
     ) -> TransitionEvent:
         """Apply a named transition (state_machine.py) and record its event, atomically."""
-        async with self._write_lock:
+        async with self._lock(conversation_id):
             return await self._transition(conversation_id, name, data)
 
     async def _transition(
@@ -338,7 +346,7 @@ class SQLiteStore:
             links=links or [],
             meta=meta or {},
         )
-        async with self._write_lock:
+        async with self._lock(conversation_id):
             if client_id is not None:
                 existing = await self._by_client_id(conversation_id, client_id)
                 if existing is not None:
@@ -352,7 +360,7 @@ class SQLiteStore:
         if not replies:
             return []
         ts = utc_now()
-        async with self._write_lock:
+        async with self._lock(conversation_id):
             stored = [
                 await self._insert(
                     Message(
@@ -373,7 +381,7 @@ class SQLiteStore:
         return stored
 
     async def _insert(self, message: Message) -> Message:
-        """Insert with the next seq. Callers hold `_write_lock`: the customer, the
+        """Insert with the next seq. Callers hold the conversation's lock: the customer, the
         bot and an agent may write to one conversation at the same moment, and
         choosing the seq and inserting must not interleave."""
         async with self._db.execute(
