@@ -19,13 +19,6 @@ from handoff.hub import Frame
 from handoff.state import SERVICE
 
 routes = web.RouteTableDef()
-_ERRORS: dict[str, type[web.HTTPException]] = {
-    "already_assigned": web.HTTPConflict,
-    "at_capacity": web.HTTPConflict,
-    "not_waiting": web.HTTPConflict,
-    "not_eligible": web.HTTPForbidden,
-    "not_yours": web.HTTPForbidden,
-}
 
 
 def handoffs(request: web.Request) -> HandoffService:
@@ -40,12 +33,6 @@ async def signed_in_agent(request: web.Request) -> Agent:
         raise web.HTTPUnauthorized(text="sign in again: the session is unknown or expired")
     service.presence.seen(agent.username)
     return agent
-
-
-def handoff_error(exc: HandoffError) -> web.HTTPException:
-    """409/403 with a machine-readable code the console acts on."""
-    body = json.dumps({"error": {"code": exc.code, "message": str(exc)}})
-    return _ERRORS.get(exc.code, web.HTTPBadRequest)(text=body, content_type="application/json")
 
 
 @routes.get("/agent")
@@ -101,20 +88,14 @@ async def my_conversations(request: web.Request) -> web.Response:
 @routes.post("/api/agent/conversations/{conversation_id}/accept")
 async def accept(request: web.Request) -> web.Response:
     agent = await signed_in_agent(request)
-    try:
-        view = await handoffs(request).accept(agent, request.match_info["conversation_id"])
-    except HandoffError as exc:
-        raise handoff_error(exc) from exc
+    view = await handoffs(request).accept(agent, request.match_info["conversation_id"])
     return web.json_response(view)
 
 
 @routes.get("/api/agent/conversations/{conversation_id}")
 async def conversation_view(request: web.Request) -> web.Response:
     agent = await signed_in_agent(request)
-    try:
-        view = await handoffs(request).agent_view(agent, request.match_info["conversation_id"])
-    except HandoffError as exc:
-        raise handoff_error(exc) from exc
+    view = await handoffs(request).agent_view(agent, request.match_info["conversation_id"])
     return web.json_response(view)
 
 
@@ -128,22 +109,16 @@ async def agent_message(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest(text="send {'text': '...'} with a non-empty string")
     if len(text) > limit:
         raise web.HTTPBadRequest(text=f"message is {len(text)} characters; the limit is {limit}")
-    try:
-        message = await handoffs(request).agent_message(
-            agent, request.match_info["conversation_id"], text.strip()
-        )
-    except HandoffError as exc:
-        raise handoff_error(exc) from exc
+    message = await handoffs(request).agent_message(
+        agent, request.match_info["conversation_id"], text.strip()
+    )
     return web.json_response({"seq": message.seq}, status=201)
 
 
 @routes.post("/api/agent/conversations/{conversation_id}/resolve")
 async def resolve(request: web.Request) -> web.Response:
     agent = await signed_in_agent(request)
-    try:
-        await handoffs(request).resolve(agent, request.match_info["conversation_id"])
-    except HandoffError as exc:
-        raise handoff_error(exc) from exc
+    await handoffs(request).resolve(agent, request.match_info["conversation_id"])
     return web.json_response(
         {"conversation_id": request.match_info["conversation_id"], "state": "bot"}
     )
@@ -156,7 +131,7 @@ async def suggestions(request: web.Request) -> web.Response:
     conversation_id = request.match_info["conversation_id"]
     latest = await service.handoffs.latest_handoff(conversation_id)
     if latest is None or latest.agent != agent.username:
-        raise handoff_error(HandoffError("not_yours", "this conversation is not assigned to you"))
+        raise HandoffError("not_yours", "this conversation is not assigned to you")
     return web.json_response(await service.suggestions(conversation_id))
 
 

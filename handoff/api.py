@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from handoff.handoff_service import HandoffError
 from handoff.hub import Frame
 from handoff.models import Conversation, Message
 from handoff.openapi import openapi_document
@@ -25,6 +26,14 @@ MAX_BODY_BYTES = 64 * 1024
 _HELLO_TIMEOUT_SECONDS = 10.0
 
 routes = web.RouteTableDef()
+# 409: the chat moved on (taken, no longer waiting, agent full); 403: not this agent's.
+HANDOFF_ERROR_STATUS = {
+    "already_assigned": 409,
+    "at_capacity": 409,
+    "not_waiting": 409,
+    "not_eligible": 403,
+    "not_yours": 403,
+}
 
 
 def json_error(status: int, code: str, message: str) -> web.Response:
@@ -37,6 +46,8 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
     try:
         response: web.StreamResponse = await handler(request)
         return response
+    except HandoffError as exc:  # an agent action that cannot be done right now
+        return json_error(HANDOFF_ERROR_STATUS.get(exc.code, 400), exc.code, str(exc))
     except web.HTTPRequestEntityTooLarge:
         return json_error(413, "too_large", f"request body is larger than {MAX_BODY_BYTES} bytes")
     except web.HTTPException as exc:

@@ -38,6 +38,14 @@ def two_pages(browser: Browser) -> Iterator[tuple[Page, Page]]:  # noqa: F811
     agent.close()
 
 
+def sign_in(console: Page, url: str, username: str, password: str) -> None:
+    console.goto(f"{url}/agent")
+    console.fill("#username", username)
+    console.fill("#password", password)
+    console.click("#login-button")
+    console.wait_for_function("window.maruAgent && window.maruAgent.connected === true")
+
+
 def send(page: Page, selector: str, button: str, text: str) -> None:
     page.fill(selector, text)
     page.click(button)
@@ -57,11 +65,7 @@ def test_widget_and_console_hand_the_chat_over_and_back(
     url = live_stack.settings.gateway_url
     widget, console = two_pages
 
-    console.goto(f"{url}/agent")
-    console.fill("#username", "alice")
-    console.fill("#password", agents["alice"])
-    console.click("#login-button")
-    console.wait_for_function("window.maruAgent && window.maruAgent.connected === true")
+    sign_in(console, url, "alice", agents["alice"])
     expect(console.locator("#agent-name")).not_to_be_empty()
 
     widget.goto(f"{url}/?lang={lang}")
@@ -112,11 +116,7 @@ def test_console_renders_customer_text_as_text(
 ) -> None:
     url = live_stack.settings.gateway_url
     widget, console = two_pages
-    console.goto(f"{url}/agent")
-    console.fill("#username", "alice")
-    console.fill("#password", agents["alice"])
-    console.click("#login-button")
-    console.wait_for_function("window.maruAgent && window.maruAgent.connected === true")
+    sign_in(console, url, "alice", agents["alice"])
     widget.goto(f"{url}/?lang=en")
     widget.wait_for_function("window.maruChat && window.maruChat.connected === true")
     send(widget, "#input", "#send", "talk to a human")
