@@ -80,3 +80,14 @@ class AgentClient:
         status, items = await self.call("GET", "/api/agent/queue")
         assert status == 200, items
         return list(items)
+
+    async def accept(self, conversation_id: str) -> tuple[int, Any]:
+        return await self.call("POST", f"/api/agent/conversations/{conversation_id}/accept")
+
+    async def write(self, conversation_id: str, text: str) -> tuple[int, Any]:
+        return await self.call(
+            "POST", f"/api/agent/conversations/{conversation_id}/messages", {"text": text}
+        )
+
+    async def resolve(self, conversation_id: str) -> tuple[int, Any]:
+        return await self.call("POST", f"/api/agent/conversations/{conversation_id}/resolve")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from typing import Any
 
 import aiohttp
 import pytest
@@ -27,10 +26,6 @@ FLOWS = [
     ("ja", "返金っていつされますか", "人と話したい", "注文番号はA-1002です", "確認いたします"),
     ("en", "when do i get my refund", "talk to a human", "order number is A-1003", "let me check"),
 ]
-
-
-async def accept(agent: AgentClient, conversation_id: str) -> tuple[int, Any]:
-    return await agent.call("POST", f"/api/agent/conversations/{conversation_id}/accept")
 
 
 @pytest.mark.parametrize(("language", "question", "ask_person", "detail", "agent_says"), FLOWS)
@@ -67,7 +62,7 @@ async def test_full_handoff_and_back_to_the_bot(
         assert (item["language"], item["reason"]) == (language, "requested")
         assert question in item["summary"]
 
-        status, view = await accept(agent, customer.conversation_id)
+        status, view = await agent.accept(customer.conversation_id)
         assert status == 200, view
         texts = [t["text"] for t in view["transcript"]]
         assert question in texts and ask_person in texts  # nothing to repeat
@@ -83,11 +78,7 @@ async def test_full_handoff_and_back_to_the_bot(
 
         # messages both ways
         assert (await customer.say(detail))["state"] == "assigned"
-        status, _ = await agent.call(
-            "POST",
-            f"/api/agent/conversations/{customer.conversation_id}/messages",
-            {"text": agent_says},
-        )
+        status, _ = await agent.write(customer.conversation_id, agent_says)
         assert status == 201
         status, again = await agent.call(
             "GET", f"/api/agent/conversations/{customer.conversation_id}"
@@ -99,9 +90,7 @@ async def test_full_handoff_and_back_to_the_bot(
         ]
 
         # resolve: the bot is back and asks for a 1-5 rating in their language
-        status, _ = await agent.call(
-            "POST", f"/api/agent/conversations/{customer.conversation_id}/resolve"
-        )
+        status, _ = await agent.resolve(customer.conversation_id)
         assert status == 200
         after = await customer.transcript()
         assert after["state"] == "bot"
@@ -133,20 +122,16 @@ async def test_two_agents_cannot_accept_the_same_chat(
         customer = await Customer(session, url).start()
         await customer.say("talk to a human please")
         results = await asyncio.gather(
-            accept(alice, customer.conversation_id), accept(bob, customer.conversation_id)
+            alice.accept(customer.conversation_id), bob.accept(customer.conversation_id)
         )
         statuses = sorted(status for status, _ in results)
         loser = next(body for status, body in results if status == 409)
         # the winner is the only one who may write to the customer
         winner = alice if results[0][0] == 200 else bob
         other = bob if winner is alice else alice
-        ok, _ = await winner.call(
-            "POST", f"/api/agent/conversations/{customer.conversation_id}/messages", {"text": "hi"}
-        )
-        denied, _ = await other.call(
-            "POST", f"/api/agent/conversations/{customer.conversation_id}/messages", {"text": "hi"}
-        )
-        await winner.call("POST", f"/api/agent/conversations/{customer.conversation_id}/resolve")
+        ok, _ = await winner.write(customer.conversation_id, "hi")
+        denied, _ = await other.write(customer.conversation_id, "hi")
+        await winner.resolve(customer.conversation_id)
     assert statuses == [200, 409]
     assert loser["error"]["code"] == "already_assigned"
     assert (ok, denied) == (201, 403)
@@ -182,16 +167,12 @@ async def test_agent_message_reaches_a_customer_who_reconnects(
         agent = await AgentClient(session, url).login("alice", agents["alice"])
         customer = await Customer(session, url).start()
         await customer.say("상담원이랑 얘기하고 싶어요")
-        await accept(agent, customer.conversation_id)
+        await agent.accept(customer.conversation_id)
         ws = await open_socket(session, url, customer)
         frames = await frames_until(ws, lambda f, _: f["type"] == "ready")
         last_seq = max((m["seq"] for m in (await customer.transcript())["messages"]), default=0)
         await ws.close()  # the customer's connection drops ...
-        status, sent = await agent.call(
-            "POST",
-            f"/api/agent/conversations/{customer.conversation_id}/messages",
-            {"text": "기다려 주셔서 감사합니다"},
-        )
+        status, sent = await agent.write(customer.conversation_id, "기다려 주셔서 감사합니다")
         assert status == 201
         # ... and comes back: the message is waiting
         ws = await open_socket(session, url, customer, last_seq=last_seq)
@@ -199,7 +180,7 @@ async def test_agent_message_reaches_a_customer_who_reconnects(
             ws, lambda f, _: f["type"] == "message" and f.get("role") == "agent"
         )
         await ws.close()
-        await agent.call("POST", f"/api/agent/conversations/{customer.conversation_id}/resolve")
+        await agent.resolve(customer.conversation_id)
     agent_frames = [f for f in frames if f.get("role") == "agent"]
     assert [(f["seq"], f["text"]) for f in agent_frames] == [
         (sent["seq"], "기다려 주셔서 감사합니다")
@@ -229,10 +210,10 @@ async def test_routing_respects_language(live_stack: Stack, agents: dict[str, st
         customer = await Customer(session, url).start()
         await customer.say("talk to a real person")
         visible = [i["conversation_id"] for i in await kenji.queue()]
-        status, body = await accept(kenji, customer.conversation_id)
+        status, body = await kenji.accept(customer.conversation_id)
         alice = await AgentClient(session, url).login("alice", agents["alice"])
-        await accept(alice, customer.conversation_id)
-        await alice.call("POST", f"/api/agent/conversations/{customer.conversation_id}/resolve")
+        await alice.accept(customer.conversation_id)
+        await alice.resolve(customer.conversation_id)
     assert customer.conversation_id not in visible  # kenji speaks only Japanese
     assert (status, body["error"]["code"]) == (403, "not_eligible")
 
@@ -281,8 +262,8 @@ async def test_two_questions_the_kb_cannot_answer_escalate(
         [item] = [
             i for i in await agent.queue() if i["conversation_id"] == customer.conversation_id
         ]
-        await accept(agent, customer.conversation_id)
-        await agent.call("POST", f"/api/agent/conversations/{customer.conversation_id}/resolve")
+        await agent.accept(customer.conversation_id)
+        await agent.resolve(customer.conversation_id)
     assert first["state"] == "bot"
     assert second["state"] == "queued"
     assert item["reason"] == "misses"
