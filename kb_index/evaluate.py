@@ -89,7 +89,7 @@ def predict(
     predictions = []
     for query, vector in zip(queries, vectors):
         candidates = index.rank(vector, top_articles=10)
-        decision = decide(candidates, index.calibration, index.thresholds)
+        decision = decide(candidates, index.facts(query.text), index.calibration, index.thresholds)
         predictions.append(
             Prediction(
                 text=query.text,

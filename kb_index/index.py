@@ -25,11 +25,12 @@ import faiss
 import numpy as np
 
 from kb_index.articles import Article, Link, pick_language
-from kb_index.decision import Calibration, Candidate, Thresholds
+from kb_index.decision import Calibration, Candidate, QueryFacts, Thresholds
 from kb_index.embedder import Embedder
 from kb_index.head import ClassifierHead
+from kb_index.lexicon import Lexicon
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 # Ranking score = dense similarity + this * head probability, unless a
 # calibration chose another weight (it usually picks 0.2-0.3).
 DEFAULT_HEAD_WEIGHT = 0.3
@@ -90,6 +91,7 @@ class KBIndex:
         self.version = version
         self.built_at = built_at
         self._variant_rows: dict[str, list[int]] | None = None
+        self._lexicon: Lexicon | None = None
 
     # -- building -----------------------------------------------------------
 
@@ -125,6 +127,13 @@ class KBIndex:
         if self.head is None:
             return 0.0
         return self.calibration.head_weight if self.calibration else DEFAULT_HEAD_WEIGHT
+
+    def facts(self, text: str) -> QueryFacts:
+        """What the decision reads from the question's wording (see decision.QueryFacts)."""
+        if self._lexicon is None:
+            answers = (answer for a in self.articles.values() for answer in a.answers.values())
+            self._lexicon = Lexicon([*(v.text for v in self.variants), *answers])
+        return QueryFacts.of(text, self._lexicon.novelty(text))
 
     def rank(
         self, vector: np.ndarray, head_weight: float | None = None, top_articles: int = 5

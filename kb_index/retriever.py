@@ -66,7 +66,10 @@ class Retriever:
         index = self.index
         vector = self.embedder.embed([text])[0]
         decision = decide(
-            index.rank(vector, top_articles=top_articles), index.calibration, index.thresholds
+            index.rank(vector, top_articles=top_articles),
+            index.facts(text),
+            index.calibration,
+            index.thresholds,
         )
         log.info("kb query=%r %s", text[:200], decision.log_line())
         return decision

