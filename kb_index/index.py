@@ -39,6 +39,9 @@ CURRENT_FILE = "CURRENT"
 # HNSW keeps queries in the low milliseconds at the price of a longer build.
 EXACT_INDEX_MAX_VARIANTS = 50_000
 _KEEP_OLD_VERSIONS = 2
+# Texts per embedder call in a build: large enough for efficient batches,
+# small enough for a progress bar that moves.
+BUILD_BATCH_SIZE = 512
 
 
 class KBIndexError(Exception):
@@ -100,7 +103,7 @@ class KBIndex:
         cls,
         articles: list[Article],
         embedder: Embedder,
-        batch_size: int = 64,
+        batch_size: int = BUILD_BATCH_SIZE,
         progress: bool = False,
     ) -> KBIndex:
         variants = [Variant(a.id, lang, text) for a in articles for lang, text in a.variants()]

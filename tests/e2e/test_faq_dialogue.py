@@ -82,7 +82,8 @@ async def test_no_after_an_answer_offers_other_articles_then_a_person(
 
 @pytest.mark.parametrize(
     ("language", "question"),
-    [("ko", "반품하고 싶어요"), ("ja", "返品したい"), ("en", "return")],
+    # One bare keyword: policy, how to return, or who pays for it?
+    [("ko", "반품"), ("ja", "返品"), ("en", "return")],
 )
 async def test_vague_question_gets_options_and_none_of_these_offers_a_person(
     live_stack: Stack, language: str, question: str
