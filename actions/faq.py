@@ -116,6 +116,24 @@ def chosen_article(tracker: Tracker) -> str | None:
     return None
 
 
+class ActionWarmUp(Action):
+    """Loads the embedding model and the KB index. Rasa never predicts it: the
+    launcher calls it once the action server is up, so that the first customer
+    does not wait for the model to load (~2 s)."""
+
+    def name(self) -> str:
+        return "action_warm_up"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        try:
+            await asyncio.to_thread(get_retriever().ask, "warm-up")
+        except (KBIndexError, EmbedderError):
+            log.exception("warm-up failed; the first question will report the problem")
+        return []
+
+
 class ActionAnswerFaq(Action):
     def name(self) -> str:
         return "action_answer_faq"

@@ -48,3 +48,10 @@ async def test_customer_is_told_when_a_part_is_down(live_stack: Stack, part: str
         transcript = await customers["ko"].transcript()
     assert replies[0]["role"] == "bot"
     assert [m["role"] for m in transcript["messages"]][:2] == ["customer", "system"]
+
+
+def test_action_server_loads_its_model_before_the_first_customer(live_stack: Stack) -> None:
+    # The launcher's warm-up asks one question as soon as the action server is
+    # healthy (and again after a restart), so no customer waits for the load.
+    log = live_stack.log_path("actions").read_text(encoding="utf-8", errors="replace")
+    assert "kb query='warm-up'" in log
