@@ -31,6 +31,10 @@ HEAD_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.5, 1.0)
 # than live questions (on the demo KB, held-out accuracy ran ~3 points below it).
 DEFAULT_TARGET_ACCURACY = 0.99
 DEFAULT_TARGET_ABSTAIN_RECALL = 0.9
+# Guards on that target: a handful of out-of-scope examples cannot set it, and
+# reaching it must not turn away more than this share of answerable questions.
+MIN_OUT_OF_SCOPE_FOR_TARGET = 20
+MAX_IN_SCOPE_ABSTAIN = 0.2
 _FOLDS = 5
 RANKING_FEATURES = np.array([not name.startswith(("novelty", "script_")) for name in FEATURE_NAMES])
 
@@ -168,7 +172,9 @@ def _cross_validated(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 def _abstain_threshold(p_scope: np.ndarray, in_scope: np.ndarray, target_recall: float) -> float:
     """Maximise (out-of-scope abstained) + (in-scope not abstained) - 1, then
     raise the threshold, if need be, until `target_recall` of the out-of-scope
-    queries are abstained on."""
+    queries are abstained on, but never so far that more than
+    MAX_IN_SCOPE_ABSTAIN of the answerable ones are turned away, and only when
+    there are enough out-of-scope queries for a share to mean something."""
     if in_scope.all():
         return 0.0  # nothing to learn from: never abstain on scope alone
     candidates = np.unique(np.concatenate([p_scope, [0.0, 1.0]]))
@@ -178,10 +184,16 @@ def _abstain_threshold(p_scope: np.ndarray, in_scope: np.ndarray, target_recall:
         j = abstained[~in_scope].mean() + (~abstained[in_scope]).mean() - 1.0
         if j > best_j:
             best_t, best_j = float(t), j
+    if (~in_scope).sum() < MIN_OUT_OF_SCOPE_FOR_TARGET:
+        return best_t
+    chosen = best_t
     for t in candidates[candidates >= best_t]:
+        if (p_scope[in_scope] < t).mean() > MAX_IN_SCOPE_ABSTAIN:
+            break  # the cap wins: stay at the highest threshold within it
+        chosen = float(t)
         if (p_scope[~in_scope] < t).mean() >= target_recall:
-            return float(t)
-    return best_t
+            break
+    return chosen
 
 
 def _answer_threshold(

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from kb_index.articles import Article
+from kb_index.calibration import MAX_IN_SCOPE_ABSTAIN, _abstain_threshold
 from kb_index.decision import FEATURE_NAMES, Calibration, Candidate, QueryFacts, Thresholds, decide
 from kb_index.embedder import Embedder
 from kb_index.index import KBIndex, KBIndexError
@@ -202,14 +203,35 @@ def test_calibration_round_trips_through_the_index(
     assert loaded.head is not None and loaded.head.classes == sorted(a.id for a in ARTICLES)
 
 
-def test_abstain_threshold_is_raised_to_reach_the_target_recall() -> None:
-    from kb_index.calibration import _abstain_threshold
+def scope_scores() -> tuple[np.ndarray, np.ndarray]:
+    """100 in-scope queries (30 of them between 0.6 and 0.7, the rest above) and
+    40 out-of-scope ones: 30 far below, 10 hiding between 0.6 and 0.7. Abstaining
+    on the hidden ones costs more in-scope share than it gains out-of-scope
+    share, so Youden's J leaves them alone."""
+    in_scope_p = np.concatenate([np.linspace(0.601, 0.699, 30), np.linspace(0.7, 1.0, 70)])
+    out_p = np.concatenate([np.linspace(0.0, 0.4, 30), np.linspace(0.6, 0.7, 10)])
+    return np.concatenate([in_scope_p, out_p]), np.array([True] * 100 + [False] * 40)
 
-    # in-scope queries score high, but two out-of-scope ones hide among them
-    p_scope = np.array([0.9, 0.85, 0.8, 0.75, 0.7, 0.1, 0.2, 0.3, 0.72, 0.78])
-    in_scope = np.array([True] * 5 + [False] * 5)
+
+def test_abstain_threshold_is_raised_to_reach_the_target_recall() -> None:
+    p_scope, in_scope = scope_scores()
     youden = _abstain_threshold(p_scope, in_scope, target_recall=0.0)
     strict = _abstain_threshold(p_scope, in_scope, target_recall=0.9)
     assert (p_scope[~in_scope] < youden).mean() < 0.9
     assert (p_scope[~in_scope] < strict).mean() >= 0.9
+    assert (p_scope[in_scope] < strict).mean() <= MAX_IN_SCOPE_ABSTAIN
     assert strict > youden
+
+
+def test_abstain_target_never_turns_away_too_many_answerable_questions() -> None:
+    p_scope, in_scope = scope_scores()
+    threshold = _abstain_threshold(p_scope, in_scope, target_recall=1.0)
+    assert (p_scope[~in_scope] < threshold).mean() < 1.0  # target out of reach
+    assert 0.15 <= (p_scope[in_scope] < threshold).mean() <= MAX_IN_SCOPE_ABSTAIN
+
+
+def test_a_few_out_of_scope_examples_do_not_set_the_target() -> None:
+    p_scope = np.array([0.9, 0.85, 0.8, 0.75, 0.7, 0.1, 0.2, 0.3, 0.72, 0.78])
+    in_scope = np.array([True] * 5 + [False] * 5)
+    youden = _abstain_threshold(p_scope, in_scope, target_recall=0.0)
+    assert _abstain_threshold(p_scope, in_scope, target_recall=0.9) == youden
