@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kb_index.decision import FEATURE_NAMES, Calibration, features
+from kb_index.decision import FEATURE_NAMES, RANKING_FEATURES, Calibration, features
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ DEFAULT_TARGET_ABSTAIN_RECALL = 0.9
 MIN_OUT_OF_SCOPE_FOR_TARGET = 20
 MAX_IN_SCOPE_ABSTAIN = 0.2
 _FOLDS = 5
-RANKING_FEATURES = np.array([not name.startswith(("novelty", "script_")) for name in FEATURE_NAMES])
+_READS_RANKING_ONLY = np.array([name in RANKING_FEATURES for name in FEATURE_NAMES])
 
 
 @dataclass(frozen=True)
@@ -81,9 +81,8 @@ def fit_calibration(
     xs = (x - mean) / std
 
     scope_cv = _cross_validated(xs, in_scope)
-    # Which article is right depends on how the candidates compare, not on the
-    # question's wording or script: the second model reads the ranking only.
-    xr = np.where(RANKING_FEATURES, xs, 0.0)
+    # The second model reads the ranking features only (decision.QUESTION_FEATURES).
+    xr = np.where(_READS_RANKING_ONLY, xs, 0.0)
     right_cv = _cross_validated(xr[in_scope], right[in_scope])
     right_all = np.zeros(len(queries))
     right_all[in_scope] = right_cv

