@@ -5,8 +5,12 @@ Flow (all in the customer's language):
 - answer   -> the article's answer, then "did that help?" (yes / no)
 - clarify  -> "did you mean one of these?" with the top articles as buttons + "none of these"
 - abstain  -> "I couldn't find a reliable answer" with a button to a person
-- a complaint is answered the same way when the KB is confident; otherwise the
-  bot empathises and hands over to a person (nothing to clarify about frustration)
+- under an answer, the close runners-up are offered as "related" buttons
+- a complaint is answered the same way when the KB is confident, offered the options
+  when it is unsure which article, and otherwise the bot empathises and hands over
+- an always-human intent (data/handoff.yml, e.g. billing_dispute): NLU sure of it hands
+  over at once; NLU fairly confident asks the KB first (a confident answer wins, else a
+  person with the skill); NLU unsure treats it as any question
 - "no" after an answer -> the other candidates as buttons; "none of these" ->
   apologise and offer a person; "no" a second time -> hand over to a person.
 - two questions in a row the KB could not answer -> hand over to a person.
@@ -28,10 +32,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handoff import escalate
+from actions.handoff import escalate, handoff_config
 from kb_index import unanswered
 from kb_index.decision import Decision
-from kb_index.embedder import EmbedderError, make_embedder
+from kb_index.embedders import EmbedderError, make_embedder
 from kb_index.index import KBIndex, KBIndexError
 from kb_index.retriever import Retriever
 from stack.settings import Settings
@@ -80,6 +84,12 @@ def decision_payload(decision: Decision) -> dict[str, Any]:
     }
 
 
+def verdict(kind: str, article_id: str | None) -> dict[str, Any]:
+    """The customer's verdict on an answer (helpful / not_helpful) or on the options
+    (none_of_these): a custom payload sent after the reply it belongs to."""
+    return {"kb_feedback": {"kind": kind, "article_id": article_id}}
+
+
 def option_buttons(index: KBIndex, article_ids: list[str], language: str) -> list[dict[str, str]]:
     buttons = [
         {
@@ -99,6 +109,7 @@ def answer_article(
     article_id: str,
     language: str,
     kb: dict[str, Any],
+    related: list[str] | None = None,
 ) -> None:
     article = index.articles[article_id]
     links = [{"title": link.title_in(language), "url": link.url} for link in article.links]
@@ -107,6 +118,26 @@ def answer_article(
         json_message={"links": links, "kb": {**kb, "article_id": article.id}},
     )
     dispatcher.utter_message(response="utter_ask_helpful")
+    buttons = option_buttons(index, related or [], language)[:-1]  # no "none of these"
+    if buttons:
+        dispatcher.utter_message(response="utter_related", buttons=buttons)
+
+
+def always_human(tracker: Tracker) -> tuple[str, str | None]:
+    """How sure NLU is that the customer wants what only a person does ("sure",
+    "likely" or "no"; data/handoff.yml), and the skill it needs."""
+    intent = tracker.latest_message.get("intent") or {}
+    config = handoff_config()
+    rules = config.get("always_human_intents") or {}
+    if intent.get("name") not in rules:
+        return "no", None
+    confidence = float(intent.get("confidence") or 0)
+    skill = (rules[intent["name"]] or {}).get("skill")
+    if confidence >= float(config.get("always_human_sure_confidence", 0.95)):
+        return "sure", skill
+    if confidence >= float(config.get("always_human_min_confidence", 0.6)):
+        return "likely", skill
+    return "no", None
 
 
 def chosen_article(tracker: Tracker) -> str | None:
@@ -131,6 +162,43 @@ class ActionWarmUp(Action):
             await asyncio.to_thread(get_retriever().ask, "warm-up")
         except (KBIndexError, EmbedderError):
             log.exception("warm-up failed; the first question will report the problem")
+        return []
+
+
+class ActionKBSuggest(Action):
+    """KB articles for an agent (the console's suggested answers). Rasa never predicts
+    it: the gateway calls it with the customer's latest message and language, so the
+    one loaded model serves agents too (the gateway keeps no model of its own)."""
+
+    def name(self) -> str:
+        return "action_kb_suggest"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        text = str(tracker.latest_message.get("text") or "").strip()
+        language = tracker.get_slot("language") or "en"
+        suggestions: list[dict[str, Any]] = []
+        if text:
+            retriever = get_retriever()
+            try:
+                decision = await asyncio.to_thread(retriever.ask, text)
+                index = retriever.index
+            except (KBIndexError, EmbedderError):
+                log.exception("knowledge base unavailable for agent suggestions")
+                decision, index = None, None
+            if decision is not None and index is not None:
+                suggestions = [
+                    {
+                        "article_id": c.article_id,
+                        "title": index.articles[c.article_id].title_in(language),
+                        "answer": index.articles[c.article_id].answer_in(language),
+                        "score": round(c.score, 4),
+                    }
+                    for c in decision.candidates[:3]
+                    if c.article_id in index.articles
+                ]
+        dispatcher.utter_message(json_message={"suggestions": suggestions})
         return []
 
 
@@ -165,15 +233,21 @@ class ActionAnswerFaq(Action):
             SlotSet("kb_options", options),
             SlotSet("kb_not_helpful", 0.0),
         ]
+        human, skill = always_human(tracker)
+        if human == "sure":
+            return [*events, *escalate(dispatcher, "always_human", skill, kb=kb)]
         if decision.kind == "answer" and decision.best is not None:
-            answer_article(dispatcher, index, decision.best.article_id, language, kb)
+            related = [c.article_id for c in decision.related]
+            answer_article(dispatcher, index, decision.best.article_id, language, kb, related)
             return [
                 *events,
                 SlotSet("kb_feedback_for", decision.best.article_id),
                 SlotSet("kb_misses", 0.0),
             ]
+        if human == "likely":
+            return [*events, *escalate(dispatcher, "always_human", skill, kb=kb)]
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if intent == "complain":
+        if intent == "complain" and decision.kind == "abstain":
             dispatcher.utter_message(response="utter_empathize", json_message={"kb": kb})
             return [*events, *escalate(dispatcher, "complaint")]
         record_unanswered(decision.kind, tracker, query, kb["candidates"])
@@ -204,6 +278,8 @@ class ActionFaqFeedback(Action):
         feedback_for = tracker.get_slot("kb_feedback_for")
         if intent == "affirm":
             dispatcher.utter_message(response="utter_glad")
+            if feedback_for and feedback_for != "clarify":
+                dispatcher.utter_message(json_message=verdict("helpful", feedback_for))
             return [SlotSet("kb_feedback_for", None), SlotSet("kb_not_helpful", 0.0)]
         if not feedback_for:  # a "no" that answers nothing we asked
             dispatcher.utter_message(response="utter_sorry_not_helpful")
@@ -215,6 +291,8 @@ class ActionFaqFeedback(Action):
         kind = "none_of_these" if feedback_for == "clarify" else "not_helpful"
         record_unanswered(kind, tracker, query, [{"article_id": a, "score": None} for a in options])
         events = [SlotSet("kb_not_helpful", misses), SlotSet("kb_feedback_for", None)]
+        # The gateway stores the verdict with the reply it follows (analytics).
+        said = verdict(kind, None if kind == "none_of_these" else feedback_for)
         if kind == "not_helpful" and misses < 2 and options:
             index = get_retriever().index
             language = tracker.get_slot("language") or "en"
@@ -222,12 +300,16 @@ class ActionFaqFeedback(Action):
                 response="utter_clarify_after_no",
                 buttons=option_buttons(index, options[:3], language),
             )
+            dispatcher.utter_message(json_message=said)
             return [
                 SlotSet("kb_not_helpful", misses),
                 SlotSet("kb_feedback_for", "clarify"),
                 SlotSet("kb_options", options),
             ]
         if kind == "not_helpful":  # the second "that did not help"
-            return [*events, *escalate(dispatcher, "not_helpful")]
+            handed_over = escalate(dispatcher, "not_helpful")
+            dispatcher.utter_message(json_message=said)
+            return [*events, *handed_over]
         dispatcher.utter_message(response="utter_sorry_not_helpful")
+        dispatcher.utter_message(json_message=said)
         return events

@@ -3,6 +3,13 @@
     .venv/app/bin/python bench/handoff.py                      # 200 customers, 20 agents, 5 each way
     .venv/app/bin/python bench/handoff.py --customers 20 --agents 4 --messages 3
     .venv/app/bin/python bench/handoff.py --overlap            # both sides type at the same time
+    .venv/app/bin/python bench/handoff.py --sizes 200,1000     # growth between queue sizes
+
+With --sizes, each size runs on a fresh stack, with --agents (default: size / 20, at
+least 20) and --capacity (default: enough for every customer), and a last table shows
+the time per enqueue and per accept and the relay p95 at each size, with the growth
+factor from the first size (issue 15: from 200 to 1000 chats, <= 1.5x per enqueue and
+per accept, <= 2x relay p95, nothing lost or duplicated).
 
 It starts its own stack (Rasa, action server, gateway) on its own ports
 (gateway 18280, Rasa 15205, actions 15255, or free ones if those are taken),
@@ -26,8 +33,8 @@ so the queue path is taken at any hour. Then:
 5. Delivery check: each message must arrive exactly once on the other side,
    and be stored exactly once in the transcript (GET /api/conversations/{id}).
 
-Prints counts, p50/p95/p99 per direction, messages per second, lost and
-duplicated messages, then OK or FAILED; exits 1 unless nothing was lost or
+Prints each phase's rate (queued/s, accepted/s), p50/p95/p99 per direction,
+messages per second, lost and duplicated messages, then OK or FAILED; exits 1 unless nothing was lost or
 duplicated (and every customer got an agent). All traffic stays on
 127.0.0.1, every phase has a time limit, and the conversations are resolved
 at the end. The clients run on the same machine as the stack, so the numbers
@@ -39,8 +46,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
+import math
 import os
+import random
 import re
 import socket
 import statistics
@@ -61,6 +71,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from stack.launcher import Stack, StackError, port_is_free
 from stack.settings import APP_VENV, PROJECT_ROOT, Settings
+from tests.e2e.isolated import LOOPBACK_CROWD
 
 LANGUAGES = ("ko", "ja", "en")
 ASK_PERSON = {"ko": "상담원 연결해 주세요", "ja": "人と話したい", "en": "talk to a human"}
@@ -276,10 +287,15 @@ class Agent:
 
     async def sign_in(self) -> None:
         credentials = {"username": self.username, "password": AGENT_PASSWORD}
-        async with self.session.post(f"{self.base_url}/api/agent/login", json=credentials) as r:
-            data = await r.json()
-            if r.status != 200:
-                raise RuntimeError(f"login {self.username}: HTTP {r.status} {data}")
+        for _ in range(30):  # the sign-in guard answers 429 `busy` to a crowd: wait, retry
+            async with self.session.post(f"{self.base_url}/api/agent/login", json=credentials) as r:
+                data = await r.json()
+                retry_after = float(r.headers.get("Retry-After", "1"))
+            if r.status != 429:
+                break
+            await asyncio.sleep(retry_after)
+        if r.status != 200:
+            raise RuntimeError(f"login {self.username}: HTTP {r.status} {data}")
         self.token, self.capacity = data["token"], int(data["agent"]["capacity"])
         self.ws = await self.session.ws_connect(f"{self.base_url}/api/agent/ws")
         await self.ws.send_json({"type": "hello", "token": self.token})
@@ -413,9 +429,14 @@ async def deliver(send: Awaitable[Sent], wait: float) -> None:
         await asyncio.wait_for(sent.arrived.wait(), wait)
 
 
-async def converse(customer: Customer, agent: Agent, messages: int, overlap: bool) -> None:
-    """The customer speaks, the agent answers; each waits for delivery before going on."""
+async def converse(
+    customer: Customer, agent: Agent, messages: int, overlap: bool, spread: float = 0.0
+) -> None:
+    """The customer speaks, the agent answers; each waits for delivery before going on.
+    With `spread`, the chat starts at a random moment within that many seconds."""
     cid, language, wait = customer.conversation_id, customer.language, 15.0
+    if spread > 0:
+        await asyncio.sleep(random.uniform(0, spread))
 
     async def customer_turn(i: int) -> None:
         await deliver(customer.say(f"{CUSTOMER_SAYS[language]} {i + 1}"), wait)
@@ -437,14 +458,18 @@ async def converse(customer: Customer, agent: Agent, messages: int, overlap: boo
 
 
 async def relay(
-    pairs: list[tuple[Customer, Agent]], messages: int, overlap: bool, timeout: float
+    pairs: list[tuple[Customer, Agent]],
+    messages: int,
+    overlap: bool,
+    timeout: float,
+    spread: float = 0.0,
 ) -> tuple[float, bool]:
     """Seconds the relay phase took, and whether it hit its time limit."""
     started = time.perf_counter()
     timed_out = False
     try:
         async with asyncio.timeout(timeout):
-            await asyncio.gather(*(converse(c, a, messages, overlap) for c, a in pairs))
+            await asyncio.gather(*(converse(c, a, messages, overlap, spread) for c, a in pairs))
     except TimeoutError:
         timed_out = True
     return time.perf_counter() - started, timed_out
@@ -560,6 +585,7 @@ def print_examples(ledger: Ledger, limit: int = 5) -> None:
 
 @dataclass
 class Options:
+    sizes: list[int]
     customers: int
     agents: int
     messages: int
@@ -567,9 +593,10 @@ class Options:
     escalation_concurrency: int
     overlap: bool
     relay_timeout: float
+    spread: float = 0.0
 
 
-async def bench(base_url: str, usernames: list[str], options: Options) -> int:
+async def bench(base_url: str, usernames: list[str], options: Options, result: SizeResult) -> int:
     ledger = Ledger()
     connector = aiohttp.TCPConnector(limit=0)  # every websocket holds a connection
     timeout = aiohttp.ClientTimeout(total=120)
@@ -577,23 +604,76 @@ async def bench(base_url: str, usernames: list[str], options: Options) -> int:
         agents = [Agent(u, session, base_url, ledger) for u in usernames]
         customers = [Customer(i, session, base_url, ledger) for i in range(options.customers)]
         try:
-            return await run_phases(agents, customers, ledger, options)
+            return await run_phases(agents, customers, ledger, options, result)
         finally:
             await asyncio.gather(*(c.close() for c in customers), *(a.close() for a in agents))
 
 
+async def sign_in_all(agents: list[Agent], concurrency: int = 8) -> None:
+    """A few at a time: sign-ins hash passwords one by one (login_guard.py)."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(agent: Agent) -> None:
+        async with gate:
+            await agent.sign_in()
+
+    await asyncio.gather(*(one(a) for a in agents))
+
+
+@dataclass
+class SizeResult:
+    """One size's numbers, for the growth table."""
+
+    customers: int
+    agents: int
+    queued: int = 0
+    queue_seconds: float = 0.0
+    accepted: int = 0
+    accept_seconds: float = 0.0
+    p95: dict[str, float] = field(default_factory=dict)
+    lost: int = 0
+    duplicated: int = 0
+    ok: bool = False
+
+    @property
+    def ms_per_enqueue(self) -> float:
+        return 1000 * self.queue_seconds / self.queued if self.queued else float("nan")
+
+    @property
+    def ms_per_accept(self) -> float:
+        return 1000 * self.accept_seconds / self.accepted if self.accepted else float("nan")
+
+
+def rate(count: int, seconds: float) -> str:
+    return f"{count / seconds:.1f}/s" if seconds > 0 else "-"
+
+
 async def run_phases(
-    agents: list[Agent], customers: list[Customer], ledger: Ledger, options: Options
+    agents: list[Agent],
+    customers: list[Customer],
+    ledger: Ledger,
+    options: Options,
+    result: SizeResult,
 ) -> int:
     started = time.perf_counter()
-    await asyncio.gather(*(a.sign_in() for a in agents))
+    await sign_in_all(agents)
     say(f"{len(agents)} agents signed in, consoles open ({time.perf_counter() - started:.1f} s)")
 
-    queued, outcomes, took = await escalate_all(customers, options.escalation_concurrency, 120.0)
-    say(f"{len(queued)}/{len(customers)} customers queued in {took:.1f} s  {outcomes}")
+    queued, outcomes, took = await escalate_all(customers, options.escalation_concurrency, 600.0)
+    result.queued, result.queue_seconds = len(queued), took
+    print(
+        f"queued             {len(queued)}/{len(customers)} customers in {took:.1f} s = "
+        f"{rate(len(queued), took)} ({result.ms_per_enqueue:.1f} ms each)  {outcomes}",
+        flush=True,
+    )
 
-    assigned, counts, took = await assign_all(agents, queued, 300.0)
-    say(f"{len(assigned)}/{len(queued)} chats accepted in {took:.1f} s  {counts}")
+    assigned, counts, took = await assign_all(agents, queued, 600.0)
+    result.accepted, result.accept_seconds = len(assigned), took
+    print(
+        f"accepted           {len(assigned)}/{len(queued)} chats in {took:.1f} s = "
+        f"{rate(len(assigned), took)} ({result.ms_per_accept:.1f} ms each)  {counts}",
+        flush=True,
+    )
 
     by_name = {a.username: a for a in agents}
     pairs = [
@@ -602,13 +682,18 @@ async def run_phases(
     mode = "overlapping" if options.overlap else "ping-pong"
     say(f"relay: {options.messages} messages each way in {len(pairs)} chats ({mode}) ...")
     elapsed, timed_out = await relay(
-        pairs, options.messages, options.overlap, options.relay_timeout
+        pairs, options.messages, options.overlap, options.relay_timeout, options.spread
     )
     await asyncio.sleep(2.0)  # late arrivals and duplicates still count
     stored = await stored_counts([c for c, _ in pairs], 20)
     delivery = check_delivery(ledger, stored)
 
     complete = len(pairs) == len(customers) and not timed_out
+    for direction in (C2A, A2C):
+        ms = [(s.received_at[0] - s.sent_at) * 1000 for s in ledger.of(direction) if s.received_at]
+        result.p95[direction] = percentile(ms, 95)
+    result.lost, result.duplicated = delivery.lost, delivery.duplicated
+    result.ok = delivery.ok and complete
     print_report(ledger, stored, delivery, elapsed, timed_out, len(pairs), len(customers))
     try:
         say(f"resolved: {await resolve_all(pairs, 10)}")
@@ -691,9 +776,14 @@ def bench_settings(state_dir: Path) -> Settings:
         rasa_port=ports[1],
         action_port=ports[2],
         db_path=state_dir / "handoff.sqlite3",
+        rasa_tracker_db=state_dir / "trackers.sqlite3",
+        run_dir=state_dir / "run",
         unanswered_path=state_dir / "unanswered.jsonl",
         coverage_path=PROJECT_ROOT / "tests" / "e2e" / "coverage_always_open.yml",
         log_dir=PROJECT_ROOT / "var" / "log" / "bench",
+        # every customer is on 127.0.0.1, and --overlap sends without pausing
+        **LOOPBACK_CROWD,
+        messages_per_conversation_per_minute=0,
     )
 
 
@@ -706,7 +796,10 @@ def add_agent(settings: Settings, username: str, capacity: int) -> None:
         "AGENT_PASSWORD": AGENT_PASSWORD,
         "PYTHONPATH": str(PROJECT_ROOT),
     }
-    subprocess.run(command, cwd=PROJECT_ROOT, env=env, check=True, capture_output=True, timeout=60)
+    done = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, timeout=60)
+    if done.returncode:
+        tail = done.stderr.decode(errors="replace").strip().splitlines()[-1:]
+        raise subprocess.CalledProcessError(done.returncode, command, stderr=" ".join(tail))
 
 
 def create_agents(settings: Settings, count: int, capacity: int) -> list[str]:
@@ -723,37 +816,109 @@ def parse_options() -> Options:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--customers", type=int, default=200)
-    parser.add_argument("--agents", type=int, default=20)
+    parser.add_argument(
+        "--sizes",
+        default="",
+        help="comma-separated customer counts, one fresh stack each, e.g. 200,1000,2000",
+    )
+    parser.add_argument("--agents", type=int, default=0, help="default: customers / 20, >= 20")
     parser.add_argument("--messages", type=int, default=5, help="messages each way per chat")
-    parser.add_argument("--capacity", type=int, default=10, help="chats per agent")
+    parser.add_argument(
+        "--capacity", type=int, default=0, help="chats per agent (default: enough for all)"
+    )
     parser.add_argument("--escalation-concurrency", type=int, default=20)
     parser.add_argument(
         "--overlap", action="store_true", help="customer and agent send without taking turns"
     )
     parser.add_argument("--relay-timeout", type=float, default=180.0, help="seconds")
+    parser.add_argument(
+        "--spread",
+        type=float,
+        default=0.0,
+        help="relay: each chat starts at a random moment within this many seconds,\n"
+        "given for the first size and scaled with the others (the same message rate);\n"
+        "default 0: every chat at once, a burst, whose latency grows with the chats",
+    )
     args = parser.parse_args()
-    if args.customers < 1 or args.agents < 1 or args.messages < 1:
-        parser.error("--customers, --agents and --messages must be at least 1")
-    if args.agents * args.capacity < args.customers:
-        parser.error("--agents x --capacity must be at least --customers")
+    try:
+        sizes = [int(v) for v in args.sizes.split(",") if v.strip()] or [args.customers]
+    except ValueError:
+        parser.error("--sizes takes comma-separated numbers, e.g. 200,1000")
+    if min(sizes) < 1 or args.agents < 0 or args.capacity < 0 or args.messages < 1:
+        parser.error("sizes and --messages must be at least 1")
+    for size in sizes:
+        agents = args.agents or max(20, size // 20)
+        if args.capacity and agents * args.capacity < size:
+            parser.error(f"--agents x --capacity must be at least {size} customers")
     return Options(
-        customers=args.customers,
+        sizes=sizes,
+        customers=sizes[0],
         agents=args.agents,
         messages=args.messages,
         capacity=args.capacity,
         escalation_concurrency=args.escalation_concurrency,
         overlap=args.overlap,
         relay_timeout=args.relay_timeout,
+        spread=args.spread,
+    )
+
+
+def for_size(options: Options, size: int) -> Options:
+    agents = options.agents or max(20, size // 20)
+    capacity = options.capacity or -(-size // agents)
+    spread = options.spread * size / options.sizes[0]  # the same message rate at every size
+    return dataclasses.replace(
+        options, customers=size, agents=agents, capacity=capacity, spread=spread
     )
 
 
 def main() -> int:
     options = parse_options()
-    with tempfile.TemporaryDirectory(prefix="bench-handoff-") as state_dir:
-        return run_stack(bench_settings(Path(state_dir)), options)
+    results: list[SizeResult] = []
+    status = 0
+    for size in options.sizes:
+        sized = for_size(options, size)
+        spread = f", relay spread over {sized.spread:g} s" if sized.spread else ""
+        print(
+            f"== {size} customers, {sized.agents} agents x {sized.capacity} chats{spread} ==",
+            flush=True,
+        )
+        result = SizeResult(customers=size, agents=sized.agents)
+        with tempfile.TemporaryDirectory(prefix="bench-handoff-") as state_dir:
+            status |= run_stack(bench_settings(Path(state_dir)), sized, result)
+        results.append(result)
+    if len(results) > 1:
+        print_growth(results)
+    return status
 
 
-def run_stack(settings: Settings, options: Options) -> int:
+def growth(value: float, base: float) -> str:
+    return f"{value / base:5.2f}x" if base > 0 and math.isfinite(value / base) else "   - "
+
+
+def print_growth(results: list[SizeResult]) -> None:
+    """Per size: time per enqueue / accept and relay p95, and growth from the first size."""
+    base = results[0]
+    print(f"growth from {base.customers} customers (issue 15: <= 1.5x per enqueue/accept at 1000,")
+    print("<= 2x relay p95, 0 lost, 0 duplicated)")
+    print(
+        f"{'customers':>9} {'agents':>6} {'enqueue ms':>10} {'':>6} {'accept ms':>10} {'':>6} "
+        f"{'c->a p95':>9} {'':>6} {'a->c p95':>9} {'':>6} {'lost':>5} {'dup':>4}"
+    )
+    for r in results:
+        c2a, a2c = r.p95.get(C2A, float("nan")), r.p95.get(A2C, float("nan"))
+        print(
+            f"{r.customers:>9} {r.agents:>6} "
+            f"{r.ms_per_enqueue:>10.1f} {growth(r.ms_per_enqueue, base.ms_per_enqueue):>6} "
+            f"{r.ms_per_accept:>10.1f} {growth(r.ms_per_accept, base.ms_per_accept):>6} "
+            f"{c2a:>9.1f} {growth(c2a, base.p95.get(C2A, 0.0)):>6} "
+            f"{a2c:>9.1f} {growth(a2c, base.p95.get(A2C, 0.0)):>6} "
+            f"{r.lost:>5} {r.duplicated:>4}" + ("" if r.ok else "  FAILED"),
+            flush=True,
+        )
+
+
+def run_stack(settings: Settings, options: Options, result: SizeResult) -> int:
     with Stack(settings) as stack:
         url = stack.settings.gateway_url
         say(f"creating {options.agents} agents, starting a stack on {url} ...")
@@ -761,9 +926,9 @@ def run_stack(settings: Settings, options: Options) -> int:
             usernames = create_agents(stack.settings, options.agents, options.capacity)
             stack.start()
         except (StackError, subprocess.CalledProcessError) as exc:
-            say(f"error: {exc}")
+            say(f"error: {exc} {getattr(exc, 'stderr', '') or ''}")
             return 1
-        return asyncio.run(bench(url, usernames, options))
+        return asyncio.run(bench(url, usernames, options, result))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,12 @@
-"""Message -> reply latency through the gateway, and through Rasa's REST channel alone.
+"""Message -> reply latency through the gateway, and through Rasa's gateway channel alone.
 
     .venv/app/bin/python bench/latency.py                     # starts its own stack
     .venv/app/bin/python bench/latency.py --concurrency 1 20 --messages 15
-    .venv/app/bin/python bench/latency.py --gateway http://127.0.0.1:8080 \
-        --rasa http://127.0.0.1:5005                           # a stack already running
+    ASSISTANT_RASA_AUTH_TOKEN=... .venv/app/bin/python bench/latency.py \
+        --gateway http://127.0.0.1:8080 --rasa http://127.0.0.1:5005   # a stack already running
+        # (start that one with ASSISTANT_CONVERSATIONS_PER_ADDRESS_PER_MINUTE=0 and
+        # ASSISTANT_MESSAGES_PER_CONVERSATION_PER_MINUTE=0: every customer here is on
+        # 127.0.0.1; the stack this starts has them off)
 
 Each simulated customer opens a conversation and sends its messages one after
 another: it waits for each reply, then "types" for --think seconds (uniformly
@@ -11,8 +14,9 @@ between half and 1.5 times that) as a person does. `--think 0` measures
 saturation instead: every customer fires its next message at once, so latency
 is then mostly queueing behind the 2 cores. The same message mix --
 greetings, FAQ questions and out-of-scope questions in ko, ja and en -- is sent
-to Rasa's REST channel directly as the reference, so the difference is what
-the gateway adds (persistence, language tracking, relaying).
+to Rasa's input channel directly as the reference (bot/gateway_channel.py, with
+the stack's token), so the difference is what the gateway adds (persistence,
+the outbox, language tracking, relaying).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from stack.launcher import Stack
 from stack.settings import Settings
+from tests.e2e.isolated import LOOPBACK_CROWD
 
 # Customers cycle through this list from different starting points. Two
 # out-of-scope questions with no answered one between them hand the chat to a
@@ -73,11 +78,15 @@ async def gateway_sender(base_url: str) -> Callable[[aiohttp.ClientSession], Awa
     return open_conversation
 
 
-async def rasa_sender(base_url: str) -> Callable[[aiohttp.ClientSession], Awaitable[Send]]:
+async def rasa_sender(
+    base_url: str, token: str
+) -> Callable[[aiohttp.ClientSession], Awaitable[Send]]:
     async def open_conversation(session: aiohttp.ClientSession) -> Send:
         async def send(session: aiohttp.ClientSession, sender: str, text: str) -> None:
             async with session.post(
-                f"{base_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
+                f"{base_url}/webhooks/gateway/webhook",
+                json={"sender": sender, "message": text},
+                headers={"Authorization": f"Bearer {token}"},
             ) as r:
                 body = await r.json()
                 if r.status != 200 or not body:
@@ -142,14 +151,14 @@ def report(
 
 
 async def bench(
-    gateway: str, rasa: str, levels: list[int], messages: int, thinks: list[float]
+    gateway: str, rasa: str, token: str, levels: list[int], messages: int, thinks: list[float]
 ) -> None:
     # Warm up both paths (model caches, first-request costs) before measuring.
     await run_load(await gateway_sender(gateway), 2, len(MESSAGES), 0.0)
     for think in thinks:
         for concurrency in levels:
             for label, opener in (
-                ("rasa-only", await rasa_sender(rasa)),
+                ("rasa-only", await rasa_sender(rasa, token)),
                 ("gateway", await gateway_sender(gateway)),
             ):
                 latencies, elapsed, errors = await run_load(opener, concurrency, messages, think)
@@ -174,13 +183,22 @@ def main() -> int:
     args = parser.parse_args()
 
     if args.gateway and args.rasa:
-        asyncio.run(bench(args.gateway, args.rasa, args.concurrency, args.messages, args.think))
+        token = Settings.from_env().rasa_auth_token
+        if not token:
+            parser.error("set ASSISTANT_RASA_AUTH_TOKEN to the running stack's Rasa token")
+        asyncio.run(
+            bench(args.gateway, args.rasa, token, args.concurrency, args.messages, args.think)
+        )
         return 0
     settings = Settings.from_env().replace(
         gateway_port=18180,
         rasa_port=15105,
         action_port=15155,
         db_path=Path("/tmp") / f"bench-{uuid.uuid4().hex}.sqlite3",
+        rasa_tracker_db=Path("/tmp") / f"bench-trackers-{uuid.uuid4().hex}.sqlite3",
+        # every customer is on 127.0.0.1, and --think 0 sends without pausing
+        **LOOPBACK_CROWD,
+        messages_per_conversation_per_minute=0,
     )
     with Stack(settings) as stack:
         print("starting a stack for the benchmark ...", file=sys.stderr, flush=True)
@@ -189,6 +207,7 @@ def main() -> int:
             bench(
                 stack.settings.gateway_url,
                 stack.settings.rasa_url,
+                stack.settings.rasa_auth_token,
                 args.concurrency,
                 args.messages,
                 args.think,

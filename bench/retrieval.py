@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kb_index.articles import load_kb
 from kb_index.decision import decide
-from kb_index.embedder import make_embedder
+from kb_index.embedders import make_embedder
 from kb_index.head import ClassifierHead
 from kb_index.index import BUILD_BATCH_SIZE, KBIndex, Variant, embed_in_batches, make_faiss_index
 from stack.settings import Settings
@@ -100,7 +100,7 @@ def child(articles: int, kind: str, embed_all: bool) -> dict[str, float | int | 
         for query in QUERIES:
             started = time.perf_counter()
             vector = embedder.embed([f"{query} {round_}"])[0]
-            decide(kb.rank(vector), kb.facts(query), None)
+            decide(*kb.analyse(query, vector), None)
             latencies.append((time.perf_counter() - started) * 1000)
     return {
         "articles": articles,

@@ -3,8 +3,13 @@
 python -m handoff                       run the gateway (settings from ASSISTANT_* variables)
 python -m handoff agents add NAME [--languages ko,ja,en] [--skills billing]
                                   [--capacity 3] [--display-name "Mina"]
+                                  [--role agent|supervisor]
     password from $AGENT_PASSWORD, else asked for (hidden); re-adding updates the agent
 python -m handoff agents list
+python -m handoff agents unlock NAME     lift a sign-in lockout (too many failed sign-ins)
+python -m handoff texts check            check data/gateway_texts.yml (every text in ko/ja/en)
+python -m handoff sign-identity --id ID [--email E] [--name N] [--ttl 3600]
+    a host-signed customer identity for POST /api/conversations ($ASSISTANT_IDENTITY_SECRET)
 """
 
 from __future__ import annotations
@@ -18,26 +23,47 @@ import sys
 
 from aiohttp import web
 
+from common.pii import install_log_redaction
 from handoff.app import create_app
-from handoff.handoff_store import HandoffStore
+from handoff.handoff_store import ROLES, HandoffStore
+from handoff.identity import sign_identity_cli
 from handoff.store import SQLiteStore
-from stack.settings import Settings
+from handoff.texts import TextsError, load_texts
+from stack.settings import PRIVATE_UMASK, Settings
 
 LANGUAGES = ("ko", "ja", "en")
 
 
-def serve() -> None:
+def serve() -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    install_log_redaction()  # no contact details, cards or ids in the gateway's log
     settings = Settings.from_env()
+    try:
+        app = create_app(settings)
+    except TextsError as exc:
+        print(f"error: the gateway cannot start: {exc}", file=sys.stderr)
+        return 2
     web.run_app(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.gateway_port,
         access_log=None,
         print=None,
     )
+    return 0
+
+
+def check_texts() -> int:
+    path = Settings.from_env().gateway_texts_path
+    try:
+        load_texts(path)
+    except TextsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{path}: every text in ko, ja and en, placeholders consistent")
+    return 0
 
 
 async def _agents(args: argparse.Namespace) -> int:
@@ -48,8 +74,16 @@ async def _agents(args: argparse.Namespace) -> int:
             for agent in await agents.agents():
                 print(
                     f"{agent.username:16} {','.join(agent.languages):10} "
-                    f"{','.join(agent.skills) or '-':16} capacity {agent.capacity}"
+                    f"{','.join(agent.skills) or '-':16} capacity {agent.capacity}  {agent.role}"
                 )
+            for username, since in (await agents.login_lockouts()).items():
+                print(f"sign-in locked since {since}: {username} (agents unlock {username})")
+            return 0
+        if args.action == "unlock":
+            if await agents.unlock_login(args.username):
+                print(f"{args.username} unlocked: it can sign in again")
+            else:
+                print(f"{args.username} was not locked")
             return 0
         languages = [lang.strip() for lang in args.languages.split(",") if lang.strip()]
         unknown = [lang for lang in languages if lang not in LANGUAGES]
@@ -62,20 +96,32 @@ async def _agents(args: argparse.Namespace) -> int:
             return 2
         skills = [skill.strip() for skill in args.skills.split(",") if skill.strip()]
         agent = await agents.upsert_agent(
-            args.username, password, languages, skills, args.capacity, args.display_name
+            args.username,
+            password,
+            languages,
+            skills,
+            args.capacity,
+            args.display_name,
+            role=args.role,
         )
         print(
-            f"agent {agent.username} ready: {','.join(agent.languages)}, capacity {agent.capacity}"
+            f"{agent.role} {agent.username} ready: {','.join(agent.languages)},"
+            f" capacity {agent.capacity}"
         )
         return 0
     finally:
         await store.close()
+        agents.hasher.close()
 
 
 def main(argv: list[str]) -> int:
+    os.umask(PRIVATE_UMASK)  # the database, its journal and anything else we write: ours alone
     if not argv:
-        serve()
-        return 0
+        return serve()
+    if argv == ["texts", "check"]:
+        return check_texts()
+    if argv[:1] == ["sign-identity"]:
+        return sign_identity_cli(argv[1:])
     parser = argparse.ArgumentParser(
         prog="python -m handoff", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
@@ -87,7 +133,15 @@ def main(argv: list[str]) -> int:
     add.add_argument("--skills", default="")
     add.add_argument("--capacity", type=int, default=3)
     add.add_argument("--display-name", default="")
+    add.add_argument(
+        "--role",
+        choices=ROLES,
+        default="agent",
+        help="supervisor: also sees analytics (/agent/analytics)",
+    )
     agents.add_parser("list", help="list agents")
+    unlock = agents.add_parser("unlock", help="lift a sign-in lockout")
+    unlock.add_argument("username")
     return asyncio.run(_agents(parser.parse_args(argv)))
 
 

@@ -7,15 +7,17 @@ console's websocket sends the token in its first frame instead.
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from handoff.api import MAX_BODY_BYTES, STATIC_DIR, bearer_token, read_json
+from handoff.api import MAX_BODY_BYTES, STATIC_DIR, BadJSON, bearer_token, parse_json, read_json
 from handoff.handoff_service import HandoffError, HandoffService, agent_channel
 from handoff.handoff_store import Agent
 from handoff.hub import Frame
+from handoff.login_guard import LOGIN_GUARD, Refusal
+from handoff.queue_broadcast import EncodedFrame
 from handoff.state import SERVICE
 
 routes = web.RouteTableDef()
@@ -46,7 +48,14 @@ async def login(request: web.Request) -> web.Response:
     username, password = body.get("username"), body.get("password")
     if not isinstance(username, str) or not isinstance(password, str):
         raise web.HTTPBadRequest(text="send {'username': '...', 'password': '...'}")
-    result = await handoffs(request).handoffs.login(username, password)
+    # Throttled before any hashing: 429 + Retry-After (login_guard.py).
+    result = await request.app[LOGIN_GUARD].attempt(
+        username,
+        request.remote or "",
+        lambda: handoffs(request).handoffs.login(username, password),
+    )
+    if isinstance(result, Refusal):
+        return result.response()
     if result is None:
         raise web.HTTPUnauthorized(text="wrong username or password")
     agent, token, expires_at = result
@@ -154,13 +163,16 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
     await ws.prepare(request)
     service = handoffs(request)
     try:
-        hello = await ws.receive_json(timeout=10)
+        hello = parse_json(await ws.receive_str(timeout=10))
         token = str(hello.get("token", "")) if isinstance(hello, dict) else ""
         agent = await service.handoffs.agent_for_token(token)
     except (TimeoutError, TypeError, ValueError):
         agent = None
     if agent is None:
-        await ws.send_json({"type": "error", "code": "unauthorized", "message": "sign in again"})
+        with contextlib.suppress(ConnectionError):  # the client may have gone already
+            await ws.send_json(
+                {"type": "error", "code": "unauthorized", "message": "sign in again"}
+            )
         await ws.close()
         return ws
     channel = agent_channel(agent.username)
@@ -175,8 +187,8 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
             if raw.type != WSMsgType.TEXT:
                 continue
             try:
-                frame = json.loads(raw.data)
-            except json.JSONDecodeError:
+                frame = parse_json(raw.data)
+            except BadJSON:
                 continue
             if isinstance(frame, dict) and frame.get("type") == "typing":
                 await service.agent_typing(
@@ -196,7 +208,10 @@ async def _forward(ws: web.WebSocketResponse, queue: asyncio.Queue[Frame | None]
         if frame is None:
             await ws.close()
             return
-        await ws.send_json(frame)
+        if isinstance(frame, EncodedFrame):  # a queue snapshot: serialized once for all
+            await ws.send_str(frame.text)
+        else:
+            await ws.send_json(frame)
 
 
 def setup_agent_routes(app: web.Application) -> None:

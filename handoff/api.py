@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
+import math
+import re
 from pathlib import Path
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSMsgType, hdrs, web
 
 from handoff.handoff_service import HandoffError
 from handoff.hub import Frame
+from handoff.identity import IdentityError, identity_from_request
 from handoff.models import Conversation, Message
 from handoff.openapi import openapi_document
+from handoff.rate_limit import RateLimiter, retry_after_header
 from handoff.service import ConversationService, InvalidMessage
-from handoff.state import SERVICE
+from handoff.state import LIMITS, METRICS, SERVICE, SETTINGS
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +29,8 @@ STATIC_DIR = Path(__file__).parent / "static"
 # Bodies and websocket frames larger than this are refused outright.
 MAX_BODY_BYTES = 64 * 1024
 _HELLO_TIMEOUT_SECONDS = 10.0
+# What a client over the open-websocket limit is told to wait before trying again.
+_SOCKET_RETRY_SECONDS = 10.0
 
 routes = web.RouteTableDef()
 # 409: the chat moved on (taken, no longer waiting, agent full); 403: not this agent's.
@@ -33,6 +40,8 @@ HANDOFF_ERROR_STATUS = {
     "not_waiting": 409,
     "not_eligible": 403,
     "not_yours": 403,
+    # The action server (which holds the KB model) is down: try again shortly.
+    "assist_unavailable": 503,
 }
 
 
@@ -53,20 +62,77 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
     except web.HTTPException as exc:
         if exc.content_type == "application/json" or exc.status < 400:
             raise
-        return json_error(exc.status, exc.reason.lower().replace(" ", "_"), exc.text or exc.reason)
+        request.app[METRICS].errors.labels(f"http_{exc.status}").inc()
+        response = json_error(
+            exc.status, exc.reason.lower().replace(" ", "_"), exc.text or exc.reason
+        )
+        # 405 says which methods would do; 429 and 503 say when to come back.
+        for name in (hdrs.ALLOW, hdrs.RETRY_AFTER):
+            if name in exc.headers:
+                response.headers[name] = exc.headers[name]
+        return response
+
+
+CLIENT_ADDRESS = web.RequestKey("client_address", str)
+
+
+def client_address(request: web.Request) -> str:
+    """Whom the per-address limits count: as handoff/web_guard.py recorded it (the peer,
+    or behind a trusted reverse proxy the address it forwarded)."""
+    return request.get(CLIENT_ADDRESS) or request.remote or "unknown"
+
+
+def too_many_requests(wait: float, message: str) -> web.Response:
+    """429 in the project's error body, with the seconds to wait in `Retry-After`."""
+    response = json_error(429, "rate_limited", message)
+    response.headers[hdrs.RETRY_AFTER] = retry_after_header(wait)
+    return response
+
+
+class BadJSON(ValueError):
+    """JSON from a client that cannot be used; the message says why."""
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def parse_json(text: str) -> Any:
+    """A client's JSON (a body or a websocket frame), or BadJSON saying what is wrong.
+
+    Refused besides broken syntax: nesting deep enough to exhaust the parser, and lone
+    surrogates (`"\\ud800"` escapes): they are not characters, and no store, log or
+    browser can take them."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadJSON(f"is not valid JSON: {exc.msg} at position {exc.pos}") from exc
+    except RecursionError as exc:
+        raise BadJSON("is nested too deeply") from exc
+    pending = [value]
+    while pending:  # iterative: the value may be nested a thousand levels
+        item = pending.pop()
+        if isinstance(item, str):
+            if _LONE_SURROGATE.search(item):
+                raise BadJSON(
+                    "contains a lone surrogate (\\ud800-\\udfff), which is not a character"
+                )
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return value
 
 
 async def read_json(request: web.Request) -> dict[str, Any]:
     if not request.can_read_body:
         return {}
     try:
-        body = await request.json()
-    except json.JSONDecodeError as exc:
-        raise web.HTTPBadRequest(
-            text=f"body is not valid JSON: {exc.msg} at position {exc.pos}",
-        ) from exc
+        body = parse_json(await request.text())
     except UnicodeDecodeError as exc:
         raise web.HTTPBadRequest(text="body is not UTF-8 text") from exc
+    except BadJSON as exc:
+        raise web.HTTPBadRequest(text=f"the body {exc}") from exc
     if not isinstance(body, dict):
         raise web.HTTPBadRequest(text="body must be a JSON object")
     return body
@@ -79,7 +145,12 @@ def bearer_token(request: web.Request) -> str:
         raise web.HTTPUnauthorized(
             text="send the conversation token as 'Authorization: Bearer <token>'"
         )
-    return token.strip()
+    token = token.strip()
+    # Our tokens are URL-safe ASCII; other bytes (aiohttp hands undecodable ones over as
+    # surrogates) can only be a client's mistake and must not reach the hashing.
+    if not (token.isascii() and token.isprintable()):
+        raise web.HTTPUnauthorized(text="the token in 'Authorization' is not a token we issue")
+    return token
 
 
 async def authorized_conversation(request: web.Request, token: str) -> Conversation:
@@ -110,6 +181,21 @@ async def openapi(request: web.Request) -> web.Response:
 
 @routes.get("/healthz")
 async def healthz(request: web.Request) -> web.Response:
+    """Liveness: the gateway process serves requests (whatever else is down)."""
+    return web.json_response({"status": "alive"})
+
+
+@routes.get("/metrics")
+async def prometheus_metrics(request: web.Request) -> web.Response:
+    """Prometheus text format (handoff/metrics.py names every series)."""
+    body = request.app[METRICS].render()
+    return web.Response(body=body, headers={"Content-Type": request.app[METRICS].content_type})
+
+
+@routes.get("/readyz")
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness: the store, Rasa and the action server all answer; `down` names the
+    parts that do not. While one is down the gateway still keeps every message."""
     service = request.app[SERVICE]
     parts: dict[str, str] = {"gateway": "up"}
     try:
@@ -117,7 +203,7 @@ async def healthz(request: web.Request) -> web.Response:
         parts["store"] = "up"
     except Exception as exc:
         parts["store"] = f"down: {exc.__class__.__name__}"
-    parts.update(await service.rasa.parts_health())
+    parts.update(await service.relay.rasa.parts_health())
     down = [name for name, status in parts.items() if status != "up"]
     body = {"status": "down" if down else "ok", "parts": parts, "down": down}
     return web.json_response(body, status=503 if down else 200)
@@ -128,11 +214,15 @@ async def healthz(request: web.Request) -> web.Response:
 
 @routes.post("/api/conversations")
 async def create_conversation(request: web.Request) -> web.Response:
+    if wait := await request.app[LIMITS].conversations.hit(client_address(request)):
+        return too_many_requests(wait, "too many new conversations from this address")
     body = await read_json(request)
-    customer = body.get("customer") or {}
-    if not isinstance(customer, dict):
-        raise web.HTTPBadRequest(text="'customer' must be an object with id, name, email")
-    customer = {k: str(v)[:200] for k, v in customer.items() if k in {"id", "name", "email"}}
+    try:
+        # Self-typed fields are kept unverified; a host-signed identity is checked.
+        identity = identity_from_request(body, request.app[SETTINGS].identity_secret)
+    except IdentityError as exc:
+        return json_error(400, exc.code, str(exc))
+    customer = identity.stored()
     language = body.get("language")
     try:
         conversation, token = await request.app[SERVICE].start_conversation(language, customer)
@@ -163,7 +253,13 @@ async def get_conversation(request: web.Request) -> web.Response:
 
 @routes.post("/api/conversations/{conversation_id}/messages")
 async def post_message(request: web.Request) -> web.Response:
+    # A flood is refused before the store is read (cheap), counted only once authorized.
+    limiter = request.app[LIMITS].messages
+    if wait := await limiter.wait(request.match_info["conversation_id"]):
+        return too_many_requests(wait, "too many messages in this conversation: slow down")
     conversation = await authorized_conversation(request, bearer_token(request))
+    if wait := await limiter.hit(conversation.id):
+        return too_many_requests(wait, "too many messages in this conversation: slow down")
     body = await read_json(request)
     service = request.app[SERVICE]
     client_id = body.get("client_id")
@@ -181,6 +277,7 @@ async def post_message(request: web.Request) -> web.Response:
         {
             "seq": exchange.customer_message.seq,
             "duplicate": exchange.duplicate,
+            "pending": exchange.pending,
             "replies": [m.public() for m in exchange.replies],
             "state": current.state if current else conversation.state,
         }
@@ -191,20 +288,38 @@ async def post_message(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/conversations/{conversation_id}/ws")
-async def customer_socket(request: web.Request) -> web.WebSocketResponse:
+async def customer_socket(request: web.Request) -> web.StreamResponse:
     """Browsers cannot set headers on a websocket, so the token comes in the
     first frame: {"type": "hello", "token", "last_seq"}."""
+    sockets, address = request.app[LIMITS].sockets, client_address(request)
+    if not await sockets.acquire(address):
+        return too_many_requests(
+            _SOCKET_RETRY_SECONDS, "too many open connections from this address"
+        )
+    try:
+        return await _customer_socket(request)
+    finally:
+        await sockets.release(address)
+
+
+async def _customer_socket(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=25.0, max_msg_size=MAX_BODY_BYTES)
     await ws.prepare(request)
     service = request.app[SERVICE]
     try:
-        hello = await ws.receive_json(timeout=_HELLO_TIMEOUT_SECONDS)
+        hello = parse_json(await ws.receive_str(timeout=_HELLO_TIMEOUT_SECONDS))
         token = str(hello.get("token", "")) if isinstance(hello, dict) else ""
         conversation = await authorized_conversation(request, token)
     except (TimeoutError, web.HTTPException, TypeError, ValueError):
-        await ws.send_json(
-            {"type": "error", "code": "unauthorized", "message": "unknown conversation or token"}
-        )
+        # The client may be gone already (it closed without a hello): nothing to tell.
+        with contextlib.suppress(ConnectionError):
+            await ws.send_json(
+                {
+                    "type": "error",
+                    "code": "unauthorized",
+                    "message": "unknown conversation or token",
+                }
+            )
         await ws.close()
         return ws
 
@@ -218,7 +333,9 @@ async def customer_socket(request: web.Request) -> web.WebSocketResponse:
             last_seq = message.seq
         writer = asyncio.create_task(_forward_frames(ws, queue, last_seq))
         try:
-            await _read_customer_frames(ws, service, conversation, queue)
+            await _read_customer_frames(
+                ws, service, conversation, queue, request.app[LIMITS].messages
+            )
         finally:
             writer.cancel()
     finally:
@@ -247,18 +364,44 @@ async def _read_customer_frames(
     service: ConversationService,
     conversation: Conversation,
     queue: asyncio.Queue[Frame | None],
+    limiter: RateLimiter,
 ) -> None:
     async for raw in ws:
         if raw.type != WSMsgType.TEXT:
             continue
         try:
-            frame = json.loads(raw.data)
-        except json.JSONDecodeError:
-            queue.put_nowait({"type": "error", "code": "bad_frame", "message": "frames are JSON"})
+            frame = parse_json(raw.data)
+        except BadJSON as exc:
+            # Not worth resending: the widget drops a message refused with a client_id.
+            client_id = None
+            with contextlib.suppress(ValueError, RecursionError):
+                loose = json.loads(raw.data)
+                client_id = str(loose.get("client_id")) if isinstance(loose, dict) else None
+            queue.put_nowait(
+                {
+                    "type": "error",
+                    "code": "bad_frame",
+                    "client_id": client_id,
+                    "message": f"the frame {exc}",
+                }
+            )
             continue
         if not isinstance(frame, dict) or frame.get("type") != "message":
             continue
         client_id = str(frame.get("client_id") or "") or None
+        if wait := await limiter.hit(conversation.id):
+            # Refused and not stored. With its client_id the widget drops it (no resend,
+            # unlike `temporary`) and asks the customer to slow down.
+            queue.put_nowait(
+                {
+                    "type": "error",
+                    "code": "rate_limited",
+                    "client_id": client_id,
+                    "retry_after": math.ceil(wait),
+                    "message": "too many messages in this conversation: slow down",
+                }
+            )
+            continue
         try:
             await service.handle_customer_message(
                 conversation,

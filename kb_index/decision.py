@@ -1,49 +1,68 @@
 """Answer, clarify or abstain: what to do with a ranked list of articles.
 
-A confident wrong answer is worse than "let me get you a person". With a
-calibration (fitted on an evaluation set, stored with the index) two small
-logistic models read a handful of ranking features:
+With a calibration (calibration.py: fitted at build time on the KB itself, and on an
+evaluation set when there is one; stored with the index) two small logistic models
+read a handful of features:
 
 - P(in scope): does the KB cover this at all? Below `abstain_below` -> abstain.
 - P(top article is right | in scope). When P(in scope) * P(right) reaches
-  `answer_at` -> answer; otherwise -> clarify with the top candidates.
+  `answer_at` -> answer, with the close runners-up as "related" buttons, so a
+  near miss costs one click; otherwise -> clarify with the candidates close to the top.
 
-Without a calibration (a KB with no evaluation set yet) fixed cosine
-thresholds on the best variant's similarity stand in. Every decision carries
-the numbers behind it for the logs.
+Without a calibration (a KB too small to calibrate itself) fixed cosine thresholds on
+the best variant's similarity stand in. Every decision carries the numbers behind it
+for the logs.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
-from bot.language import detect_language
-
 DecisionKind = Literal["answer", "clarify", "abstain"]
 
 # How the candidates compare: both calibrated models read these.
-RANKING_FEATURES = ("dense_top", "dense_margin", "head_top", "head_margin", "score_margin")
-# Of the question's own text: how much wording the KB never uses, and its script
-# (similarities run higher in Korean and Japanese than in English). Only
-# P(in scope) reads these; which article is right depends on the ranking.
-QUESTION_FEATURES = ("novelty", "script_ko", "script_ja", "script_en")
+RANKING_FEATURES = (
+    "dense_top",
+    "dense_margin",
+    "head_top",
+    "head_margin",
+    "score_margin",
+    "lexical_top",
+    "lexical_margin",
+)
+# Of the question itself: wording and names the KB never uses (lexical.py), how much it
+# looks like the KB's questions rather than out-of-scope ones (scope.py), and its script
+# (similarities run higher in Korean and Japanese than in English). Only P(in scope)
+# reads these; which article is right depends on the ranking.
+QUESTION_FEATURES = (
+    "novelty",
+    "unknown_names",
+    "in_kb",
+    "negative_top",
+    "script_ko",
+    "script_ja",
+    "script_en",
+)
 FEATURE_NAMES = RANKING_FEATURES + QUESTION_FEATURES
+# Runners-up this close to the top score are "related" (under an answer) or offered
+# beside the top (a clarify): a UX choice, on the ranking score's scale.
+CLOSE_SCORE = 0.1
 
 
 @dataclass(frozen=True)
 class QueryFacts:
-    """What the decision reads from the question's text itself."""
+    """What the decision reads from the question itself."""
 
-    novelty: float = 0.0  # see lexicon.Lexicon.novelty
+    novelty: float = 0.0  # lexical.LexicalIndex.novelty
+    unknown_names: float = 0.0  # lexical.LexicalIndex.unknown_names
+    in_kb: float = 1.0  # scope.ScopeModel.signals (1 without a scope model)
+    negative_top: float = 0.0
     language: str | None = None  # from its script; None when too short to tell
-
-    @classmethod
-    def of(cls, text: str, novelty: float) -> QueryFacts:
-        return cls(novelty=novelty, language=detect_language(text))
 
 
 @dataclass(frozen=True)
@@ -66,7 +85,6 @@ class Thresholds:
 class Calibration:
     """Fitted on an evaluation set by calibration.py; stored in the index metadata."""
 
-    head_weight: float
     feature_mean: list[float]
     feature_std: list[float]
     scope_coef: list[float]
@@ -77,6 +95,8 @@ class Calibration:
     answer_at: float
     fitted_on: str = ""
     queries: int = 0
+    # language (or "*" for any other) -> [head weight, lexical weight] of the ranking score
+    ranking_weights: dict[str, list[float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -94,6 +114,18 @@ class Calibration:
         )
 
 
+# Ranking weights (head, lexical) where nothing was calibrated.
+DEFAULT_RANKING_WEIGHTS = (0.3, 0.0)
+
+
+def ranking_weights_for(
+    weights: Mapping[str, Sequence[float]], language: str | None
+) -> tuple[float, float]:
+    """The (head, lexical) weights for `language`: its own, else "*", else the default."""
+    chosen = weights.get(language or "") or weights.get("*") or DEFAULT_RANKING_WEIGHTS
+    return float(chosen[0]), float(chosen[1])
+
+
 def _sigmoid(value: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, value))))
 
@@ -101,10 +133,11 @@ def _sigmoid(value: float) -> float:
 @dataclass(frozen=True)
 class Candidate:
     article_id: str
-    score: float  # what ranks: dense + head_weight * head
+    score: float  # what ranks: dense + head weight * head + lexical weight * lexical
     matched: str  # the question variant that matched best
     dense: float = 0.0  # cosine similarity of the best variant
     head: float = 0.0  # the classifier head's probability for the article
+    lexical: float = 0.0  # BM25 over the article's variants, scaled to [0, 1)
 
 
 def features(candidates: list[Candidate], facts: QueryFacts) -> np.ndarray:
@@ -115,6 +148,7 @@ def features(candidates: list[Candidate], facts: QueryFacts) -> np.ndarray:
     second = candidates[1] if len(candidates) > 1 else Candidate("", 0.0, "")
     runner_up_dense = max((c.dense for c in candidates[1:]), default=0.0)
     runner_up_head = max((c.head for c in candidates[1:]), default=0.0)
+    runner_up_lexical = max((c.lexical for c in candidates[1:]), default=0.0)
     return np.array(
         [
             top.dense,
@@ -122,7 +156,12 @@ def features(candidates: list[Candidate], facts: QueryFacts) -> np.ndarray:
             top.head,
             top.head - runner_up_head,
             top.score - second.score,
+            top.lexical,
+            top.lexical - runner_up_lexical,
             facts.novelty,
+            facts.unknown_names,
+            facts.in_kb,
+            facts.negative_top,
             facts.language == "ko",
             facts.language == "ja",
             facts.language == "en",
@@ -134,9 +173,16 @@ def features(candidates: list[Candidate], facts: QueryFacts) -> np.ndarray:
 @dataclass(frozen=True)
 class Decision:
     kind: DecisionKind
-    candidates: list[Candidate]
+    candidates: list[Candidate]  # answer: the answer first; clarify: the options
     reason: str
     numbers: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def related(self) -> list[Candidate]:
+        """Under an answer: the runners-up close to it, offered as "related" buttons."""
+        if self.kind != "answer" or not self.candidates:
+            return []
+        return close_to_top(self.candidates)[1:]
 
     @property
     def best(self) -> Candidate | None:
@@ -148,7 +194,7 @@ class Decision:
 
     def log_line(self) -> str:
         top = ", ".join(
-            f"{c.article_id}={c.score:.3f}(dense {c.dense:.3f} head {c.head:.2f})"
+            f"{c.article_id}={c.score:.3f}(dense {c.dense:.3f} head {c.head:.2f} lex {c.lexical:.2f})"
             for c in self.candidates[:3]
         )
         numbers = " ".join(f"{k}={v:.3f}" for k, v in self.numbers.items())
@@ -180,7 +226,15 @@ def decide(
         return Decision("abstain", options, "out_of_scope", numbers)
     if p_scope * p_right >= calibration.answer_at:
         return Decision("answer", options, "confident", numbers)
-    return Decision("clarify", options, "unsure_which_article", numbers)
+    return Decision("clarify", close_to_top(options), "unsure_which_article", numbers)
+
+
+def close_to_top(candidates: list[Candidate]) -> list[Candidate]:
+    """The top candidate and those within CLOSE_SCORE of it."""
+    if not candidates:
+        return []
+    floor = candidates[0].score - CLOSE_SCORE
+    return [candidates[0], *(c for c in candidates[1:] if c.score >= floor)]
 
 
 def _decide_by_thresholds(candidates: list[Candidate], t: Thresholds, max_options: int) -> Decision:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb_index.embedder import Embedder
+from kb_index.embedders import Embedder
 
 
 class CachingEmbedder:

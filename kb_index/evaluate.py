@@ -10,23 +10,29 @@ Metrics (overall and per language):
   the right article (an answered out-of-scope query counts as wrong);
 - abstain_precision / abstain_recall: abstentions that were out of scope, and
   out-of-scope queries that were abstained on;
-- clarify_rate, answer_rate, abstain_rate: how decisions were spread.
+- clarify_rate, answer_rate, abstain_rate: how decisions were spread;
+- the customer's first reply, over in-scope queries: right_answer (the right article's
+  answer), options_with_right (a clarify whose buttons include it), wrong_answer
+  (another article's answer), turned_away (an abstain); and over out-of-scope ones,
+  abstain_recall (told honestly that the KB does not cover it).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
-from bot.language import detect_language
+from common.language import detect_language
 from kb_index.calibration import LabelledQuery
 from kb_index.decision import decide
-from kb_index.embedder import Embedder
+from kb_index.embedders import Embedder
 from kb_index.index import KBIndex
+from kb_index.masking import mask_identifiers
 
 
 class QueryFileError(Exception):
@@ -66,6 +72,16 @@ class Prediction:
     decision: str
     ranked: list[str]
     scores: list[float]
+    options: list[str] = field(default_factory=list)  # what the first reply offered
+    confidence: float = 0.0  # P(in scope) * P(right): what `answer_at` cuts
+
+    @property
+    def answered_right(self) -> bool:
+        return (
+            self.decision == "answer"
+            and self.expected is not None
+            and self.ranked[:1] == [self.expected]
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -75,6 +91,8 @@ class Prediction:
             "decision": self.decision,
             "ranked": self.ranked,
             "scores": [round(s, 4) for s in self.scores],
+            "options": self.options,
+            "confidence": round(self.confidence, 4),
         }
 
 
@@ -83,13 +101,17 @@ def predict(
     embedder: Embedder,
     queries: list[LabelledQuery],
     vectors: np.ndarray | None = None,
+    progress: bool = False,
 ) -> list[Prediction]:
     if vectors is None:
-        vectors = embedder.embed([q.text for q in queries])
+        vectors = embedder.embed([mask_identifiers(q.text) for q in queries])
     predictions = []
-    for query, vector in zip(queries, vectors):
-        candidates = index.rank(vector, top_articles=10)
-        decision = decide(candidates, index.facts(query.text), index.calibration, index.thresholds)
+    for query, vector in tqdm(
+        list(zip(queries, vectors)), desc="asking", unit="q", disable=not progress, leave=False
+    ):
+        candidates, facts = index.analyse(query.text, vector, top_articles=10)
+        decision = decide(candidates, facts, index.calibration, index.thresholds)
+        numbers = decision.numbers
         predictions.append(
             Prediction(
                 text=query.text,
@@ -98,6 +120,10 @@ def predict(
                 decision=decision.kind,
                 ranked=[c.article_id for c in candidates],
                 scores=[c.score for c in candidates],
+                options=[c.article_id for c in decision.candidates]
+                if decision.kind == "clarify"
+                else [],
+                confidence=numbers.get("p_in_scope", 0.0) * numbers.get("p_right", 0.0),
             )
         )
     return predictions
@@ -140,32 +166,45 @@ def _metrics(predictions: list[Prediction]) -> dict[str, Any]:
         "abstain_recall": _ratio(
             sum(p.decision == "abstain" for p in out_of_scope), len(out_of_scope)
         ),
+        "right_answer": _ratio(sum(p.answered_right for p in in_scope), len(in_scope)),
+        "options_with_right": _ratio(
+            sum(p.decision == "clarify" and p.expected in p.options for p in in_scope),
+            len(in_scope),
+        ),
+        "wrong_answer": _ratio(
+            sum(p.decision == "answer" and not p.answered_right for p in in_scope), len(in_scope)
+        ),
+        "turned_away": _ratio(sum(p.decision == "abstain" for p in in_scope), len(in_scope)),
         "answer_rate": _ratio(len(answered), len(predictions)),
         "clarify_rate": _ratio(sum(p.decision == "clarify" for p in predictions), len(predictions)),
         "abstain_rate": _ratio(len(abstained), len(predictions)),
     }
 
 
-_COLUMNS = (
+RANKING_COLUMNS = (
     "queries",
     "top1",
     "recall_at_3",
     "mrr",
     "answered_accuracy",
     "abstain_precision",
+)
+# The first reply a customer gets: in-scope questions, then out-of-scope ones.
+FIRST_REPLY_COLUMNS = (
+    "right_answer",
+    "options_with_right",
+    "wrong_answer",
+    "turned_away",
     "abstain_recall",
-    "answer_rate",
-    "clarify_rate",
 )
 
 
 def format_table(result: dict[str, Any]) -> str:
-    header = f"{'':8}" + "".join(f"{c:>18}" for c in _COLUMNS)
-    rows = [header]
-    for name, values in [("all", result), *result["by_language"].items()]:
-        cells = []
-        for column in _COLUMNS:
-            value = values[column]
-            cells.append(f"{'-' if value is None else value:>18}")
-        rows.append(f"{name:8}" + "".join(cells))
-    return "\n".join(rows)
+    rows = []
+    for title, columns in (("ranking", RANKING_COLUMNS), ("first reply", FIRST_REPLY_COLUMNS)):
+        rows.append(f"{title:12}" + "".join(f"{c:>19}" for c in columns))
+        for name, values in [("all", result), *result["by_language"].items()]:
+            cells = [f"{'-' if values[c] is None else values[c]:>19}" for c in columns]
+            rows.append(f"{name:12}" + "".join(cells))
+        rows.append("")
+    return "\n".join(rows).rstrip()

@@ -4,7 +4,13 @@ On disk an index is a folder::
 
     CURRENT            name of the live version (replaced atomically)
     v-<stamp>/index.faiss
-    v-<stamp>/meta.json  embedder identity, thresholds, variants, articles
+    v-<stamp>/head.npz   the classifier head (head.py)
+    v-<stamp>/scope.npz  the in-scope model (scope.py)
+    v-<stamp>/meta.json  embedder identity, calibration, variants, articles, lexical terms
+
+Ranking (`rank`) fuses three legs per article: the closest variant's cosine similarity
+(kNN over FAISS), the classifier head's probability, and BM25 over the article's
+variants (lexical.py), with per-language weights that self-calibration picks.
 
 A reader never sees a half-written index: a build writes a new version folder
 and only then points CURRENT at it.
@@ -15,7 +21,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,17 +28,18 @@ from typing import Any
 
 import faiss
 import numpy as np
+from tqdm import tqdm
 
+from common.language import detect_language
 from kb_index.articles import Article, Link, pick_language
-from kb_index.decision import Calibration, Candidate, QueryFacts, Thresholds
-from kb_index.embedder import Embedder
+from kb_index.decision import Calibration, Candidate, QueryFacts, Thresholds, ranking_weights_for
+from kb_index.embedders import Embedder
 from kb_index.head import ClassifierHead
-from kb_index.lexicon import Lexicon
+from kb_index.lexical import LexicalIndex, Terms, terms
+from kb_index.masking import mask_identifiers
+from kb_index.scope import ScopeModel, out_of_scope_examples
 
-FORMAT_VERSION = 3
-# Ranking score = dense similarity + this * head probability, unless a
-# calibration chose another weight (it usually picks 0.2-0.3).
-DEFAULT_HEAD_WEIGHT = 0.3
+FORMAT_VERSION = 4
 CURRENT_FILE = "CURRENT"
 # Above this many variants an exact scan starts to cost real time per query;
 # HNSW keeps queries in the low milliseconds at the price of a longer build.
@@ -53,6 +59,19 @@ class Variant:
     article_id: str
     language: str
     text: str
+
+
+@dataclass(frozen=True)
+class BuildParts:
+    """What a build computed, kept on a freshly built index so that self-calibration
+    (calibration.py) can rebuild it without some variants, without embedding again."""
+
+    variants: list[Variant]
+    vectors: np.ndarray
+    variant_terms: list[Terms]
+    answer_terms: list[Terms]
+    negatives: list[tuple[str, str]]  # (language, text) out-of-scope examples
+    negative_vectors: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -83,6 +102,8 @@ class KBIndex:
         thresholds: Thresholds | None = None,
         version: str = "",
         built_at: float = 0.0,
+        lexical: LexicalIndex | None = None,
+        scope: ScopeModel | None = None,
     ) -> None:
         self.index = index
         self.variants = variants
@@ -93,9 +114,10 @@ class KBIndex:
         self.thresholds = thresholds or Thresholds()
         self.version = version
         self.built_at = built_at
+        self.lexical = lexical
+        self.scope = scope
+        self.parts: BuildParts | None = None  # set by build(), not by load()
         self._variant_rows: dict[str, list[int]] | None = None
-        answers = (answer for a in articles.values() for answer in a.answers.values())
-        self._lexicon = Lexicon([*(v.text for v in variants), *answers])
 
     # -- building -----------------------------------------------------------
 
@@ -106,13 +128,26 @@ class KBIndex:
         embedder: Embedder,
         batch_size: int = BUILD_BATCH_SIZE,
         progress: bool = False,
+        out_of_scope: bool = True,
     ) -> KBIndex:
         variants = [Variant(a.id, lang, text) for a in articles for lang, text in a.variants()]
         if not variants:
             raise KBIndexError("the knowledge base has no question variants to index")
+        negatives = list(out_of_scope_examples()) if out_of_scope else []
         vectors = embed_in_batches(embedder, [v.text for v in variants], batch_size, progress)
-        index = make_faiss_index(vectors)
-        head = ClassifierHead.fit(vectors, [v.article_id for v in variants])
+        negative_vectors = (
+            embedder.embed([text for _, text in negatives])
+            if negatives
+            else np.zeros((0, vectors.shape[1]), dtype=np.float32)
+        )
+        parts = BuildParts(
+            variants=variants,
+            vectors=vectors,
+            variant_terms=[terms(v.text) for v in variants],
+            answer_terms=[terms(text) for a in articles for text in a.answers.values()],
+            negatives=negatives,
+            negative_vectors=np.asarray(negative_vectors, dtype=np.float32),
+        )
         stored = {
             a.id: StoredArticle(
                 id=a.id,
@@ -122,26 +157,91 @@ class KBIndex:
             )
             for a in articles
         }
-        return cls(index, variants, stored, embedder.identity, head=head)
+        return cls.from_parts(parts, stored, embedder.identity)
+
+    @classmethod
+    def from_parts(
+        cls,
+        parts: BuildParts,
+        articles: dict[str, StoredArticle],
+        embedder_identity: str,
+        keep: np.ndarray | None = None,
+        keep_negatives: np.ndarray | None = None,
+    ) -> KBIndex:
+        """An index over the variants (and out-of-scope examples) that `keep` selects:
+        all by default; self-calibration leaves some out to ask them as questions."""
+        rows = np.flatnonzero(keep) if keep is not None else np.arange(len(parts.variants))
+        variants = [parts.variants[i] for i in rows]
+        vectors = parts.vectors[rows]
+        negative_vectors = (
+            parts.negative_vectors[keep_negatives]
+            if keep_negatives is not None
+            else parts.negative_vectors
+        )
+        lexical = LexicalIndex.from_terms(
+            [(variants[n].article_id, parts.variant_terms[i]) for n, i in enumerate(rows)],
+            parts.answer_terms,
+        )
+        index = cls(
+            make_faiss_index(vectors),
+            variants,
+            articles,
+            embedder_identity,
+            head=ClassifierHead.fit(vectors, [v.article_id for v in variants]),
+            lexical=lexical,
+            scope=ScopeModel.fit(vectors, negative_vectors),
+        )
+        index.parts = parts
+        return index
 
     # -- querying -----------------------------------------------------------
 
-    @property
-    def head_weight(self) -> float:
-        if self.head is None:
-            return 0.0
-        return self.calibration.head_weight if self.calibration else DEFAULT_HEAD_WEIGHT
+    def weights_for(self, language: str | None) -> tuple[float, float]:
+        """(head weight, lexical weight) of the ranking score for a question in `language`."""
+        head, lexical = ranking_weights_for(
+            self.calibration.ranking_weights if self.calibration else {}, language
+        )
+        return (head if self.head else 0.0, lexical if self.lexical else 0.0)
 
-    def facts(self, text: str) -> QueryFacts:
-        """What the decision reads from the question's wording (see decision.QueryFacts)."""
-        return QueryFacts.of(text, self._lexicon.novelty(text))
+    def analyse(
+        self,
+        text: str,
+        vector: np.ndarray,
+        top_articles: int = 5,
+        weights: tuple[float, float] | None = None,
+    ) -> tuple[list[Candidate], QueryFacts]:
+        """The ranked candidates and the facts the decision reads, for one question
+        (`vector` is the embedding of mask_identifiers(text))."""
+        masked = mask_identifiers(text)
+        found = terms(masked)
+        language = detect_language(text)
+        candidates = self.rank(
+            vector,
+            top_articles=top_articles,
+            found=found,
+            weights=weights or self.weights_for(language),
+        )
+        in_kb, negative_top = self.scope.signals(vector) if self.scope else (1.0, 0.0)
+        facts = QueryFacts(
+            novelty=self.lexical.novelty(found) if self.lexical else 0.0,
+            unknown_names=self.lexical.unknown_names(found) if self.lexical else 0.0,
+            in_kb=in_kb,
+            negative_top=negative_top,
+            language=language,
+        )
+        return candidates, facts
 
     def rank(
-        self, vector: np.ndarray, head_weight: float | None = None, top_articles: int = 5
+        self,
+        vector: np.ndarray,
+        top_articles: int = 5,
+        found: Terms | None = None,
+        weights: tuple[float, float] | None = None,
     ) -> list[Candidate]:
-        """Articles best first: their closest variant's cosine similarity (kNN),
-        plus the classifier head's probability times `head_weight`."""
-        weight = self.head_weight if head_weight is None else head_weight
+        """Articles best first: their closest variant's cosine similarity (kNN), plus
+        the classifier head's probability and the lexical score (of `found`, the
+        question's terms), each times its weight."""
+        head_weight, lexical_weight = weights or self.weights_for(None)
         query = np.atleast_2d(vector).astype(np.float32)
         k = min(self.index.ntotal, max(64, top_articles * 12))
         scores, ids = self.index.search(query, k)
@@ -159,15 +259,26 @@ class KBIndex:
                 position = self.head.position.get(article_id)
                 if position is not None:
                     head_probability[article_id] = float(probabilities[position])
-            for article_id in head_probability.keys() - closest.keys():
+        lexical: dict[str, float] = {}
+        if self.lexical is not None and found is not None:
+            lexical = self.lexical.scores(found)
+            if lexical_weight > 0:
+                # So may the lexical leg.
+                for article_id in sorted(lexical, key=lexical.__getitem__)[-top_articles:]:
+                    head_probability.setdefault(article_id, 0.0)
+        for article_id in head_probability.keys() - closest.keys():
+            if article_id in self.articles:
                 closest[article_id] = self._closest_variant(query[0], article_id)
         ranked = [
             Candidate(
                 article_id=article_id,
-                score=dense + weight * head_probability.get(article_id, 0.0),
+                score=dense
+                + head_weight * head_probability.get(article_id, 0.0)
+                + lexical_weight * lexical.get(article_id, 0.0),
                 matched=matched,
                 dense=dense,
                 head=head_probability.get(article_id, 0.0),
+                lexical=lexical.get(article_id, 0.0),
             )
             for article_id, (dense, matched) in closest.items()
         ]
@@ -198,6 +309,8 @@ class KBIndex:
         faiss.write_index(self.index, str(tmp / "index.faiss"))
         if self.head is not None:
             self.head.save(tmp)
+        if self.scope is not None:
+            self.scope.save(tmp)
         meta = {
             "format": FORMAT_VERSION,
             "embedder": self.embedder_identity,
@@ -207,6 +320,15 @@ class KBIndex:
             "thresholds": self.thresholds.to_dict(),
             "calibration": self.calibration.to_dict() if self.calibration else None,
             "variants": [[v.article_id, v.language, v.text] for v in self.variants],
+            "lexical": (
+                {
+                    "article_ids": self.lexical.article_ids,
+                    "article_terms": self.lexical.article_terms,
+                    "known": sorted(self.lexical.known),
+                }
+                if self.lexical
+                else None
+            ),
             "articles": {
                 a.id: {
                     "answers": a.answers,
@@ -257,6 +379,7 @@ class KBIndex:
             for article_id, raw in meta["articles"].items()
         }
         calibration = meta.get("calibration")
+        lexical = meta.get("lexical")
         return cls(
             index,
             variants,
@@ -267,6 +390,12 @@ class KBIndex:
             thresholds=Thresholds.from_dict(meta["thresholds"]),
             version=version,
             built_at=float(meta.get("built_at", 0.0)),
+            lexical=(
+                LexicalIndex(lexical["article_ids"], lexical["article_terms"], lexical["known"])
+                if lexical
+                else None
+            ),
+            scope=ScopeModel.load(folder),
         )
 
 
@@ -297,29 +426,11 @@ def embed_in_batches(
     embedder: Embedder, texts: list[str], batch_size: int, progress: bool
 ) -> np.ndarray:
     chunks = []
-    started = time.monotonic()
-    for start in range(0, len(texts), batch_size):
-        chunks.append(embedder.embed(texts[start : start + batch_size]))
-        if progress:
-            done = min(start + batch_size, len(texts))
-            _print_progress(done, len(texts), time.monotonic() - started)
-    if progress:
-        print(file=sys.stderr)
+    with tqdm(total=len(texts), desc="embedding", unit="text", disable=not progress) as bar:
+        for start in range(0, len(texts), batch_size):
+            chunks.append(embedder.embed(texts[start : start + batch_size]))
+            bar.update(len(chunks[-1]))
     return np.vstack(chunks).astype(np.float32)
-
-
-def _print_progress(done: int, total: int, elapsed: float) -> None:
-    width = 30
-    filled = int(width * done / total)
-    rate = done / elapsed if elapsed > 0 else 0.0
-    eta = (total - done) / rate if rate > 0 else 0.0
-    bar = "#" * filled + "-" * (width - filled)
-    print(
-        f"\rembedding [{bar}] {done}/{total} {rate:.0f}/s eta {eta:.0f}s",
-        end="",
-        file=sys.stderr,
-        flush=True,
-    )
 
 
 def _remove_old_versions(index_dir: Path, keep: str) -> None:

@@ -1,9 +1,11 @@
 """Question in, decision out: the embedder, the live index and its thresholds.
 
-One `Retriever` per process. It notices a rebuilt index (CURRENT points at a
-new version) and swaps it in between queries, so a KB edit goes live without
-retraining Rasa or restarting anything. If the new version cannot be loaded the
-old one keeps serving.
+`IndexReader` holds the live index and notices a rebuilt one (CURRENT points at a new
+version), swapping it in between queries, so a KB edit goes live without retraining
+Rasa or restarting anything; if the new version cannot be loaded the old one keeps
+serving. `Retriever` adds the embedder: one per process (the action server's), because
+the model is the expensive part. Processes that only show articles (the gateway's agent
+console: titles, answers) use an `IndexReader` and no model.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import time
 from pathlib import Path
 
 from kb_index.decision import Decision, decide
-from kb_index.embedder import Embedder
+from kb_index.embedders import Embedder
 from kb_index.index import KBIndex, KBIndexError, current_version
+from kb_index.masking import mask_identifiers
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +27,13 @@ log = logging.getLogger(__name__)
 RELOAD_CHECK_SECONDS = 1.0
 
 
-class Retriever:
-    def __init__(self, index_dir: Path, embedder: Embedder) -> None:
+class IndexReader:
+    """The live index of `index_dir`; with `embedder_identity`, refuses an index built
+    by another embedder (it could not be queried), without, only reads articles."""
+
+    def __init__(self, index_dir: Path, embedder_identity: str | None = None) -> None:
         self.index_dir = index_dir
-        self.embedder = embedder
+        self.embedder_identity = embedder_identity
         self._index: KBIndex | None = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
@@ -48,7 +54,7 @@ class Retriever:
             version = current_version(self.index_dir)
             if self._index is not None and version == self._index.version:
                 return
-            fresh = KBIndex.load(self.index_dir, self.embedder.identity)
+            fresh = KBIndex.load(self.index_dir, self.embedder_identity)
         except KBIndexError:
             if self._index is None:
                 raise
@@ -62,14 +68,17 @@ class Retriever:
         )
         self._index = fresh
 
+
+class Retriever(IndexReader):
+    def __init__(self, index_dir: Path, embedder: Embedder) -> None:
+        super().__init__(index_dir, embedder.identity)
+        self.embedder = embedder
+
     def ask(self, text: str, top_articles: int = 5) -> Decision:
         index = self.index
-        vector = self.embedder.embed([text])[0]
-        decision = decide(
-            index.rank(vector, top_articles=top_articles),
-            index.facts(text),
-            index.calibration,
-            index.thresholds,
-        )
+        # Order, card and phone numbers say nothing about which article answers.
+        vector = self.embedder.embed([mask_identifiers(text)])[0]
+        candidates, facts = index.analyse(text, vector, top_articles=top_articles)
+        decision = decide(candidates, facts, index.calibration, index.thresholds)
         log.info("kb query=%r %s", text[:200], decision.log_line())
         return decision

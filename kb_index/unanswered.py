@@ -8,6 +8,7 @@ and "none of these". `python -m kb_index unanswered` groups similar questions
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections import Counter
@@ -17,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from kb_index.embedder import Embedder
+from common.pii import redact
+from kb_index.embedders import Embedder
 
 _write_lock = threading.Lock()
 # A question joins a group when it is this close (cosine, e5) to the group's
@@ -36,15 +38,19 @@ def record(
     entry = {
         "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "kind": kind,
-        "query": query,
+        # Designers need the wording, never who asked: no contact details, cards or ids.
+        "query": redact(query),
         "language": language,
         "candidates": candidates[:3],
         "conversation_id": conversation_id,
     }
     line = json.dumps(entry, ensure_ascii=False) + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with _write_lock, path.open("a", encoding="utf-8") as out:
-        out.write(line)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with _write_lock:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.fchmod(fd, 0o600)  # also a file an older version left readable to all
+        with os.fdopen(fd, "a", encoding="utf-8") as out:
+            out.write(line)
 
 
 def read(path: Path) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 
 from kb_index.articles import LANGUAGES, Article, KBError, kb_files, load_file
-from kb_index.embedder import Embedder
+from kb_index.embedders import Embedder
 
 # e5 similarities are compressed (unrelated questions still score ~0.8), so a
 # variant only "collides" when another article is clearly closer than its own.

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Debian packages the tests need: Chromium (and its driver) for the browser tests.
+# Debian packages the tests need: Chromium (and its driver) for the browser tests;
+# PostgreSQL 15 and Redis, which the scale-out tests start as throwaway servers of their
+# own (stack/devservers.py; none is started as a service for them).
 # Installs only what is missing; needs root or sudo.
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+[ -x "${ASSISTANT_POSTGRES_BIN:-/usr/lib/postgresql/15/bin}/initdb" ] || missing+=(postgresql-15)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "installing Debian packages: ${missing[*]}"
 if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else

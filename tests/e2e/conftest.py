@@ -7,8 +7,6 @@ collide; the conversation database is a fresh temporary file.
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,12 +17,7 @@ import pytest
 from kb_index.articles import Article, load_kb
 from stack.launcher import Stack
 from stack.settings import PROJECT_ROOT, Settings
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.e2e.isolated import isolated_settings
 
 
 @pytest.fixture(scope="session")
@@ -38,19 +31,12 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     ):
         if not Path(needed).exists():
             pytest.fail(f"{needed} is missing: run `make {make_target}` (make test does it)")
-    state = tmp_path_factory.mktemp("stack")
-    shutil.copytree(defaults.kb_dir, state / "kb")
-    shutil.copytree(defaults.kb_index_dir, state / "kb-index")
-    settings = defaults.replace(
-        gateway_port=free_port(),
-        rasa_port=free_port(),
-        action_port=free_port(),
-        db_path=state / "handoff.sqlite3",
-        kb_dir=state / "kb",
-        kb_index_dir=state / "kb-index",
-        unanswered_path=state / "unanswered.jsonl",
-        coverage_path=Path(__file__).parent / "coverage_always_open.yml",
-        log_dir=PROJECT_ROOT / "var" / "log" / "test",
+    settings = isolated_settings(
+        tmp_path_factory.mktemp("stack"), PROJECT_ROOT / "var" / "log" / "test"
+    ).replace(
+        # Low, so that giving up on a crashing program can be tested quickly; the
+        # session crashes Rasa on purpose fewer times than this.
+        crash_limit=3,
     )
     stack = Stack(settings)
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from bot.language import detect_language
+from common.language import detect_language
 from kb_index.articles import Article
 from stack.launcher import Stack
 from tests.e2e.client import Customer
@@ -118,11 +118,16 @@ async def test_transcript_keeps_every_message_in_order(gateway_url: str) -> None
     assert all(m["ts"].endswith("Z") for m in messages)
 
 
-async def test_health_reports_every_part_up(gateway_url: str) -> None:
-    async with aiohttp.ClientSession() as session, session.get(f"{gateway_url}/healthz") as r:
-        body = await r.json()
-    assert r.status == 200
+async def test_readiness_reports_every_part_up(gateway_url: str) -> None:
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{gateway_url}/readyz") as r:
+            assert r.status == 200
+            body = await r.json()
+        async with session.get(f"{gateway_url}/healthz") as alive:
+            assert alive.status == 200
+            assert (await alive.json()) == {"status": "alive"}
     assert body["parts"] == {"gateway": "up", "store": "up", "rasa": "up", "actions": "up"}
+    assert body["down"] == []
 
 
 async def test_openapi_document_describes_the_customer_api(gateway_url: str) -> None:
@@ -137,6 +142,7 @@ async def test_openapi_document_describes_the_customer_api(gateway_url: str) -> 
         "/api/conversations/{conversation_id}",
         "/api/conversations/{conversation_id}/messages",
         "/healthz",
+        "/readyz",
     } <= set(document["paths"])
 
 
@@ -158,4 +164,4 @@ async def test_openapi_document_lists_every_api_route(live_stack: Stack) -> None
         session.get(f"{live_stack.settings.gateway_url}/api/openapi.json") as r,
     ):
         documented = set((await r.json())["paths"])
-    assert routes == documented - {"/healthz"}
+    assert routes == documented - {"/healthz", "/readyz", "/metrics"}

@@ -8,7 +8,7 @@ import sqlite3
 import aiohttp
 import pytest
 
-from bot.language import detect_language
+from common.language import detect_language
 from stack.launcher import Stack
 from tests.e2e.client import AgentClient, Customer
 from tests.e2e.test_websocket import frames_until, open_socket
@@ -98,6 +98,10 @@ async def test_full_handoff_and_back_to_the_bot(
         assert rating_question["role"] == "bot"
         assert detect_language(rating_question["text"]) == language
         assert [b["title"] for b in rating_question["buttons"]] == ["1", "2", "3", "4", "5"]
+        assert rating_question["buttons"][3]["payload"] == '/rate{"rating": "4"}'
+        # Rasa filled the response without mistaking the payload for a {slot} template.
+        rasa_log = live_stack.log_path("rasa").read_text(encoding="utf-8", errors="replace")
+        assert "interpolator.interpolate.text" not in rasa_log
         thanks = await customer.say("4", payload=rating_question["buttons"][3]["payload"])
         assert detect_language(thanks["replies"][0]["text"]) == language
         # and the bot answers questions again

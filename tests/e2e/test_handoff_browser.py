@@ -7,11 +7,15 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from bot.language import detect_language
+from common.language import detect_language
+from kb_index.articles import Article
 from stack.launcher import Stack
 from tests.e2e.test_widget_browser import (
+    AGENT_CONNECTED,
     CHROMIUM_ARGS,  # noqa: F401 - same launch flags
+    CONNECTED,
     browser,  # noqa: F401 - shared fixture
+    wait_until,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -27,6 +31,11 @@ FLOWS = [
     ("ja", "返金っていつされますか", "人と話したい", "注文番号はB-78です", "確認いたします！"),
     ("en", "when do i get my refund", "talk to a human", "order B-79 please", "Let me check that!"),
 ]
+SHIPPING = {
+    "ko": "배송 얼마나 걸려요?",
+    "ja": "配送にどのくらいかかりますか",
+    "en": "how long does shipping take",
+}
 
 
 @pytest.fixture()
@@ -43,7 +52,7 @@ def sign_in(console: Page, url: str, username: str, password: str) -> None:
     console.fill("#username", username)
     console.fill("#password", password)
     console.click("#login-button")
-    console.wait_for_function("window.maruAgent && window.maruAgent.connected === true")
+    wait_until(console, AGENT_CONNECTED)
 
 
 def send(page: Page, selector: str, button: str, text: str) -> None:
@@ -55,6 +64,7 @@ def send(page: Page, selector: str, button: str, text: str) -> None:
 def test_widget_and_console_hand_the_chat_over_and_back(
     live_stack: Stack,
     agents: dict[str, str],
+    kb_articles: dict[str, Article],
     two_pages: tuple[Page, Page],
     lang: str,
     question: str,
@@ -69,7 +79,7 @@ def test_widget_and_console_hand_the_chat_over_and_back(
     expect(console.locator("#agent-name")).not_to_be_empty()
 
     widget.goto(f"{url}/?lang={lang}")
-    widget.wait_for_function("window.maruChat && window.maruChat.connected === true")
+    wait_until(widget, CONNECTED)
     bot = widget.locator("#messages .msg-bot")
     send(widget, "#input", "#send", question)
     expect(bot.first).to_be_visible(timeout=20_000)
@@ -96,6 +106,13 @@ def test_widget_and_console_hand_the_chat_over_and_back(
     expect(console.locator("#transcript .msg-customer").last).to_contain_text(
         detail, timeout=10_000
     )
+    # the console suggests KB answers for the customer's latest message, in their language
+    send(widget, "#input", "#send", SHIPPING[lang])
+    title = kb_articles["shipping_time"].questions[lang][0]
+    expect(console.locator("#suggestions .suggestion-title").first).to_have_text(
+        title, timeout=15_000
+    )
+    assert "Could not load suggestions" not in console.locator("#suggestions").inner_text()
 
     # resolve: the bot is back in the widget and asks for a rating
     console.once("dialog", lambda dialog: dialog.accept())
@@ -118,7 +135,7 @@ def test_console_renders_customer_text_as_text(
     widget, console = two_pages
     sign_in(console, url, "alice", agents["alice"])
     widget.goto(f"{url}/?lang=en")
-    widget.wait_for_function("window.maruChat && window.maruChat.connected === true")
+    wait_until(widget, CONNECTED)
     send(widget, "#input", "#send", "talk to a human")
     conversation_id = widget.evaluate("window.maruChat.conversationId")
     expect(widget.locator("#status")).to_be_visible(timeout=20_000)

@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.language import detect_language
+from common.language import detect_language
 from tests.e2e.client import Customer
 
 pytestmark = pytest.mark.e2e
@@ -117,4 +117,21 @@ async def test_oversized_socket_message_is_refused_with_a_reason(gateway_url: st
         transcript = await customer.transcript()
     assert frame["type"] == "error" and frame["client_id"] == "big"
     assert "2000" in frame["message"]
+    assert transcript["messages"] == []
+
+
+async def test_a_lone_surrogate_over_the_socket_is_refused_not_retried(gateway_url: str) -> None:
+    """Refused with its client_id (so the widget marks it failed instead of resending it
+    forever), and nothing stored."""
+    async with aiohttp.ClientSession() as session:
+        customer = await Customer(session, gateway_url).start()
+        ws = await open_socket(session, gateway_url, customer)
+        await ws.receive_json()
+        await ws.send_str('{"type": "message", "client_id": "odd", "text": "hi \\ud800"}')
+        frame = await ws.receive_json()
+        await ws.close()
+        transcript = await customer.transcript()
+    assert frame["type"] == "error" and frame["code"] == "bad_frame"
+    assert frame["client_id"] == "odd"
+    assert "lone surrogate" in frame["message"]
     assert transcript["messages"] == []

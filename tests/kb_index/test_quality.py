@@ -15,31 +15,55 @@ import pytest
 
 from kb_index.build import build_index
 from kb_index.embed_cache import CachingEmbedder
-from kb_index.embedder import Embedder
+from kb_index.embedders import Embedder
 from kb_index.evaluate import load_queries, metrics, predict
 from stack.settings import PROJECT_ROOT, Settings
 
 EVAL = PROJECT_ROOT / "data" / "eval"
 
-# The issue's goals, per language. Measured 2026-11-23 (test split, calibrated
-# on dev): top1 0.92-0.97, recall@3 0.97-1.00, answered accuracy 1.00,
-# abstain recall 0.90, abstain precision 0.74-0.81.
+# Floors (ceilings for wrong answers) per language, a little under what was measured
+# when they were set, 2026-12-04 (test split; the settings were chosen on dev
+# cross-validation and on dev with self-calibration, never on this split):
+# - calibrated on dev + the KB itself: top1 0.92-0.98, right first answer 0.81-0.83,
+#   wrong 0-0.031, answered accuracy 0.96-0.98, out-of-scope abstained 0.93-1.00,
+#   abstain precision 0.75-0.85;
+# - the KB alone (no evaluation file): right 0.78-0.86, wrong 0-0.031, answered
+#   accuracy 0.96-0.98, out-of-scope abstained 0.90-1.00.
+# (2026-12-03, before: right 0.70-0.76 / 0.72-0.75, wrong 0-0.016, out-of-scope
+# abstained 0.90-1.00 / 0.66-0.79.) Answering ~85 % of questions at the 0.97 precision
+# target leaves room for ~2.5 % wrong first answers: Korean has 2 of 64 on this split
+# here, and 3 of 64 (0.047) on a fresh clone, whose index is embedded without the
+# embedding cache (bf16 batches differ a hair). The ceiling guards against regressions;
+# the issue's goal (<= 0.02) is not met yet.
 FLOORS = {
     "top1": 0.90,
     "recall_at_3": 0.95,
     "answered_accuracy": 0.95,
-    "abstain_recall": 0.80,
-    "abstain_precision": 0.65,
+    "abstain_recall": 0.88,
+    "abstain_precision": 0.70,
+    "right_answer": 0.78,
 }
+SELF_CALIBRATED_FLOORS = {"answered_accuracy": 0.93, "abstain_recall": 0.85, "right_answer": 0.75}
+WRONG_ANSWER_CEILING = 0.05
+
+
+def _metrics(embedder: Embedder, calibrate_on: Path | None) -> dict[str, Any]:
+    cached = CachingEmbedder(embedder, Settings().kb_index_dir.parent / "embed-cache")
+    index = build_index(Settings().kb_dir, cached, calibrate_on, progress=False)
+    result = metrics(predict(index, cached, load_queries(EVAL / "test.jsonl")))
+    cached.save()
+    return result
 
 
 @pytest.fixture(scope="module")
 def test_split_metrics(embedder: Embedder) -> dict[str, Any]:
-    cached = CachingEmbedder(embedder, Settings().kb_index_dir.parent / "embed-cache")
-    index = build_index(Settings().kb_dir, cached, EVAL / "dev.jsonl", progress=False)
-    result = metrics(predict(index, cached, load_queries(EVAL / "test.jsonl")))
-    cached.save()
-    return result
+    return _metrics(embedder, EVAL / "dev.jsonl")
+
+
+@pytest.fixture(scope="module")
+def self_calibrated_metrics(embedder: Embedder) -> dict[str, Any]:
+    """A KB with no labelled queries at all: it calibrates itself."""
+    return _metrics(embedder, None)
 
 
 @pytest.mark.parametrize("language", ["ko", "ja", "en"])
@@ -49,6 +73,25 @@ def test_quality_floor(test_split_metrics: dict[str, Any], language: str, metric
     assert value is not None and value >= FLOORS[metric], (
         f"{metric} for {language} is {value}, below the floor {FLOORS[metric]}"
     )
+
+
+@pytest.mark.parametrize("language", ["ko", "ja", "en"])
+@pytest.mark.parametrize("metric", sorted(SELF_CALIBRATED_FLOORS))
+def test_self_calibrated_quality_floor(
+    self_calibrated_metrics: dict[str, Any], language: str, metric: str
+) -> None:
+    value = self_calibrated_metrics["by_language"][language][metric]
+    floor = SELF_CALIBRATED_FLOORS[metric]
+    assert value is not None and value >= floor, f"{metric} for {language} is {value} < {floor}"
+
+
+@pytest.mark.parametrize("language", ["ko", "ja", "en"])
+def test_wrong_first_answers_stay_rare(
+    test_split_metrics: dict[str, Any], self_calibrated_metrics: dict[str, Any], language: str
+) -> None:
+    for result in (test_split_metrics, self_calibrated_metrics):
+        wrong = result["by_language"][language]["wrong_answer"]
+        assert wrong is not None and wrong <= WRONG_ANSWER_CEILING, f"{language}: {wrong}"
 
 
 def test_eval_sets_are_big_enough_and_a_quarter_out_of_scope() -> None:

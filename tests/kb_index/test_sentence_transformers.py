@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from kb_index.articles import Article
-from kb_index.embedder import EmbedderError, SentenceTransformerEmbedder, make_embedder
+from kb_index.embedders import EmbedderError, make_embedder
+from kb_index.embedders.st import SentenceTransformerEmbedder
 from kb_index.index import KBIndex, KBIndexError
 
 

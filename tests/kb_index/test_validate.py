@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from kb_index.embedder import Embedder
+from kb_index.embedders import Embedder
 from kb_index.validate import validate
 from stack.settings import Settings
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from kb_index.embed_cache import CachingEmbedder
-from kb_index.embedder import Embedder
+from kb_index.embedders import Embedder
 from kb_index.index import KBIndex, current_version
 from kb_index.watch import rebuild, snapshot
 

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch.nn import functional
 
-from kb_index.embedder import EmbedderError
+from kb_index.embedders.base import EmbedderError
 
 MAGIC = b"E5S1"
 Q4_BLOCK = 32  # weights per Q4_0 block

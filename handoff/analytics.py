@@ -1,0 +1,410 @@
+"""Support analytics for supervisors: each figure is one function with one SQL aggregation,
+and its definition is the function's docstring (the API serves it next to the numbers).
+
+Rules every figure shares:
+
+- A conversation, and everything that happened in it, counts on the UTC day it started
+  (`conversations.created_at`) and in its language (`conversations.language`: the last
+  one detected). So a rating given after midnight still belongs to its conversation.
+- Only conversations in which the customer wrote at least one message count: opening the
+  widget creates a conversation, and an empty one says nothing about the service.
+- `from` and `to` are UTC days, both included; `language` (ko / ja / en) narrows to one.
+- Rows come per (day, language) and rolled up: `day = "all"` is the whole range,
+  `language = "all"` every language. Counts roll up by summing the small per-day
+  aggregate; percentiles merge the per-day histograms.
+- Percentiles are nearest-rank (the smallest value with at least p % of values at or
+  below it), in whole seconds, read off per-day histograms the database returns.
+
+The SQL is portable (CASE, SUBSTR, ROUND, EXISTS, UNION ALL; no JSON functions, no
+dialect date maths): times the gateway keeps as epoch seconds are subtracted as numbers,
+and days are the first ten characters of an ISO-8601 UTC timestamp, stored with each
+handoff and bot event when it is written. Queries run through
+a `Fetch` callable, so a PostgreSQL store can serve them with its own driver.
+
+Tables read: conversations (with the facts the store keeps on each as they happen:
+engaged, kb_answered, kb_rejected, last_handoff), handoffs, ratings and bot_events
+(handoff/bot_events.py). Handoffs and bot events carry their conversation's start
+`day` and the language it had then, so no figure joins on conversation ids except the
+few ratings; conversation figures read a covering index only. Nothing scans messages.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import aiosqlite
+
+ALL = "all"
+LANGUAGES = ("ko", "ja", "en")
+MAX_DAYS = 366
+_DAY = "SUBSTR(c.created_at, 1, 10)"  # a conversation's UTC day
+
+Row = dict[str, Any]
+Fetch = Callable[[str, dict[str, object]], Awaitable[list[Row]]]
+
+
+def sqlite_fetch(db: aiosqlite.Connection) -> Fetch:
+    """Run analytics queries on the gateway's SQLite connection."""
+
+    async def fetch(sql: str, params: dict[str, object]) -> list[Row]:
+        async with db.execute(sql, params) as cursor:
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row)) for row in await cursor.fetchall()]
+
+    return fetch
+
+
+class InvalidRange(ValueError):
+    """Filters the API cannot use; the message says what to send instead."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: date
+    end: date  # included
+    language: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise InvalidRange("'from' must not be after 'to'")
+        if (self.end - self.start).days + 1 > MAX_DAYS:
+            raise InvalidRange(f"the range is longer than {MAX_DAYS} days")
+        if self.language is not None and self.language not in LANGUAGES:
+            raise InvalidRange(f"'language' must be one of {', '.join(LANGUAGES)}")
+
+    def params(self) -> dict[str, object]:
+        params: dict[str, object] = {
+            "start": self.start.isoformat(),
+            # ISO timestamps of the last day sort below the next day's date.
+            "end": (self.end + timedelta(days=1)).isoformat(),
+        }
+        if self.language is not None:
+            params["language"] = self.language
+        return params
+
+    def days(self) -> list[str]:
+        count = (self.end - self.start).days + 1
+        return [(self.start + timedelta(days=i)).isoformat() for i in range(count)]
+
+
+def _conversations(filters: Filters) -> str:
+    """The WHERE conditions of the counted conversations `c`. The day is spelt exactly as
+    in the conversations_by_day index (store.py), which then serves the whole query."""
+    language = " AND c.language = :language" if filters.language is not None else ""
+    return f"{_DAY} >= :start AND {_DAY} < :end AND c.engaged = 1" + language
+
+
+def _handoffs(filters: Filters) -> str:
+    """The WHERE conditions of handoffs `h` in the counted conversations (`day` is the
+    conversation's; a handoff always follows something the customer wrote)."""
+    language = " AND h.language = :language" if filters.language is not None else ""
+    return "h.day >= :start AND h.day < :end" + language
+
+
+def _bot_events(filters: Filters) -> str:
+    """The WHERE conditions of bot_events `e` in the counted conversations (`day` is the
+    conversation's; the bot only decides on what a customer wrote)."""
+    language = " AND e.language = :language" if filters.language is not None else ""
+    return "e.day >= :start AND e.day < :end" + language
+
+
+# -- figures ------------------------------------------------------------------------------
+
+
+async def outcomes(fetch: Fetch, filters: Filters) -> list[Row]:
+    """How conversations ended. Every counted conversation is in exactly one outcome:
+
+    - bot_resolved (deflection): never handed to a person, the bot showed at least one
+      knowledge-base answer, and the customer never said "that didn't help" or
+      "none of these";
+    - bot_unresolved: never handed to a person, but no answer shown or one rejected;
+    - handed_off: queued for a person at least once, split by how its last handoff
+      ended: agent_resolved, abandoned (left the queue without an agent), offline_ticket
+      (left a message for later), cancelled (withdrew the request), open (still queued
+      or with an agent).
+
+    deflection_rate = bot_resolved / conversations."""
+    sql = (
+        f"SELECT {_DAY} AS day, c.language, COUNT(*) AS conversations,"
+        " SUM(CASE WHEN c.last_handoff IS NULL AND c.kb_answered = 1 AND c.kb_rejected = 0"
+        "  THEN 1 ELSE 0 END) AS bot_resolved,"
+        " SUM(CASE WHEN c.last_handoff IS NULL AND (c.kb_answered = 0 OR c.kb_rejected = 1)"
+        "  THEN 1 ELSE 0 END) AS bot_unresolved,"
+        " SUM(CASE WHEN c.last_handoff IS NOT NULL THEN 1 ELSE 0 END) AS handed_off,"
+        " SUM(CASE WHEN c.last_handoff = 'resolved' THEN 1 ELSE 0 END) AS agent_resolved,"
+        " SUM(CASE WHEN c.last_handoff = 'abandoned' THEN 1 ELSE 0 END) AS abandoned,"
+        " SUM(CASE WHEN c.last_handoff = 'offline_ticket' THEN 1 ELSE 0 END) AS offline_ticket,"
+        " SUM(CASE WHEN c.last_handoff = 'cancelled' THEN 1 ELSE 0 END) AS cancelled,"
+        " SUM(CASE WHEN c.last_handoff IN ('queued', 'assigned') THEN 1 ELSE 0 END) AS open"
+        " FROM conversations c WHERE " + _conversations(filters) + f" GROUP BY {_DAY}, c.language"
+    )
+    rows = roll_up(await fetch(sql, filters.params()), ())
+    for row in rows:
+        row["deflection_rate"] = _ratio(row["bot_resolved"], row["conversations"])
+    return rows
+
+
+async def handoff_reasons(fetch: Fetch, filters: Filters) -> list[Row]:
+    """Handoffs (each time a conversation was queued for a person) by the reason the bot or
+    the gateway gave: requested (the customer asked), misses (two questions in a row the
+    knowledge base could not answer), not_helpful ("that didn't help" twice), complaint
+    (a complaint the knowledge base could not answer), always_human (a topic that always
+    goes to a person, e.g. a billing dispute)."""
+    sql = (
+        "SELECT h.day, h.language, h.reason, COUNT(*) AS handoffs FROM handoffs h WHERE "
+        + _handoffs(filters)
+        + " GROUP BY h.day, h.language, h.reason"
+    )
+    return roll_up(await fetch(sql, filters.params()), ("reason",))
+
+
+async def first_reply_wait(fetch: Fetch, filters: Filters) -> list[Row]:
+    """Wait to the first agent reply, in seconds: from the moment a conversation was queued
+    for a person to the first message an agent wrote in it, for every handoff an agent
+    replied to (handoffs nobody answered are not in it: see abandoned). count, mean,
+    p50 and p90 (nearest rank)."""
+    return await _percentiles(
+        fetch,
+        filters,
+        "h.first_reply_at - h.queued_at",
+        "h.first_reply_at IS NOT NULL",
+    )
+
+
+async def handle_time(fetch: Fetch, filters: Filters) -> list[Row]:
+    """Handle time, in seconds: from an agent accepting a chat to the agent resolving it,
+    for every handoff that ended resolved. count, mean, p50 and p90 (nearest rank)."""
+    return await _percentiles(
+        fetch,
+        filters,
+        "h.closed_at - h.assigned_at",
+        "h.status = 'resolved' AND h.assigned_at IS NOT NULL AND h.closed_at IS NOT NULL",
+    )
+
+
+async def csat(fetch: Fetch, filters: Filters) -> list[Row]:
+    """Customer satisfaction (1-5) per agent; agent "bot" collects ratings given with no
+    agent's chat before them (bot-only conversations), agent "all" everyone. After an
+    agent resolves a chat the bot asks for a rating: asked = resolved handoffs,
+    responded = those rated, response_rate = responded / asked. ratings counts the
+    ratings (one per handoff: a second tap replaces the first), average is their mean,
+    r1..r5 their distribution."""
+    sql = (
+        "SELECT day, language, agent, SUM(asked) AS asked, SUM(responded) AS responded,"
+        " SUM(ratings) AS ratings, SUM(score) AS score_sum, SUM(r1) AS r1, SUM(r2) AS r2,"
+        " SUM(r3) AS r3, SUM(r4) AS r4, SUM(r5) AS r5 FROM ("
+        " SELECT h.day, h.language, h.agent, 1 AS asked,"
+        " CASE WHEN EXISTS (SELECT 1 FROM ratings r WHERE r.handoff_id = h.id)"
+        "  THEN 1 ELSE 0 END AS responded,"
+        " 0 AS ratings, 0 AS score, 0 AS r1, 0 AS r2, 0 AS r3, 0 AS r4, 0 AS r5"
+        " FROM handoffs h WHERE "
+        + _handoffs(filters)
+        + " AND h.status = 'resolved' AND h.agent IS NOT NULL"
+        " UNION ALL"
+        f" SELECT {_DAY}, c.language, COALESCE(r.agent, 'bot'), 0, 0, 1,"
+        " r.rating,"
+        " CASE WHEN r.rating = 1 THEN 1 ELSE 0 END, CASE WHEN r.rating = 2 THEN 1 ELSE 0 END,"
+        " CASE WHEN r.rating = 3 THEN 1 ELSE 0 END, CASE WHEN r.rating = 4 THEN 1 ELSE 0 END,"
+        " CASE WHEN r.rating = 5 THEN 1 ELSE 0 END"
+        " FROM ratings r CROSS JOIN conversations c"
+        " WHERE r.ts >= :start AND c.id = r.conversation_id AND "
+        + _conversations(filters)
+        + ") facts GROUP BY day, language, agent"
+    )
+    per_agent = await fetch(sql, filters.params())
+    rows = roll_up(per_agent + summed_over(per_agent, "agent"), ("agent",))
+    for row in rows:
+        row["average"] = _ratio(row["score_sum"], row["ratings"], digits=2)
+        row["response_rate"] = _ratio(row["responded"], row["asked"]) if row["asked"] else None
+    return rows
+
+
+async def bot_decisions(fetch: Fetch, filters: Filters) -> list[Row]:
+    """What the knowledge base decided for each question the bot took: answer (confident),
+    clarify (offered close candidates), abstain (nothing close). Shares are over those
+    three; chosen counts the articles customers then picked from the options. Counted in
+    the conversation's language at the time of the decision."""
+    sql = (
+        "SELECT e.day, e.language,"
+        " SUM(CASE WHEN e.kind = 'answer' THEN 1 ELSE 0 END) AS answer,"
+        " SUM(CASE WHEN e.kind = 'clarify' THEN 1 ELSE 0 END) AS clarify,"
+        " SUM(CASE WHEN e.kind = 'abstain' THEN 1 ELSE 0 END) AS abstain,"
+        " SUM(CASE WHEN e.kind = 'chosen' THEN 1 ELSE 0 END) AS chosen"
+        " FROM bot_events e WHERE " + _bot_events(filters) + " AND e.kind IN"
+        " ('answer', 'clarify', 'abstain', 'chosen') GROUP BY e.day, e.language"
+    )
+    rows = roll_up(await fetch(sql, filters.params()), ())
+    for row in rows:
+        decided = row["answer"] + row["clarify"] + row["abstain"]
+        for kind in ("answer", "clarify", "abstain"):
+            row[f"{kind}_share"] = _ratio(row[kind], decided)
+    return rows
+
+
+async def articles(fetch: Fetch, filters: Filters) -> list[Row]:
+    """Per knowledge-base article and language, over the whole range (day "all": a daily
+    split of every article would bury the table): shown = times the bot gave its answer
+    (a confident answer, or the customer's pick from the options); helpful / not_helpful
+    = times the customer then said "that helped" / "that didn't help"; the rates are over
+    shown."""
+    # Grouped in the index's order (day first: no sort in the database); the days are
+    # then summed away over that small aggregate.
+    sql = (
+        "SELECT e.day, e.language, e.article_id,"
+        " SUM(CASE WHEN e.kind IN ('answer', 'chosen') THEN 1 ELSE 0 END) AS shown,"
+        " SUM(CASE WHEN e.kind = 'helpful' THEN 1 ELSE 0 END) AS helpful,"
+        " SUM(CASE WHEN e.kind = 'not_helpful' THEN 1 ELSE 0 END) AS not_helpful"
+        " FROM bot_events e WHERE " + _bot_events(filters) + " AND e.article_id IS NOT NULL"
+        " GROUP BY e.day, e.language, e.article_id"
+    )
+    per_language = summed_over(await fetch(sql, filters.params()), "day")
+    rows = _sorted(per_language + summed_over(per_language, "language"), ("article_id",))
+    for row in rows:
+        row["helpful_rate"] = _ratio(row["helpful"], row["shown"])
+        row["not_helpful_rate"] = _ratio(row["not_helpful"], row["shown"])
+    return rows
+
+
+FIGURES: dict[str, Callable[[Fetch, Filters], Awaitable[list[Row]]]] = {
+    "outcomes": outcomes,
+    "handoff_reasons": handoff_reasons,
+    "first_reply_wait": first_reply_wait,
+    "handle_time": handle_time,
+    "csat": csat,
+    "bot_decisions": bot_decisions,
+    "articles": articles,
+}
+
+
+def definitions() -> dict[str, str]:
+    """Each figure's definition: its docstring, one line per paragraph or list item."""
+    out = {}
+    for name, figure in FIGURES.items():
+        doc = (figure.__doc__ or "").strip()
+        items = re.split(r"\n\s*\n|\n\s*(?=- )", doc)
+        out[name] = "\n".join(re.sub(r"\s+", " ", item).strip() for item in items)
+    return out
+
+
+async def report(fetch: Fetch, filters: Filters) -> dict[str, Any]:
+    """Every figure for the filters, with its definition (the analytics API's body)."""
+    figures = {name: await figure(fetch, filters) for name, figure in FIGURES.items()}
+    return {
+        "from": filters.start.isoformat(),
+        "to": filters.end.isoformat(),
+        "language": filters.language or ALL,
+        "days": filters.days(),
+        "definitions": definitions(),
+        "figures": figures,
+    }
+
+
+# -- shared pieces ----------------------------------------------------------------------------
+
+
+async def _percentiles(fetch: Fetch, filters: Filters, seconds: str, where: str) -> list[Row]:
+    """count, mean, p50 and p90 of `seconds` over the handoffs matching `where`, per
+    (day, language) and rolled up. SQL counts the handoffs per whole second (a small
+    histogram per day); the nearest-rank percentiles are read off the merged histograms,
+    so no handoff row leaves the database and every roll-up is exact."""
+    sql = (
+        f"SELECT h.day, h.language, ROUND({seconds}) AS seconds, COUNT(*) AS n,"
+        f" SUM({seconds}) AS total FROM handoffs h WHERE "
+        + _handoffs(filters)
+        + f" AND {where} GROUP BY h.day, h.language, ROUND({seconds})"
+    )
+    histograms: dict[tuple[str, str], dict[float, int]] = {}
+    totals: dict[tuple[str, str], float] = {}
+    for row in await fetch(sql, filters.params()):
+        for key in (
+            (row["day"], row["language"]),
+            (row["day"], ALL),
+            (ALL, row["language"]),
+            (ALL, ALL),
+        ):
+            histogram = histograms.setdefault(key, {})
+            histogram[row["seconds"]] = histogram.get(row["seconds"], 0) + row["n"]
+            totals[key] = totals.get(key, 0.0) + float(row["total"])
+    rows = []
+    for (day, language), histogram in histograms.items():
+        count = sum(histogram.values())
+        rows.append(
+            {
+                "day": day,
+                "language": language,
+                "count": count,
+                "mean": round(totals[(day, language)] / count, 1),
+                "p50": _nearest_rank(histogram, count, 50),
+                "p90": _nearest_rank(histogram, count, 90),
+            }
+        )
+    return _sorted(rows, ())
+
+
+def _nearest_rank(histogram: dict[float, int], count: int, percent: int) -> float:
+    """The smallest value with at least `percent` % of the values at or below it."""
+    rank = (count * percent + 99) // 100
+    seen = 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if seen >= rank:
+            return float(value)
+    raise ValueError("empty histogram")
+
+
+def roll_up(rows: Iterable[Row], keys: Sequence[str]) -> list[Row]:
+    """The per-(day, language) rows plus their sums for every day (`day = "all"`), every
+    language (`language = "all"`) and both, keeping `keys` (e.g. the reason) apart."""
+    base = [dict(row) for row in rows]
+    totals: dict[tuple[Any, ...], Row] = {}
+    for row in base:
+        for day, language in ((row["day"], ALL), (ALL, row["language"]), (ALL, ALL)):
+            group = (day, language, *(row[k] for k in keys))
+            total = totals.setdefault(
+                group, {"day": day, "language": language, **{k: row[k] for k in keys}}
+            )
+            for name, value in row.items():
+                if name not in ("day", "language", *keys):
+                    total[name] = total.get(name, 0) + (value or 0)
+    return _sorted(base + list(totals.values()), keys)
+
+
+def summed_over(rows: Iterable[Row], key: str) -> list[Row]:
+    """`rows` with `key` summed away (set to "all"): e.g. every agent, or every language.
+    Rows are grouped by day, language and article_id (those present) besides."""
+    merged: dict[tuple[Any, ...], Row] = {}
+    for row in rows:
+        kept = [k for k in ("day", "language", "article_id") if k in row and k != key]
+        group = tuple(row[k] for k in kept)
+        total = merged.setdefault(group, {**{k: row[k] for k in kept}, key: ALL})
+        for name, number in row.items():
+            if name not in (*kept, key):
+                total[name] = total.get(name, 0) + (number or 0)
+    return [{"day": r["day"], "language": r["language"], **r} for r in merged.values()]
+
+
+def _sorted(rows: list[Row], keys: Sequence[str]) -> list[Row]:
+    return sorted(rows, key=lambda r: (r["day"], r["language"], *(str(r[k]) for k in keys)))
+
+
+def _ratio(part: float | None, whole: float | None, digits: int = 4) -> float | None:
+    if not whole:
+        return None
+    return round(float(part or 0) / float(whole), digits)
+
+
+def to_csv(rows: list[Row]) -> str:
+    """A figure's rows as CSV (the columns of its first row, in order)."""
+    if not rows:
+        return ""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()

@@ -1,0 +1,188 @@
+"""Supervisor routes: the analytics page and its API (figures: handoff/analytics.py).
+
+    GET /agent/analytics                       the page (charts, tables, CSV export)
+    GET /api/agent/analytics?from=YYYY-MM-DD&to=YYYY-MM-DD&language=ko|ja|en
+        every figure with its definition (JSON); `&format=csv&figure=NAME` one figure's
+        rows as CSV, from the same builder
+    GET /api/agent/live                        now: the queue per team and language (oldest
+        wait) and every agent (online, open chats, capacity)
+
+A supervisor's session token is needed: none (or an expired one) is 401, an agent's
+is 403. The queries run on a read-only connection of their own, so a long report never
+holds up the connection that stores customers' messages (SQLite WAL: readers do not
+block the writer).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import aiosqlite
+from aiohttp import web
+
+from handoff import analytics
+from handoff.agent_api import signed_in_agent
+from handoff.api import STATIC_DIR, json_error
+from handoff.handoff_service import HandoffService
+from handoff.state import SERVICE, SETTINGS
+
+ANALYTICS_DB = web.AppKey("analytics_db", aiosqlite.Connection)
+DEFAULT_DAYS = 30
+PARAMETERS = {"from", "to", "language", "format", "figure"}
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/agent/analytics")
+async def analytics_page(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC_DIR / "analytics.html")
+
+
+@routes.get("/api/agent/analytics")
+async def analytics_report(request: web.Request) -> web.Response:
+    agent = await signed_in_agent(request)
+    if not agent.is_supervisor:
+        return json_error(403, "supervisors_only", "analytics are for supervisors")
+    try:
+        filters = parse_filters(request.query)
+    except analytics.InvalidRange as exc:
+        return json_error(400, "bad_request", str(exc))
+    fetch = analytics.sqlite_fetch(request.app[ANALYTICS_DB])
+    if request.query.get("format", "json") == "csv":
+        name = request.query.get("figure", "")
+        figure = analytics.FIGURES.get(name)
+        if figure is None:
+            return json_error(
+                400, "bad_request", f"'figure' must be one of {', '.join(analytics.FIGURES)}"
+            )
+        rows = _titled(request, name, await figure(fetch, filters))
+        filename = f"{name}_{filters.start}_{filters.end}_{filters.language or 'all'}.csv"
+        return web.Response(
+            text=analytics.to_csv(rows),
+            content_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    body = await analytics.report(fetch, filters)
+    body["figures"]["articles"] = _titled(request, "articles", body["figures"]["articles"])
+    return web.json_response(body)
+
+
+def parse_filters(query: Mapping[str, str]) -> analytics.Filters:
+    """`from`, `to` (UTC days; default: the last 30 days up to today) and `language`;
+    InvalidRange says what is wrong."""
+    unknown = sorted(set(query.keys()) - PARAMETERS)
+    if unknown:
+        raise analytics.InvalidRange(
+            f"unknown parameter {', '.join(unknown)}; use {', '.join(sorted(PARAMETERS))}"
+        )
+    if query.get("format", "json") not in ("json", "csv"):
+        raise analytics.InvalidRange("'format' must be json or csv")
+    today = datetime.now(UTC).date()
+    end = _day(query.get("to"), "to") or today
+    start = _day(query.get("from"), "from") or end - timedelta(days=DEFAULT_DAYS - 1)
+    language = query.get("language") or None
+    if language == analytics.ALL:
+        language = None
+    return analytics.Filters(start, end, language)
+
+
+def _day(value: str | None, name: str) -> date | None:
+    if value is None or value == "":
+        return None
+    if not _DATE.fullmatch(value):
+        raise analytics.InvalidRange(f"'{name}' must be a date like 2026-12-01")
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise analytics.InvalidRange(f"'{name}' is not a date: {exc}") from exc
+
+
+def _titled(request: web.Request, name: str, rows: list[analytics.Row]) -> list[analytics.Row]:
+    """Articles get their title (the first English question) beside the id."""
+    if name != "articles":
+        return rows
+    catalog = request.app[SERVICE].handoff.catalog
+    titles: dict[str, str] = {}
+    try:
+        known = catalog.index.articles if catalog is not None else {}
+    except Exception:  # no index yet: the ids are still informative
+        known = {}
+    for row in rows:
+        article_id = str(row["article_id"])
+        if article_id not in titles:
+            article = known.get(article_id)
+            titles[article_id] = article.title_in("en") if article is not None else article_id
+        row["title"] = titles[article_id]
+    return rows
+
+
+async def _read_connection(app: web.Application) -> AsyncIterator[None]:
+    db = await aiosqlite.connect(app[SETTINGS].db_path)
+    await db.execute("PRAGMA query_only = 1")
+    app[ANALYTICS_DB] = db
+    yield
+    await db.close()
+
+
+def setup_analytics_routes(app: web.Application) -> None:
+    """After the store's start-up context: the database exists when this one opens."""
+    app.cleanup_ctx.append(_read_connection)
+    app.add_routes(routes)
+
+
+@routes.get("/api/agent/live")
+async def live_view(request: web.Request) -> web.Response:
+    """Now: the queue per team, language and skill (waiting, oldest wait) and every agent
+    (online, open chats, capacity). Read from the service's live state, not the report."""
+    agent = await signed_in_agent(request)
+    if not agent.is_supervisor:
+        return json_error(403, "supervisors_only", "the live view is for supervisors")
+    return web.json_response(await live_state(request.app[SERVICE].handoff))
+
+
+async def live_state(service: HandoffService, now: float | None = None) -> dict[str, Any]:
+    """The queue grouped by (team, language, skill) and each agent's presence and load."""
+    now = time.time() if now is None else now
+    await service.refresh_agents()
+    snapshot = await service.snapshot()
+    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for handoff in snapshot.queued:
+        team = (
+            service.coverage.team_for(handoff.language).name
+            if service.coverage is not None
+            else "default"
+        )
+        key = (team, handoff.language, handoff.skill or "")
+        group = groups.setdefault(
+            key,
+            {
+                "team": team,
+                "language": handoff.language,
+                "skill": handoff.skill,
+                "waiting": 0,
+                "oldest_wait_seconds": 0,
+            },
+        )
+        group["waiting"] += 1
+        group["oldest_wait_seconds"] = max(
+            group["oldest_wait_seconds"], int(now - handoff.queued_at)
+        )
+    agents = [
+        {
+            **person.public(),
+            "online": service.presence.online(person.username),
+            "open_chats": snapshot.load.get(person.username, 0),
+        }
+        for person in await service.handoffs.agents()
+    ]
+    return {
+        "queue": sorted(groups.values(), key=lambda g: -g["oldest_wait_seconds"]),
+        "queued_total": len(snapshot.queued),
+        "agents_online": sum(1 for a in agents if a["online"]),
+        "agents": sorted(agents, key=lambda a: (not a["online"], a["username"])),
+    }

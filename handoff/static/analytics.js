@@ -1,0 +1,402 @@
+/*
+ * Maru Store supervisor analytics: GET /api/agent/analytics, drawn with Chart.js (vendored in
+ * /static/vendor) with a table beside every chart and a CSV download of every table (the API's
+ * ?format=csv, the same builder as the JSON). Text is only ever set with textContent.
+ * The session is the console's (sessionStorage, this tab only), so one sign-in serves both.
+ */
+(function () {
+  'use strict';
+
+  const SESSION_KEY = 'maru-agent';
+  const DEFAULT_DAYS = 30;
+  const LANGUAGE_NAMES = { all: 'All languages', ko: 'Korean', ja: 'Japanese', en: 'English' };
+  const COLORS = ['#1f6f8b', '#e07a2e', '#3a9d5d', '#b3261e', '#7b5ea7', '#c9a227', '#6b7480', '#2b8fb3'];
+  const OUTCOMES = [
+    ['bot_resolved', 'Resolved by the bot'], ['bot_unresolved', 'Bot, unresolved'],
+    ['agent_resolved', 'Resolved by an agent'], ['abandoned', 'Abandoned'],
+    ['offline_ticket', 'Offline ticket'], ['cancelled', 'Cancelled'], ['open', 'Still open'],
+  ];
+  const REASONS = {
+    requested: 'Customer asked', misses: 'Two misses', not_helpful: "Didn't help twice",
+    complaint: 'Complaint', always_human: 'Always a person',
+  };
+  const DECISIONS = [['answer', 'Answer'], ['clarify', 'Clarify'], ['abstain', 'Abstain']];
+  const LIVE_REFRESH_MS = 5000;
+
+  const $ = (id) => document.getElementById(id);
+  const ui = {
+    loginView: $('login-view'), loginForm: $('login-form'), username: $('username'),
+    password: $('password'), loginError: $('login-error'), loginButton: $('login-button'),
+    report: $('report-view'), agentName: $('agent-name'), signOut: $('sign-out'),
+    filters: $('filters'), from: $('from'), to: $('to'), language: $('language'),
+    status: $('status'), figures: $('figures'), liveQueue: $('live-queue'),
+    liveAgents: $('live-agents'), liveStamp: $('live-stamp'),
+  };
+  const app = { token: null, agent: null, charts: [], generation: 0, liveTimer: null };
+  // Read by automated browser tests.
+  const maruAnalytics = (window.maruAnalytics = { loaded: false, error: null });
+
+  /* ---------- helpers ---------- */
+
+  function make(tag, className, text) {
+    const el = document.createElement(tag);
+    if (className) el.className = className;
+    if (text !== undefined && text !== null) el.textContent = String(text);
+    return el;
+  }
+
+  const isoDay = (date) => date.toISOString().slice(0, 10);
+  const percent = (v) => (v === null || v === undefined ? '–' : (v * 100).toFixed(1) + ' %');
+  const number = (v) => (v === null || v === undefined ? '–' : String(v));
+  const seconds = (v) => {
+    if (v === null || v === undefined) return '–';
+    const s = Math.round(v);
+    return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`
+      : `${Math.floor(s / 3600)}h ${String(Math.floor(s / 60) % 60).padStart(2, '0')}m`;
+  };
+  const languageName = (code) => LANGUAGE_NAMES[code] || code;
+
+  function showText(el, message) {
+    el.textContent = message || '';
+    el.hidden = !message;
+  }
+
+  /* ---------- session ---------- */
+
+  function loadSession() {
+    let saved = null;
+    try { saved = JSON.parse(sessionStorage.getItem(SESSION_KEY) || 'null'); } catch (_) { return null; }
+    if (!saved || typeof saved.token !== 'string') return null;
+    if (saved.expires_at && saved.expires_at * 1000 < Date.now()) return null;
+    return saved;
+  }
+
+  function saveSession(token, agent, expiresAt) {
+    sessionStorage.setItem(SESSION_KEY, JSON.stringify({ token, agent, expires_at: expiresAt, selected: null }));
+  }
+
+  function showLogin(message) {
+    app.token = app.agent = null;
+    clearTimeout(app.liveTimer);
+    ui.report.hidden = true;
+    ui.loginView.hidden = false;
+    showText(ui.loginError, message);
+    ui.username.focus();
+  }
+
+  function showReport() {
+    ui.loginView.hidden = true;
+    ui.report.hidden = false;
+    ui.agentName.textContent = (app.agent && (app.agent.display_name || app.agent.username)) || '';
+    load();
+    live();
+  }
+
+  function begin(session) {
+    app.token = session.token;
+    app.agent = session.agent;
+    if (!app.agent || app.agent.role !== 'supervisor') {
+      showLogin('Analytics are for supervisors. Sign in with a supervisor account.');
+      return;
+    }
+    showReport();
+  }
+
+  async function signIn(event) {
+    event.preventDefault();
+    ui.loginButton.disabled = true;
+    showText(ui.loginError, '');
+    try {
+      const res = await fetch('/api/agent/login', {
+        method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify({ username: ui.username.value.trim(), password: ui.password.value }),
+      });
+      const data = await res.json().catch(() => null);
+      if (!res.ok || !data || typeof data.token !== 'string') {
+        showText(ui.loginError, (data && data.error && data.error.message) || 'Wrong username or password.');
+        return;
+      }
+      ui.password.value = '';
+      saveSession(data.token, data.agent, data.expires_at);
+      begin({ token: data.token, agent: data.agent });
+    } catch (_) {
+      showText(ui.loginError, 'Cannot reach the server.');
+    } finally {
+      ui.loginButton.disabled = false;
+    }
+  }
+
+  async function signOut() {
+    const token = app.token;
+    sessionStorage.removeItem(SESSION_KEY);
+    showLogin('');
+    if (token) {
+      fetch('/api/agent/logout', { method: 'POST', headers: { Authorization: 'Bearer ' + token } }).catch(() => {});
+    }
+  }
+
+  /* ---------- loading ---------- */
+
+  function query(extra) {
+    const params = new URLSearchParams({ from: ui.from.value, to: ui.to.value, language: ui.language.value });
+    for (const [k, v] of Object.entries(extra || {})) params.set(k, v);
+    return '/api/agent/analytics?' + params.toString();
+  }
+
+  async function request(path) {
+    const res = await fetch(path, { headers: { Authorization: 'Bearer ' + app.token }, cache: 'no-store' });
+    if (res.status === 401) {
+      sessionStorage.removeItem(SESSION_KEY);
+      showLogin('Your session has ended. Sign in again.');
+      return null;
+    }
+    if (res.status === 403) {
+      showLogin('Analytics are for supervisors. Sign in with a supervisor account.');
+      return null;
+    }
+    return res;
+  }
+
+  async function load(event) {
+    if (event) event.preventDefault();
+    const generation = ++app.generation;
+    maruAnalytics.loaded = false;
+    ui.status.textContent = 'Loading…';
+    let res = null;
+    try {
+      res = await request(query());
+    } catch (_) {
+      ui.status.textContent = 'Cannot reach the server.';
+      return;
+    }
+    if (!res || generation !== app.generation) return;
+    const data = await res.json().catch(() => null);
+    if (!res.ok || !data) {
+      const message = (data && data.error && data.error.message) || `Request failed (${res.status}).`;
+      ui.status.textContent = message;
+      maruAnalytics.error = message;
+      return;
+    }
+    render(data);
+    ui.status.textContent = `${data.from} – ${data.to}, ${languageName(data.language)}`;
+    maruAnalytics.error = null;
+    maruAnalytics.loaded = true;
+  }
+
+  async function download(figure) {
+    const res = await request(query({ format: 'csv', figure }));
+    if (!res) return;
+    if (!res.ok) {
+      ui.status.textContent = `CSV export failed (${res.status}).`;
+      return;
+    }
+    const blob = new Blob([await res.text()], { type: 'text/csv;charset=utf-8' });
+    const url = URL.createObjectURL(blob);
+    const link = make('a');
+    link.href = url;
+    link.download = `${figure}_${ui.from.value}_${ui.to.value}_${ui.language.value}.csv`;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  }
+
+  /** The live queue and agents, again every few seconds while signed in. */
+  async function live() {
+    clearTimeout(app.liveTimer);
+    if (!app.token) return;
+    let data = null;
+    try {
+      const res = await request('/api/agent/live');
+      if (!res) return;
+      data = res.ok ? await res.json() : null;
+    } catch (_) { /* try again at the next tick */ }
+    if (data) renderLive(data);
+    if (app.token) app.liveTimer = setTimeout(live, LIVE_REFRESH_MS);
+  }
+
+  function renderLive(data) {
+    ui.liveQueue.replaceChildren();
+    ui.liveAgents.replaceChildren();
+    table(ui.liveQueue, [['Team', 'team', String], ['Language', (r) => languageName(r.language), String],
+      ['Skill', (r) => r.skill || '–', String], ['Waiting', 'waiting'],
+      ['Oldest wait', 'oldest_wait_seconds', seconds]], data.queue, 'Nobody is waiting.');
+    table(ui.liveAgents, [['Agent', (r) => r.display_name || r.username, String],
+      ['Online', (r) => (r.online ? 'yes' : 'no'), String], ['Open chats', 'open_chats'],
+      ['Capacity', 'capacity'], ['Languages', (r) => (r.languages || []).join(', '), String]],
+    data.agents, 'No agents.');
+    ui.liveStamp.textContent = `${data.queued_total} waiting · agents online: ${data.agents_online} of ${data.agents.length} · `
+      + new Date().toLocaleTimeString();
+  }
+
+  /* ---------- rendering ---------- */
+
+  const where = (rows, day, language) => rows.filter((r) => r.day === day && r.language === language);
+  const perDay = (rows) => rows.filter((r) => r.day !== 'all' && r.language === 'all');
+  const perLanguage = (rows) => rows.filter((r) => r.day === 'all' && r.language !== 'all');
+
+  /** One value per day of the range (0 or null where there is no row). */
+  function series(days, rows, key, empty) {
+    const byDay = new Map(rows.map((r) => [r.day, r]));
+    return days.map((d) => (byDay.has(d) ? byDay.get(d)[key] : empty));
+  }
+
+  function section(name, title, definition) {
+    const el = make('section', 'figure');
+    el.id = 'figure-' + name;
+    const head = make('div', 'figure-head');
+    head.append(make('h2', null, title), make('span', 'spacer'));
+    const csv = make('button', 'button-small csv', 'Download CSV');
+    csv.type = 'button';
+    csv.addEventListener('click', () => download(name));
+    head.append(csv);
+    const body = make('div', 'figure-body');
+    const chartBox = make('div', 'chart-box');
+    const canvas = make('canvas');
+    canvas.id = 'chart-' + name;
+    canvas.setAttribute('role', 'img');
+    canvas.setAttribute('aria-label', title);
+    chartBox.append(canvas);
+    const tableBox = make('div', 'table-box');
+    body.append(chartBox, tableBox);
+    el.append(head, make('p', 'figure-definition muted small', definition || ''), body);
+    ui.figures.append(el);
+    return { canvas, tableBox };
+  }
+
+  /** columns: [[header, key or function(row), format?]]; rows marked `total` are bold. */
+  function table(box, columns, rows, emptyText) {
+    if (!rows.length) {
+      box.append(make('p', 'muted empty', emptyText || 'No data for this range.'));
+      return;
+    }
+    const t = make('table');
+    const head = make('tr');
+    for (const [header] of columns) head.append(make('th', null, header));
+    const thead = make('thead');
+    thead.append(head);
+    const tbody = make('tbody');
+    for (const row of rows) {
+      const tr = make('tr', row.__total ? 'total' : null);
+      for (const [, key, format] of columns) {
+        const value = typeof key === 'function' ? key(row) : row[key];
+        tr.append(make('td', null, (format || number)(value)));
+      }
+      tbody.append(tr);
+    }
+    t.append(thead, tbody);
+    box.append(t);
+  }
+
+  function chart(canvas, type, labels, datasets, options) {
+    const colored = datasets.map((d, i) => ({
+      backgroundColor: COLORS[i % COLORS.length], borderColor: COLORS[i % COLORS.length], ...d,
+    }));
+    const instance = new window.Chart(canvas, {
+      type,
+      data: { labels, datasets: colored },
+      options: {
+        responsive: true, maintainAspectRatio: false, animation: false,
+        plugins: { legend: { position: 'bottom' } },
+        ...(options || {}),
+      },
+    });
+    app.charts.push(instance);
+    return instance;
+  }
+
+  const stacked = { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } };
+
+  /** The language rows, then the total row (day "all", language "all"). */
+  function withTotal(rows) {
+    const total = where(rows, 'all', 'all').map((r) => ({ ...r, language: 'all', __total: true }));
+    return [...perLanguage(rows), ...total];
+  }
+
+  function render(data) {
+    for (const c of app.charts) c.destroy();
+    app.charts = [];
+    ui.figures.replaceChildren();
+    const f = data.figures;
+    const d = data.definitions;
+    const days = data.days;
+    const lang = ['Language', (r) => languageName(r.language), String];
+
+    // Outcomes: conversations per day by how they ended; deflection per language.
+    let s = section('outcomes', 'Conversations and how they ended', d.outcomes);
+    const outDays = perDay(f.outcomes);
+    chart(s.canvas, 'bar', days,
+      OUTCOMES.map(([key, label]) => ({ label, data: series(days, outDays, key, 0) })), stacked);
+    table(s.tableBox, [lang, ['Conversations', 'conversations'],
+      ['Bot resolved', 'bot_resolved'], ['Deflection', 'deflection_rate', percent],
+      ['Handed off', 'handed_off'], ['Abandoned', 'abandoned'], ['Offline tickets', 'offline_ticket']],
+    withTotal(f.outcomes));
+
+    // Handoff reasons: totals per reason over the range.
+    s = section('handoff_reasons', 'Handoffs by reason', d.handoff_reasons);
+    const reasons = where(f.handoff_reasons, 'all', 'all').sort((a, b) => b.handoffs - a.handoffs);
+    chart(s.canvas, 'bar', reasons.map((r) => REASONS[r.reason] || r.reason),
+      [{ label: 'Handoffs', data: reasons.map((r) => r.handoffs) }],
+      { scales: { y: { beginAtZero: true } }, plugins: { legend: { display: false } } });
+    table(s.tableBox, [['Reason', (r) => REASONS[r.reason] || r.reason, String],
+      ['Language', (r) => languageName(r.language), String], ['Handoffs', 'handoffs']],
+    f.handoff_reasons.filter((r) => r.day === 'all').sort((a, b) => (a.reason > b.reason ? 1 : -1)));
+
+    // Waits and handle times: p50 / p90 per day; the table per language.
+    for (const [name, title] of [['first_reply_wait', 'Wait to the first agent reply'], ['handle_time', 'Handle time']]) {
+      s = section(name, title, d[name]);
+      const rows = perDay(f[name]);
+      chart(s.canvas, 'line', days, [
+        { label: 'p50 (s)', data: series(days, rows, 'p50', null), spanGaps: true },
+        { label: 'p90 (s)', data: series(days, rows, 'p90', null), spanGaps: true },
+      ], { scales: { y: { beginAtZero: true } } });
+      table(s.tableBox, [lang, ['Count', 'count'], ['Mean', 'mean', seconds],
+        ['p50', 'p50', seconds], ['p90', 'p90', seconds]], withTotal(f[name]));
+    }
+
+    // CSAT: the distribution of all ratings; the table per agent.
+    s = section('csat', 'Customer satisfaction', d.csat);
+    const everyone = where(f.csat, 'all', 'all').find((r) => r.agent === 'all') || {};
+    chart(s.canvas, 'bar', ['1', '2', '3', '4', '5'],
+      [{ label: 'Ratings', data: ['r1', 'r2', 'r3', 'r4', 'r5'].map((k) => everyone[k] || 0) }],
+      { scales: { y: { beginAtZero: true } }, plugins: { legend: { display: false } } });
+    const agents = where(f.csat, 'all', 'all')
+      .map((r) => ({ ...r, __total: r.agent === 'all' }))
+      .sort((a, b) => (a.__total - b.__total) || (a.agent > b.agent ? 1 : -1));
+    table(s.tableBox, [['Agent', (r) => (r.agent === 'all' ? 'Everyone' : r.agent === 'bot' ? 'Bot only' : r.agent), String],
+      ['Ratings', 'ratings'], ['Average', 'average'], ['1', 'r1'], ['2', 'r2'], ['3', 'r3'], ['4', 'r4'],
+      ['5', 'r5'], ['Asked', 'asked'], ['Response rate', 'response_rate', percent]], agents);
+
+    // Bot decisions: per day, stacked; shares per language.
+    s = section('bot_decisions', 'Bot decisions', d.bot_decisions);
+    const decDays = perDay(f.bot_decisions);
+    chart(s.canvas, 'bar', days,
+      DECISIONS.map(([key, label]) => ({ label, data: series(days, decDays, key, 0) })), stacked);
+    table(s.tableBox, [lang, ['Answer', 'answer_share', percent], ['Clarify', 'clarify_share', percent],
+      ['Abstain', 'abstain_share', percent], ['Questions', (r) => r.answer + r.clarify + r.abstain],
+      ['Picked from options', 'chosen']], withTotal(f.bot_decisions));
+
+    // Articles: the most shown, with what customers said.
+    s = section('articles', 'Knowledge-base articles', d.articles);
+    const arts = where(f.articles, 'all', 'all').sort((a, b) => b.shown - a.shown);
+    const top = arts.slice(0, 10);
+    chart(s.canvas, 'bar', top.map((r) => r.article_id), [
+      { label: 'Shown', data: top.map((r) => r.shown) },
+      { label: 'Helped', data: top.map((r) => r.helpful) },
+      { label: "Didn't help", data: top.map((r) => r.not_helpful) },
+    ], { indexAxis: 'y', scales: { x: { beginAtZero: true } } });
+    table(s.tableBox, [['Article', (r) => r.title || r.article_id, String], ['Shown', 'shown'],
+      ['Helped', 'helpful_rate', percent], ["Didn't help", 'not_helpful_rate', percent]], arts);
+  }
+
+  /* ---------- start ---------- */
+
+  const today = new Date();
+  ui.to.value = isoDay(today);
+  ui.from.value = isoDay(new Date(today.getTime() - (DEFAULT_DAYS - 1) * 86400000));
+  ui.loginForm.addEventListener('submit', signIn);
+  ui.signOut.addEventListener('click', signOut);
+  ui.filters.addEventListener('submit', load);
+  const saved = loadSession();
+  if (saved) begin(saved); else showLogin('');
+})();

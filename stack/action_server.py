@@ -1,0 +1,154 @@
+"""rasa-sdk's action server, refusing every request that lacks the stack's shared secret.
+
+rasa-sdk's `/webhook` runs any action on whatever tracker it is sent and has no
+authentication: any local process, or a web page open in a local browser (a text/plain
+POST needs no CORS preflight), could run actions for any conversation. This entry point
+builds rasa-sdk's own Sanic app and puts one request middleware in front of it:
+
+- every route except `/health` needs `Authorization: Bearer <secret>`; anything else is
+  a 401 with a JSON body. A request that carries a *wrong* secret is refused on `/health`
+  too, so the gateway's readiness check notices a secret mismatch;
+- no cross-origin requests are allowed unless `--cors` says so (rasa-sdk's default is
+  any origin).
+
+Rasa sends the header (the launcher writes it into Rasa's `action_endpoint` as a
+`headers:` entry referring to the environment variable); the gateway sends it for agent
+suggestions and its readiness check. A header, not Rasa's `token:` query parameter:
+URLs end up in access logs. The secret comes from the environment
+(ASSISTANT_ACTION_AUTH_TOKEN), never the command line, which `ps` shows to every user.
+
+    python -m stack.action_server --actions actions --port 5055
+
+rasa-sdk runs Sanic with the "spawn" start method and the app is rebuilt in a worker
+process: this module does nothing at import time but import, and the worker reads the
+secret from its (inherited) environment.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import sys
+from functools import partial
+from typing import Any
+
+from rasa_sdk import utils
+from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME, DEFAULT_KEEP_ALIVE_TIMEOUT
+from rasa_sdk.endpoint import create_app_for_serve, create_argument_parser, create_ssl_config
+from rasa_sdk.executor import ActionExecutor
+from sanic import Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sanic.worker.loader import AppLoader
+
+TOKEN_VARIABLE = "ASSISTANT_ACTION_AUTH_TOKEN"
+# Liveness only: it says nothing and runs nothing.
+OPEN_PATHS = frozenset({"/health"})
+_EXPECTED = "expected_authorization"
+
+logger = logging.getLogger(__name__)
+
+
+def bearer(token: str) -> str:
+    """The `Authorization` header value for `token`."""
+    return f"Bearer {token}"
+
+
+def _refusal(message: str) -> HTTPResponse:
+    return response.json(
+        {"error": {"code": "unauthorized", "message": message}},
+        status=401,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+async def _require_secret(request: Request) -> HTTPResponse | None:
+    expected: bytes = getattr(request.app.ctx, _EXPECTED)
+    given = request.headers.get("Authorization")
+    if given is None:
+        if request.path in OPEN_PATHS:
+            return None
+        return _refusal("this server answers Rasa and the gateway only")
+    if not hmac.compare_digest(given.encode("utf-8", "replace"), expected):
+        return _refusal("wrong action server secret")
+    return None
+
+
+def secured_app(
+    action_executor: ActionExecutor,
+    cors_origins: str | list[str] = "",
+    auto_reload: bool = False,
+    endpoints: str = "endpoints.yml",
+    keep_alive_timeout: int = DEFAULT_KEEP_ALIVE_TIMEOUT,
+) -> Sanic[Any, Any]:
+    """rasa-sdk's app with the secret check first. Runs in the primary process and in
+    each worker (Sanic's AppLoader), so it must stay a module-level function."""
+    token = os.environ.get(TOKEN_VARIABLE, "")
+    if not token:
+        raise RuntimeError(f"{TOKEN_VARIABLE} is not set: the action server needs its secret")
+    app: Sanic[Any, Any] = create_app_for_serve(
+        action_executor,
+        cors_origins=cors_origins,  # default: no web page may call the action server
+        auto_reload=auto_reload,
+        endpoints=endpoints,
+        keep_alive_timeout=keep_alive_timeout,
+    )
+    setattr(app.ctx, _EXPECTED, bearer(token).encode())
+    # Ahead of rasa-sdk's CORS middleware (priority 0), which answers every OPTIONS.
+    registrar: Any = app  # Sanic's middleware decorators are loosely typed
+    registrar.on_request(_require_secret, priority=100)
+    return app
+
+
+def serve(action_executor: ActionExecutor, args: Any) -> None:
+    """rasa_sdk.endpoint.run with our app factory."""
+    loader = AppLoader(
+        factory=partial(
+            secured_app,
+            action_executor,
+            cors_origins=args.cors or "",
+            auto_reload=bool(args.auto_reload),
+            endpoints=str(args.endpoints),
+        )
+    )
+    app = loader.load()
+    ssl_config = create_ssl_config(args.ssl_certificate, args.ssl_keyfile, args.ssl_password)
+    host = os.environ.get("SANIC_HOST", "0.0.0.0")
+    logger.info("action server on %s:%s (secret required)", host, args.port)
+    app.prepare(host=host, port=args.port, ssl=ssl_config, workers=utils.number_of_sanic_workers())
+    Sanic.serve(primary=app, app_loader=loader)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = create_argument_parser().parse_args(argv)
+    if not os.environ.get(TOKEN_VARIABLE):
+        print(
+            f"error: {TOKEN_VARIABLE} is not set (the launcher sets it: `make run`)",
+            file=sys.stderr,
+        )
+        return 2
+    if args.grpc:
+        print("error: the gRPC server has no secret check; use HTTP", file=sys.stderr)
+        return 2
+    logging.getLogger("matplotlib").setLevel(logging.WARN)
+    utils.configure_colored_logging(args.loglevel)
+    utils.configure_file_logging(
+        logging.getLogger(APPLICATION_ROOT_LOGGER_NAME),
+        args.log_file,
+        args.loglevel,
+        args.logging_config_file,
+    )
+    utils.update_sanic_log_level()
+    executor = ActionExecutor()
+    executor.register_package(args.actions_module or args.actions)
+    serve(executor, args)
+    return 0
+
+
+if __name__ == "__main__":
+    # Through the imported module, not this `__main__` copy: Sanic pickles the app
+    # factory for its spawned worker, which must find it as stack.action_server.
+    from stack import action_server
+
+    sys.exit(action_server.main())

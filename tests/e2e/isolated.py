@@ -1,0 +1,53 @@
+"""Settings for a product of its own beside any other on the machine: free ports, its own
+database, Rasa trackers, supervisor files, and copies of the KB and its index (so tests
+may edit the KB while the real one stays untouched). Used by the e2e tests and benches."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import socket
+from pathlib import Path
+
+from stack.settings import Settings
+
+ALWAYS_OPEN = Path(__file__).parent / "coverage_always_open.yml"
+# Every simulated customer of the tests and benches comes from 127.0.0.1: the limits per
+# client address would count them all as one (per-conversation limits stay as shipped).
+LOOPBACK_CROWD: dict[str, object] = {
+    "conversations_per_address_per_minute": 0,
+    "websockets_per_address": 0,
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def isolated_settings(state: Path, log_dir: Path) -> Settings:
+    """Everything the product writes goes under `state` (logs to `log_dir`); agents are
+    always reachable (coverage_always_open.yml); the Rasa token and the action server's
+    secret are fixed, so a restarted product keeps them."""
+    defaults = Settings.from_env()
+    shutil.copytree(defaults.kb_dir, state / "kb")
+    shutil.copytree(defaults.kb_index_dir, state / "kb-index")
+    return defaults.replace(
+        gateway_port=free_port(),
+        rasa_port=free_port(),
+        action_port=free_port(),
+        rasa_auth_token=secrets.token_urlsafe(24),
+        action_auth_token=secrets.token_urlsafe(24),
+        # As a host site would share it: signed customer identities can be verified.
+        identity_secret=secrets.token_urlsafe(24),
+        db_path=state / "handoff.sqlite3",
+        rasa_tracker_db=state / "trackers.sqlite3",
+        run_dir=state / "run",
+        kb_dir=state / "kb",
+        kb_index_dir=state / "kb-index",
+        unanswered_path=state / "unanswered.jsonl",
+        coverage_path=ALWAYS_OPEN,
+        **LOOPBACK_CROWD,
+        log_dir=log_dir,
+    )
