@@ -7,7 +7,8 @@ The database is a temporary SQLite file in the real schema (SQLiteStore.open), f
 with bulk inserts in a realistic mix: 8 % opened without a message; ko/ja/en 45/30/25 %;
 per question the KB answers 65 %, clarifies 15 %, abstains 20 %; 18 % handed to a
 person (resolved, abandoned, offline ticket, cancelled, open); half the resolved chats
-rated. Prints the report's p50/p95/max for the whole range, one language, and one week.
+rated. Prints the report's p50/p95/max for the whole range, one language, one week, and
+the whole range in Asia/Seoul days.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def fill(path: Path, conversations: int, seed: int = 7) -> dict[str, int]:
         cid = str(uuid.UUID(int=rng.getrandbits(128)))
         language = rng.choices(["ko", "ja", "en"], [45, 30, 25])[0]
         started = base + timedelta(seconds=rng.uniform(0, DAYS * 86400))
-        day = iso(started)[:10]
+        start = (iso(started)[:10], iso(started))  # the conversation's day, started_at
         # The facts the store keeps on each conversation (engaged, kb_answered,
         # kb_rejected, last_handoff), filled in as the conversation goes.
         facts: dict[str, object] = {"engaged": 0, "answered": 0, "rejected": 0, "last": None}
@@ -87,19 +88,21 @@ def fill(path: Path, conversations: int, seed: int = 7) -> dict[str, int]:
             kind = rng.choices(["answer", "clarify", "abstain"], [65, 15, 20])[0]
             article = rng.choice(ARTICLES) if kind == "answer" else None
             at = message("bot", "a reply")
-            rows["bot_events"].append((cid, at, kind, article, language, iso(clock), day))
+            rows["bot_events"].append((cid, at, kind, article, language, iso(clock), *start))
             if kind == "clarify" and rng.random() < 0.6:
                 message("customer", "an option")
                 at = message("bot", "the chosen answer")
                 article = rng.choice(ARTICLES)
-                rows["bot_events"].append((cid, at, "chosen", article, language, iso(clock), day))
+                rows["bot_events"].append(
+                    (cid, at, "chosen", article, language, iso(clock), *start)
+                )
             if article is not None:
                 facts["answered"] = 1
             if article is not None and rng.random() < 0.5:
                 verdict = rng.choices(["helpful", "not_helpful"], [80, 20])[0]
                 message("customer", "yes or no")
                 at = message("bot", "glad / sorry")
-                rows["bot_events"].append((cid, at, verdict, article, language, iso(clock), day))
+                rows["bot_events"].append((cid, at, verdict, article, language, iso(clock), *start))
                 if verdict == "not_helpful":
                     facts["rejected"] = 1
         if rng.random() < 0.18:
@@ -130,7 +133,7 @@ def fill(path: Path, conversations: int, seed: int = 7) -> dict[str, int]:
                     assigned,
                     closed,
                     first_reply,
-                    day,
+                    *start,
                 )
             )
             facts["last"] = ending
@@ -150,14 +153,15 @@ def fill(path: Path, conversations: int, seed: int = 7) -> dict[str, int]:
             "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows["messages"]
         )
         db.executemany(
-            "INSERT INTO bot_events (conversation_id, seq, kind, article_id, language, ts, day)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO bot_events (conversation_id, seq, kind, article_id, language, ts, day,"
+            " started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             rows["bot_events"],
         )
         db.executemany(
             "INSERT INTO handoffs (id, conversation_id, status, reason, priority, language,"
             " skill, agent, summary, context_json, queued_at, assigned_at, closed_at,"
-            " first_reply_at, day) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " first_reply_at, day, started_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows["handoffs"],
         )
         db.executemany(
@@ -214,6 +218,8 @@ async def main() -> int:
             ("30 days, every language", analytics.Filters(START, end)),
             ("30 days, ko", analytics.Filters(START, end, "ko")),
             ("7 days, every language", analytics.Filters(START, START + timedelta(days=6))),
+            # Days in a zone other than UTC: bucketed by their UTC boundaries in SQL.
+            ("30 days, Asia/Seoul days", analytics.Filters(START, end, tz="Asia/Seoul")),
         ]
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         print(f"full report (7 figures), {args.runs} runs each; load average {load}:")

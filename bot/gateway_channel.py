@@ -25,6 +25,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from common.jsonlog import conversation_context
+
 logger = logging.getLogger(__name__)
 
 TOKEN_VARIABLE = "ASSISTANT_RASA_AUTH_TOKEN"
@@ -86,11 +88,18 @@ class GatewayInput(InputChannel):
                 metadata=metadata,
                 message_id=str(message_id) if message_id else None,
             )
-            try:
-                await on_new_message(message)
-            except Exception:
-                logger.exception("could not handle message %s", message.message_id)
-                return _error(500, "the message could not be handled")
+            # The sender is the gateway's conversation id: Rasa's records while it
+            # handles the message (the processor's, the action calls') carry it
+            # (common/jsonlog.py); the tasks Rasa starts for it inherit it.
+            with conversation_context(sender):
+                try:
+                    await on_new_message(message)
+                except Exception:
+                    logger.exception("could not handle message %s", message.message_id)
+                    return _error(500, "the message could not be handled")
+                logger.info(
+                    "handled message %s: %d replies", message.message_id, len(collector.messages)
+                )
             return response.json(collector.messages)
 
         return webhook

@@ -23,23 +23,31 @@ import sys
 
 from aiohttp import web
 
+from common.jsonlog import make_handler
 from common.pii import install_log_redaction
 from handoff.app import create_app
 from handoff.handoff_store import ROLES, HandoffStore
 from handoff.identity import sign_identity_cli
 from handoff.store import SQLiteStore
 from handoff.texts import TextsError, load_texts
+from handoff.web_guard import quiet_malformed_requests
 from stack.settings import PRIVATE_UMASK, Settings
 
 LANGUAGES = ("ko", "ja", "en")
 
 
 def serve() -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    install_log_redaction()  # no contact details, cards or ids in the gateway's log
     settings = Settings.from_env()
+    try:
+        handler = make_handler(settings.log_format, "gateway")
+    except ValueError as exc:
+        print(f"error: ASSISTANT_LOG_FORMAT: {exc}", file=sys.stderr)
+        return 2
+    # JSON lines with the conversation id by default (common/jsonlog.py).
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
+    logging.captureWarnings(True)  # a library's warning is a line of the log too
+    install_log_redaction()  # no contact details, cards or ids in the gateway's log
+    quiet_malformed_requests()  # a client's broken HTTP is a warning, not a traceback
     try:
         app = create_app(settings)
     except TextsError as exc:

@@ -18,6 +18,7 @@ from handoff.handoff_store import Agent
 from handoff.hub import Frame
 from handoff.login_guard import LOGIN_GUARD, Refusal
 from handoff.queue_broadcast import EncodedFrame
+from handoff.service import InvalidMessage
 from handoff.state import SERVICE
 
 routes = web.RouteTableDef()
@@ -108,18 +109,25 @@ async def conversation_view(request: web.Request) -> web.Response:
     return web.json_response(view)
 
 
+def check_agent_text(text: object, limit: int) -> str:
+    """An agent's message as stored, or InvalidMessage (the OpenAPI document's rule)."""
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidMessage("send {'text': '...'} with a non-empty string")
+    if len(text) > limit:
+        raise InvalidMessage(f"message is {len(text)} characters; the limit is {limit}")
+    return text.strip()
+
+
 @routes.post("/api/agent/conversations/{conversation_id}/messages")
 async def agent_message(request: web.Request) -> web.Response:
     agent = await signed_in_agent(request)
     body = await read_json(request)
-    text = body.get("text")
-    limit = request.app[SERVICE].max_message_chars
-    if not isinstance(text, str) or not text.strip():
-        raise web.HTTPBadRequest(text="send {'text': '...'} with a non-empty string")
-    if len(text) > limit:
-        raise web.HTTPBadRequest(text=f"message is {len(text)} characters; the limit is {limit}")
+    try:
+        text = check_agent_text(body.get("text"), request.app[SERVICE].max_message_chars)
+    except InvalidMessage as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from exc
     message = await handoffs(request).agent_message(
-        agent, request.match_info["conversation_id"], text.strip()
+        agent, request.match_info["conversation_id"], text
     )
     return web.json_response({"seq": message.seq}, status=201)
 
@@ -199,6 +207,7 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
         service.hub.unsubscribe(channel, queue)
         service.presence.sockets[agent.username] -= 1
         service.presence.seen(agent.username)
+        service.changed()  # the supervisors' live view shows who has a console open
     return ws
 
 

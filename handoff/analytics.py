@@ -3,29 +3,41 @@ and its definition is the function's docstring (the API serves it next to the nu
 
 Rules every figure shares:
 
-- A conversation, and everything that happened in it, counts on the UTC day it started
-  (`conversations.created_at`) and in its language (`conversations.language`: the last
-  one detected). So a rating given after midnight still belongs to its conversation.
+- A conversation, and everything that happened in it, counts on the day it started
+  (`conversations.created_at`) in the report's time zone (`tz`, default UTC) and in its
+  language (`conversations.language`: the last one detected). So a rating given after
+  midnight still belongs to its conversation.
 - Only conversations in which the customer wrote at least one message count: opening the
   widget creates a conversation, and an empty one says nothing about the service.
-- `from` and `to` are UTC days, both included; `language` (ko / ja / en) narrows to one.
+- `from` and `to` are days in `tz`, both included; `language` (ko / ja / en) narrows to one.
+- Time zones: each day of the range is the UTC interval from its local midnight to the
+  next one, computed per day with zoneinfo, so a day of a DST change (23 or 25 hours)
+  is bucketed exactly, and a midnight that a DST jump skips starts its day at the first
+  local time that exists. The big tables (conversations, bot_events) are grouped by the
+  UTC hour their conversation started, in index order, and the hours folded into the
+  zone's days here (exact whenever every day starts on a whole UTC hour: UTC and every
+  whole-hour zone, DST or not); the small ones (handoffs, ratings), and the big ones in
+  the few zones at :30 / :45 offsets, by the day itself: the timestamp's first ten
+  characters when days start at 00:00 UTC, else a binary search over the days' UTC
+  boundaries (nested CASE, ~log2(days) comparisons a row, the boundaries parameters).
 - Rows come per (day, language) and rolled up: `day = "all"` is the whole range,
   `language = "all"` every language. Counts roll up by summing the small per-day
   aggregate; percentiles merge the per-day histograms.
 - Percentiles are nearest-rank (the smallest value with at least p % of values at or
   below it), in whole seconds, read off per-day histograms the database returns.
 
-The SQL is portable (CASE, SUBSTR, ROUND, EXISTS, UNION ALL; no JSON functions, no
-dialect date maths): times the gateway keeps as epoch seconds are subtracted as numbers,
-and days are the first ten characters of an ISO-8601 UTC timestamp, stored with each
-handoff and bot event when it is written. Queries run through
-a `Fetch` callable, so a PostgreSQL store can serve them with its own driver.
+The SQL is portable (CASE, SUBSTR, ROUND, EXISTS, UNION ALL, GROUP BY column positions;
+no JSON functions, no dialect date maths): times the gateway keeps as epoch seconds are
+subtracted as numbers, and the conversation's start (ISO-8601 UTC, which sorts as time)
+is stored with each handoff and bot event when it is written (`started_at`). Queries run
+through a `Fetch` callable, so a PostgreSQL store can serve them with its own driver.
 
 Tables read: conversations (with the facts the store keeps on each as they happen:
 engaged, kb_answered, kb_rejected, last_handoff), handoffs, ratings and bot_events
 (handoff/bot_events.py). Handoffs and bot events carry their conversation's start
-`day` and the language it had then, so no figure joins on conversation ids except the
-few ratings; conversation figures read a covering index only. Nothing scans messages.
+(`started_at`) and the language it had then, so no figure joins on conversation ids
+except the few ratings; conversation figures read a covering index only. Nothing scans
+messages.
 """
 
 from __future__ import annotations
@@ -35,15 +47,19 @@ import io
 import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property, lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiosqlite
 
 ALL = "all"
 LANGUAGES = ("ko", "ja", "en")
 MAX_DAYS = 366
-_DAY = "SUBSTR(c.created_at, 1, 10)"  # a conversation's UTC day
+DEFAULT_TZ = "UTC"
+# IANA names: "Asia/Seoul", "America/Argentina/Buenos_Aires", "Etc/GMT+9", "UTC".
+_ZONE_NAME = re.compile(r"[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+){0,2}")
 
 Row = dict[str, Any]
 Fetch = Callable[[str, dict[str, object]], Awaitable[list[Row]]]
@@ -64,11 +80,35 @@ class InvalidRange(ValueError):
     """Filters the API cannot use; the message says what to send instead."""
 
 
+@lru_cache(maxsize=64)
+def time_zone(name: str) -> ZoneInfo:
+    """The IANA time zone `name` (e.g. Asia/Seoul); InvalidRange if there is none."""
+    if len(name) > 64 or not _ZONE_NAME.fullmatch(name):
+        raise InvalidRange("'tz' must be an IANA time zone name like Asia/Seoul or UTC")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise InvalidRange(f"'tz': no time zone is called {name!r}") from None
+
+
+@lru_cache(maxsize=16384)
+def _local_day(hour: str, tz: str) -> str:
+    """The day in `tz` of the UTC hour `hour` ("2026-11-01T15")."""
+    moment = datetime.fromisoformat(f"{hour}:00:00+00:00")
+    return moment.astimezone(time_zone(tz)).date().isoformat()
+
+
+def _utc_iso(moment: datetime) -> str:
+    """As the store writes timestamps (handoff/store.py utc_now), so they compare as text."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 @dataclass(frozen=True)
 class Filters:
     start: date
     end: date  # included
     language: str | None = None
+    tz: str = DEFAULT_TZ  # whose days `start`, `end` and the per-day rows are
 
     def __post_init__(self) -> None:
         if self.end < self.start:
@@ -77,13 +117,49 @@ class Filters:
             raise InvalidRange(f"the range is longer than {MAX_DAYS} days")
         if self.language is not None and self.language not in LANGUAGES:
             raise InvalidRange(f"'language' must be one of {', '.join(LANGUAGES)}")
+        time_zone(self.tz)
+
+    @cached_property
+    def _starts(self) -> list[datetime]:
+        zone = time_zone(self.tz)
+        return [
+            datetime.combine(self.start + timedelta(days=i), time(0), tzinfo=zone)
+            for i in range(len(self.days()) + 1)
+        ]
+
+    def boundaries(self) -> list[str]:
+        """When each day of the range starts, as a UTC timestamp, and when the last one
+        ends: local midnight in `tz`, per day (so DST changes fall where they do). A
+        midnight that does not exist (a DST jump at 00:00) reads as the instant of the
+        jump (zoneinfo's fold=0), the first moment of that day."""
+        return [_utc_iso(moment) for moment in self._starts]
+
+    def hourly(self) -> bool:
+        """Whether every day of the range starts on a whole UTC hour (then the database
+        groups by hour and `day_of` names each hour's day exactly)."""
+        return all(moment.astimezone(UTC).minute == 0 for moment in self._starts)
+
+    def midnight_utc(self) -> bool:
+        """Whether every day of the range starts at 00:00 UTC (tz UTC, or a zone at
+        offset 0 throughout)."""
+        return all(b.endswith("T00:00:00.000Z") for b in self.boundaries())
+
+    def day_of(self, bucket: str) -> str:
+        """The day of a `_bucket` value: a UTC hour ("2026-11-01T15") as the day it is
+        in `tz`, or a day as it is."""
+        return _local_day(bucket, self.tz) if len(bucket) == len("2026-11-01T15") else bucket
 
     def params(self) -> dict[str, object]:
-        params: dict[str, object] = {
-            "start": self.start.isoformat(),
-            # ISO timestamps of the last day sort below the next day's date.
-            "end": (self.end + timedelta(days=1)).isoformat(),
-        }
+        """:b0 .. :bN the boundaries, :d0 .. :dN-1 the days, :first_hour / :last_hour and
+        :first_day / :last_day the UTC hours and days the range touches, :language if
+        narrowed."""
+        bounds = self.boundaries()
+        last = self._starts[-1].astimezone(UTC) - timedelta(milliseconds=1)
+        params: dict[str, object] = {f"b{i}": b for i, b in enumerate(bounds)}
+        params.update({f"d{i}": day for i, day in enumerate(self.days())})
+        params["first_hour"] = bounds[0][:13]
+        params["last_hour"] = _utc_iso(last)[:13]
+        params["first_day"], params["last_day"] = bounds[0][:10], _utc_iso(last)[:10]
         if self.language is not None:
             params["language"] = self.language
         return params
@@ -93,25 +169,85 @@ class Filters:
         return [(self.start + timedelta(days=i)).isoformat() for i in range(count)]
 
 
+def _hour(column: str) -> str:
+    """The UTC hour of an ISO-8601 UTC timestamp ("2026-11-01T15"): what the report
+    indexes (store.py) lead with, so the database aggregates hours in index order."""
+    return f"SUBSTR({column}, 1, 13)"
+
+
+def _in_range(column: str, filters: Filters) -> str:
+    """`column` (an ISO-8601 UTC timestamp) falls within the range's days: the hours
+    they touch (the index's range), and, unless the days start on whole hours, the exact
+    instants too."""
+    hours = f"{_hour(column)} >= :first_hour AND {_hour(column)} <= :last_hour"
+    if filters.hourly():
+        return hours
+    return hours + f" AND {column} >= :b0 AND {column} < :b{len(filters.days())}"
+
+
+def _bucket(column: str, filters: Filters) -> str:
+    """What per-day rows of a big table (conversations, bot_events) are grouped by, for
+    `column` within the range: its UTC hour, in index order, which `Filters.day_of` turns
+    into the day afterwards, when every day of the range starts on a whole UTC hour (any
+    zone at a whole-hour offset, DST or not). Else (zones at :30 and :45 offsets) the day
+    itself (`_day`): exact, but the database sorts the rows to group them."""
+    return _hour(column) if filters.hourly() else _day(column, filters)
+
+
+def _day(column: str, filters: Filters) -> str:
+    """The day `column`, a timestamp within the range, falls on: its first ten
+    characters when every day starts at 00:00 UTC, else a binary search over the days'
+    boundaries, as nested CASEs (~log2(days) comparisons a row). For the small tables
+    (handoffs, ratings): one row per day, not per hour, leaves the database."""
+    if filters.midnight_utc():
+        return f"SUBSTR({column}, 1, 10)"
+
+    def search(first: int, after: int) -> str:  # days first .. after-1
+        if after - first == 1:
+            return f":d{first}"
+        middle = (first + after) // 2
+        return (
+            f"CASE WHEN {column} < :b{middle} THEN {search(first, middle)}"
+            f" ELSE {search(middle, after)} END"
+        )
+
+    return search(0, len(filters.days()))
+
+
+def by_day(rows: Iterable[Row], filters: Filters) -> list[Row]:
+    """Rows grouped by (`_bucket`, language), summed into one row per (day, language)."""
+    merged: dict[tuple[str, str], Row] = {}
+    for row in rows:
+        day = filters.day_of(row["day"])
+        total = merged.get((day, row["language"]))
+        if total is None:
+            merged[(day, row["language"])] = {**row, "day": day}
+            continue
+        for name, value in row.items():
+            if name not in ("day", "language"):
+                total[name] = (total[name] or 0) + (value or 0)
+    return list(merged.values())
+
+
 def _conversations(filters: Filters) -> str:
-    """The WHERE conditions of the counted conversations `c`. The day is spelt exactly as
-    in the conversations_by_day index (store.py), which then serves the whole query."""
+    """The WHERE conditions of the counted conversations `c` (conversations_by_hour,
+    store.py, covers every column they and the figures read)."""
     language = " AND c.language = :language" if filters.language is not None else ""
-    return f"{_DAY} >= :start AND {_DAY} < :end AND c.engaged = 1" + language
+    return _in_range("c.created_at", filters) + " AND c.engaged = 1" + language
 
 
 def _handoffs(filters: Filters) -> str:
-    """The WHERE conditions of handoffs `h` in the counted conversations (`day` is the
-    conversation's; a handoff always follows something the customer wrote)."""
+    """The WHERE conditions of handoffs `h` in the counted conversations (`started_at` is
+    the conversation's; a handoff always follows something the customer wrote)."""
     language = " AND h.language = :language" if filters.language is not None else ""
-    return "h.day >= :start AND h.day < :end" + language
+    return _in_range("h.started_at", filters) + language
 
 
 def _bot_events(filters: Filters) -> str:
-    """The WHERE conditions of bot_events `e` in the counted conversations (`day` is the
-    conversation's; the bot only decides on what a customer wrote)."""
+    """The WHERE conditions of bot_events `e` in the counted conversations (`started_at`
+    is the conversation's; the bot only decides on what a customer wrote)."""
     language = " AND e.language = :language" if filters.language is not None else ""
-    return "e.day >= :start AND e.day < :end" + language
+    return _in_range("e.started_at", filters) + language
 
 
 # -- figures ------------------------------------------------------------------------------
@@ -130,8 +266,9 @@ async def outcomes(fetch: Fetch, filters: Filters) -> list[Row]:
       or with an agent).
 
     deflection_rate = bot_resolved / conversations."""
+    # GROUP BY 1, 2: the day expression may be long; positions are portable SQL.
     sql = (
-        f"SELECT {_DAY} AS day, c.language, COUNT(*) AS conversations,"
+        f"SELECT {_bucket('c.created_at', filters)} AS day, c.language, COUNT(*) AS conversations,"
         " SUM(CASE WHEN c.last_handoff IS NULL AND c.kb_answered = 1 AND c.kb_rejected = 0"
         "  THEN 1 ELSE 0 END) AS bot_resolved,"
         " SUM(CASE WHEN c.last_handoff IS NULL AND (c.kb_answered = 0 OR c.kb_rejected = 1)"
@@ -142,9 +279,9 @@ async def outcomes(fetch: Fetch, filters: Filters) -> list[Row]:
         " SUM(CASE WHEN c.last_handoff = 'offline_ticket' THEN 1 ELSE 0 END) AS offline_ticket,"
         " SUM(CASE WHEN c.last_handoff = 'cancelled' THEN 1 ELSE 0 END) AS cancelled,"
         " SUM(CASE WHEN c.last_handoff IN ('queued', 'assigned') THEN 1 ELSE 0 END) AS open"
-        " FROM conversations c WHERE " + _conversations(filters) + f" GROUP BY {_DAY}, c.language"
+        " FROM conversations c WHERE " + _conversations(filters) + " GROUP BY 1, 2"
     )
-    rows = roll_up(await fetch(sql, filters.params()), ())
+    rows = roll_up(by_day(await fetch(sql, filters.params()), filters), ())
     for row in rows:
         row["deflection_rate"] = _ratio(row["bot_resolved"], row["conversations"])
     return rows
@@ -157,9 +294,8 @@ async def handoff_reasons(fetch: Fetch, filters: Filters) -> list[Row]:
     (a complaint the knowledge base could not answer), always_human (a topic that always
     goes to a person, e.g. a billing dispute)."""
     sql = (
-        "SELECT h.day, h.language, h.reason, COUNT(*) AS handoffs FROM handoffs h WHERE "
-        + _handoffs(filters)
-        + " GROUP BY h.day, h.language, h.reason"
+        f"SELECT {_day('h.started_at', filters)} AS day, h.language, h.reason,"
+        " COUNT(*) AS handoffs FROM handoffs h WHERE " + _handoffs(filters) + " GROUP BY 1, 2, 3"
     )
     return roll_up(await fetch(sql, filters.params()), ("reason",))
 
@@ -199,7 +335,7 @@ async def csat(fetch: Fetch, filters: Filters) -> list[Row]:
         "SELECT day, language, agent, SUM(asked) AS asked, SUM(responded) AS responded,"
         " SUM(ratings) AS ratings, SUM(score) AS score_sum, SUM(r1) AS r1, SUM(r2) AS r2,"
         " SUM(r3) AS r3, SUM(r4) AS r4, SUM(r5) AS r5 FROM ("
-        " SELECT h.day, h.language, h.agent, 1 AS asked,"
+        f" SELECT {_day('h.started_at', filters)} AS day, h.language, h.agent, 1 AS asked,"
         " CASE WHEN EXISTS (SELECT 1 FROM ratings r WHERE r.handoff_id = h.id)"
         "  THEN 1 ELSE 0 END AS responded,"
         " 0 AS ratings, 0 AS score, 0 AS r1, 0 AS r2, 0 AS r3, 0 AS r4, 0 AS r5"
@@ -207,13 +343,14 @@ async def csat(fetch: Fetch, filters: Filters) -> list[Row]:
         + _handoffs(filters)
         + " AND h.status = 'resolved' AND h.agent IS NOT NULL"
         " UNION ALL"
-        f" SELECT {_DAY}, c.language, COALESCE(r.agent, 'bot'), 0, 0, 1,"
+        f" SELECT {_day('c.created_at', filters)}, c.language, COALESCE(r.agent, 'bot'),"
+        " 0, 0, 1,"
         " r.rating,"
         " CASE WHEN r.rating = 1 THEN 1 ELSE 0 END, CASE WHEN r.rating = 2 THEN 1 ELSE 0 END,"
         " CASE WHEN r.rating = 3 THEN 1 ELSE 0 END, CASE WHEN r.rating = 4 THEN 1 ELSE 0 END,"
         " CASE WHEN r.rating = 5 THEN 1 ELSE 0 END"
         " FROM ratings r CROSS JOIN conversations c"
-        " WHERE r.ts >= :start AND c.id = r.conversation_id AND "
+        " WHERE r.ts >= :b0 AND c.id = r.conversation_id AND "
         + _conversations(filters)
         + ") facts GROUP BY day, language, agent"
     )
@@ -231,15 +368,15 @@ async def bot_decisions(fetch: Fetch, filters: Filters) -> list[Row]:
     three; chosen counts the articles customers then picked from the options. Counted in
     the conversation's language at the time of the decision."""
     sql = (
-        "SELECT e.day, e.language,"
+        f"SELECT {_bucket('e.started_at', filters)} AS day, e.language,"
         " SUM(CASE WHEN e.kind = 'answer' THEN 1 ELSE 0 END) AS answer,"
         " SUM(CASE WHEN e.kind = 'clarify' THEN 1 ELSE 0 END) AS clarify,"
         " SUM(CASE WHEN e.kind = 'abstain' THEN 1 ELSE 0 END) AS abstain,"
         " SUM(CASE WHEN e.kind = 'chosen' THEN 1 ELSE 0 END) AS chosen"
         " FROM bot_events e WHERE " + _bot_events(filters) + " AND e.kind IN"
-        " ('answer', 'clarify', 'abstain', 'chosen') GROUP BY e.day, e.language"
+        " ('answer', 'clarify', 'abstain', 'chosen') GROUP BY 1, 2"
     )
-    rows = roll_up(await fetch(sql, filters.params()), ())
+    rows = roll_up(by_day(await fetch(sql, filters.params()), filters), ())
     for row in rows:
         decided = row["answer"] + row["clarify"] + row["abstain"]
         for kind in ("answer", "clarify", "abstain"):
@@ -253,15 +390,17 @@ async def articles(fetch: Fetch, filters: Filters) -> list[Row]:
     (a confident answer, or the customer's pick from the options); helpful / not_helpful
     = times the customer then said "that helped" / "that didn't help"; the rates are over
     shown."""
-    # Grouped in the index's order (day first: no sort in the database); the days are
-    # then summed away over that small aggregate.
+    # Over the whole range: grouped in the order of bot_events_by_article (UTC day first:
+    # no sort in the database), the exact range on started_at, the days summed away.
+    language = " AND e.language = :language" if filters.language is not None else ""
     sql = (
         "SELECT e.day, e.language, e.article_id,"
         " SUM(CASE WHEN e.kind IN ('answer', 'chosen') THEN 1 ELSE 0 END) AS shown,"
         " SUM(CASE WHEN e.kind = 'helpful' THEN 1 ELSE 0 END) AS helpful,"
         " SUM(CASE WHEN e.kind = 'not_helpful' THEN 1 ELSE 0 END) AS not_helpful"
-        " FROM bot_events e WHERE " + _bot_events(filters) + " AND e.article_id IS NOT NULL"
-        " GROUP BY e.day, e.language, e.article_id"
+        " FROM bot_events e WHERE e.day >= :first_day AND e.day <= :last_day"
+        f" AND e.started_at >= :b0 AND e.started_at < :b{len(filters.days())}{language}"
+        " AND e.article_id IS NOT NULL GROUP BY e.day, e.language, e.article_id"
     )
     per_language = summed_over(await fetch(sql, filters.params()), "day")
     rows = _sorted(per_language + summed_over(per_language, "language"), ("article_id",))
@@ -299,6 +438,7 @@ async def report(fetch: Fetch, filters: Filters) -> dict[str, Any]:
         "from": filters.start.isoformat(),
         "to": filters.end.isoformat(),
         "language": filters.language or ALL,
+        "tz": filters.tz,
         "days": filters.days(),
         "definitions": definitions(),
         "figures": figures,
@@ -314,10 +454,9 @@ async def _percentiles(fetch: Fetch, filters: Filters, seconds: str, where: str)
     histogram per day); the nearest-rank percentiles are read off the merged histograms,
     so no handoff row leaves the database and every roll-up is exact."""
     sql = (
-        f"SELECT h.day, h.language, ROUND({seconds}) AS seconds, COUNT(*) AS n,"
-        f" SUM({seconds}) AS total FROM handoffs h WHERE "
-        + _handoffs(filters)
-        + f" AND {where} GROUP BY h.day, h.language, ROUND({seconds})"
+        f"SELECT {_day('h.started_at', filters)} AS day, h.language,"
+        f" ROUND({seconds}) AS seconds, COUNT(*) AS n, SUM({seconds}) AS total FROM handoffs h"
+        " WHERE " + _handoffs(filters) + f" AND {where} GROUP BY 1, 2, 3"
     )
     histograms: dict[tuple[str, str], dict[float, int]] = {}
     totals: dict[tuple[str, str], float] = {}

@@ -1,11 +1,12 @@
 """Supervisor routes: the analytics page and its API (figures: handoff/analytics.py).
 
     GET /agent/analytics                       the page (charts, tables, CSV export)
-    GET /api/agent/analytics?from=YYYY-MM-DD&to=YYYY-MM-DD&language=ko|ja|en
+    GET /api/agent/analytics?from=YYYY-MM-DD&to=YYYY-MM-DD&language=ko|ja|en&tz=Asia/Seoul
         every figure with its definition (JSON); `&format=csv&figure=NAME` one figure's
         rows as CSV, from the same builder
     GET /api/agent/live                        now: the queue per team and language (oldest
-        wait) and every agent (online, open chats, capacity)
+        wait), every agent (online, open chats, capacity) and every chat with people
+        (pushed as it changes: handoff/supervisor_api.py, /api/agent/live/ws)
 
 A supervisor's session token is needed: none (or an expired one) is 401, an agent's
 is 403. The queries run on a read-only connection of their own, so a long report never
@@ -18,7 +19,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import AsyncIterator, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import aiosqlite
@@ -28,11 +29,12 @@ from handoff import analytics
 from handoff.agent_api import signed_in_agent
 from handoff.api import STATIC_DIR, json_error
 from handoff.handoff_service import HandoffService
+from handoff.live_view import open_chats
 from handoff.state import SERVICE, SETTINGS
 
 ANALYTICS_DB = web.AppKey("analytics_db", aiosqlite.Connection)
 DEFAULT_DAYS = 30
-PARAMETERS = {"from", "to", "language", "format", "figure"}
+PARAMETERS = {"from", "to", "language", "format", "figure", "tz"}
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 routes = web.RouteTableDef()
@@ -73,8 +75,10 @@ async def analytics_report(request: web.Request) -> web.Response:
 
 
 def parse_filters(query: Mapping[str, str]) -> analytics.Filters:
-    """`from`, `to` (UTC days; default: the last 30 days up to today) and `language`;
-    InvalidRange says what is wrong."""
+    """`from`, `to` (days in `tz`; default: the last 30 days up to today there),
+    `language`, and `tz`: an IANA time zone name whose days the figures are per (default
+    UTC, so that a report's link means the same to everyone; the page sends the
+    browser's zone). InvalidRange says what is wrong."""
     unknown = sorted(set(query.keys()) - PARAMETERS)
     if unknown:
         raise analytics.InvalidRange(
@@ -82,13 +86,16 @@ def parse_filters(query: Mapping[str, str]) -> analytics.Filters:
         )
     if query.get("format", "json") not in ("json", "csv"):
         raise analytics.InvalidRange("'format' must be json or csv")
-    today = datetime.now(UTC).date()
+    if "figure" in query and query["figure"] not in analytics.FIGURES:
+        raise analytics.InvalidRange(f"'figure' must be one of {', '.join(analytics.FIGURES)}")
+    tz = query.get("tz") or analytics.DEFAULT_TZ
+    today = datetime.now(analytics.time_zone(tz)).date()
     end = _day(query.get("to"), "to") or today
     start = _day(query.get("from"), "from") or end - timedelta(days=DEFAULT_DAYS - 1)
     language = query.get("language") or None
     if language == analytics.ALL:
         language = None
-    return analytics.Filters(start, end, language)
+    return analytics.Filters(start, end, language, tz)
 
 
 def _day(value: str | None, name: str) -> date | None:
@@ -185,4 +192,6 @@ async def live_state(service: HandoffService, now: float | None = None) -> dict[
         "queued_total": len(snapshot.queued),
         "agents_online": sum(1 for a in agents if a["online"]),
         "agents": sorted(agents, key=lambda a: (not a["online"], a["username"])),
+        # each chat with people, to reassign (handoff/supervisor_api.py)
+        "chats": open_chats(snapshot.queued, await service.handoffs.assigned(), now),
     }

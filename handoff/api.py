@@ -14,10 +14,11 @@ from typing import Any
 
 from aiohttp import WSMsgType, hdrs, web
 
+from common.jsonlog import conversation_context
 from handoff.handoff_service import HandoffError
 from handoff.hub import Frame
 from handoff.identity import IdentityError, identity_from_request
-from handoff.models import Conversation, Message
+from handoff.models import MAX_CLIENT_ID_CHARS, Conversation, Message
 from handoff.openapi import openapi_document
 from handoff.rate_limit import RateLimiter, retry_after_header
 from handoff.service import ConversationService, InvalidMessage
@@ -40,6 +41,13 @@ HANDOFF_ERROR_STATUS = {
     "not_waiting": 409,
     "not_eligible": 403,
     "not_yours": 403,
+    # A supervisor's reassign (handoff_service.reassign): the chat moved meanwhile, or
+    # the chosen agent cannot take it now.
+    "moved": 409,
+    "unknown_agent": 409,
+    "agent_offline": 409,
+    "agent_not_eligible": 409,
+    "agent_at_capacity": 409,
     # The action server (which holds the KB model) is down: try again shortly.
     "assist_unavailable": 503,
 }
@@ -70,6 +78,16 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
         for name in (hdrs.ALLOW, hdrs.RETRY_AFTER):
             if name in exc.headers:
                 response.headers[name] = exc.headers[name]
+        return response
+
+
+@web.middleware
+async def conversation_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Whatever is logged while a request about one conversation is handled (a customer's
+    websocket for as long as it is open, an agent's action) carries its id
+    (common/jsonlog.py); requests about no conversation clear it."""
+    with conversation_context(request.match_info.get("conversation_id")):
+        response: web.StreamResponse = await handler(request)
         return response
 
 
@@ -228,6 +246,8 @@ async def create_conversation(request: web.Request) -> web.Response:
         conversation, token = await request.app[SERVICE].start_conversation(language, customer)
     except InvalidMessage as exc:
         raise web.HTTPBadRequest(text=str(exc)) from exc
+    with conversation_context(conversation.id):
+        log.info("conversation started (%s)", conversation.language)
     return web.json_response(
         {"conversation_id": conversation.id, "token": token, "language": conversation.language},
         status=201,
@@ -253,16 +273,24 @@ async def get_conversation(request: web.Request) -> web.Response:
 
 @routes.post("/api/conversations/{conversation_id}/messages")
 async def post_message(request: web.Request) -> web.Response:
-    # A flood is refused before the store is read (cheap), counted only once authorized.
+    # A flood is refused before the store is read (cheap), counted only once authorized;
+    # a request with no token at all is told that first (401).
+    token = bearer_token(request)
     limiter = request.app[LIMITS].messages
     if wait := await limiter.wait(request.match_info["conversation_id"]):
         return too_many_requests(wait, "too many messages in this conversation: slow down")
-    conversation = await authorized_conversation(request, bearer_token(request))
+    conversation = await authorized_conversation(request, token)
     if wait := await limiter.hit(conversation.id):
         return too_many_requests(wait, "too many messages in this conversation: slow down")
     body = await read_json(request)
     service = request.app[SERVICE]
     client_id = body.get("client_id")
+    if client_id is not None and (
+        not isinstance(client_id, str) or len(client_id) > MAX_CLIENT_ID_CHARS
+    ):
+        raise web.HTTPBadRequest(
+            text=f"'client_id' must be a string of at most {MAX_CLIENT_ID_CHARS} characters"
+        )
     try:
         exchange = await service.handle_customer_message(
             conversation,
@@ -389,6 +417,16 @@ async def _read_customer_frames(
         if not isinstance(frame, dict) or frame.get("type") != "message":
             continue
         client_id = str(frame.get("client_id") or "") or None
+        if client_id is not None and len(client_id) > MAX_CLIENT_ID_CHARS:
+            queue.put_nowait(
+                {
+                    "type": "error",
+                    "code": "invalid_message",
+                    "client_id": None,
+                    "message": f"'client_id' is limited to {MAX_CLIENT_ID_CHARS} characters",
+                }
+            )
+            continue
         if wait := await limiter.hit(conversation.id):
             # Refused and not stored. With its client_id the widget drops it (no resend,
             # unlike `temporary`) and asks the customer to slow down.

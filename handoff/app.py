@@ -12,7 +12,12 @@ from aiohttp import web
 
 from handoff.agent_api import setup_agent_routes
 from handoff.analytics_api import setup_analytics_routes
-from handoff.api import MAX_BODY_BYTES, error_middleware, setup_routes
+from handoff.api import (
+    MAX_BODY_BYTES,
+    conversation_middleware,
+    error_middleware,
+    setup_routes,
+)
 from handoff.assist import KBAssist
 from handoff.bot_relay import BotRelay
 from handoff.coverage import load_coverage
@@ -26,7 +31,9 @@ from handoff.rasa_client import RasaClient
 from handoff.service import ConversationService
 from handoff.state import METRICS, SERVICE, SETTINGS, TEXTS
 from handoff.store import SQLiteStore
+from handoff.supervisor_api import setup_supervisor_routes
 from handoff.texts import load_texts
+from handoff.topics_api import setup_topics_routes
 from handoff.web_guard import install as install_web_guard
 from kb_index.retriever import IndexReader
 from stack.settings import Settings
@@ -118,7 +125,9 @@ async def _every(seconds: float, job: Callable[[], Awaitable[object]], name: str
 
 def create_app(settings: Settings) -> web.Application:
     """The gateway. Raises TextsError if data/gateway_texts.yml is broken."""
-    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY_BYTES)
+    app = web.Application(
+        middlewares=[conversation_middleware, error_middleware], client_max_size=MAX_BODY_BYTES
+    )
     app[SETTINGS] = settings
     app[TEXTS] = load_texts(settings.gateway_texts_path)
     app[METRICS] = Metrics()
@@ -127,4 +136,6 @@ def create_app(settings: Settings) -> web.Application:
     setup_routes(app)
     setup_agent_routes(app)
     setup_analytics_routes(app)
+    setup_supervisor_routes(app)  # after the service exists: its live feed listens to it
+    setup_topics_routes(app)  # unanswered topics, from the action server
     return app

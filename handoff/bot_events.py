@@ -5,13 +5,13 @@ The action server attaches its knowledge-base decision to a reply (`meta["kb"]`:
 an answer to the bot's next reply (`meta["kb_feedback"]`: `kind`, `article_id`). The
 store writes one `bot_events` row per fact in the same transaction as the reply:
 
-    bot_events(conversation_id, seq, kind, article_id, language, ts, day)
+    bot_events(conversation_id, seq, kind, article_id, language, ts, day, started_at)
     kind: answer | clarify | abstain | chosen       the KB decision (chosen: the customer
                                                     picked one of the offered articles)
           helpful | not_helpful | none_of_these     the customer's verdict
 
-`day` is the UTC day the conversation started, the day analytics count it on. The
-conversation itself gets `kb_answered` / `kb_rejected` (analytics.outcomes). Reading
+`started_at` is when the conversation started (analytics count an event on that day, in
+the report's time zone); `day` is its UTC day. The conversation itself gets `kb_answered` / `kb_rejected` (analytics.outcomes). Reading
 `meta_json` at query time would need JSON functions that differ between SQLite and
 PostgreSQL, and no index could serve them.
 """
@@ -56,9 +56,9 @@ async def record_bot_events(db: aiosqlite.Connection, messages: list[Message]) -
     if not facts:
         return
     await db.executemany(
-        "INSERT INTO bot_events (conversation_id, seq, kind, article_id, language, ts, day)"
-        " SELECT ?, ?, ?, ?, language, ?, SUBSTR(created_at, 1, 10) FROM conversations"
-        " WHERE id = ? ON CONFLICT DO NOTHING",
+        "INSERT INTO bot_events (conversation_id, seq, kind, article_id, language, ts, day,"
+        " started_at) SELECT ?, ?, ?, ?, language, ?, SUBSTR(created_at, 1, 10), created_at"
+        " FROM conversations WHERE id = ? ON CONFLICT DO NOTHING",
         [(*fact, fact[0]) for fact in facts],
     )
     for conversation_id, _, kind, article, _ in facts:

@@ -31,6 +31,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
+from common.jsonlog import conversation_context
 from common.pii import redact_contacts
 from handoff.hub import Hub
 from handoff.metrics import Metrics
@@ -167,6 +168,7 @@ class BotRelay:
                 reply.meta["reply_to"] = item.seq
         stored = await self.store.add_replies(item.conversation_id, replies, completes=item)
         self._publish(stored)
+        log.info("bot answered %s item %d: %d replies", item.kind, item.id, len(stored))
         for message in stored:
             self.metrics.decision(message.meta, conversation.language if conversation else "")
         if item.kind == "message":
@@ -296,8 +298,10 @@ class BotRelay:
         gate = asyncio.Semaphore(REDELIVERY_CONCURRENCY)
 
         async def one(conversation_id: str) -> None:
-            async with gate, self.lock(conversation_id):
-                await self.drain(conversation_id, counted=True)
+            # Its own task (gather): what this delivery logs carries its conversation.
+            with conversation_context(conversation_id):
+                async with gate, self.lock(conversation_id):
+                    await self.drain(conversation_id, counted=True)
 
         await asyncio.gather(*(one(c) for c in waiting))
         return len(waiting)

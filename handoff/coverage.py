@@ -7,24 +7,35 @@ Operations staff edit ``data/coverage.yml``::
         time_zone: Asia/Seoul       # IANA name; all times below are local to it
         hours:                      # mon..sun -> list of [open, close]; missing day = closed
           mon: [["09:00", "18:00"]]
-        holidays: ["2026-12-25"]    # local dates on which the team is closed all day
+        holidays:
+          country: KR               # public holidays from the `holidays` package; or a list
+                                    # [KR, US-CA] (ISO 3166 code, "-" + subdivision)
+          closed: ["12-31", "2026-10-02"]  # company closures: every year (MM-DD) or once
+          open: ["2026-05-01"]      # holidays worked anyway, with that weekday's hours
         contact: {email: support@maru-store.example}
     routing:                        # customer language -> team
       ja: japan
+
+``holidays`` may also be a plain list (``["2026-12-25"]``), the older format: the same as
+``{closed: [...]}``, so those dates are closed and no public holidays are looked up.
 
 Shape of the API: :func:`load_coverage` validates the file and returns one
 :class:`Coverage` (teams plus the routing map), which answers per customer language
 (``coverage.is_open("ja", now)``). The routing map lives in the same file as the teams,
 so there is no separate ``routing`` argument to thread through callers. The per-team
 functions :func:`is_open`, :func:`next_opening` and :func:`format_reopening` are plain
-functions of a :class:`Team`; nothing is cached at module level.
+functions of a :class:`Team`. The only module-level state is the cache of public holidays
+per (country, year): the package builds a year's calendar in milliseconds, too slow to
+repeat on every ``is_open`` on the event loop, and the answer never changes for a version.
 
 Rules:
 
 * An interval ``[open, close)`` includes ``open`` and excludes ``close``; ``"24:00"`` is
   allowed as a closing time and means "until midnight". A shift past midnight is two
   intervals on two days.
-* Holidays are the team's local dates and close the team for the whole day.
+* Holidays are the team's local dates and close the team for the whole day. Which rule
+  wins on a date: a one-off ``closed``/``open`` date, then a yearly ``MM-DD`` one, then the
+  public holidays, then the weekly hours. ``open`` restores that weekday's usual hours.
 * Datetimes passed in must be timezone-aware (``ValueError`` otherwise); they are converted
   to the team's zone. Results are in the team's zone.
 * ``next_opening`` is exact across daylight-saving changes: it returns the first instant at
@@ -43,11 +54,14 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from importlib.metadata import version as package_version
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays as public_holiday_data
 import yaml
 
 DEFAULT_TEAM = "default"
@@ -57,8 +71,13 @@ END_OF_DAY = time.max  # what a closing time of "24:00" becomes; still counts as
 
 _TEAM_FIELDS = ("time_zone", "hours", "holidays", "contact")
 _TOP_FIELDS = ("teams", "routing")
+_HOLIDAY_FIELDS = ("country", "closed", "open")
 _TIME = re.compile(r"(\d{1,2}):(\d{2})")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MONTH_DAY = re.compile(r"(\d{2})-(\d{2})")
+_REGION = re.compile(r"([A-Za-z]{2})(?:-([A-Za-z0-9]{1,3}))?")  # "KR", "US-CA", "JP-13"
+
+MonthDay = tuple[int, int]  # (month, day): a date that comes back every year
 
 
 class CoverageError(Exception):
@@ -70,8 +89,38 @@ class Team:
     name: str
     time_zone: ZoneInfo
     hours: dict[int, list[tuple[time, time]]]  # weekday (0 = Monday) -> sorted intervals
-    holidays: frozenset[date] = frozenset()
+    holidays: frozenset[date] = frozenset()  # one-off closed dates (``closed`` or old list)
     contact: dict[str, str] = field(default_factory=dict)
+    countries: tuple[str, ...] = ()  # "KR", "US-CA": public holidays looked up per year
+    closed_yearly: frozenset[MonthDay] = frozenset()
+    open_days: frozenset[date] = frozenset()  # worked although a holiday or closure
+    open_yearly: frozenset[MonthDay] = frozenset()
+
+    def is_closed_all_day(self, day: date) -> bool:
+        """Whether ``day`` (the team's local date) is a holiday or closure for this team."""
+        if day in self.holidays:
+            return True
+        if day in self.open_days:
+            return False
+        month_day = (day.month, day.day)
+        if month_day in self.closed_yearly:
+            return True
+        if month_day in self.open_yearly:
+            return False
+        return any(day in public_holidays(code, day.year) for code in self.countries)
+
+
+@lru_cache(maxsize=256)
+def public_holidays(code: str, year: int) -> frozenset[date]:
+    """Public holidays of ``code`` ("KR", or "US-CA" for a subdivision) in ``year``, from the
+    ``holidays`` package, with its substitute days. ``load_coverage`` checks codes first; an
+    unknown one raises ``NotImplementedError`` here."""
+    # Building one year takes ~1-10 ms (lunar dates, substitute-day rules) and is_open runs
+    # on the event loop, so each (code, year) is built once; keys are few (teams' countries
+    # x the years asked about).
+    country, _, subdivision = code.partition("-")
+    calendar = public_holiday_data.country_holidays(country, subdiv=subdivision or None, years=year)
+    return frozenset(calendar)
 
 
 @dataclass(frozen=True)
@@ -108,7 +157,7 @@ class Coverage:
 def is_open(team: Team, at: datetime) -> bool:
     """Whether ``team`` is on shift at the instant ``at`` (timezone-aware)."""
     local = _require_aware(at, "is_open").astimezone(team.time_zone)
-    if local.date() in team.holidays:
+    if team.is_closed_all_day(local.date()):
         return False
     now = local.time()
     return any(
@@ -141,7 +190,7 @@ def _opening_candidates(team: Team, start: datetime, end: datetime) -> Iterator[
     day = start.astimezone(zone).date() - timedelta(days=1)
     last = end.astimezone(zone).date() + timedelta(days=1)
     while day <= last:
-        if day not in team.holidays:
+        if not team.is_closed_all_day(day):
             for opening, _close in team.hours.get(day.weekday(), ()):
                 for fold in (0, 1):  # a repeated hour reads the opening time twice
                     local = datetime.combine(day, opening, zone).replace(fold=fold)
@@ -273,12 +322,17 @@ def _parse_team(name: str, raw: Any, where: str) -> Team:
     if not isinstance(raw, dict):
         raise CoverageError(f"{where}: expected a mapping with {', '.join(_TEAM_FIELDS)}")
     _check_fields(raw, _TEAM_FIELDS, where)
+    rules = _parse_holidays(raw.get("holidays"), where)
     return Team(
         name=name,
         time_zone=_parse_zone(raw.get("time_zone"), where),
         hours=_parse_hours(raw.get("hours"), where),
-        holidays=_parse_holidays(raw.get("holidays"), where),
+        holidays=rules.closed,
         contact=_parse_contact(raw.get("contact"), where),
+        countries=rules.countries,
+        closed_yearly=rules.closed_yearly,
+        open_days=rules.open,
+        open_yearly=rules.open_yearly,
     )
 
 
@@ -350,23 +404,139 @@ def _parse_time(value: Any, field_name: str, where: str, *, closing: bool) -> ti
     raise CoverageError(f"{where}: {field_name}: {value!r} is not a time HH:MM{hint}")
 
 
-def _parse_holidays(value: Any, where: str) -> frozenset[date]:
+@dataclass(frozen=True)
+class _HolidayRules:
+    countries: tuple[str, ...] = ()
+    closed: frozenset[date] = frozenset()
+    closed_yearly: frozenset[MonthDay] = frozenset()
+    open: frozenset[date] = frozenset()
+    open_yearly: frozenset[MonthDay] = frozenset()
+
+
+def _parse_holidays(value: Any, where: str) -> _HolidayRules:
     if value is None:
-        return frozenset()
+        return _HolidayRules()
+    if isinstance(value, list):  # the older format: closed dates, no public holidays
+        closed, closed_yearly = _parse_days(value, "holidays", where)
+        return _HolidayRules(closed=closed, closed_yearly=closed_yearly)
+    if not isinstance(value, dict):
+        raise CoverageError(
+            f"{where}: holidays: expected a mapping like "
+            '{country: KR, closed: ["12-31"], open: ["2026-05-01"]} '
+            "(or a list of dates YYYY-MM-DD)"
+        )
+    _check_fields(value, _HOLIDAY_FIELDS, f"{where}: holidays")
+    closed, closed_yearly = _parse_days(value.get("closed"), "holidays.closed", where)
+    opened, open_yearly = _parse_days(value.get("open"), "holidays.open", where)
+    both = sorted(closed & opened) + sorted(closed_yearly & open_yearly)
+    if both:
+        day = both[0]
+        text = day.isoformat() if isinstance(day, date) else f"{day[0]:02d}-{day[1]:02d}"
+        raise CoverageError(f"{where}: holidays: {text!r} is under both closed and open (keep one)")
+    return _HolidayRules(
+        countries=_parse_countries(value.get("country"), where),
+        closed=closed,
+        closed_yearly=closed_yearly,
+        open=opened,
+        open_yearly=open_yearly,
+    )
+
+
+def _parse_days(value: Any, name: str, where: str) -> tuple[frozenset[date], frozenset[MonthDay]]:
+    """A list of YYYY-MM-DD (that date only) and MM-DD (every year) items."""
+    if value is None:
+        return frozenset(), frozenset()
     if not isinstance(value, list):
-        raise CoverageError(f"{where}: holidays: expected a list of dates YYYY-MM-DD")
-    holidays: set[date] = set()
+        raise CoverageError(
+            f"{where}: {name}: expected a list of dates YYYY-MM-DD (once) or MM-DD (every year)"
+        )
+    once: set[date] = set()
+    yearly: set[MonthDay] = set()
     for i, item in enumerate(value):
-        text = item.strip() if isinstance(item, str) else None
+        text = item.strip() if isinstance(item, str) else ""
         try:
-            if text is None or not _DATE.fullmatch(text):
-                raise ValueError(text)
-            holidays.add(date.fromisoformat(text))
+            if _DATE.fullmatch(text):
+                once.add(date.fromisoformat(text))
+                continue
+            month_day = _MONTH_DAY.fullmatch(text)
+            if month_day:
+                month, day = int(month_day[1]), int(month_day[2])
+                date(2000, month, day)  # a leap year, so that 02-29 is accepted
+                yearly.add((month, day))
+                continue
         except ValueError:
+            pass
+        raise CoverageError(
+            f"{where}: {name}[{i}]: {item!r} is not a date YYYY-MM-DD (once) or MM-DD (every year)"
+        )
+    return frozenset(once), frozenset(yearly)
+
+
+def _parse_countries(value: Any, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = value if isinstance(value, list) else [value]
+    codes: list[str] = []
+    for i, item in enumerate(items):
+        name = f"holidays.country[{i}]" if isinstance(value, list) else "holidays.country"
+        code = _parse_country(item, name, where)
+        if code not in codes:
+            codes.append(code)
+    return tuple(codes)
+
+
+def _parse_country(value: Any, name: str, where: str) -> str:
+    """ "kr" -> "KR", "us-ca" -> "US-CA", checked by looking it up in the package. Building
+    this year and next here also means the first customer does not wait for it."""
+    if not isinstance(value, str):
+        hint = " (quote it: YAML reads a bare NO as false)" if isinstance(value, bool) else ""
+        raise CoverageError(
+            f"{where}: {name}: {value!r} is not a country code like KR, JP or US-CA{hint}"
+        )
+    match = _REGION.fullmatch(value.strip())
+    country = match[1].upper() if match else ""
+    this_year = date.today().year
+    try:
+        public_holidays(country, this_year)
+    except NotImplementedError:
+        suggestion = _code_for_name(value)
+        hint = f" (did you mean {suggestion}?)" if suggestion else ""
+        raise CoverageError(
+            f"{where}: {name}: unknown country code {value!r}{hint}. Use a two-letter "
+            f"ISO 3166-1 code that the holidays package {package_version('holidays')} "
+            "knows (KR, JP, US, ...; 'US-CA' for a subdivision), or remove country and "
+            "list the team's days off under holidays.closed"
+        ) from None
+    code = country
+    if match and match[2]:
+        # The package spells subdivisions in upper case or digits ("CA", "13"); accept
+        # any case here and store its spelling.
+        known = {
+            sub.upper(): sub for sub in public_holiday_data.country_holidays(country).subdivisions
+        }
+        subdivision = known.get(match[2].upper())
+        if subdivision is None:
+            names = sorted(known.values())
+            listed = ", ".join(names[:20]) + (", ..." if len(names) > 20 else "") or "none"
             raise CoverageError(
-                f"{where}: holidays[{i}]: {item!r} is not a date YYYY-MM-DD"
-            ) from None
-    return frozenset(holidays)
+                f"{where}: {name}: {country} has no subdivision {match[2]!r} in the holidays "
+                f"package (known: {listed}); use {country} alone for the national holidays"
+            )
+        code = f"{country}-{subdivision}"
+    public_holidays(code, this_year)
+    public_holidays(code, this_year + 1)  # next_opening looks up to a year ahead
+    return code
+
+
+def _code_for_name(text: str) -> str | None:
+    """The country code for a country written out ("Japan", "South Korea"), if the package
+    has a class of that name; None otherwise."""
+    text = text.strip()
+    for name in (text, text.upper(), text.title().replace(" ", "")):
+        code = getattr(getattr(public_holiday_data, name, None), "country", None)
+        if isinstance(code, str) and code.isupper():
+            return code
+    return None
 
 
 def _parse_contact(value: Any, where: str) -> dict[str, str]:

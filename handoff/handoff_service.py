@@ -12,11 +12,13 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from time import monotonic  # (tests replace the `time` module here)
 from typing import Any
 
+from common.jsonlog import conversation_context
 from common.pii import find_emails, find_phones, mask_secrets, redact_strings
 from handoff.assist import AssistUnavailable, KBAssist
 from handoff.bot_relay import BotRelay, for_bot
@@ -122,6 +124,9 @@ class HandoffService:
             CUSTOMER_INTERVAL, self._flush_customers, name="queue positions"
         )
         self.queue_frames = Coalescer(AGENT_INTERVAL, self._flush_agents, name="agent queues")
+        # Called (cheaply: they coalesce) whenever the queue, an assignment or an agent's
+        # presence changes: the supervisors' live view (handoff/live_view.py) listens.
+        self.watchers: list[Callable[[], None]] = []
 
     # -- escalation -------------------------------------------------------------
 
@@ -139,6 +144,7 @@ class HandoffService:
         except InvalidTransition:
             return []  # already with people
         self.metrics.handoffs.labels(reason).inc()
+        log.info("queued for a person: reason %s, language %s", reason, conversation.language)
         kept = stored_context(context)
         handoff = await self.handoffs.enqueue(
             conversation.id,
@@ -301,9 +307,12 @@ class HandoffService:
                 await self.store.transition(conversation.id, "abandon")
             except InvalidTransition:
                 continue
-            await self.handoffs.close(handoff.id, "abandoned")
-            await self._back_to_bot(conversation.id, ask_rating=False)
-            await self.relay.drain_when_free(conversation.id)
+            # A background sweep: name the conversation in what it and the bot log.
+            with conversation_context(conversation.id):
+                log.info("abandoned: the customer left the queue")
+                await self.handoffs.close(handoff.id, "abandoned")
+                await self._back_to_bot(conversation.id, ask_rating=False)
+                await self.relay.drain_when_free(conversation.id)
             gone.append(conversation.id)
         if gone:
             await self.broadcast_queue()
@@ -371,6 +380,13 @@ class HandoffService:
         conversation = await self.store.get_conversation(conversation_id)
         state = conversation.state if conversation else "bot"
         frame: dict[str, Any] = {"type": "state", "state": state}
+        if state == "assigned":
+            # Who the customer is talking to (after a reassign: the new person), by the
+            # name the "joined" notice gave them.
+            handoff = await self.handoffs.open_handoff(conversation_id)
+            person = await self.handoffs.agent(handoff.agent) if handoff and handoff.agent else None
+            if person is not None:
+                frame["agent"] = person.display_name
         if state != "queued":
             return frame
         if snapshot is not None:
@@ -402,6 +418,12 @@ class HandoffService:
         O(1) here; each flush reads the queue once."""
         self.position_frames.touch()
         self.queue_frames.touch()
+        self.changed()
+
+    def changed(self) -> None:
+        """Tell the watchers (the supervisors' live view) that something they show changed."""
+        for watcher in self.watchers:
+            watcher()
 
     async def resync_queue(self) -> None:
         """Periodically: pick up queue changes made by another gateway replica."""
@@ -491,6 +513,118 @@ class HandoffService:
         self.hub.publish(conversation_id, await self.state_frame(conversation_id))
         await self.broadcast_queue()
         return await self.agent_view(agent, conversation_id)
+
+    # -- supervisors --------------------------------------------------------------------
+
+    async def reassign(
+        self, supervisor: Agent, conversation_id: str, username: str, force: bool = False
+    ) -> dict[str, Any]:
+        """A supervisor gives a waiting chat to `username` (as if that agent accepted it)
+        or moves an assigned chat from its agent to `username`.
+
+        The target must exist, be online and not have the chat already. Unless `force`,
+        they must also speak the chat's language, have its skill and have a free seat:
+        `force` is the supervisor knowing better (one more chat, a second language), but
+        never skips presence, since a chat given to someone who is not there leaves the
+        customer alone. HandoffError (409) says which check refused it."""
+        handoff = await self.handoffs.open_handoff(conversation_id)
+        if handoff is None:
+            raise HandoffError("not_waiting", "this conversation is not with people now")
+        target = await self.handoffs.agent(username)
+        if target is None:
+            raise HandoffError("unknown_agent", f"there is no agent called {username!r}")
+        if handoff.agent == target.username:
+            raise HandoffError("already_assigned", f"{username} already has this chat")
+        if not self.presence.online(target.username):
+            raise HandoffError("agent_offline", f"{username} is not online (no console open)")
+        if not force:
+            if not target.can_take(handoff.language, handoff.skill):
+                needs = handoff.language + (
+                    f" and the skill {handoff.skill}" if handoff.skill else ""
+                )
+                raise HandoffError(
+                    "agent_not_eligible", f"{username} cannot take this chat: it needs {needs}"
+                )
+            load = (await self.handoffs.assigned_counts()).get(target.username, 0)
+            if load >= target.capacity:
+                raise HandoffError(
+                    "agent_at_capacity", f"{username} already has {load} of {target.capacity} chats"
+                )
+        by = {"by": supervisor.username, "forced": force}
+        if handoff.status == "queued":
+            if not await self.handoffs.assign(handoff.id, target.username):
+                raise HandoffError("already_assigned", "an agent took this chat meanwhile")
+            self.metrics.queue_wait.observe(max(0.0, time.time() - handoff.queued_at))
+            await self._transition_or_conflict(
+                conversation_id, "assign", {"agent": target.username, **by}
+            )
+            joined = "agent_joined"
+        else:
+            previous = str(handoff.agent)
+            if not await self.handoffs.reassign(handoff.id, previous, target.username):
+                raise HandoffError("moved", "the chat was moved or closed meanwhile")
+            try:
+                await self.store.transition(
+                    conversation_id,
+                    "reassign",
+                    {"from_agent": previous, "to_agent": target.username, **by},
+                )
+            except InvalidTransition as exc:
+                # Resolved meanwhile: the record keeps the agent who resolved it.
+                await self.handoffs.reassign(handoff.id, target.username, previous, only_open=False)
+                raise HandoffError("moved", "the chat was resolved meanwhile") from exc
+            # The old console drops the chat (its replies are refused from now on).
+            self.hub.publish(
+                agent_channel(previous),
+                {
+                    "type": "state",
+                    "conversation_id": conversation_id,
+                    "state": "reassigned",
+                    "agent": target.username,
+                    "by": supervisor.username,
+                },
+            )
+            joined = "agent_transferred"
+        log.info(
+            "%s gave %s's chat to %s (forced: %s)",
+            supervisor.username,
+            handoff.agent or "the queue",
+            target.username,
+            force,
+        )
+        conversation = await self.store.get_conversation(conversation_id)
+        assert conversation is not None
+        await self._system(
+            conversation_id,
+            self.texts.say(joined, conversation.language, name=target.display_name),
+        )
+        self.hub.publish(conversation_id, await self.state_frame(conversation_id))
+        # The new console gets the chat with everything an accept would have shown.
+        self.hub.publish(
+            agent_channel(target.username),
+            {
+                "type": "assigned",
+                "conversation_id": conversation_id,
+                "by": supervisor.username,
+                "view": await self.agent_view(target, conversation_id),
+            },
+        )
+        await self.broadcast_queue()
+        return {
+            "conversation_id": conversation_id,
+            "state": "assigned",
+            "agent": target.username,
+            "from_agent": handoff.agent,
+            "forced": force,
+        }
+
+    async def _transition_or_conflict(
+        self, conversation_id: str, name: str, data: dict[str, Any]
+    ) -> None:
+        try:
+            await self.store.transition(conversation_id, name, data)
+        except InvalidTransition as exc:  # the customer left (cancel, abandon) meanwhile
+            raise HandoffError("not_waiting", str(exc)) from exc
 
     async def agent_view(self, agent: Agent, conversation_id: str) -> dict[str, Any]:
         handoff = await self.handoffs.latest_handoff(conversation_id)

@@ -242,8 +242,10 @@ class HandoffStore:
     ) -> Handoff:
         cursor = await self._db.execute(
             "INSERT INTO handoffs (conversation_id, status, reason, priority, language, skill,"
-            " summary, context_json, queued_at, day) VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?,"
-            " (SELECT SUBSTR(created_at, 1, 10) FROM conversations WHERE id = ?))",
+            " summary, context_json, queued_at, day, started_at)"
+            " VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?,"
+            " (SELECT SUBSTR(created_at, 1, 10) FROM conversations WHERE id = ?),"
+            " (SELECT created_at FROM conversations WHERE id = ?))",
             (
                 conversation_id,
                 reason,
@@ -253,6 +255,7 @@ class HandoffStore:
                 summary,
                 json.dumps(context, ensure_ascii=False),
                 time.time(),
+                conversation_id,
                 conversation_id,
             ),
         )
@@ -359,6 +362,30 @@ class HandoffStore:
         await self._note_last_handoff(handoff_id)
         await self._db.commit()
         return cursor.rowcount == 1
+
+    async def reassign(
+        self, handoff_id: int, from_agent: str, to_agent: str, *, only_open: bool = True
+    ) -> bool:
+        """Give an assigned chat to `to_agent`; False if it was no longer `from_agent`'s
+        (moved by someone else first, or, with `only_open`, closed). `assigned_at` stays:
+        handle time counts from the first agent."""
+        cursor = await self._db.execute(
+            "UPDATE handoffs SET agent = ? WHERE id = ? AND agent = ?"
+            + (" AND status = 'assigned'" if only_open else ""),
+            (to_agent, handoff_id, from_agent),
+        )
+        await self._db.commit()
+        return cursor.rowcount == 1
+
+    async def assigned(self) -> list[Handoff]:
+        """Every chat an agent has now, longest held first, without the stored contexts
+        (the supervisors' live view)."""
+        async with self._db.execute(
+            "SELECT id, conversation_id, status, reason, priority, language, skill, agent,"
+            " summary, queued_at, assigned_at, closed_at FROM handoffs"
+            " WHERE status = 'assigned' ORDER BY assigned_at, id"
+        ) as cursor:
+            return [_handoff(row, context={}) for row in await cursor.fetchall()]
 
     async def save_context(self, handoff: Handoff) -> None:
         await self._db.execute(

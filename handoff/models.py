@@ -14,6 +14,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+# A text "has content" when it has one character Python's str.strip() keeps. The class
+# is spelled out (not \S) because the OpenAPI document carries it as a JSON Schema
+# `pattern`, and regex engines disagree on what \s means (\x1c-\x1f, \x85, \ufeff).
+VISIBLE_TEXT_PATTERN = (
+    r"[^\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+)
+
+# A widget's id for one message (it makes a resend idempotent); a uuid is 36.
+MAX_CLIENT_ID_CHARS = 128
+
 Role = Literal["customer", "bot", "agent", "system"]
 State = Literal["bot", "queued", "assigned", "resolved", "cancelled", "offline_ticket", "abandoned"]
 

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from handoff.models import MAX_CLIENT_ID_CHARS, VISIBLE_TEXT_PATTERN
+
 _ERROR = {"$ref": "#/components/schemas/Error"}
+# A string with at least one character that is not whitespace (models.py says why the
+# class is spelled out).
+_VISIBLE_TEXT = {"type": "string", "pattern": VISIBLE_TEXT_PATTERN}
+# A day filter; empty (as the page's cleared date field sends it) means the default.
+_DAY = {
+    "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "maxLength": 0}],
+    "example": "2026-12-01",
+}
 _READINESS = {
     "type": "object",
     "required": ["status", "parts", "down"],
@@ -169,7 +179,7 @@ def _agent_paths() -> dict[str, Any]:
                             "schema": {
                                 "type": "object",
                                 "required": ["text"],
-                                "properties": {"text": {"type": "string", "maxLength": 2000}},
+                                "properties": {"text": {**_VISIBLE_TEXT, "maxLength": 2000}},
                             }
                         }
                     },
@@ -191,6 +201,9 @@ def _agent_paths() -> dict[str, Any]:
                 "responses": {"200": _json(any_json, "Back with the bot"), **_errors(401, 403)},
             }
         },
+        "/api/agent/conversations/{conversation_id}/reassign": _reassign_path(
+            secured, conversation_id
+        ),
         "/api/agent/conversations/{conversation_id}/suggestions": {
             "get": {
                 **secured,
@@ -214,11 +227,14 @@ def _agent_paths() -> dict[str, Any]:
             }
         },
         "/api/agent/analytics": _analytics_path(secured),
+        "/api/agent/analytics/topics": _topics_path(secured),
         "/api/agent/live": {
             "get": {
                 **secured,
                 "summary": "Now (supervisors only): the queue per team, language and skill "
-                "(waiting, oldest wait) and every agent (online, open chats, capacity)",
+                "(waiting, oldest wait), every agent (online, open chats, capacity) and every "
+                "chat with people (`chats`); the same body is pushed as it changes over the "
+                'websocket /api/agent/live/ws (first frame: {"type": "hello", "token": ...})',
                 "responses": {
                     "200": _json(any_json, "The live state"),
                     "401": _json(_ERROR, "No or expired session token"),
@@ -229,9 +245,73 @@ def _agent_paths() -> dict[str, Any]:
     }
 
 
+def _reassign_path(secured: dict[str, Any], conversation_id: dict[str, Any]) -> dict[str, Any]:
+    """Supervisors only (handoff/supervisor_api.py; the rules: HandoffService.reassign)."""
+    return {
+        "post": {
+            **secured,
+            "parameters": [conversation_id],
+            "summary": "Supervisors: give a waiting chat to an agent, or move an assigned one "
+            "to another agent (both consoles and the customer are told at once; the event "
+            "records who moved it)",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["agent"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "agent": {
+                                    **_VISIBLE_TEXT,
+                                    "maxLength": 100,
+                                    "description": "Username of the agent to give it to",
+                                },
+                                "force": {
+                                    "type": "boolean",
+                                    "default": False,
+                                    "description": "Skip the language, skill and capacity "
+                                    "checks (never presence: the agent must be online)",
+                                },
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "conversation_id": {"type": "string"},
+                            "state": {"const": "assigned"},
+                            "agent": {"type": "string"},
+                            "from_agent": {"type": "string", "nullable": True},
+                            "forced": {"type": "boolean"},
+                        },
+                    },
+                    "Assigned to `agent` (`from_agent` is null for a chat that was waiting)",
+                ),
+                "400": _json(_ERROR, "Malformed body: the message says what is wrong"),
+                "401": _json(_ERROR, "No or expired session token"),
+                "403": _json(_ERROR, "`supervisors_only`: signed in, but not a supervisor"),
+                "404": _json(_ERROR, "`not_found`: no conversation with this id"),
+                "409": _json(
+                    _ERROR,
+                    "Not possible now: `not_waiting` (not with people), `already_assigned`, "
+                    "`moved` (moved or resolved meanwhile), `unknown_agent`, `agent_offline`, "
+                    "`agent_not_eligible` (language or skill), `agent_at_capacity`",
+                ),
+                "413": _json(_ERROR, "Body larger than 64 KiB"),
+            },
+        }
+    }
+
+
 def _analytics_path(secured: dict[str, Any]) -> dict[str, Any]:
     """Supervisors only (handoff/analytics_api.py; figures and definitions: analytics.py)."""
-    day = {"type": "string", "format": "date", "example": "2026-12-01"}
+    day = _DAY
     rows = {"type": "array", "items": {"type": "object"}}
     figures = (
         "outcomes",
@@ -245,11 +325,11 @@ def _analytics_path(secured: dict[str, Any]) -> dict[str, Any]:
     return {
         "get": {
             **secured,
-            "summary": "Support analytics per UTC day and language (supervisors only)",
+            "summary": "Support analytics per day and language (supervisors only)",
             "description": "Every figure as rows per (day, language) plus roll-ups "
             '(day or language "all"), with its definition. A conversation counts on the '
-            "day it started, in its language. `format=csv` with `figure` exports one "
-            "figure's rows (same builder).",
+            "day it started (in `tz`), in its language. `format=csv` with `figure` exports "
+            "one figure's rows (same builder).",
             "parameters": [
                 {
                     "name": "from",
@@ -279,6 +359,13 @@ def _analytics_path(secured: dict[str, Any]) -> dict[str, Any]:
                     "schema": {"type": "string", "enum": list(figures)},
                     "description": "with format=csv",
                 },
+                {
+                    "name": "tz",
+                    "in": "query",
+                    "schema": {"type": "string", "example": "Asia/Seoul"},
+                    "description": "IANA time zone whose days `from`, `to` and the rows are "
+                    "(DST-exact); default UTC",
+                },
             ],
             "responses": {
                 "200": {
@@ -291,6 +378,7 @@ def _analytics_path(secured: dict[str, Any]) -> dict[str, Any]:
                                     "from": day,
                                     "to": day,
                                     "language": {"type": "string"},
+                                    "tz": {"type": "string"},
                                     "days": {"type": "array", "items": day},
                                     "definitions": {
                                         "type": "object",
@@ -306,7 +394,9 @@ def _analytics_path(secured: dict[str, Any]) -> dict[str, Any]:
                         "text/csv": {"schema": {"type": "string"}},
                     },
                 },
-                "400": _json(_ERROR, "A bad date, range (over 366 days), language or parameter"),
+                "400": _json(
+                    _ERROR, "A bad date, range (over 366 days), language, time zone or parameter"
+                ),
                 "401": _json(_ERROR, "No or expired session token"),
                 "403": _json(_ERROR, "Signed in, but not a supervisor"),
             },
@@ -314,7 +404,138 @@ def _analytics_path(secured: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _topics_path(secured: dict[str, Any]) -> dict[str, Any]:
+    """Supervisors only (handoff/topics_api.py; built by the action server, kb_index/topics.py)."""
+    day = _DAY
+    counts = {"type": "object", "additionalProperties": {"type": "integer"}}
+    topic = {
+        "type": "object",
+        "properties": {
+            "rank": {"type": "integer"},
+            "id": {"type": "string", "description": "the draft article's id"},
+            "representative": {"type": "string"},
+            "size": {"type": "integer"},
+            "languages": counts,
+            "kinds": {**counts, "description": "abstain, clarify, not_helpful, none_of_these"},
+            "examples": {"type": "array", "items": {"type": "string"}},
+            "nearest": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "article_id": {"type": "string"},
+                        "title": {"type": "string"},
+                        "count": {"type": "integer"},
+                    },
+                },
+            },
+            "draft": {"type": "string", "description": "a KB file (YAML) with this draft"},
+        },
+    }
+    return {
+        "get": {
+            **secured,
+            "summary": "Unanswered questions grouped into topics, with KB-article drafts "
+            "(supervisors only)",
+            "description": 'Abstains, clarifications, "didn\'t help" and "none of these" of '
+            "the range (UTC days), grouped by the KB's embedder on the action server; the "
+            "biggest topics first. Example questions are masked (no contact details, cards "
+            "or ids). `format=csv` exports the topics table, `format=yaml` every listed "
+            "draft as one KB file (data/kb format, answers left empty).",
+            "parameters": [
+                {"name": "from", "in": "query", "schema": day},
+                {"name": "to", "in": "query", "schema": day},
+                {
+                    "name": "language",
+                    "in": "query",
+                    "schema": {"type": "string", "enum": ["all", "ko", "ja", "en"]},
+                },
+                {
+                    "name": "format",
+                    "in": "query",
+                    "schema": {"type": "string", "enum": ["json", "csv", "yaml"]},
+                },
+            ],
+            "responses": {
+                "200": {
+                    "description": "The topics (JSON), the table (CSV) or the drafts (YAML)",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "from": day,
+                                    "to": day,
+                                    "language": {"type": "string"},
+                                    "questions": {"type": "integer"},
+                                    "grouped": {
+                                        "type": "integer",
+                                        "description": "the newest questions grouped (capped)",
+                                    },
+                                    "pending": {
+                                        "type": "integer",
+                                        "description": "questions not embedded yet (read in "
+                                        "the background: load again shortly)",
+                                    },
+                                    "groups": {"type": "integer"},
+                                    "topics": {"type": "array", "items": topic},
+                                    "drafts": {"type": "string"},
+                                },
+                            }
+                        },
+                        "text/csv": {"schema": {"type": "string"}},
+                        # a KB file (data/kb format): the drafts to complete
+                        "application/yaml": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["articles"],
+                                "properties": {"articles": {"type": "array"}},
+                            }
+                        },
+                    },
+                },
+                "400": _json(_ERROR, "A bad date, range (over 366 days), language or parameter"),
+                "401": _json(_ERROR, "No or expired session token"),
+                "403": _json(_ERROR, "Signed in, but not a supervisor"),
+                "503": _json(_ERROR, "`topics_unavailable`: the action server is down or failed"),
+            },
+        }
+    }
+
+
 def openapi_document() -> dict[str, Any]:
+    document = _document()
+    for operation in _operations(document):
+        _add_boundary_errors(operation)
+    return document
+
+
+def _operations(document: dict[str, Any]) -> list[dict[str, Any]]:
+    methods = ("get", "post", "put", "patch", "delete")
+    return [
+        operation
+        for path in document["paths"].values()
+        for method, operation in path.items()
+        if method in methods
+    ]
+
+
+def _add_boundary_errors(operation: dict[str, Any]) -> None:
+    """The errors every route of a kind answers, whatever its handler does: the auth check
+    (401, and 403 where the path names a conversation the token may not open) and the body
+    reader (400 malformed, 413 too large). Written once here, not per route."""
+    responses: dict[str, Any] = operation["responses"]
+    parameters = operation.get("parameters", [])
+    if operation.get("security"):
+        responses.setdefault("401", _json(_ERROR, "No bearer token, or an expired one"))
+        if any(p.get("name") == "conversation_id" for p in parameters):
+            responses.setdefault("403", _json(_ERROR, "The token does not open this conversation"))
+    if "requestBody" in operation:
+        responses.setdefault("400", _json(_ERROR, "Malformed or invalid body"))
+        responses.setdefault("413", _json(_ERROR, "Body larger than 64 KiB"))
+
+
+def _document() -> dict[str, Any]:
     conversation_id = {
         "name": "conversation_id",
         "in": "path",
@@ -589,11 +810,21 @@ def openapi_document() -> dict[str, Any]:
                             "application/json": {
                                 "schema": {
                                     "type": "object",
+                                    # text, or a button's payload (then text is its label)
+                                    "anyOf": [
+                                        {
+                                            "required": ["text"],
+                                            "properties": {"text": _VISIBLE_TEXT},
+                                        },
+                                        {"required": ["payload"]},
+                                    ],
                                     "properties": {
                                         "text": {"type": "string", "maxLength": 2000},
-                                        "payload": {"type": "string"},
+                                        "payload": {**_VISIBLE_TEXT, "maxLength": 2000},
                                         "client_id": {
                                             "type": "string",
+                                            "maxLength": MAX_CLIENT_ID_CHARS,
+                                            "nullable": True,
                                             "description": "Makes a resend idempotent",
                                         },
                                     },

@@ -40,6 +40,30 @@ class Exchange:
     pending: bool = False  # kept for the bot, which will answer it when it is back
 
 
+def check_message(text: object, payload: object, limit: int) -> tuple[str, str | None]:
+    """(text to store, payload to send) from a message's fields, or InvalidMessage.
+
+    The same rules as the message body in the OpenAPI document (tests hold the two
+    together): `text` and `payload` are strings within `limit` when present, and one of
+    them has visible content (a payload's text is only its label)."""
+    for name, value in (("text", text), ("payload", payload)):
+        if value is not None and not isinstance(value, str):
+            raise InvalidMessage(f"'{name}' must be a string")
+        if isinstance(value, str) and len(value) > limit:
+            raise InvalidMessage(
+                f"{name} is {len(value)} characters; the limit is {limit}. "
+                "Please split it into shorter messages."
+            )
+    if isinstance(payload, str):
+        if not payload.strip():
+            raise InvalidMessage("'payload' must be a non-empty string")
+        label = text if isinstance(text, str) and text.strip() else payload
+        return label.strip(), payload.strip()
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidMessage("send {'text': '...'} with a non-empty string, or {'payload': '...'}")
+    return text.strip(), None
+
+
 class ConversationService:
     def __init__(
         self,
@@ -64,27 +88,9 @@ class ConversationService:
             raise InvalidMessage(f"language must be one of {', '.join(SUPPORTED_LANGUAGES)}")
         return await self.store.create_conversation(language or "en", customer)
 
-    def validate(self, text: str | None, payload: str | None) -> tuple[str, str | None]:
+    def validate(self, text: object, payload: object) -> tuple[str, str | None]:
         """Return (text to store, payload to send) or raise InvalidMessage."""
-        if payload is not None:
-            if not isinstance(payload, str) or not payload.strip():
-                raise InvalidMessage("'payload' must be a non-empty string")
-            if len(payload) > self.max_message_chars:
-                raise InvalidMessage(
-                    f"'payload' is longer than {self.max_message_chars} characters"
-                )
-            label = text if isinstance(text, str) and text.strip() else payload
-            return label.strip()[: self.max_message_chars], payload.strip()
-        if not isinstance(text, str) or not text.strip():
-            raise InvalidMessage(
-                "send {'text': '...'} with a non-empty string, or {'payload': '...'}"
-            )
-        if len(text) > self.max_message_chars:
-            raise InvalidMessage(
-                f"message is {len(text)} characters; the limit is {self.max_message_chars}. "
-                "Please split it into shorter messages."
-            )
-        return text.strip(), None
+        return check_message(text, payload, self.max_message_chars)
 
     async def handle_customer_message(
         self,

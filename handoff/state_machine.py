@@ -1,6 +1,7 @@
 """Who owns a conversation, and the only ways that can change.
 
     bot --escalate--> queued --assign--> assigned --resolve--> resolved --return_to_bot--> bot
+                                         assigned --reassign--> assigned  (another agent)
                       queued --cancel--> cancelled --return_to_bot--> bot
                       queued --take_ticket--> offline_ticket --return_to_bot--> bot
                       queued --abandon--> abandoned
@@ -21,6 +22,10 @@ STATES = ("bot", "queued", "assigned", "resolved", "cancelled", "offline_ticket"
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "escalate": (("bot",), "queued"),
     "assign": (("queued",), "assigned"),
+    # A supervisor moves the chat to another agent; the state stays, the event records
+    # who had it, who has it now and who moved it. Two reassigns cannot both win: the
+    # handoff row changes only if it still belongs to the agent the move started from.
+    "reassign": (("assigned",), "assigned"),
     "resolve": (("assigned",), "resolved"),
     "cancel": (("queued",), "cancelled"),
     "take_ticket": (("queued",), "offline_ticket"),

@@ -95,7 +95,8 @@ CREATE TABLE IF NOT EXISTS handoffs (
     assigned_at REAL,
     closed_at REAL,
     first_reply_at REAL,  -- the agent's first message (analytics: wait to first reply)
-    day TEXT  -- the UTC day the conversation started (analytics count by it)
+    day TEXT,  -- the UTC day the conversation started
+    started_at TEXT  -- when the conversation started (analytics count by its day in any tz)
 );
 CREATE INDEX IF NOT EXISTS handoffs_open ON handoffs(status, priority, queued_at);
 CREATE TABLE IF NOT EXISTS events (
@@ -155,7 +156,8 @@ CREATE TABLE IF NOT EXISTS bot_events (
     article_id TEXT,
     language TEXT NOT NULL,  -- the conversation's, when the bot replied
     ts TEXT NOT NULL,
-    day TEXT,  -- the UTC day the conversation started (analytics count by it)
+    day TEXT,  -- the UTC day the conversation started
+    started_at TEXT,  -- when the conversation started (analytics count by its day in any tz)
     PRIMARY KEY (conversation_id, seq, kind)
 );
 CREATE INDEX IF NOT EXISTS handoffs_conversation ON handoffs(conversation_id, id);
@@ -199,15 +201,39 @@ _ADDED_COLUMNS: tuple[tuple[str, str, str, str | None], ...] = (
         "UPDATE bot_events SET day = (SELECT SUBSTR(c.created_at, 1, 10)"
         " FROM conversations c WHERE c.id = bot_events.conversation_id)",
     ),
+    (
+        "handoffs",
+        "started_at",
+        "TEXT",
+        "UPDATE handoffs SET started_at = (SELECT c.created_at"
+        " FROM conversations c WHERE c.id = handoffs.conversation_id)",
+    ),
+    (
+        "bot_events",
+        "started_at",
+        "TEXT",
+        "UPDATE bot_events SET started_at = (SELECT c.created_at"
+        " FROM conversations c WHERE c.id = bot_events.conversation_id)",
+    ),
 )
 # analytics.py reads these indexes only (covering), never the tables' rows. Created
 # after the upgrade: they cover columns an older file gets only then.
+# Per-day figures group by the UTC hour the conversation started (so a report can be in
+# any time zone: analytics.py folds hours into its days), in these indexes' order; the
+# start itself closes them, for zones whose days do not start on a whole hour. Article
+# figures group by UTC day. The UTC-day indexes of earlier versions are dropped.
 _REPORT_INDEXES = """
-CREATE INDEX IF NOT EXISTS conversations_by_day ON conversations(
-    SUBSTR(created_at, 1, 10), language, engaged, kb_answered, kb_rejected, last_handoff);
-CREATE INDEX IF NOT EXISTS bot_events_by_day ON bot_events(day, language, article_id, kind);
-CREATE INDEX IF NOT EXISTS handoffs_for_reports ON handoffs(day, language, reason, status,
-    agent, queued_at, assigned_at, closed_at, first_reply_at);
+DROP INDEX IF EXISTS conversations_by_day;
+DROP INDEX IF EXISTS bot_events_by_day;
+DROP INDEX IF EXISTS handoffs_for_reports;
+CREATE INDEX IF NOT EXISTS conversations_by_hour ON conversations(SUBSTR(created_at, 1, 13),
+    language, engaged, kb_answered, kb_rejected, last_handoff, created_at);
+CREATE INDEX IF NOT EXISTS bot_events_by_hour ON bot_events(SUBSTR(started_at, 1, 13),
+    language, kind, started_at);
+CREATE INDEX IF NOT EXISTS bot_events_by_article ON bot_events(day, language, article_id,
+    kind, started_at);
+CREATE INDEX IF NOT EXISTS handoffs_by_hour ON handoffs(SUBSTR(started_at, 1, 13), language,
+    reason, status, agent, queued_at, assigned_at, closed_at, first_reply_at, started_at);
 """
 
 
@@ -421,6 +447,9 @@ class SQLiteStore:
             (to_state, now, conversation_id, conversation.state),
         )
         if cursor.rowcount != 1:  # someone else moved it first; nothing was written
+            # End the implicit transaction the UPDATE opened: left open, it would hold
+            # the file's write lock until this connection's next commit.
+            await self._db.rollback()
             current = await self.get_conversation(conversation_id)
             raise InvalidTransition(name, current.state if current else "gone")
         event = TransitionEvent(

@@ -24,6 +24,7 @@ TEXT_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "cancel_button": frozenset(),
     "cancelled": frozenset(),
     "agent_joined": frozenset({"name"}),
+    "agent_transferred": frozenset({"name"}),
     "closed": frozenset({"reopening"}),
     "nobody": frozenset(),
     "ask_contact": frozenset(),

@@ -17,10 +17,12 @@ websockets and agent POSTs, and the customer rate limits' state.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import hdrs, web
+from aiohttp.http_exceptions import HttpProcessingError
 from yarl import URL
 
 from handoff.api import CLIENT_ADDRESS, json_error
@@ -201,3 +203,25 @@ def install(app: web.Application, settings: Settings) -> None:
     app[LIMITS] = customer_limits(settings)
     app.middlewares.append(edge_middleware)
     app.on_response_prepare.append(_security_headers)
+
+
+class MalformedRequestFilter(logging.Filter):
+    """aiohttp logs a request it cannot parse (a NUL in a header, a broken request line)
+    as an ERROR with a traceback, though the client already got its 400: a client's
+    mistake, not ours. Such records become one WARNING line that says what was wrong
+    (the offending bytes left out: they are the client's, and may be anything)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            reason = str(error.message).splitlines()[0] if error.message else "malformed"
+            record.msg = "refused a malformed HTTP request (%s): %s"
+            record.args = (error.code, reason[:120])
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def quiet_malformed_requests() -> None:
+    """Install MalformedRequestFilter on aiohttp's server logger."""
+    logging.getLogger("aiohttp.server").addFilter(MalformedRequestFilter())

@@ -173,7 +173,11 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
 
 def _unanswered(args: argparse.Namespace, settings: Settings) -> int:
     entries = unanswered.read(args.file)
-    groups = unanswered.group(entries, _cached(args.embedder, settings))[: args.top]
+    embedder = _cached(
+        args.embedder, settings
+    )  # never saved: customers' wordings stay out of the KB's cache
+    # Progress bars only for a person at a terminal: not in pipes, logs or tests.
+    groups = unanswered.group(entries, embedder, progress=sys.stderr.isatty())[: args.top]
     if args.drafts is not None:
         args.drafts.write_text(drafts_yaml(groups), encoding="utf-8")
         print(f"{len(groups)} article drafts written to {args.drafts}", file=sys.stderr)

@@ -44,15 +44,16 @@ def draft(rank: int, group: Group) -> dict[str, Any]:
     }
 
 
-def drafts_yaml(groups: list[Group]) -> str:
-    """The drafts as a KB file, biggest group first, with why each is there."""
+def drafts_yaml(groups: list[Group], first_rank: int = 1) -> str:
+    """The drafts as a KB file, biggest group first, with why each is there. `first_rank`
+    numbers a slice of a longer list (one topic's draft keeps its id from the page)."""
     lines = [
-        "# Article drafts from unanswered questions (python -m kb_index unanswered --drafts).",
+        "# Article drafts from unanswered questions (kb_index unanswered, analytics page).",
         "# Write each answer, merge variants into existing articles where they belong, then",
         "# move the file under data/kb/. Groups, biggest first:",
     ]
     articles = []
-    for rank, group in enumerate(groups, start=1):
+    for rank, group in enumerate(groups, start=first_rank):
         kinds = ", ".join(f"{kind} {n}" for kind, n in group.kinds.most_common())
         near = ", ".join(a for a, _ in group.top_articles.most_common(2)) or "-"
         lines.append(f"#   {draft_id(rank, group)}: x{group.count} ({kinds}; nearest: {near})")

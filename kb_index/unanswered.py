@@ -13,10 +13,12 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from common.pii import redact
 from kb_index.embedders import Embedder
@@ -25,6 +27,9 @@ _write_lock = threading.Lock()
 # A question joins a group when it is this close (cosine, e5) to the group's
 # centroid. Measured: paraphrases across ko/ja/en 0.83-0.89, unrelated 0.77-0.82.
 GROUP_SIMILARITY = 0.85
+# Texts per embedder call: big enough for throughput, small enough for a live progress bar.
+EMBED_BATCH = 256
+MAX_EXAMPLES = 5
 
 
 def record(
@@ -77,41 +82,112 @@ class Group:
     top_articles: Counter[str]
 
 
-def group(entries: list[dict[str, Any]], embedder: Embedder) -> list[Group]:
-    """Greedy grouping: each question joins the group whose centroid is closest,
-    if close enough; biggest groups first."""
-    if not entries:
-        return []
-    vectors = embedder.embed([e["query"] for e in entries])
-    leaders: list[int] = []
-    members: dict[int, list[int]] = {}
-    centroids: list[np.ndarray] = []
-    for i, vector in enumerate(vectors):
-        if centroids:
-            similarities = np.vstack(centroids) @ vector
+def between(
+    entries: list[dict[str, Any]], start: date, end: date, language: str | None = None
+) -> list[dict[str, Any]]:
+    """The records of UTC days `start`..`end` (included), in `language` if given."""
+    first, last = start.isoformat(), end.isoformat()
+    return [
+        e
+        for e in entries
+        if first <= str(e.get("ts", ""))[:10] <= last
+        and (language is None or e.get("language") == language)
+    ]
+
+
+def embed_questions(
+    entries: list[dict[str, Any]], embedder: Embedder, progress: bool = False
+) -> np.ndarray:
+    """One vector per entry; a wording asked many times is embedded once."""
+    texts = [e["query"] for e in entries]
+    unique = list(dict.fromkeys(texts))
+    if not unique:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    parts = []
+    with tqdm(
+        total=len(unique), desc="embedding", unit="q", disable=not progress, leave=False
+    ) as bar:
+        for at in range(0, len(unique), EMBED_BATCH):
+            batch = unique[at : at + EMBED_BATCH]
+            parts.append(np.asarray(embedder.embed(batch), dtype=np.float32))
+            bar.update(len(batch))
+    vectors = np.vstack(parts)
+    row = {text: i for i, text in enumerate(unique)}
+    return vectors[[row[t] for t in texts]]
+
+
+def cluster(
+    vectors: np.ndarray, threshold: float = GROUP_SIMILARITY, progress: bool = False
+) -> list[list[int]]:
+    """Greedy grouping in arrival order: each vector joins the group whose centroid
+    (normalised mean) is closest, if at least `threshold`, else starts a group.
+    Returns each group's member rows, first member first, groups in creation order.
+
+    Centroids live in one preallocated matrix (grown by doubling) beside running sums,
+    so a question costs one matrix-vector product over the groups so far: no
+    re-stacking or re-summing of members per question.
+    """
+    count, dim = vectors.shape
+    capacity = 64
+    centroids = np.empty((capacity, dim), dtype=np.float32)
+    sums = np.empty((capacity, dim), dtype=np.float64)
+    members: list[list[int]] = []
+    for i in tqdm(range(count), desc="grouping", unit="q", disable=not progress, leave=False):
+        vector = vectors[i]
+        groups = len(members)
+        if groups:
+            similarities = centroids[:groups] @ vector
             best = int(np.argmax(similarities))
-            if similarities[best] >= GROUP_SIMILARITY:
-                members[leaders[best]].append(i)
-                total = vectors[members[leaders[best]]].sum(axis=0)
-                centroids[best] = total / np.linalg.norm(total)
+            if similarities[best] >= threshold:
+                members[best].append(i)
+                sums[best] += vector
+                centroids[best] = sums[best] / np.linalg.norm(sums[best])
                 continue
-        leaders.append(i)
-        members[i] = [i]
-        centroids.append(vector)
+        if groups == capacity:
+            capacity *= 2
+            centroids = _grown(centroids, capacity)
+            sums = _grown(sums, capacity)
+        centroids[groups] = vector
+        sums[groups] = vector
+        members.append([i])
+    return members
+
+
+def _grown(matrix: np.ndarray, rows: int) -> np.ndarray:
+    bigger = np.empty((rows, matrix.shape[1]), dtype=matrix.dtype)
+    bigger[: len(matrix)] = matrix
+    return bigger
+
+
+def summarise(entries: list[dict[str, Any]], clusters: list[list[int]]) -> list[Group]:
+    """Each cluster of entry rows as a Group; biggest first (ties: first asked first)."""
     groups = []
-    for leader, indexes in members.items():
+    for indexes in clusters:
         mine = [entries[i] for i in indexes]
         groups.append(
             Group(
-                representative=entries[leader]["query"],
+                representative=mine[0]["query"],
                 count=len(mine),
                 kinds=Counter(e.get("kind", "?") for e in mine),
                 languages=Counter(e.get("language", "?") for e in mine),
-                examples=list(dict.fromkeys(e["query"] for e in mine))[:5],
+                examples=list(dict.fromkeys(e["query"] for e in mine))[:MAX_EXAMPLES],
                 top_articles=Counter(
-                    e["candidates"][0]["article_id"] for e in mine if e.get("candidates")
+                    str(e["candidates"][0]["article_id"])
+                    for e in mine
+                    if e.get("candidates")
+                    and isinstance(e["candidates"][0], dict)
+                    and e["candidates"][0].get("article_id")
                 ),
             )
         )
     groups.sort(key=lambda g: g.count, reverse=True)
     return groups
+
+
+def group(entries: list[dict[str, Any]], embedder: Embedder, progress: bool = False) -> list[Group]:
+    """Similar questions grouped by the KB's embedder (any language); biggest first.
+    `progress` shows bars on stderr (the CLI, on a terminal)."""
+    if not entries:
+        return []
+    vectors = embed_questions(entries, embedder, progress)
+    return summarise(entries, cluster(vectors, progress=progress))

@@ -27,9 +27,11 @@ secret from its (inherited) environment.
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import os
 import sys
+import zlib
 from functools import partial
 from typing import Any
 
@@ -41,6 +43,10 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from sanic.worker.loader import AppLoader
+
+from common.jsonlog import CONVERSATION_ID, make_handler
+from common.pii import RedactingFilter
+from stack.settings import Settings
 
 TOKEN_VARIABLE = "ASSISTANT_ACTION_AUTH_TOKEN"
 # Liveness only: it says nothing and runs nothing.
@@ -75,6 +81,41 @@ async def _require_secret(request: Request) -> HTTPResponse | None:
     return None
 
 
+def configure_logging(level: int | str = logging.INFO) -> None:
+    """Every record of this process (rasa-sdk's, Sanic's, ours) to stderr in the stack's
+    format (ASSISTANT_LOG_FORMAT: JSON lines with the conversation id by default),
+    redacted. Sanic's worker is a spawned process that inherits no logging set-up, so
+    the app factory calls this there too; rasa-sdk's coloured text is not used."""
+    handler = make_handler(Settings.from_env().log_format, "actions")
+    handler.addFilter(RedactingFilter())  # an action's query may hold contact details
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+    logging.captureWarnings(True)  # rasa-sdk's version warnings: lines of the log too
+
+
+def _sender_id(request: Request) -> str | None:
+    """`tracker.sender_id` of a /webhook call: Rasa's sender id, which is the gateway's
+    conversation id (handoff/bot_relay.py sends each message as its conversation)."""
+    if request.path != "/webhook":
+        return None
+    try:
+        if request.headers.get("Content-Encoding") == "deflate":
+            body = json.loads(zlib.decompress(request.body))
+        else:
+            body = request.json  # parsed once: rasa-sdk's handler gets the same object
+    except Exception:  # rasa-sdk's handler answers a bad body
+        return None
+    tracker = body.get("tracker") if isinstance(body, dict) else None
+    sender = tracker.get("sender_id") if isinstance(tracker, dict) else None
+    return sender if isinstance(sender, str) and sender else None
+
+
+async def _note_conversation(request: Request) -> None:
+    """What is logged while an action runs for a conversation carries its id. Sanic
+    handles a connection's requests one after another in one task, so each request
+    sets it (to None for one about no conversation)."""
+    CONVERSATION_ID.set(_sender_id(request))
+
+
 def secured_app(
     action_executor: ActionExecutor,
     cors_origins: str | list[str] = "",
@@ -87,6 +128,7 @@ def secured_app(
     token = os.environ.get(TOKEN_VARIABLE, "")
     if not token:
         raise RuntimeError(f"{TOKEN_VARIABLE} is not set: the action server needs its secret")
+    configure_logging()
     app: Sanic[Any, Any] = create_app_for_serve(
         action_executor,
         cors_origins=cors_origins,  # default: no web page may call the action server
@@ -98,6 +140,8 @@ def secured_app(
     # Ahead of rasa-sdk's CORS middleware (priority 0), which answers every OPTIONS.
     registrar: Any = app  # Sanic's middleware decorators are loosely typed
     registrar.on_request(_require_secret, priority=100)
+    # After the secret check: an unauthorized body is never parsed.
+    registrar.on_request(_note_conversation, priority=90)
     return app
 
 
@@ -132,7 +176,11 @@ def main(argv: list[str] | None = None) -> int:
         print("error: the gRPC server has no secret check; use HTTP", file=sys.stderr)
         return 2
     logging.getLogger("matplotlib").setLevel(logging.WARN)
-    utils.configure_colored_logging(args.loglevel)
+    try:
+        configure_logging(args.loglevel or logging.INFO)
+    except ValueError as exc:
+        print(f"error: ASSISTANT_LOG_FORMAT: {exc}", file=sys.stderr)
+        return 2
     utils.configure_file_logging(
         logging.getLogger(APPLICATION_ROOT_LOGGER_NAME),
         args.log_file,

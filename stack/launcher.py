@@ -28,6 +28,7 @@ from typing import IO, Any
 import psutil
 import yaml
 
+from common import jsonlog
 from stack import shared_stores
 from stack.crash_guard import GAVE_UP_MARK
 from stack.settings import (
@@ -138,6 +139,17 @@ def rasa_endpoints(settings: Settings) -> dict[str, Any]:
     return endpoints
 
 
+def rasa_logging_config(settings: Settings) -> dict[str, Any]:
+    """Rasa's --logging-config-file: its records, and Sanic's, through our formatter
+    (common/jsonlog.py) in ASSISTANT_LOG_FORMAT, with the conversation id that
+    bot/gateway_channel.py sets for each message. A wrong format is a StackError."""
+    try:
+        # bot/: our channel's and components' records (Rasa sets its own `rasa` level).
+        return jsonlog.dict_config(settings.log_format, "rasa", own_loggers=["bot"])
+    except ValueError as exc:
+        raise StackError(f"ASSISTANT_LOG_FORMAT: {exc}") from None
+
+
 def program_specs(settings: Settings, files: SupervisorFiles) -> dict[str, ProgramSpec]:
     app_python = str(APP_VENV / "bin" / "python")
     actions = ProgramSpec(
@@ -172,6 +184,9 @@ def program_specs(settings: Settings, files: SupervisorFiles) -> dict[str, Progr
             str(settings.model_path),
             "--endpoints",
             str(files.run_dir / "endpoints.yml"),
+            # Rasa's records in the stack's log format (rasa_logging_config).
+            "--logging-config-file",
+            str(files.run_dir / "logging.yml"),
             "--credentials",
             "bot/credentials.yml",
             "--enable-api",
@@ -280,6 +295,10 @@ class Stack:
         endpoints = self.files.run_dir / "endpoints.yml"
         endpoints.write_text(yaml.safe_dump(rasa_endpoints(self.settings)), encoding="utf-8")
         endpoints.chmod(0o600)
+        logging_config = self.files.run_dir / "logging.yml"
+        logging_config.write_text(
+            yaml.safe_dump(rasa_logging_config(self.settings)), encoding="utf-8"
+        )
         config = render_config(
             [self.specs[n] for n in names],
             self.files,

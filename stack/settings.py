@@ -68,6 +68,10 @@ class Settings:
     unanswered_path: Path = PROJECT_ROOT / "var" / "unanswered.jsonl"
     model_path: Path = PROJECT_ROOT / "models" / "assistant.tar.gz"
     log_dir: Path = PROJECT_ROOT / "var" / "log"
+    # How the gateway, Rasa and the action server write their logs (common/jsonlog.py):
+    # `json` (one object per line, with the conversation id: for jq and log shippers)
+    # or `text` (for people reading a terminal).
+    log_format: str = "json"
     # Rasa's conversation trackers (slots, language, pending questions, handoff
     # pause): a file, so a Rasa restart forgets nothing.
     rasa_tracker_db: Path = PROJECT_ROOT / "var" / "rasa-trackers.sqlite3"

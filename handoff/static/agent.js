@@ -29,6 +29,7 @@
   const STATES = {
     queued: 'Waiting', assigned: 'Assigned to you', resolved: 'Resolved', cancelled: 'Cancelled by customer',
     bot: 'Back with the bot', offline_ticket: 'Became an offline ticket', abandoned: 'Abandoned',
+    reassigned: 'Moved to another agent',
   };
   const DECISIONS = { answer: 'Answered', clarify: 'Asked to clarify', abstain: 'Did not know' };
   const FEEDBACK = { helpful: 'Customer: helpful', not_helpful: 'Customer: not helpful' };
@@ -346,7 +347,20 @@
     typing(frame) {
       if (frame.conversation_id === maruAgent.selected) setCustomerTyping(Boolean(frame.on));
     },
-    state(frame) { applyState(frame.conversation_id, frame.state); },
+    state(frame) {
+      if (frame.state === 'reassigned') dropReassigned(frame);
+      else applyState(frame.conversation_id, frame.state);
+    },
+    // A supervisor gave us this chat: it comes with its context and transcript.
+    assigned(frame) {
+      const id = frame.conversation_id;
+      if (!id) return;
+      if (app.queue.some((q) => q.conversation_id === id)) removeFromQueue(id);
+      showNotice(`${frame.by || 'A supervisor'} gave you a conversation.`);
+      if (!maruAgent.selected) openConversation(id, frame.view);
+      else { app.unread.set(id, (app.unread.get(id) || 0) + 1); }
+      refreshMine();
+    },
     error(frame) {
       if (frame.code === 'unauthorized') expireSession();
       else showNotice(frame.message || frame.code || 'Server error.', true);
@@ -575,6 +589,17 @@
     renderHeader();
     updateComposerState();
     if (isClosed()) { stopTyping(); setCustomerTyping(false); }
+  }
+
+  /** A supervisor moved one of our chats to someone else: it leaves our list; if it is
+   * open, it stays readable but the composer closes (the server refuses our replies now). */
+  function dropReassigned(frame) {
+    const id = frame.conversation_id;
+    applyState(id, 'reassigned');
+    app.mine = app.mine.filter((c) => c.conversation_id !== id);
+    app.unread.delete(id);
+    renderMine();
+    showNotice(`${frame.by || 'A supervisor'} moved a conversation to ${frame.agent || 'another agent'}.`);
   }
 
   function renderHeader() {

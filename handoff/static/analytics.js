@@ -21,7 +21,6 @@
     complaint: 'Complaint', always_human: 'Always a person',
   };
   const DECISIONS = [['answer', 'Answer'], ['clarify', 'Clarify'], ['abstain', 'Abstain']];
-  const LIVE_REFRESH_MS = 5000;
 
   const $ = (id) => document.getElementById(id);
   const ui = {
@@ -29,10 +28,9 @@
     password: $('password'), loginError: $('login-error'), loginButton: $('login-button'),
     report: $('report-view'), agentName: $('agent-name'), signOut: $('sign-out'),
     filters: $('filters'), from: $('from'), to: $('to'), language: $('language'),
-    status: $('status'), figures: $('figures'), liveQueue: $('live-queue'),
-    liveAgents: $('live-agents'), liveStamp: $('live-stamp'),
+    status: $('status'), figures: $('figures'),
   };
-  const app = { token: null, agent: null, charts: [], generation: 0, liveTimer: null };
+  const app = { token: null, agent: null, charts: [], generation: 0 };
   // Read by automated browser tests.
   const maruAnalytics = (window.maruAnalytics = { loaded: false, error: null });
 
@@ -45,7 +43,10 @@
     return el;
   }
 
-  const isoDay = (date) => date.toISOString().slice(0, 10);
+  // Days are the supervisor's own: the browser's time zone goes with every request (tz).
+  const TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  const pad = (n) => String(n).padStart(2, '0');
+  const isoDay = (date) => `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
   const percent = (v) => (v === null || v === undefined ? '–' : (v * 100).toFixed(1) + ' %');
   const number = (v) => (v === null || v === undefined ? '–' : String(v));
   const seconds = (v) => {
@@ -77,7 +78,7 @@
 
   function showLogin(message) {
     app.token = app.agent = null;
-    clearTimeout(app.liveTimer);
+    if (window.maruLive) window.maruLive.stop();
     ui.report.hidden = true;
     ui.loginView.hidden = false;
     showText(ui.loginError, message);
@@ -138,7 +139,9 @@
   /* ---------- loading ---------- */
 
   function query(extra) {
-    const params = new URLSearchParams({ from: ui.from.value, to: ui.to.value, language: ui.language.value });
+    const params = new URLSearchParams({
+      from: ui.from.value, to: ui.to.value, language: ui.language.value, tz: TIME_ZONE,
+    });
     for (const [k, v] of Object.entries(extra || {})) params.set(k, v);
     return '/api/agent/analytics?' + params.toString();
   }
@@ -162,6 +165,10 @@
     const generation = ++app.generation;
     maruAnalytics.loaded = false;
     ui.status.textContent = 'Loading…';
+    // Unanswered topics (topics.js) load on their own: the action server groups them.
+    document.dispatchEvent(new CustomEvent('maru:analytics-filters', {
+      detail: { token: app.token, from: ui.from.value, to: ui.to.value, language: ui.language.value, tz: TIME_ZONE },
+    }));
     let res = null;
     try {
       res = await request(query());
@@ -178,7 +185,7 @@
       return;
     }
     render(data);
-    ui.status.textContent = `${data.from} – ${data.to}, ${languageName(data.language)}`;
+    ui.status.textContent = `${data.from} – ${data.to} (${data.tz} days), ${languageName(data.language)}`;
     maruAnalytics.error = null;
     maruAnalytics.loaded = true;
   }
@@ -201,32 +208,13 @@
     setTimeout(() => URL.revokeObjectURL(url), 10000);
   }
 
-  /** The live queue and agents, again every few seconds while signed in. */
-  async function live() {
-    clearTimeout(app.liveTimer);
-    if (!app.token) return;
-    let data = null;
-    try {
-      const res = await request('/api/agent/live');
-      if (!res) return;
-      data = res.ok ? await res.json() : null;
-    } catch (_) { /* try again at the next tick */ }
-    if (data) renderLive(data);
-    if (app.token) app.liveTimer = setTimeout(live, LIVE_REFRESH_MS);
-  }
-
-  function renderLive(data) {
-    ui.liveQueue.replaceChildren();
-    ui.liveAgents.replaceChildren();
-    table(ui.liveQueue, [['Team', 'team', String], ['Language', (r) => languageName(r.language), String],
-      ['Skill', (r) => r.skill || '–', String], ['Waiting', 'waiting'],
-      ['Oldest wait', 'oldest_wait_seconds', seconds]], data.queue, 'Nobody is waiting.');
-    table(ui.liveAgents, [['Agent', (r) => r.display_name || r.username, String],
-      ['Online', (r) => (r.online ? 'yes' : 'no'), String], ['Open chats', 'open_chats'],
-      ['Capacity', 'capacity'], ['Languages', (r) => (r.languages || []).join(', '), String]],
-    data.agents, 'No agents.');
-    ui.liveStamp.textContent = `${data.queued_total} waiting · agents online: ${data.agents_online} of ${data.agents.length} · `
-      + new Date().toLocaleTimeString();
+  /** The Now panel (live.js): pushed over a websocket while signed in, with reassigning. */
+  function live() {
+    if (!window.maruLive || !app.token) return;
+    window.maruLive.start(app.token, {
+      expired: () => { sessionStorage.removeItem(SESSION_KEY); showLogin('Your session has ended. Sign in again.'); },
+      forbidden: () => showLogin('Analytics are for supervisors. Sign in with a supervisor account.'),
+    });
   }
 
   /* ---------- rendering ---------- */

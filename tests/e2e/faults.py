@@ -280,7 +280,7 @@ def ports_in_use(settings: Settings) -> list[int]:
 
 
 async def inject(
-    fault: str, run: ProductRun, load: CustomerLoad, recovery_timeout: float = 180.0
+    fault: str, run: ProductRun, load: CustomerLoad, recovery_timeout: float = 240.0
 ) -> FaultResult:
     """Kill one part with SIGKILL while `load` runs; wait until customers are answered again."""
     moment = _wall()

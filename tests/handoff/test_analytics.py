@@ -516,3 +516,153 @@ async def test_live_view_of_the_queue_and_agents(world: World) -> None:
     by_name = {a["username"]: a for a in state["agents"]}
     assert (by_name["mina"]["online"], by_name["mina"]["open_chats"]) == (True, 0)
     assert (by_name["kenji"]["online"], by_name["kenji"]["capacity"]) == (False, 3)
+
+
+# -- time zones ---------------------------------------------------------------------------
+
+NOV2, NOV3 = "2026-11-02", "2026-11-03"
+
+
+async def build_around_midnight(w: World) -> None:
+    """Four conversations around midnight in Seoul (15:00 UTC) and in Kolkata (18:30 UTC):
+
+    UTC start        Seoul         Kolkata       what happened
+    11-02 14:59:59   11-02 23:59   11-02 20:29   ko  answer a, "helped"       bot_resolved
+    11-02 15:00:00   11-03 00:00   11-02 20:30   ja  asks for a person; mina: wait 45 s,
+                                                     handle 200 s; rated 5    agent_resolved
+    11-02 23:30:00   11-03 08:30   11-03 05:00   en  clarify, picks b         bot_resolved
+    11-03 00:30:00   11-03 09:30   11-03 06:00   ko  answer c                 bot_resolved
+    """
+    ca = await w.start("ko", NOV2, 14 * 3600 + 59 * 60 + 59)
+    await w.say(ca, "q-a")
+    await w.say(ca, "yes", "/affirm")
+    cb = await w.start("ja", NOV2, 15 * 3600)
+    w.online("mina")
+    await w.say(cb, "talk to a human")
+    await w.agent_handles(cb, "mina", accept=30, reply=45, resolve=200)
+    await w.say(cb, "5", '/rate{"rating": "5"}')
+    cc = await w.start("en", NOV2, 23 * 3600 + 30 * 60)
+    await w.say(cc, "q-clarify")
+    await w.say(cc, "b", "/choose-b")
+    cd = await w.start("ko", NOV3, 30 * 60)
+    await w.say(cd, "q-c")
+
+
+def per_day(rows: list[analytics.Row], column: str, **keys: str) -> dict[str, Any]:
+    """{day: value} over every language (roll-ups left out)."""
+    return {
+        r["day"]: r[column]
+        for r in rows
+        if r["day"] != "all" and r["language"] == "all" and all(r[k] == v for k, v in keys.items())
+    }
+
+
+@pytest.mark.parametrize(
+    ("tz", "nov2", "nov3"),
+    [
+        # (conversations on 11-02, on 11-03) by where each zone's midnight falls
+        ("UTC", 3, 1),
+        ("Asia/Seoul", 1, 3),  # whole-hour offset: hours folded into days
+        ("Asia/Kolkata", 2, 2),  # +05:30: the days themselves bucketed in SQL
+    ],
+)
+async def test_days_are_the_time_zones_days(world: World, tz: str, nov2: int, nov3: int) -> None:
+    await build_around_midnight(world)
+    filters = analytics.Filters(date(2026, 11, 2), date(2026, 11, 3), tz=tz)
+    result = await figures(world, filters)
+    assert per_day(result["outcomes"], "conversations") == {NOV2: nov2, NOV3: nov3}
+    assert pick(result["outcomes"], "all", "all")["bot_resolved"] == 3
+
+
+async def test_every_figure_moves_to_the_seoul_day(world: World) -> None:
+    """The same conversations, counted per UTC day and per Seoul day, exactly."""
+    await build_around_midnight(world)
+    utc = await figures(world, analytics.Filters(date(2026, 11, 2), date(2026, 11, 3)))
+    seoul = await figures(
+        world, analytics.Filters(date(2026, 11, 2), date(2026, 11, 3), tz="Asia/Seoul")
+    )
+    # The handoff (cb, 15:00 UTC) is on 11-02 in UTC, on 11-03 in Seoul; so is its wait,
+    # its handle time and its rating.
+    for result, day in ((utc, NOV2), (seoul, NOV3)):
+        assert per_day(result["outcomes"], "handed_off") == {NOV2: 0, NOV3: 0} | {day: 1}
+        assert per_day(result["handoff_reasons"], "handoffs", reason="requested") == {day: 1}
+        assert per_day(result["first_reply_wait"], "p50") == {day: 45.0}
+        assert per_day(result["handle_time"], "p50") == {day: 200.0}
+        assert pick(result["csat"], day, "ja", agent="mina")["r5"] == 1
+    assert per_day(utc["bot_decisions"], "answer") == {NOV2: 1, NOV3: 1}
+    assert per_day(utc["bot_decisions"], "clarify") == {NOV2: 1, NOV3: 0}
+    assert per_day(seoul["bot_decisions"], "answer") == {NOV2: 1, NOV3: 1}
+    assert per_day(seoul["bot_decisions"], "clarify") == {NOV2: 0, NOV3: 1}
+    assert per_day(seoul["outcomes"], "conversations") == {NOV2: 1, NOV3: 3}
+    assert seoul["outcomes"][0]["day"] == "2026-11-02"  # days, never UTC hours
+
+
+@pytest.mark.parametrize(
+    ("tz", "day", "articles"),
+    [
+        ("UTC", NOV2, {"a", "b"}),
+        ("UTC", NOV3, {"c"}),
+        ("Asia/Seoul", NOV2, {"a"}),
+        ("Asia/Seoul", NOV3, {"b", "c"}),
+        ("Asia/Kolkata", NOV3, {"b", "c"}),
+    ],
+)
+async def test_the_range_is_the_time_zones_days(
+    world: World, tz: str, day: str, articles: set[str]
+) -> None:
+    """`from` and `to` are days in `tz`: the article table (no per-day rows) too."""
+    await build_around_midnight(world)
+    one_day = date.fromisoformat(day)
+    result = await figures(world, analytics.Filters(one_day, one_day, tz=tz))
+    shown = {r["article_id"] for r in result["articles"] if r["language"] == "all"}
+    assert shown == articles
+    assert {r["day"] for r in result["outcomes"]} == {day, "all"}
+
+
+def test_day_boundaries_follow_dst() -> None:
+    """New York: 11-08 has 23 hours; Santiago skips 00:00 on 2026-09-06 (the day starts
+    at the jump, 01:00 local)."""
+    new_york = analytics.Filters(date(2026, 3, 7), date(2026, 3, 9), tz="America/New_York")
+    assert new_york.boundaries() == [
+        "2026-03-07T05:00:00.000Z",
+        "2026-03-08T05:00:00.000Z",
+        "2026-03-09T04:00:00.000Z",
+        "2026-03-10T04:00:00.000Z",
+    ]
+    assert new_york.hourly() and not new_york.midnight_utc()
+    assert [new_york.day_of(h) for h in ("2026-03-08T04", "2026-03-08T05")] == [
+        "2026-03-07",
+        "2026-03-08",
+    ]
+    assert [new_york.day_of(h) for h in ("2026-03-09T03", "2026-03-09T04")] == [
+        "2026-03-08",
+        "2026-03-09",
+    ]
+    santiago = analytics.Filters(date(2026, 9, 5), date(2026, 9, 6), tz="America/Santiago")
+    assert santiago.boundaries() == [
+        "2026-09-05T04:00:00.000Z",
+        "2026-09-06T04:00:00.000Z",
+        "2026-09-07T03:00:00.000Z",
+    ]
+    assert not analytics.Filters(date(2026, 9, 5), date(2026, 9, 6), tz="Asia/Kolkata").hourly()
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"tz": "Mars/Olympus_Mons"}, "no time zone"),
+        ({"tz": "../../etc/passwd"}, "IANA time zone"),
+        ({"tz": "/etc/localtime"}, "IANA time zone"),
+        ({"tz": "Asia/" + "x" * 100}, "IANA time zone"),
+        ({"tz": "utc"}, "no time zone"),
+    ],
+)
+def test_bad_time_zones_say_what_is_wrong(query: dict[str, str], message: str) -> None:
+    with pytest.raises(analytics.InvalidRange, match=message):
+        parse_filters(query)
+
+
+def test_time_zone_defaults_to_utc() -> None:
+    assert parse_filters({}).tz == "UTC"
+    seoul = parse_filters({"from": "2026-11-01", "to": "2026-11-02", "tz": "Asia/Seoul"})
+    assert seoul == analytics.Filters(date(2026, 11, 1), date(2026, 11, 2), None, "Asia/Seoul")

@@ -5,11 +5,14 @@ from __future__ import annotations
 import textwrap
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import holidays as public_holiday_data
 import pytest
 
 from handoff.coverage import (
+    DAYS,
     Coverage,
     CoverageError,
     Team,
@@ -17,6 +20,7 @@ from handoff.coverage import (
     is_open,
     load_coverage,
     next_opening,
+    public_holidays,
 )
 
 SHIPPED = Path(__file__).resolve().parents[2] / "data" / "coverage.yml"
@@ -474,6 +478,7 @@ def test_shifts_are_sorted_and_24_00_closes_at_midnight(tmp_path: Path) -> None:
 
 
 DEFAULT_TEAM_YAML = 'time_zone: Asia/Seoul\nhours: {mon: [["09:00", "18:00"]]}\n'
+JAPAN_HOURS = 'time_zone: Asia/Tokyo\nhours: {mon: [["10:00", "17:00"]]}\n'
 
 
 def config_with(japan: str, routing: str = "{ja: japan}", default: str = DEFAULT_TEAM_YAML) -> str:
@@ -564,7 +569,8 @@ def config_with(japan: str, routing: str = "{ja: japan}", default: str = DEFAULT
                 'time_zone: Asia/Tokyo\nhours: {mon: [["10:00", "17:00"]]}\n'
                 'holidays: ["2026-11-23", "2026-02-30"]\n'
             ),
-            "team 'japan': holidays[1]: '2026-02-30' is not a date YYYY-MM-DD",
+            "team 'japan': holidays[1]: '2026-02-30' is not a date YYYY-MM-DD (once) "
+            "or MM-DD (every year)",
             id="impossible-date",
         ),
         pytest.param(
@@ -579,8 +585,69 @@ def config_with(japan: str, routing: str = "{ja: japan}", default: str = DEFAULT
             config_with(
                 'time_zone: Asia/Tokyo\nhours: {mon: [["10:00", "17:00"]]}\nholidays: 2026-11-23\n'
             ),
-            "team 'japan': holidays: expected a list of dates YYYY-MM-DD",
+            "team 'japan': holidays: expected a mapping like {country: KR, ",
             id="holidays-not-a-list",
+        ),
+        pytest.param(
+            config_with(JAPAN_HOURS + "holidays: {country: XX}\n"),
+            "team 'japan': holidays.country: unknown country code 'XX'. Use a two-letter "
+            "ISO 3166-1 code that the holidays package ",
+            id="unknown-country",
+        ),
+        pytest.param(
+            config_with(JAPAN_HOURS + "holidays: {country: Japan}\n"),
+            "team 'japan': holidays.country: unknown country code 'Japan' (did you mean JP?). ",
+            id="country-name-not-code",
+        ),
+        pytest.param(
+            config_with(JAPAN_HOURS + "holidays: {country: [JP, JPN]}\n"),
+            "team 'japan': holidays.country[1]: unknown country code 'JPN' (did you mean JP?)",
+            id="unknown-country-in-list",
+        ),
+        pytest.param(
+            config_with(JAPAN_HOURS + "holidays: {country: NO}\n"),
+            "team 'japan': holidays.country: False is not a country code like KR, JP or US-CA "
+            "(quote it: YAML reads a bare NO as false)",
+            id="country-bare-no",
+        ),
+        pytest.param(
+            config_with(JAPAN_HOURS + "holidays: {country: US-XX}\n"),
+            "team 'japan': holidays.country: US has no subdivision 'XX' in the holidays package "
+            "(known: AK, AL, ",
+            id="unknown-subdivision",
+        ),
+        pytest.param(
+            config_with(JAPAN_HOURS + "holidays: {country: KR-11}\n"),
+            "team 'japan': holidays.country: KR has no subdivision '11' in the holidays package "
+            "(known: none); use KR alone for the national holidays",
+            id="country-without-subdivisions",
+        ),
+        pytest.param(
+            config_with(JAPAN_HOURS + 'holidays: {country: JP, closed: ["13-01"]}\n'),
+            "team 'japan': holidays.closed[0]: '13-01' is not a date YYYY-MM-DD (once) "
+            "or MM-DD (every year)",
+            id="closed-bad-month-day",
+        ),
+        pytest.param(
+            config_with(JAPAN_HOURS + 'holidays: {country: JP, open: ["2026-5-1"]}\n'),
+            "team 'japan': holidays.open[0]: '2026-5-1' is not a date YYYY-MM-DD (once) ",
+            id="open-bad-date",
+        ),
+        pytest.param(
+            config_with(JAPAN_HOURS + 'holidays: {closed: "12-31"}\n'),
+            "team 'japan': holidays.closed: expected a list of dates YYYY-MM-DD (once) "
+            "or MM-DD (every year)",
+            id="closed-not-a-list",
+        ),
+        pytest.param(
+            config_with(JAPAN_HOURS + 'holidays: {closed: ["12-31"], open: ["12-31"]}\n'),
+            "team 'japan': holidays: '12-31' is under both closed and open (keep one)",
+            id="closed-and-open",
+        ),
+        pytest.param(
+            config_with(JAPAN_HOURS + 'holidays: {country: JP, closd: ["12-31"]}\n'),
+            "team 'japan': holidays: unknown field 'closd' (expected country, closed, open)",
+            id="misspelt-holidays-field",
         ),
         pytest.param(
             config_with(
@@ -674,13 +741,14 @@ def test_shipped_coverage_loads() -> None:
         assert set(team.hours) == set(range(5)), team.name  # Monday to Friday
         assert team.contact["email"].endswith("@maru-store.example")
         assert team.contact["phone"]
-        years = {day.year for day in team.holidays}
-        assert {2026, 2027} <= years, team.name
-    assert {date(2026, 12, 25), date(2027, 1, 1), date(2027, 2, 8)} <= default.holidays
-    assert {date(2026, 11, 23), date(2027, 1, 1)} <= japan.holidays
+        assert not team.holidays, "public holidays come from the package, not a dated list"
+    assert default.countries == ("KR",)
+    assert japan.countries == ("JP",)
     # Korean and Japanese calendars differ
-    assert date(2026, 10, 9) in default.holidays - japan.holidays  # 한글날
-    assert date(2026, 11, 3) in japan.holidays - default.holidays  # 文化の日
+    assert default.is_closed_all_day(date(2026, 10, 9))  # 한글날
+    assert not japan.is_closed_all_day(date(2026, 10, 9))
+    assert japan.is_closed_all_day(date(2026, 11, 3))  # 文化の日
+    assert not default.is_closed_all_day(date(2026, 11, 3))
 
 
 @pytest.mark.parametrize(
@@ -689,6 +757,14 @@ def test_shipped_coverage_loads() -> None:
         ("ko", seoul(2026, 12, 24, 18, 0), "월요일 오전 9:00 (한국 시간)"),  # Christmas + weekend
         ("ko", seoul(2027, 2, 5, 18, 0), "수요일 오전 9:00 (한국 시간)"),  # Seollal + weekend
         ("ja", TOKYO_YEAR_END, "1月4日（月曜日）10:00（日本時間）"),  # 年末年始, 7 days
+        # 추석 2030 (Wed 11 - Fri 13) and the weekend after it
+        ("ko", seoul(2030, 9, 10, 18, 0), "월요일 오전 9:00 (한국 시간)"),
+        # 年末年始 2029/30: company closure (12-29..01-03 every year) around 元日
+        ("ja", datetime(2029, 12, 28, 17, 0, tzinfo=TOKYO), "1月4日（金曜日）10:00（日本時間）"),
+        # Golden Week 2027: 憲法記念日, みどりの日, こどもの日 (Mon 3 - Wed 5)
+        ("ja", datetime(2027, 4, 30, 17, 0, tzinfo=TOKYO), "木曜日 10:00（日本時間）"),
+        # 근로자의 날 2027 is a Saturday; its substitute day is Monday 3
+        ("en", seoul(2027, 4, 30, 18, 0), "Tuesday 9:00 (Asia/Seoul)"),
         ("en", seoul(2026, 12, 22, 10, 0), "Tuesday 10:00 (Asia/Seoul)"),  # open now
     ],
 )
@@ -697,3 +773,196 @@ def test_shipped_coverage_reopenings(language: str, at: datetime, expected: str)
     opening = coverage.next_opening(language, at)
     assert opening is not None
     assert format_reopening(opening, language, now=at) == expected
+
+
+# --- public holidays from the `holidays` package ----------------------------------------
+# No dates below are written into a config: each case holds only if the package supplies
+# the holiday (lunar Seollal/Chuseok, substitute days, Golden Week), for years nobody edited.
+
+
+def tokyo(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=TOKYO)
+
+
+HOLIDAY_CASES = [
+    # New Year
+    ("ko", seoul(2026, 1, 1, 12), seoul(2026, 1, 2, 9)),
+    ("ko", seoul(2027, 1, 1, 12), seoul(2027, 1, 4, 9)),
+    ("ko", seoul(2030, 1, 1, 12), seoul(2030, 1, 2, 9)),
+    ("ja", tokyo(2027, 1, 1, 12), tokyo(2027, 1, 4, 10)),  # 元日 + closure to 01-03
+    ("ja", tokyo(2030, 1, 1, 12), tokyo(2030, 1, 4, 10)),
+    # Seollal (lunar): 2030 Sat 2 - Mon 4 plus a substitute Tuesday
+    ("ko", seoul(2030, 2, 5, 12), seoul(2030, 2, 6, 9)),
+    # Chuseok (lunar, moves every year)
+    ("ko", seoul(2026, 9, 24, 12), seoul(2026, 9, 28, 9)),  # Thu 24 - Sat 26
+    ("ko", seoul(2027, 9, 14, 12), seoul(2027, 9, 17, 9)),  # Tue 14 - Thu 16
+    ("ko", seoul(2030, 9, 11, 12), seoul(2030, 9, 16, 9)),  # Wed 11 - Fri 13
+    # Golden Week
+    ("ja", tokyo(2026, 4, 29, 12), tokyo(2026, 4, 30, 10)),  # 昭和の日
+    ("ja", tokyo(2026, 5, 4, 12), tokyo(2026, 5, 7, 10)),  # Mon 4 - Wed 6 (振替休日)
+    ("ja", tokyo(2027, 5, 3, 12), tokyo(2027, 5, 6, 10)),  # Mon 3 - Wed 5
+    ("ja", tokyo(2030, 5, 3, 12), tokyo(2030, 5, 7, 10)),  # Fri 3, weekend, Mon 6 振替
+    # other moving days
+    ("ja", tokyo(2030, 1, 14, 12), tokyo(2030, 1, 15, 10)),  # 成人の日, 2nd Monday
+    ("ko", seoul(2027, 10, 11, 12), seoul(2027, 10, 12, 9)),  # 한글날 substitute day
+]
+
+
+@pytest.mark.parametrize(
+    ("language", "closed_at", "reopens"),
+    HOLIDAY_CASES,
+    ids=[f"{language}-{at:%Y-%m-%d}" for language, at, _ in HOLIDAY_CASES],
+)
+def test_shipped_teams_close_on_public_holidays_of_any_year(
+    language: str, closed_at: datetime, reopens: datetime
+) -> None:
+    coverage = load_coverage(SHIPPED)
+    assert not coverage.is_open(language, closed_at)
+    opening = coverage.next_opening(language, closed_at)
+    assert opening == reopens
+    assert opening is not None
+    assert opening.utcoffset() == reopens.utcoffset()
+
+
+# Teams on shift round the clock, so that the hours right after local midnight count.
+ALL_WEEK = "{" + ", ".join(f'{day}: [["00:00", "24:00"]]' for day in DAYS) + "}"
+ROUND_THE_CLOCK = f"""\
+teams:
+  default: {{time_zone: Asia/Seoul, hours: {ALL_WEEK}, holidays: {{country: KR}}}}
+  japan: {{time_zone: Asia/Tokyo, hours: {ALL_WEEK}, holidays: {{country: jp}}}}
+routing: {{ja: japan}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("language", "starts", "ends"),
+    [
+        # New Year's Day in Seoul starts at 15:00 UTC on Dec 31 and ends while it is still
+        # Jan 1 in UTC.
+        ("ko", datetime(2026, 12, 31, 15, 0, tzinfo=UTC), datetime(2027, 1, 1, 15, 0, tzinfo=UTC)),
+        # Chuseok 2027 (Tue 14 - Thu 16 in Seoul) starts on a plain Monday in UTC.
+        ("ko", datetime(2027, 9, 13, 15, 0, tzinfo=UTC), datetime(2027, 9, 16, 15, 0, tzinfo=UTC)),
+        # Golden Week 2030 in Tokyo: Fri 3 - Mon 6 (振替休日), Thu 2 to Mon 6 in UTC.
+        ("ja", datetime(2030, 5, 2, 15, 0, tzinfo=UTC), datetime(2030, 5, 6, 15, 0, tzinfo=UTC)),
+    ],
+)
+def test_holidays_are_local_dates_not_utc_dates(
+    tmp_path: Path, language: str, starts: datetime, ends: datetime
+) -> None:
+    coverage = load_coverage(write(tmp_path, ROUND_THE_CLOCK))
+    assert coverage.is_open(language, starts - timedelta(seconds=1))
+    assert not coverage.is_open(language, starts)
+    assert not coverage.is_open(language, ends - timedelta(seconds=1))
+    assert coverage.next_opening(language, starts) == ends
+
+
+KOREAN_WEEKDAYS = """\
+teams:
+  default:
+    time_zone: Asia/Seoul
+    hours:
+      mon: [["09:00", "18:00"]]
+      tue: [["09:00", "18:00"]]
+      wed: [["09:00", "18:00"]]
+      thu: [["09:00", "18:00"]]
+      fri: [["09:00", "18:00"]]
+    holidays:
+      country: KR
+"""
+
+
+@pytest.mark.parametrize(
+    ("overrides", "open_at", "closed_at", "reopens"),
+    [
+        pytest.param(
+            'open: ["2027-09-15"]',
+            seoul(2027, 9, 15, 12),  # Chuseok itself, worked this once
+            seoul(2027, 9, 14, 12),  # Chuseok eve is still a holiday
+            seoul(2027, 9, 15, 9),
+            id="reopen-a-holiday-once",
+        ),
+        pytest.param(
+            'open: ["05-01"]',
+            seoul(2030, 5, 1, 12),  # 근로자의 날, worked every year
+            seoul(2030, 5, 6, 12),  # Children's Day falls on a Sunday: substitute Monday
+            seoul(2030, 5, 7, 9),
+            id="reopen-a-holiday-every-year",
+        ),
+        pytest.param(
+            'closed: ["2026-09-23"]',
+            seoul(2026, 9, 22, 12),
+            seoul(2026, 9, 23, 12),  # a plain Wednesday, closed once, then Chuseok
+            seoul(2026, 9, 28, 9),
+            id="close-a-weekday-once",
+        ),
+        pytest.param(
+            'closed: ["12-31"]',
+            seoul(2030, 12, 30, 12),
+            seoul(2030, 12, 31, 12),  # year-end closure, then New Year's Day
+            seoul(2031, 1, 2, 9),
+            id="close-a-weekday-every-year",
+        ),
+        pytest.param(
+            'closed: ["12-31"]\n      open: ["2030-12-31"]',
+            seoul(2030, 12, 31, 12),  # the one-off date beats the yearly one
+            seoul(2029, 12, 31, 12),
+            seoul(2030, 1, 2, 9),
+            id="one-off-beats-yearly",
+        ),
+    ],
+)
+def test_overrides_on_top_of_public_holidays(
+    tmp_path: Path, overrides: str, open_at: datetime, closed_at: datetime, reopens: datetime
+) -> None:
+    coverage = load_coverage(write(tmp_path, KOREAN_WEEKDAYS + f"      {overrides}\n"))
+    assert coverage.is_open("ko", open_at)
+    assert not coverage.is_open("ko", closed_at)
+    assert coverage.next_opening("ko", closed_at) == reopens
+
+
+def test_several_countries_and_a_subdivision(tmp_path: Path) -> None:
+    # A Tokyo team that also serves California stays home on both calendars.
+    coverage = load_coverage(
+        write(tmp_path, config_with(JAPAN_HOURS + "holidays: {country: [jp, us-ca, JP]}\n"))
+    )
+    team = coverage.teams["japan"]
+    assert team.countries == ("JP", "US-CA")
+    assert team.is_closed_all_day(date(2027, 1, 11))  # 成人の日
+    assert team.is_closed_all_day(date(2027, 1, 18))  # Martin Luther King Jr. Day
+    assert team.is_closed_all_day(date(2027, 3, 31))  # Cesar Chavez Day (California only)
+    assert not team.is_closed_all_day(date(2027, 4, 1))
+
+
+def test_the_older_list_format_looks_up_no_public_holidays(coverage: Coverage) -> None:
+    team = coverage.teams["default"]
+    assert team.countries == ()
+    assert team.is_closed_all_day(date(2026, 12, 25))  # listed
+    assert not team.is_closed_all_day(date(2026, 9, 25))  # Chuseok, not listed
+    assert not team.is_closed_all_day(date(2026, 12, 24))
+
+
+def test_each_country_and_year_is_built_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[tuple[str, int]] = []
+    real = public_holiday_data.country_holidays
+
+    def counting(country: str, **kwargs: Any) -> Any:
+        built.append((country, kwargs["years"]))
+        return real(country, **kwargs)
+
+    public_holidays.cache_clear()
+    monkeypatch.setattr(public_holiday_data, "country_holidays", counting)
+    coverage = load_coverage(write(tmp_path, ROUND_THE_CLOCK))
+    this_year = date.today().year
+    # load_coverage builds this year and next, so the event loop does not
+    assert sorted(built) == [(c, y) for c in ("JP", "KR") for y in (this_year, this_year + 1)]
+    built.clear()
+    start = datetime(2030, 1, 1, tzinfo=SEOUL)
+    for hour in range(0, 24 * 365, 7):  # every 7 hours through 2030, Seoul time
+        coverage.is_open("ko", start + timedelta(hours=hour))
+        coverage.next_opening("ko", start + timedelta(hours=hour))
+    # next_opening also reads the day before and up to a year ahead: 2029 and 2031
+    assert sorted(built) == [("KR", 2029), ("KR", 2030), ("KR", 2031)]  # each once
+    assert public_holidays("KR", 2030) is public_holidays("KR", 2030)
+    assert date(2030, 9, 12) in public_holidays("KR", 2030)  # Chuseok

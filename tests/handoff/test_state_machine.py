@@ -11,6 +11,7 @@ from handoff.store import SQLiteStore
     [
         ("escalate", "bot", "queued"),
         ("assign", "queued", "assigned"),
+        ("reassign", "assigned", "assigned"),  # to another agent
         ("resolve", "assigned", "resolved"),
         ("return_to_bot", "resolved", "bot"),
         ("cancel", "queued", "cancelled"),
@@ -30,6 +31,8 @@ def test_allowed_transitions(name: str, current: str, expected: str) -> None:
         ("resolve", "queued"),
         ("escalate", "assigned"),
         ("cancel", "assigned"),
+        ("reassign", "queued"),  # a waiting chat is assigned, not reassigned
+        ("reassign", "resolved"),
         ("fly", "bot"),
     ],
 )

@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+
 import pytest
+from aiohttp.http_exceptions import BadHttpMessage
 from aiohttp.test_utils import make_mocked_request
 
-from handoff.web_guard import WebGuard, parse_origins
+from handoff.web_guard import MalformedRequestFilter, WebGuard, parse_origins
 from stack.settings import Settings
 
 
@@ -88,3 +92,40 @@ def test_pages_and_the_rest_get_their_policies() -> None:
     # a reload answered 304 (no type): the browser keeps this CSP for the cached page
     revalidated = dict(guard().headers_for("/", "application/octet-stream", 304))
     assert revalidated == widget
+
+
+def test_a_malformed_request_is_logged_as_one_warning_without_traceback() -> None:
+    try:
+        raise BadHttpMessage("Invalid header value char:\n\n  b'X-Probe: \\x00'")
+    except BadHttpMessage:
+        record = logging.LogRecord(
+            "aiohttp.server",
+            logging.ERROR,
+            __file__,
+            1,
+            "Error handling request from %s",
+            ("127.0.0.1",),
+            sys.exc_info(),
+        )
+    assert MalformedRequestFilter().filter(record)
+    assert record.levelno == logging.WARNING and record.exc_info is None
+    line = logging.Formatter().format(record)
+    assert "Traceback" not in line and "\\x00" not in line
+    assert line == "refused a malformed HTTP request (400): Invalid header value char:"
+
+
+def test_our_own_errors_keep_their_traceback() -> None:
+    try:
+        raise KeyError("a bug of ours")
+    except KeyError:
+        record = logging.LogRecord(
+            "aiohttp.server",
+            logging.ERROR,
+            __file__,
+            1,
+            "Error handling request",
+            (),
+            sys.exc_info(),
+        )
+    assert MalformedRequestFilter().filter(record)
+    assert record.levelno == logging.ERROR and record.exc_info is not None

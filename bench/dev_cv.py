@@ -1,0 +1,181 @@
+"""First replies on the dev split, cross-validated: where engine changes are measured.
+
+    .venv/app/bin/python bench/dev_cv.py                   # 5 folds, 3 shuffles
+    .venv/app/bin/python bench/dev_cv.py --folds 10 --repeats 1 --show-wrong
+
+data/eval/test.jsonl is the held-out split: it is for one final report, never for
+choosing a setting. Settings are chosen here instead, two ways:
+
+1. cross-validated: dev is split into K folds (stratified by language and by in/out of
+   scope); the index is calibrated on K-1 folds + the KB and asked the held-out fold;
+   every dev question is asked once per shuffle, always by an index that never saw it;
+2. self-calibrated: the index calibrates itself on the KB alone (no labelled queries,
+   what a new KB gets) and is asked all of dev.
+
+The KB is embedded and self-observed once per run (the slow part); each fold only
+refits the calibration. Rates are over in-scope questions, except "oos told" (over
+out-of-scope ones), as in bench/first_reply.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from kb_index.articles import load_kb
+from kb_index.calibration import (
+    LabelledQuery,
+    Observations,
+    embed_queries,
+    fit_calibration,
+    labelled_observations,
+    self_observations,
+)
+from kb_index.embed_cache import CachingEmbedder
+from kb_index.embedders import make_embedder
+from kb_index.evaluate import Prediction, load_queries, metrics, predict
+from kb_index.index import KBIndex
+from stack.settings import PROJECT_ROOT, Settings
+
+DEV = PROJECT_ROOT / "data" / "eval" / "dev.jsonl"
+LANGUAGES = ("ko", "ja", "en")
+COLUMNS = (
+    ("right", "right_answer"),
+    ("options", "options_with_right"),
+    ("wrong", "wrong_answer"),
+    ("away", "turned_away"),
+    ("oos told", "abstain_recall"),
+    ("top1", "top1"),
+)
+
+
+def stratified_folds(queries: list[LabelledQuery], folds: int, seed: int) -> np.ndarray:
+    """A fold number per query; each language x scope group spread evenly over folds."""
+    rng = np.random.default_rng(seed)
+    fold_of = np.zeros(len(queries), dtype=int)
+    groups: dict[tuple[str, bool], list[int]] = {}
+    for i, q in enumerate(queries):
+        groups.setdefault((q.language or "unknown", q.expected is None), []).append(i)
+    offset = 0
+    for key in sorted(groups):
+        members = rng.permutation(groups[key])
+        for position, i in enumerate(members):
+            fold_of[i] = (position + offset) % folds
+        offset += len(members)  # so small groups do not all start at fold 0
+    return fold_of
+
+
+def cross_validated(
+    index: KBIndex,
+    embedder: CachingEmbedder,
+    queries: list[LabelledQuery],
+    vectors: np.ndarray,
+    self_observed: Observations,
+    folds: int,
+    repeats: int,
+) -> list[Prediction]:
+    labelled = labelled_observations(index, vectors, queries)
+    assert len(labelled.items) == len(queries), "every dev query must name a KB article or none"
+    predictions: list[Prediction] = []
+    for repeat in range(repeats):
+        fold_of = stratified_folds(queries, folds, seed=repeat)
+        for fold in range(folds):
+            train = [o for o, f in zip(labelled.items, fold_of) if f != fold]
+            held = np.flatnonzero(fold_of == fold)
+            index.calibration = fit_calibration(
+                self_observed, Observations(train), source=f"dev folds != {fold}"
+            )
+            predictions += predict(
+                index, embedder, [queries[i] for i in held], vectors=vectors[held]
+            )
+    return predictions
+
+
+def self_calibrated(
+    index: KBIndex,
+    embedder: CachingEmbedder,
+    queries: list[LabelledQuery],
+    vectors: np.ndarray,
+    self_observed: Observations,
+) -> list[Prediction]:
+    index.calibration = fit_calibration(self_observed, None, source="self")
+    return predict(index, embedder, queries, vectors=vectors)
+
+
+def print_rows(title: str, predictions: list[Prediction]) -> dict[str, Any]:
+    result = metrics(predictions)
+    rows = result["by_language"]
+    print(f"\n{title}")
+    print(f"{'':4}" + "".join(f"{name:>10}" for name, _ in COLUMNS))
+    for language in LANGUAGES:
+        if language in rows:
+            cells = "".join(f"{rows[language][key] or 0.0:>10.1%}" for _, key in COLUMNS)
+            print(f"{language:4}{cells}")
+    return dict(rows)
+
+
+def print_wrong(title: str, predictions: list[Prediction]) -> None:
+    print(f"\n{title}: wrong first answers and out-of-scope questions answered")
+    for p in predictions:
+        if p.decision == "answer" and not p.answered_right:
+            print(
+                f"  [{p.language}] {p.text!r}: answered {p.ranked[0]}, expected {p.expected} "
+                f"(confidence {p.confidence:.3f}; ranked {p.ranked[:3]})"
+            )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="reshuffles of the folds (steadier rates)"
+    )
+    parser.add_argument("--dev", type=Path, default=DEV)
+    parser.add_argument("--cache-dir", type=Path, help="embedding cache (default: the product's)")
+    parser.add_argument("--show-wrong", action="store_true", help="list the wrong answers")
+    parser.add_argument("--json", type=Path, help="also write the rates here")
+    args = parser.parse_args()
+    settings = Settings.from_env()
+    if "test" in args.dev.name:
+        parser.error("the test split is held out: develop on dev")
+    started = time.monotonic()
+    embedder = CachingEmbedder(
+        make_embedder(settings.embedder),
+        args.cache_dir or settings.kb_index_dir.parent / "embed-cache",
+    )
+    queries = load_queries(args.dev)
+    index = KBIndex.build(load_kb(settings.kb_dir), embedder)
+    vectors = embed_queries(embedder, queries)
+    embedder.save()
+    self_observed = self_observations(index)
+    cv = cross_validated(index, embedder, queries, vectors, self_observed, args.folds, args.repeats)
+    alone = self_calibrated(index, embedder, queries, vectors, self_observed)
+    rates = {
+        "cross_validated": print_rows(
+            f"1. calibrated on {args.folds - 1} of {args.folds} dev folds + the KB, "
+            f"asked the held-out fold ({args.repeats} shuffles)",
+            cv,
+        ),
+        "self_calibrated": print_rows("2. calibrated on the KB alone, asked all of dev", alone),
+    }
+    if args.show_wrong:
+        print_wrong("cross-validated", cv)
+        print_wrong("self-calibrated", alone)
+    print(f"\n({len(queries)} dev questions; {time.monotonic() - started:.0f}s)")
+    if args.json:
+        args.json.write_text(json.dumps(rates, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""The gateway's API against its own OpenAPI document, fuzzed by schemathesis with every
+check it has (`--checks all`: server errors, status codes, content types, response
+schemas and headers, negative data rejected, positive data accepted, auth not ignored,
+405s with `Allow`, ...), on a real stack of its own, with a customer's and a supervisor's
+credentials.
+
+Its own stack, because thousands of generated requests (sign-in attempts, conversations)
+would run up the sign-in throttle and the analytics figures other tests read. A path's
+`conversation_id` is a real conversation the credentials open, so the fuzzing reaches past
+the 403s. The run is bounded: a fixed number of examples per operation, a fixed seed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from stack.launcher import Stack
+from stack.settings import APP_VENV, PROJECT_ROOT
+from tests.e2e.isolated import isolated_settings
+
+pytestmark = pytest.mark.e2e
+
+SUPERVISOR = "fuzzlead"
+PASSWORD = "fuzz-lead-password-7"
+EXAMPLES_PER_OPERATION = 40
+SEED = 20261205
+# Signing out would end the fuzzer's own session half-way through the run.
+EXCLUDED_PATHS = ("/api/agent/logout",)
+
+
+@pytest.fixture(scope="module")
+def fuzz_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    state = tmp_path_factory.mktemp("fuzz")
+    stack = Stack(isolated_settings(state, PROJECT_ROOT / "var" / "log" / "test-fuzz"))
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+
+
+def credentials(stack: Stack) -> dict[str, str]:
+    """A customer's conversation and token, and a supervisor's session token."""
+    url = stack.settings.gateway_url
+    env = {**os.environ, **stack.settings.to_env(), "AGENT_PASSWORD": PASSWORD}
+    subprocess.run(
+        [sys.executable, "-m", "handoff", "agents", "add", SUPERVISOR, "--role", "supervisor"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    started = requests.post(f"{url}/api/conversations", json={"language": "ko"}, timeout=10)
+    assert started.status_code == 201, started.text
+    signed_in = requests.post(
+        f"{url}/api/agent/login", json={"username": SUPERVISOR, "password": PASSWORD}, timeout=10
+    )
+    assert signed_in.status_code == 200, signed_in.text
+    return {
+        "conversation_id": started.json()["conversation_id"],
+        "customer_token": started.json()["token"],
+        "agent_token": signed_in.json()["token"],
+    }
+
+
+def config_file(directory: Path, creds: dict[str, str]) -> Path:
+    """schemathesis.toml: which credentials and conversation each group of paths gets.
+    A file (0600), not the command line: tokens never go into argv."""
+    conversation = creds["conversation_id"]
+    text = f"""
+# The gateway waits for the bot's reply (up to the Rasa timeout) before it answers a message.
+request-timeout = 60
+
+[[operations]]
+include-path-regex = "^/api/agent/"
+headers = {{ Authorization = "Bearer {creds["agent_token"]}" }}
+parameters = {{ "path.conversation_id" = "{conversation}" }}
+
+[[operations]]
+include-path-regex = "^/api/conversations/"
+headers = {{ Authorization = "Bearer {creds["customer_token"]}" }}
+parameters = {{ "path.conversation_id" = "{conversation}" }}
+
+# Rules across fields that a JSON schema cannot state, so schema-valid data may get a 400:
+# a range whose `from` is after its `to` ...
+[[operations]]
+include-path-regex = "^/api/agent/analytics"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403"]
+
+# ... and a signed identity, whose HMAC no generator can produce.
+[[operations]]
+include-path-regex = "^/api/conversations$"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "429"]
+"""
+    path = directory / "schemathesis.toml"
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+def test_gateway_api_matches_its_document(fuzz_stack: Stack, tmp_path: Path) -> None:
+    url = fuzz_stack.settings.gateway_url
+    config = config_file(tmp_path, credentials(fuzz_stack))
+    command = [
+        str(APP_VENV / "bin" / "schemathesis"),
+        "--no-color",
+        "--config-file",
+        str(config),
+        "run",
+        f"{url}/api/openapi.json",
+        "--checks",
+        "all",
+        "--max-examples",
+        str(EXAMPLES_PER_OPERATION),
+        "--seed",
+        str(SEED),
+        "--workers",
+        "1",
+        "--report",
+        "junit",
+        "--report-dir",
+        str(tmp_path / "report"),
+    ]
+    for path in EXCLUDED_PATHS:
+        command += ["--exclude-path", path]
+    done = subprocess.run(
+        command, cwd=tmp_path, capture_output=True, text=True, timeout=900, check=False
+    )
+    # The whole report on failure: each finding names the operation, the check and a
+    # curl command that reproduces it.
+    assert done.returncode == 0, done.stdout[-20000:] + done.stderr[-4000:]
+    assert "No issues found" in done.stdout or "passed" in done.stdout, done.stdout[-4000:]
+    log = fuzz_stack.log_path("gateway").read_text(encoding="utf-8", errors="replace")
+    assert "Traceback" not in log, "a client's input left a traceback in the gateway's log"

@@ -1,0 +1,1014 @@
+"""The store contract: every test runs on SQLite (SQLiteStore + HandoffStore on its
+connection, as the gateway wires them) and on PostgreSQL (PostgresStore +
+PostgresHandoffStore on this run's throwaway server, in a schema of the test's own), and
+must pass the same way on both.
+
+"Another gateway" is a second, independent connection to the same data: a second
+SQLiteStore on the same file, or a second PostgresStore (its own pool) on the same schema.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import re
+import secrets
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import asyncpg
+import pytest
+
+from handoff.handoff_store import SESSION_SECONDS, Handoff, HandoffStore
+from handoff.migrations import migrate_postgres, migrations
+from handoff.models import Reply
+from handoff.passwords import PasswordHasher
+from handoff.postgres_store import PostgresHandoffStore, PostgresStore, postgres_fetch
+from handoff.state_machine import InvalidTransition
+from handoff.store import SQLiteStore
+from handoff.stores import open_stores
+from stack.settings import Settings
+from stack.shared_stores import parse_database_url
+
+Handoffs = HandoffStore | PostgresHandoffStore
+Store = SQLiteStore | PostgresStore
+
+
+@dataclass
+class Backend:
+    """One backend's store pair, and a way to open another gateway's pair on its data."""
+
+    name: str
+    store: Store
+    handoffs: Handoffs
+    open_peer: Callable[[], Awaitable[tuple[Store, Handoffs]]]
+    # Reads a column the interface does not return (analytics facts); `?` placeholders.
+    scalar: Callable[..., Awaitable[Any]]
+    peers: list[Store] = field(default_factory=list)
+
+    async def peer(self) -> tuple[Store, Handoffs]:
+        store, handoffs = await self.open_peer()
+        self.peers.append(store)
+        return store, handoffs
+
+
+async def _connect(url: str) -> asyncpg.Connection:
+    target = parse_database_url(url)
+    assert target is not None
+    return await asyncpg.connect(
+        host=target.host,
+        port=target.port,
+        user=target.user,
+        password=target.password,
+        database=target.database,
+    )
+
+
+async def _create_schema(url: str) -> str:
+    name = f"contract_{secrets.token_hex(4)}"
+    admin = await _connect(url)
+    try:
+        await admin.execute(f"CREATE SCHEMA {name}")
+    finally:
+        await admin.close()
+    return name
+
+
+async def _drop_schema(url: str, name: str) -> None:
+    admin = await _connect(url)
+    try:
+        await admin.execute(f"DROP SCHEMA {name} CASCADE")
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def pg_schema(postgres_url: str) -> AsyncIterator[str]:
+    """A fresh schema on the run's PostgreSQL, dropped afterwards."""
+    name = await _create_schema(postgres_url)
+    yield name
+    await _drop_schema(postgres_url, name)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """(backend, PostgreSQL URL or ""): the server starts only when a test needs it."""
+    if request.param == "postgres":
+        return "postgres", request.getfixturevalue("postgres_url")
+    return "sqlite", ""
+
+
+@pytest.fixture
+async def backend(database: tuple[str, str], tmp_path: Path) -> AsyncIterator[Backend]:
+    kind, url = database
+    hasher = PasswordHasher()
+    schema = ""
+    if kind == "sqlite":
+        path = tmp_path / "db.sqlite3"
+        sqlite_store = await SQLiteStore.open(path)
+
+        async def sqlite_peer() -> tuple[Store, Handoffs]:
+            peer = await SQLiteStore.open(path)
+            return peer, HandoffStore(peer.connection, hasher)
+
+        async def sqlite_scalar(sql: str, *args: Any) -> Any:
+            async with sqlite_store.connection.execute(sql, args) as cursor:
+                row = await cursor.fetchone()
+            return row[0] if row else None
+
+        result = Backend(
+            "sqlite",
+            sqlite_store,
+            HandoffStore(sqlite_store.connection, hasher),
+            sqlite_peer,
+            sqlite_scalar,
+        )
+    else:
+        schema = await _create_schema(url)
+        pg_store = await PostgresStore.open(url, schema=schema)
+
+        async def pg_peer() -> tuple[Store, Handoffs]:
+            peer = await PostgresStore.open(url, schema=schema)
+            return peer, PostgresHandoffStore(peer.pool, hasher)
+
+        async def pg_scalar(sql: str, *args: Any) -> Any:
+            numbered = iter(range(1, len(args) + 1))
+            return await pg_store.pool.fetchval(
+                re.sub(r"\?", lambda _: f"${next(numbered)}", sql), *args
+            )
+
+        result = Backend(
+            "postgres", pg_store, PostgresHandoffStore(pg_store.pool, hasher), pg_peer, pg_scalar
+        )
+    try:
+        yield result
+    finally:
+        for peer in result.peers:
+            await peer.close()
+        await result.store.close()
+        hasher.close()
+        if schema:
+            await _drop_schema(url, schema)
+
+
+# -- conversations ------------------------------------------------------------------------
+
+
+async def test_conversation_is_created_read_and_opened_only_by_its_token(
+    backend: Backend,
+) -> None:
+    store = backend.store
+    conversation, token = await store.create_conversation("ko", {"name": "민지", "verified": False})
+    other, other_token = await store.create_conversation("en", {})
+    assert conversation.state == "bot"
+    assert await store.get_conversation(conversation.id) == conversation
+    assert await store.get_conversation("no-such-id") is None
+    assert await store.check_token(conversation.id, token)
+    assert not await store.check_token(conversation.id, other_token)
+    assert not await store.check_token(other.id, token)
+    assert not await store.check_token("no-such-id", token)
+    assert not await store.check_token(conversation.id, "")
+
+    await store.set_language(conversation.id, "ja")
+    changed = await store.get_conversation(conversation.id)
+    assert changed is not None
+    assert (changed.language, changed.customer) == ("ja", {"name": "민지", "verified": False})
+    assert changed.updated_at >= conversation.updated_at
+
+
+async def test_earlier_conversations_link_only_the_same_verified_customer(
+    backend: Backend,
+) -> None:
+    store = backend.store
+    signed = {"id": "c-42", "email": "a@example.com", "verified": True}
+    first, _ = await store.create_conversation("en", signed)
+    await asyncio.sleep(0.002)  # created_at has millisecond resolution
+    second, _ = await store.create_conversation("en", signed)
+    await store.create_conversation("en", {**signed, "verified": False})  # typed, not signed
+    await store.create_conversation("en", {**signed, "id": "c-43"})
+    current, _ = await store.create_conversation("en", signed)
+
+    earlier = await store.conversations_of_customer(signed, exclude=current.id)
+    assert [c.id for c in earlier] == [second.id, first.id]  # newest first, current left out
+    assert await store.conversations_of_customer({**signed, "verified": False}, current.id) == []
+    assert await store.conversations_of_customer({"verified": True}, current.id) == []
+
+
+# -- messages and the bot outbox -------------------------------------------------------------
+
+
+async def test_messages_keep_order_content_and_resends(backend: Backend) -> None:
+    store = backend.store
+    conversation, _ = await store.create_conversation("ja", {})
+    assert (
+        await backend.scalar("SELECT engaged FROM conversations WHERE id = ?", conversation.id) == 0
+    )
+
+    first, new = await store.add_message(
+        conversation.id, "customer", "返品したい", payload="/ask", client_id="c1"
+    )
+    second, _ = await store.add_message(
+        conversation.id,
+        "bot",
+        "はい",
+        buttons=[{"title": "はい", "payload": "/affirm"}],
+        links=[{"title": "t", "url": "https://example.com"}],
+        meta={"intent": {"name": "ask", "confidence": 0.9}},
+    )
+    again, new_again = await store.add_message(conversation.id, "customer", "other", client_id="c1")
+    assert (first.seq, second.seq, new, new_again) == (1, 2, True, False)
+    assert again == first  # the stored message, not the resend's text
+
+    stored = await store.messages(conversation.id)
+    assert stored == [first, second]
+    assert (stored[0].payload, stored[0].client_id) == ("/ask", "c1")
+    assert stored[1].buttons == [{"title": "はい", "payload": "/affirm"}]
+    assert stored[1].links == [{"title": "t", "url": "https://example.com"}]
+    assert stored[1].meta == {"intent": {"name": "ask", "confidence": 0.9}}
+    assert await store.messages(conversation.id, after_seq=1) == [second]
+    assert await store.message(conversation.id, 2) == second
+    assert await store.message(conversation.id, 3) is None
+    assert (
+        await backend.scalar("SELECT engaged FROM conversations WHERE id = ?", conversation.id) == 1
+    )
+    updated = await store.get_conversation(conversation.id)
+    assert updated is not None and updated.updated_at == second.ts
+
+
+async def test_customer_messages_to_the_bot_wait_in_the_outbox_until_answered(
+    backend: Backend,
+) -> None:
+    store = backend.store
+    conversation, _ = await store.create_conversation("en", {})
+    message, new, item = await store.add_customer_message(
+        conversation.id, "hi", payload=None, client_id="k1"
+    )
+    assert new and item is not None
+    assert (item.kind, item.seq, item.attempts, item.notified) == ("message", message.seq, 0, False)
+    assert await store.outbox(conversation.id) == [item]
+    assert await store.outbox_conversations() == [conversation.id]
+
+    # A resend neither stores the message again nor queues it for the bot again.
+    resent, new_again, none = await store.add_customer_message(
+        conversation.id, "hi", payload=None, client_id="k1"
+    )
+    assert (resent, new_again, none) == (message, False, None)
+    assert len(await store.outbox(conversation.id)) == 1
+
+    noted = await store.note_delivery_attempt(item, counted=False)
+    assert (noted.attempts, noted.notified) == (0, True)
+    noted = await store.note_delivery_attempt(noted, counted=True)
+    assert (noted.attempts, noted.notified) == (1, True)
+    assert await store.outbox(conversation.id) == [noted]
+
+    replies = await store.add_replies(
+        conversation.id, [Reply("hello"), Reply("how can I help?")], completes=noted
+    )
+    assert [(m.seq, m.role, m.text) for m in replies] == [
+        (2, "bot", "hello"),
+        (3, "bot", "how can I help?"),
+    ]
+    assert await store.outbox(conversation.id) == []
+    assert await store.outbox_conversations() == []
+    assert await store.add_replies(conversation.id, []) == []
+
+
+async def test_outbox_conversations_longest_waiting_first(backend: Backend) -> None:
+    store = backend.store
+    a, _ = await store.create_conversation("en", {})
+    b, _ = await store.create_conversation("en", {})
+    await store.add_customer_message(b.id, "first", payload=None, client_id=None)
+    await store.add_customer_message(a.id, "second", payload=None, client_id=None)
+    await store.add_customer_message(b.id, "third", payload=None, client_id=None)
+    assert await store.outbox_conversations() == [b.id, a.id]
+
+
+async def test_people_take_over_unanswered_messages_and_hand_back_with_a_resume(
+    backend: Backend,
+) -> None:
+    store = backend.store
+    conversation, _ = await store.create_conversation("en", {})
+    await store.add_customer_message(conversation.id, "hi", payload=None, client_id=None)
+    await store.transition(conversation.id, "escalate")
+    assert await store.outbox(conversation.id) == []  # the people's now, not the bot's
+
+    _, _, item = await store.add_customer_message(
+        conversation.id, "anyone?", payload=None, client_id=None
+    )
+    assert item is None
+    await store.transition(conversation.id, "assign", {"agent": "kim"})
+    await store.transition(conversation.id, "resolve")
+    await store.transition(conversation.id, "return_to_bot", {"ask_rating": True})
+    (resume,) = await store.outbox(conversation.id)
+    assert (resume.kind, resume.seq, resume.ask_rating) == ("resume", None, True)
+
+    other, _ = await store.create_conversation("en", {})
+    await store.transition(other.id, "escalate")
+    await store.transition(other.id, "cancel")
+    await store.transition(other.id, "return_to_bot")
+    (plain,) = await store.outbox(other.id)
+    assert (plain.kind, plain.ask_rating) == ("resume", False)
+
+
+async def test_bot_replies_record_their_kb_facts(backend: Backend) -> None:
+    store = backend.store
+    conversation, _ = await store.create_conversation("ko", {})
+    await store.add_message(conversation.id, "customer", "환불")
+    await store.add_replies(
+        conversation.id,
+        [Reply("환불은...", meta={"kb": {"decision": "answer", "article_id": "refunds"}})],
+    )
+    await store.add_replies(
+        conversation.id,
+        [Reply("...", meta={"kb_feedback": {"kind": "not_helpful", "article_id": "refunds"}})],
+    )
+    count = "SELECT COUNT(*) FROM bot_events WHERE conversation_id = ? AND kind = ?"
+    assert await backend.scalar(count, conversation.id, "answer") == 1
+    assert await backend.scalar(count, conversation.id, "not_helpful") == 1
+    assert (
+        await backend.scalar(
+            "SELECT day || ' ' || started_at FROM bot_events"
+            " WHERE conversation_id = ? AND kind = 'answer'",
+            conversation.id,
+        )
+        == f"{conversation.created_at[:10]} {conversation.created_at}"
+    )
+    flags = "SELECT kb_answered * 10 + kb_rejected FROM conversations WHERE id = ?"
+    assert await backend.scalar(flags, conversation.id) == 11
+
+
+async def test_writers_racing_in_one_conversation_get_distinct_seqs(backend: Backend) -> None:
+    """The customer, the bot and an agent may write at the same moment."""
+    store = backend.store
+    conversation, _ = await store.create_conversation("en", {})
+    await asyncio.gather(
+        *(
+            store.add_customer_message(conversation.id, f"c{i}", payload=None, client_id=f"c{i}")
+            for i in range(15)
+        ),
+        *(store.add_message(conversation.id, "agent", f"a{i}") for i in range(15)),
+        *(store.add_replies(conversation.id, [Reply(f"b{i}"), Reply(f"b{i}'")]) for i in range(5)),
+        # the same resend twice at once is stored once
+        store.add_message(conversation.id, "customer", "dup", client_id="same"),
+        store.add_message(conversation.id, "customer", "dup", client_id="same"),
+    )
+    stored = await store.messages(conversation.id)
+    assert [m.seq for m in stored] == list(range(1, 42))  # 15 + 15 + 5 x 2 + 1
+    assert sum(m.text == "dup" for m in stored) == 1
+    # A turn's replies stay together, in order.
+    texts = [m.text for m in stored]
+    for i in range(5):
+        assert texts.index(f"b{i}'") == texts.index(f"b{i}") + 1
+
+
+async def test_gateways_writing_to_one_conversation_get_distinct_seqs(backend: Backend) -> None:
+    """PostgreSQL serves several gateways; SQLite is one gateway's file by design."""
+    if backend.name == "sqlite":
+        pytest.skip("SQLite is written by one gateway process")
+    conversation, _ = await backend.store.create_conversation("en", {})
+    gateways = [backend.store, (await backend.peer())[0], (await backend.peer())[0]]
+    await asyncio.gather(
+        *(
+            gateway.add_message(conversation.id, "customer", f"{g}-{i}", client_id=f"{g}-{i}")
+            for g, gateway in enumerate(gateways)
+            for i in range(10)
+        ),
+        *(
+            gateway.add_message(conversation.id, "customer", "dup", client_id="same")
+            for gateway in gateways
+        ),
+    )
+    stored = await backend.store.messages(conversation.id)
+    assert [m.seq for m in stored] == list(range(1, 32))
+    assert sum(m.text == "dup" for m in stored) == 1
+
+
+async def test_a_handoff_racing_customer_messages_leaves_the_bot_nothing(
+    backend: Backend,
+) -> None:
+    """Whichever way they interleave: a message stored before the escalation had its
+    outbox item deleted by it, one stored after never got one."""
+    store = backend.store
+    for _ in range(5):
+        conversation, _ = await store.create_conversation("en", {})
+        results = await asyncio.gather(
+            *(
+                store.add_customer_message(conversation.id, f"m{i}", payload=None, client_id=None)
+                for i in range(6)
+            ),
+            store.transition(conversation.id, "escalate"),
+        )
+        assert await store.outbox(conversation.id) == []
+        assert len(await store.messages(conversation.id)) == 6
+        assert results[-1].to_state == "queued"
+
+
+# -- transitions and their events -----------------------------------------------------------
+
+
+async def test_transitions_move_the_state_and_record_each_event(backend: Backend) -> None:
+    store = backend.store
+    conversation, _ = await store.create_conversation("en", {})
+    path = [
+        ("escalate", {"reason": "requested"}, "bot", "queued"),
+        ("assign", {"agent": "kim"}, "queued", "assigned"),
+        ("resolve", {}, "assigned", "resolved"),
+        ("return_to_bot", {"ask_rating": True}, "resolved", "bot"),
+    ]
+    for name, data, from_state, to_state in path:
+        event = await store.transition(conversation.id, name, data or None)
+        assert (event.name, event.from_state, event.to_state, event.data) == (
+            name,
+            from_state,
+            to_state,
+            data,
+        )
+        now = await store.get_conversation(conversation.id)
+        assert now is not None and now.state == to_state and now.updated_at == event.ts
+    events = await store.events(conversation.id)
+    assert [(e.name, e.from_state, e.to_state, e.data) for e in events] == [
+        (name, f, t, data) for name, data, f, t in path
+    ]
+    assert await store.events("no-such-id") == []
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "current"),
+    [
+        ([], "assign", "bot"),
+        ([], "return_to_bot", "bot"),
+        ([], "no_such_transition", "bot"),
+        (["escalate"], "escalate", "queued"),
+        (["escalate"], "resolve", "queued"),
+        (["escalate", "abandon"], "assign", "abandoned"),
+    ],
+)
+async def test_an_invalid_transition_changes_nothing(
+    backend: Backend, path: list[str], name: str, current: str
+) -> None:
+    store = backend.store
+    conversation, _ = await store.create_conversation("en", {})
+    for step in path:
+        await store.transition(conversation.id, step)
+    before = await store.get_conversation(conversation.id)
+    with pytest.raises(InvalidTransition) as raised:
+        await store.transition(conversation.id, name)
+    assert raised.value.current == current
+    assert await store.get_conversation(conversation.id) == before
+    assert len(await store.events(conversation.id)) == len(path)
+
+
+async def test_a_transition_of_an_unknown_conversation_is_a_key_error(backend: Backend) -> None:
+    with pytest.raises(KeyError):
+        await backend.store.transition("no-such-id", "escalate")
+
+
+@pytest.mark.parametrize("where", ["one gateway", "two gateways"])
+async def test_two_transitions_from_one_state_only_one_wins(backend: Backend, where: str) -> None:
+    if backend.name == "sqlite" and where == "two gateways":
+        # SQLiteStore leaves the losing UPDATE's transaction open until its connection's
+        # next commit, holding the file's write lock: fine for its one process only.
+        pytest.skip("SQLite is written by one gateway process")
+    store = backend.store
+    other = store if where == "one gateway" else (await backend.peer())[0]
+    for _ in range(5):
+        conversation, _ = await store.create_conversation("en", {})
+        await store.transition(conversation.id, "escalate")
+        results = await asyncio.gather(
+            store.transition(conversation.id, "assign", {"agent": "a"}),
+            other.transition(conversation.id, "cancel", {"by": "b"}),
+            return_exceptions=True,
+        )
+        won = [r for r in results if not isinstance(r, BaseException)]
+        lost = [r for r in results if isinstance(r, InvalidTransition)]
+        assert len(won) == 1 and len(lost) == 1, results
+        assert lost[0].current == won[0].to_state
+        final = await store.get_conversation(conversation.id)
+        assert final is not None and final.state == won[0].to_state
+        events = await store.events(conversation.id)
+        assert [e.name for e in events] == ["escalate", won[0].name]
+
+
+# -- the queue ------------------------------------------------------------------------------
+
+
+async def _queued_chat(
+    backend: Backend,
+    priority: int = 1,
+    language: str = "en",
+    skill: str | None = None,
+    context: dict[str, Any] | None = None,
+) -> Handoff:
+    conversation, _ = await backend.store.create_conversation(language, {})
+    await backend.store.transition(conversation.id, "escalate")
+    return await backend.handoffs.enqueue(
+        conversation.id,
+        "requested",
+        priority,
+        language,
+        skill,
+        f"summary {conversation.id[:8]}",
+        context or {"transcript": ["hi"]},
+    )
+
+
+async def test_enqueue_keeps_the_handoff_and_the_conversations_facts(backend: Backend) -> None:
+    handoff = await _queued_chat(backend, priority=2, language="ko", skill="billing")
+    assert (handoff.status, handoff.priority, handoff.language, handoff.skill) == (
+        "queued",
+        2,
+        "ko",
+        "billing",
+    )
+    assert (handoff.agent, handoff.assigned_at, handoff.closed_at) == (None, None, None)
+    assert handoff.context == {"transcript": ["hi"]}
+    assert abs(handoff.queued_at - time.time()) < 60
+    assert await backend.handoffs.handoff(handoff.id) == handoff
+    assert await backend.handoffs.handoff(handoff.id + 1000) is None
+    assert await backend.handoffs.open_handoff(handoff.conversation_id) == handoff
+    assert await backend.handoffs.latest_handoff(handoff.conversation_id) == handoff
+    assert await backend.handoffs.open_handoff("no-such-id") is None
+    conversation = await backend.store.get_conversation(handoff.conversation_id)
+    assert conversation is not None
+    assert (
+        await backend.scalar(
+            "SELECT last_handoff FROM conversations WHERE id = ?", handoff.conversation_id
+        )
+        == "queued"
+    )
+    assert (
+        await backend.scalar(
+            "SELECT day || ' ' || started_at FROM handoffs WHERE id = ?", handoff.id
+        )
+        == f"{conversation.created_at[:10]} {conversation.created_at}"
+    )
+
+    handoff.context["note"] = "vip"
+    await backend.handoffs.save_context(handoff)
+    saved = await backend.handoffs.handoff(handoff.id)
+    assert saved is not None and saved.context == {"transcript": ["hi"], "note": "vip"}
+
+
+async def test_the_queue_serves_priority_first_then_first_come(backend: Backend) -> None:
+    normal_1 = await _queued_chat(backend, priority=1)
+    urgent = await _queued_chat(backend, priority=5, context={"offline": True})
+    normal_2 = await _queued_chat(backend, priority=1, context={"offline": False})
+    korean = await _queued_chat(backend, priority=1, language="ko")
+    billing = await _queued_chat(backend, priority=1, skill="billing")
+    urgent_2 = await _queued_chat(backend, priority=5)
+    urgent_billing = await _queued_chat(backend, priority=9, skill="billing")
+    order = [urgent_billing, urgent, urgent_2, normal_1, normal_2, korean, billing]
+
+    queued = await backend.handoffs.queued()
+    assert [h.id for h in queued] == [h.id for h in order]
+    assert queued[1].context == {"offline": True}  # the whole stored context
+    entries = await backend.handoffs.queue_entries()
+    assert [h.id for h in entries] == [h.id for h in order]
+    assert [h.context for h in entries] == [{}, {"offline": True}, {}, {}, {}, {}, {}]
+    assert entries[3].summary == normal_1.summary
+
+    # Places count among chats of the same language and skill only.
+    positions = [await backend.handoffs.queue_position(h) for h in order]
+    assert positions == [1, 1, 2, 3, 4, 1, 2]
+
+    assert await backend.handoffs.assign(urgent.id, "kim")
+    assert [h.id for h in await backend.handoffs.queued()] == [
+        h.id for h in order if h is not urgent
+    ]
+    assert await backend.handoffs.queue_position(normal_2) == 3
+
+
+async def test_many_agents_accepting_one_chat_at_once_one_gets_it(backend: Backend) -> None:
+    handoff = await _queued_chat(backend)
+    _, peer_handoffs = await backend.peer()
+    attempts = [
+        (backend.handoffs if i % 2 == 0 else peer_handoffs).assign(handoff.id, f"agent{i}")
+        for i in range(10)
+    ]
+    results = await asyncio.gather(*attempts)
+    assert results.count(True) == 1, results
+    winner = f"agent{results.index(True)}"
+    taken = await backend.handoffs.handoff(handoff.id)
+    assert taken is not None
+    assert (taken.status, taken.agent) == ("assigned", winner)
+    assert taken.assigned_at is not None and taken.assigned_at >= handoff.queued_at
+    assert [h.id for h in await backend.handoffs.assigned_to(winner)] == [handoff.id]
+    assert await backend.handoffs.assigned_counts() == {winner: 1}
+    assert not await backend.handoffs.assign(handoff.id, "late")
+    assert await backend.handoffs.queued() == []
+    assert (
+        await backend.scalar(
+            "SELECT last_handoff FROM conversations WHERE id = ?", handoff.conversation_id
+        )
+        == "assigned"
+    )
+
+
+async def test_closing_a_handoff_and_what_it_took(backend: Backend) -> None:
+    handoff = await _queued_chat(backend)
+    assert await backend.handoffs.assign(handoff.id, "kim")
+    await backend.handoffs.note_agent_reply(handoff.id)
+    first_reply = await backend.scalar(
+        "SELECT first_reply_at FROM handoffs WHERE id = ?", handoff.id
+    )
+    assert first_reply is not None
+    await asyncio.sleep(0.01)
+    await backend.handoffs.note_agent_reply(handoff.id)  # only the first counts
+    assert (
+        await backend.scalar("SELECT first_reply_at FROM handoffs WHERE id = ?", handoff.id)
+        == first_reply
+    )
+    await backend.handoffs.close(handoff.id, "resolved")
+
+    closed = await backend.handoffs.latest_handoff(handoff.conversation_id)
+    assert closed is not None and closed.status == "resolved" and closed.closed_at is not None
+    assert await backend.handoffs.open_handoff(handoff.conversation_id) is None
+    assert await backend.handoffs.assigned_counts() == {}
+    (seconds,) = await backend.handoffs.recent_handling_seconds()
+    assert closed.assigned_at is not None
+    assert seconds == pytest.approx(closed.closed_at - closed.assigned_at)
+    assert (
+        await backend.scalar(
+            "SELECT last_handoff FROM conversations WHERE id = ?", handoff.conversation_id
+        )
+        == "resolved"
+    )
+
+    cancelled = await _queued_chat(backend)
+    await backend.handoffs.close(cancelled.id, "cancelled")
+    assert len(await backend.handoffs.recent_handling_seconds()) == 1  # resolved ones only
+    assert await backend.handoffs.recent_handling_seconds(limit=0) == []
+
+
+async def test_a_supervisor_moving_a_chat_wins_once(backend: Backend) -> None:
+    handoff = await _queued_chat(backend)
+    assert await backend.handoffs.assign(handoff.id, "kim")
+    before = await backend.handoffs.handoff(handoff.id)
+    assert before is not None
+    _, peer_handoffs = await backend.peer()
+    results = await asyncio.gather(
+        *(
+            (backend.handoffs if i % 2 == 0 else peer_handoffs).reassign(
+                handoff.id, "kim", f"agent{i}"
+            )
+            for i in range(6)
+        )
+    )
+    assert results.count(True) == 1, results
+    winner = f"agent{results.index(True)}"
+    moved = await backend.handoffs.handoff(handoff.id)
+    assert moved is not None
+    assert (moved.status, moved.agent, moved.assigned_at) == (
+        "assigned",
+        winner,
+        before.assigned_at,
+    )
+    assert not await backend.handoffs.reassign(handoff.id, "kim", "lee")  # no longer kim's
+
+    await backend.handoffs.close(handoff.id, "resolved")
+    assert not await backend.handoffs.reassign(handoff.id, winner, "lee")  # closed
+    # Undoing a move (only_open=False) works on a closed chat too.
+    assert await backend.handoffs.reassign(handoff.id, winner, "kim", only_open=False)
+    undone = await backend.handoffs.handoff(handoff.id)
+    assert undone is not None and (undone.status, undone.agent) == ("resolved", "kim")
+
+
+async def test_the_live_view_lists_assigned_chats_longest_held_first(backend: Backend) -> None:
+    first = await _queued_chat(backend)
+    second = await _queued_chat(backend)
+    waiting = await _queued_chat(backend)
+    assert await backend.handoffs.assign(second.id, "lee")
+    await asyncio.sleep(0.01)
+    assert await backend.handoffs.assign(first.id, "kim")
+    held = await backend.handoffs.assigned()
+    assert [(h.id, h.agent, h.context) for h in held] == [
+        (second.id, "lee", {}),
+        (first.id, "kim", {}),
+    ]
+    assert waiting.id not in [h.id for h in held]
+    await backend.handoffs.close(second.id, "resolved")
+    assert [h.id for h in await backend.handoffs.assigned()] == [first.id]
+
+
+# -- agents, sessions and sign-in lockouts -----------------------------------------------------
+
+
+async def test_agents_are_created_updated_and_listed(backend: Backend) -> None:
+    agents = backend.handoffs
+    kim = await agents.upsert_agent("kim", "pw-1", ["ko", "en"], ["billing"], 3, "Kim")
+    assert (kim.username, kim.display_name, kim.languages, kim.skills, kim.capacity, kim.role) == (
+        "kim",
+        "Kim",
+        ("ko", "en"),
+        ("billing",),
+        3,
+        "agent",
+    )
+    await agents.upsert_agent("abe", "pw-2", ["ja"], [], 1, role="supervisor")
+    kim = await agents.upsert_agent("kim", "pw-3", ["ko"], [], 5)
+    assert (kim.display_name, kim.languages, kim.capacity) == ("kim", ("ko",), 5)
+    assert [a.username for a in await agents.agents()] == ["abe", "kim"]
+    abe = await agents.agent("abe")
+    assert abe is not None and abe.is_supervisor
+    assert await agents.agent("nobody") is None
+    with pytest.raises(ValueError):
+        await agents.upsert_agent("eve", "pw", ["en"], [], 1, role="admin")
+    assert await agents.agent("eve") is None
+
+
+async def test_sign_in_sessions_and_sign_out(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    agents = backend.handoffs
+    await agents.upsert_agent("kim", "old", ["en"], [], 2)
+    await agents.upsert_agent("kim", "right", ["en"], [], 2)  # a new password replaces the old
+    assert await agents.login("kim", "old") is None
+    assert await agents.login("kim", "wrong") is None
+    assert await agents.login("nobody", "right") is None
+    signed_in = await agents.login("kim", "right")
+    assert signed_in is not None
+    agent, token, expires_at = signed_in
+    assert agent.username == "kim"
+    assert expires_at == pytest.approx(time.time() + SESSION_SECONDS, abs=60)
+    found = await agents.agent_for_token(token)
+    assert found is not None and found.username == "kim"
+    assert await agents.agent_for_token("not-a-token") is None
+
+    other = await agents.login("kim", "right")
+    assert other is not None
+    await agents.logout(token)
+    assert await agents.agent_for_token(token) is None
+    assert await agents.agent_for_token(other[1]) is not None  # the other session stays
+
+    later = time.time() + SESSION_SECONDS + 1
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert await agents.agent_for_token(other[1]) is None  # expired
+
+
+async def test_sign_in_lockouts_are_kept_and_lifted(backend: Backend) -> None:
+    agents = backend.handoffs
+    assert not await agents.login_locked("kim")
+    await agents.lock_login("kim", 5)
+    await agents.lock_login("ghost", 7)  # a username that does not exist locks the same
+    locked = await agents.login_lockouts()
+    assert list(locked) == ["ghost", "kim"]
+    await asyncio.sleep(0.002)
+    await agents.lock_login("kim", 9)  # again: still locked since the first time
+    assert (await agents.login_lockouts())["kim"] == locked["kim"]
+    assert await agents.login_locked("kim")
+    assert await agents.unlock_login("kim")
+    assert not await agents.unlock_login("kim")
+    assert not await agents.login_locked("kim")
+    assert list(await agents.login_lockouts()) == ["ghost"]
+
+
+# -- tickets and ratings --------------------------------------------------------------------
+
+
+async def test_offline_tickets_newest_first(backend: Backend) -> None:
+    handoffs = backend.handoffs
+    first = await handoffs.create_ticket("c1", "ko", {"email": "a@example.com"}, "연락 주세요")
+    second = await handoffs.create_ticket("c2", "en", {"phone": "+1 555"}, "call me")
+    assert second > first > 0
+    tickets = await handoffs.tickets()
+    assert [t["ticket_id"] for t in tickets] == [second, first]
+    assert {k: v for k, v in tickets[1].items() if k != "created_at"} == {
+        "ticket_id": first,
+        "conversation_id": "c1",
+        "language": "ko",
+        "contact": {"email": "a@example.com"},
+        "message": "연락 주세요",
+        "status": "open",
+    }
+    assert tickets[1]["created_at"].endswith("Z")
+
+
+async def test_one_rating_per_handoff_the_latest_wins(backend: Backend) -> None:
+    handoffs = backend.handoffs
+    handoff = await _queued_chat(backend)
+    assert await handoffs.assign(handoff.id, "kim")
+    assigned = await handoffs.handoff(handoff.id)
+    cid = handoff.conversation_id
+    await handoffs.add_rating(cid, 2, None)  # before any handoff (or without one)
+    await asyncio.sleep(0.002)
+    await handoffs.add_rating(cid, 3, None)  # replaces it
+    await asyncio.sleep(0.002)
+    await handoffs.add_rating(cid, 4, assigned)
+    await asyncio.sleep(0.002)
+    await handoffs.add_rating(cid, 5, assigned)  # replaces the handoff's
+    assert await handoffs.ratings(cid) == [3, 5]
+    assert await handoffs.ratings("other") == []
+    assert (
+        await backend.scalar(
+            "SELECT agent FROM ratings WHERE conversation_id = ? AND rating = 5", cid
+        )
+        == "kim"
+    )
+
+
+# -- schema ---------------------------------------------------------------------------------
+
+
+async def test_postgres_has_the_tables_columns_and_indexes_sqlite_has(
+    postgres_url: str, pg_schema: str, tmp_path: Path
+) -> None:
+    """Column for column (analytics.py's portable SQL reads either backend by these
+    names); PostgreSQL's ratings add an explicit id where SQLite has its rowid."""
+    sqlite_store = await SQLiteStore.open(tmp_path / "db.sqlite3")
+    try:
+        async with sqlite_store.connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        ) as cursor:
+            tables = sorted(row[0] for row in await cursor.fetchall())
+        sqlite_columns = {}
+        for table in tables:
+            async with sqlite_store.connection.execute(f"PRAGMA table_info({table})") as cursor:
+                sqlite_columns[table] = [row[1] for row in await cursor.fetchall()]
+        async with sqlite_store.connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index'"
+            " AND name NOT LIKE 'sqlite_autoindex_%'"
+        ) as cursor:
+            sqlite_indexes = {row[0] for row in await cursor.fetchall()}
+    finally:
+        await sqlite_store.close()
+    pg_store = await PostgresStore.open(postgres_url, schema=pg_schema)
+    try:
+        rows = await pg_store.pool.fetch(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name <> 'schema_migrations'"
+            " ORDER BY table_name, ordinal_position"
+        )
+        pg_indexes = {
+            row["indexname"]
+            for row in await pg_store.pool.fetch(
+                "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+                " AND indexname NOT LIKE '%_pkey'"
+            )
+        }
+    finally:
+        await pg_store.close()
+    # The same indexes by name (analytics' covering ones above all), and a few of
+    # PostgreSQL's own: what SQLite's rowid order or a scan of a small file gives for free.
+    postgres_only = {
+        "conversations_verified_customer",
+        "agent_sessions_expiry",
+        "events_conversation",
+    }
+    assert pg_indexes - postgres_only == sqlite_indexes
+    pg_columns: dict[str, list[str]] = {}
+    for row in rows:
+        pg_columns.setdefault(row["table_name"], []).append(row["column_name"])
+    assert pg_columns.pop("ratings")[0] == "id"
+    sqlite_columns.pop("ratings")  # its columns are checked just below
+    assert pg_columns == sqlite_columns
+    assert "conversations" in pg_columns and "bot_outbox" in pg_columns
+
+
+def _sqlite_schema(path: Path) -> list[tuple[str, str, str]]:
+    with sqlite3.connect(path) as db:
+        rows = db.execute(
+            "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+            " ORDER BY type, name"
+        ).fetchall()
+    return [(kind, name, " ".join((sql or "").split())) for kind, name, sql in rows]
+
+
+async def test_the_sqlite_baseline_migration_is_the_schema_the_store_creates(
+    tmp_path: Path,
+) -> None:
+    store = await SQLiteStore.open(tmp_path / "store.sqlite3")
+    await store.close()
+    (baseline,) = migrations("sqlite")
+    with sqlite3.connect(tmp_path / "migrated.sqlite3") as db:
+        db.executescript(baseline.sql)
+    assert _sqlite_schema(tmp_path / "migrated.sqlite3") == _sqlite_schema(
+        tmp_path / "store.sqlite3"
+    )
+
+
+async def test_postgres_migrations_run_once_even_when_gateways_start_together(
+    postgres_url: str, pg_schema: str
+) -> None:
+    stores = await asyncio.gather(
+        *(PostgresStore.open(postgres_url, schema=pg_schema) for _ in range(3))
+    )
+    try:
+        async with stores[0].pool.acquire() as connection:
+            applied = await connection.fetch("SELECT id FROM schema_migrations ORDER BY id")
+            assert [row["id"] for row in applied] == [m.id for m in migrations("postgres")]
+            assert await migrate_postgres(connection) == []  # nothing left to do
+    finally:
+        for store in stores:
+            await store.close()
+
+
+def _surface(cls: type, leave_out: set[str]) -> dict[str, inspect.Signature]:
+    return {
+        name: inspect.signature(member)
+        for name, member in inspect.getmembers(cls, inspect.isfunction)
+        if not name.startswith("_") and name not in leave_out
+    }
+
+
+@pytest.mark.parametrize(
+    ("sqlite_class", "postgres_class"),
+    [(SQLiteStore, PostgresStore), (HandoffStore, PostgresHandoffStore)],
+)
+def test_postgres_classes_have_every_method_of_the_sqlite_ones(
+    sqlite_class: type, postgres_class: type
+) -> None:
+    """A method added to a SQLite class fails here until PostgreSQL has it too, with the
+    same parameters. (How each is opened differs: a file path, a URL.)"""
+    assert _surface(postgres_class, {"open"}) == _surface(sqlite_class, {"open"})
+
+
+async def test_the_database_url_setting_picks_the_backend(
+    tmp_path: Path, postgres_url: str, pg_schema: str
+) -> None:
+    hasher = PasswordHasher()
+    try:
+        store, handoffs = await open_stores(Settings(db_path=tmp_path / "db.sqlite3"), hasher)
+        assert isinstance(store, SQLiteStore) and isinstance(handoffs, HandoffStore)
+        assert (tmp_path / "db.sqlite3").exists()
+        await store.close()
+
+        settings = Settings(db_path=tmp_path / "unused.sqlite3", database_url=postgres_url)
+        store, handoffs = await open_stores(settings, hasher, schema=pg_schema)
+        assert isinstance(store, PostgresStore) and isinstance(handoffs, PostgresHandoffStore)
+        assert handoffs.hasher is hasher
+        assert not (tmp_path / "unused.sqlite3").exists()
+        await store.close()
+    finally:
+        hasher.close()
+
+
+async def test_named_parameters_reach_postgres_in_order(postgres_url: str, pg_schema: str) -> None:
+    store = await PostgresStore.open(postgres_url, schema=pg_schema)
+    try:
+        fetch = postgres_fetch(store.pool)
+        rows = await fetch("SELECT :b::text AS b, :a AS a, :b AS again", {"a": "1", "b": "2"})
+        assert rows == [{"b": "2", "a": "1", "again": "2"}]
+    finally:
+        await store.close()
+
+
+async def test_analytics_reads_the_same_figures_from_both_backends(
+    tmp_path: Path, postgres_url: str, pg_schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """test_analytics.py's conversations (written through the gateway's services: relay,
+    handoff service, a scripted Rasa), once per backend; every figure must come out the
+    same, for a whole-hour time zone and for one at a :30 offset."""
+    from handoff import analytics
+    from handoff.bot_relay import BotRelay
+    from handoff.handoff_service import HandoffService
+    from handoff.hub import Hub
+    from handoff.service import ConversationService
+    from handoff.texts import load_texts
+    from tests.handoff import test_analytics as scene
+
+    filters = [
+        scene.NOVEMBER,
+        analytics.Filters(scene.NOVEMBER.start, scene.NOVEMBER.end, "ja"),
+        analytics.Filters(scene.NOVEMBER.start, scene.NOVEMBER.end, tz="Asia/Kolkata"),
+    ]
+
+    async def reports(settings: Settings) -> list[dict[str, Any]]:
+        clock = scene.Clock()
+        fake_time = SimpleNamespace(time=clock.time)
+        for module in ("handoff_store", "handoff_service", "postgres_store"):
+            monkeypatch.setattr(f"handoff.{module}.time", fake_time)
+        for module in ("store", "handoff_store", "postgres_store"):
+            monkeypatch.setattr(f"handoff.{module}.utc_now", clock.iso)
+        store, handoffs = await open_stores(settings, schema=pg_schema)
+        rasa, hub = scene.ScriptedRasa(), Hub()
+        texts = load_texts(Settings().gateway_texts_path)
+        relay = BotRelay(store, rasa, hub, texts, 3)  # type: ignore[arg-type]
+        people = HandoffService(store, handoffs, rasa, relay, hub, texts, {})  # type: ignore[arg-type]
+        relay.on_handoff = people.escalate
+        for name, languages in (("mina", ["ko", "ja", "en"]), ("kenji", ["ja"])):
+            await handoffs.upsert_agent(name, "password-1", languages, [], 3)
+        service = ConversationService(store, relay, hub, texts, 2000, people)
+        await scene.build(scene.World(store, service, people, clock))  # type: ignore[arg-type]
+        fetch = (
+            postgres_fetch(store.pool)
+            if isinstance(store, PostgresStore)
+            else analytics.sqlite_fetch(store.connection)
+        )
+        found = [await analytics.report(fetch, f) for f in filters]
+        await people.aclose()
+        await store.close()
+        handoffs.hasher.close()
+        return found
+
+    on_sqlite = await reports(Settings(db_path=tmp_path / "db.sqlite3"))
+    on_postgres = await reports(
+        Settings(db_path=tmp_path / "no.sqlite3", database_url=postgres_url)
+    )
+    assert on_sqlite[0]["figures"]["outcomes"], "the scene counted nothing"
+    for sqlite_report, postgres_report in zip(on_sqlite, on_postgres):
+        assert postgres_report == sqlite_report
