@@ -43,9 +43,10 @@ def strict_gateway(live_stack: Stack, tmp_path_factory: pytest.TempPathFactory) 
         gateway_port=free_port(),
         db_path=state / "handoff.sqlite3",
         unanswered_path=state / "unanswered.jsonl",
-        # One new message a minute after a burst of two: slow enough that no token comes
-        # back while the bot answers the first two, however busy the machine is.
-        messages_per_conversation_per_minute=1,
+        # A burst of two, then one every 30 s: slow enough that no token comes back while
+        # the bot answers the first two, even on a busy machine (the burst is capped at
+        # the per-minute limit, so 2 is the least that allows two in a row).
+        messages_per_conversation_per_minute=2,
         message_burst=2,
         conversations_per_address_per_minute=10,
         websockets_per_address=2,
