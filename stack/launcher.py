@@ -299,6 +299,7 @@ class Stack:
         logging_config.write_text(
             yaml.safe_dump(rasa_logging_config(self.settings)), encoding="utf-8"
         )
+        logging_config.chmod(0o600)
         config = render_config(
             [self.specs[n] for n in names],
             self.files,
