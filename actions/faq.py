@@ -28,6 +28,7 @@ import functools
 import logging
 from typing import Any
 
+import numpy as np
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -58,8 +59,14 @@ def get_retriever() -> Retriever:
 
 
 def record_unanswered(
-    kind: str, tracker: Tracker, query: str, candidates: list[dict[str, Any]]
+    kind: str,
+    tracker: Tracker,
+    query: str,
+    candidates: list[dict[str, Any]],
+    vector: np.ndarray | None,
 ) -> None:
+    """Appends the record (a small write, off the event loop: the caller's thread).
+    `vector`: the question's embedding, so that grouping needs no model time."""
     try:
         unanswered.record(
             Settings.from_env().unanswered_path,
@@ -68,9 +75,23 @@ def record_unanswered(
             tracker.get_slot("language") or "en",
             candidates,
             tracker.sender_id,
+            vector=vector,
+            # A vector came from the retriever, which therefore exists.
+            embedder_identity=get_retriever().embedder.identity if vector is not None else "",
         )
     except OSError:
         log.exception("could not record an unanswered question")  # never fail the customer
+
+
+async def feedback_vector(query: str) -> np.ndarray | None:
+    """The embedding of a question answered earlier (its vector was not kept then)."""
+    if not query:
+        return None
+    try:
+        return await asyncio.to_thread(get_retriever().query_vector, query)
+    except (KBIndexError, EmbedderError):
+        log.warning("no embedding for a 'didn't help' record: the model is unavailable")
+        return None
 
 
 def decision_payload(decision: Decision) -> dict[str, Any]:
@@ -250,7 +271,14 @@ class ActionAnswerFaq(Action):
         if intent == "complain" and decision.kind == "abstain":
             dispatcher.utter_message(response="utter_empathize", json_message={"kb": kb})
             return [*events, *escalate(dispatcher, "complaint")]
-        record_unanswered(decision.kind, tracker, query, kb["candidates"])
+        await asyncio.to_thread(
+            record_unanswered,
+            decision.kind,
+            tracker,
+            query,
+            kb["candidates"],
+            decision.query_vector,
+        )
         if decision.kind == "clarify":
             dispatcher.utter_message(
                 response="utter_clarify",
@@ -289,7 +317,9 @@ class ActionFaqFeedback(Action):
         options = [a for a in tracker.get_slot("kb_options") or [] if a != feedback_for]
         misses = float(tracker.get_slot("kb_not_helpful") or 0) + 1
         kind = "none_of_these" if feedback_for == "clarify" else "not_helpful"
-        record_unanswered(kind, tracker, query, [{"article_id": a, "score": None} for a in options])
+        candidates = [{"article_id": a, "score": None} for a in options]
+        vector = await feedback_vector(query)
+        await asyncio.to_thread(record_unanswered, kind, tracker, query, candidates, vector)
         events = [SlotSet("kb_not_helpful", misses), SlotSet("kb_feedback_for", None)]
         # The gateway stores the verdict with the reply it follows (analytics).
         said = verdict(kind, None if kind == "none_of_these" else feedback_for)

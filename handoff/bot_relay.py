@@ -125,12 +125,12 @@ class BotRelay:
         items = await self.store.outbox(conversation_id)
         if items and self._bot_down:
             await self._probe()
-        for position, item in enumerate(items):
+        for item in items:
             delivered = await self._deliver(item)
             if delivered is None:
                 tried = item.id not in self._not_counted
                 self._not_counted.discard(item.id)
-                replies += await self._keep(item, items[:position], counted and tried)
+                replies += await self._keep(item, counted and tried)
                 return Drained(replies, pending=True)
             replies += delivered
             if any(isinstance(m.meta.get("handoff"), dict) for m in delivered):
@@ -232,12 +232,13 @@ class BotRelay:
             return []
         return await self.rasa.trigger_intent(item.conversation_id, "handoff_done", language)
 
-    async def _keep(
-        self, item: OutboxItem, earlier: list[OutboxItem], counted: bool
-    ) -> list[Message]:
-        """The item waits. Tell the customer once per outage; give up on a message the
-        bot keeps failing on while everything looks healthy."""
-        told_already = item.notified or any(other.notified for other in earlier)
+    async def _keep(self, item: OutboxItem, counted: bool) -> list[Message]:
+        """The item waits. Tell the customer once per kept message (the items behind it
+        wait untried: one notice covers them); give up on a message the bot keeps
+        failing on while everything looks healthy. Items delivered before it in this
+        drain do not count as telling: their answers just arrived, so without its own
+        notice this message would look answered-to-be while it waits."""
+        told_already = item.notified
         item = await self.store.note_delivery_attempt(item, counted=counted)
         conversation = await self.store.get_conversation(item.conversation_id)
         language = conversation.language if conversation else "en"

@@ -176,6 +176,8 @@ class Decision:
     candidates: list[Candidate]  # answer: the answer first; clarify: the options
     reason: str
     numbers: dict[str, float] = field(default_factory=dict)
+    # The question's embedding (Retriever.ask), kept with an unanswered record.
+    query_vector: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def related(self) -> list[Candidate]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -45,6 +45,15 @@ class MemoEmbedder:
         """The distinct texts not remembered, in the order given."""
         with self._lock:
             return [t for t in dict.fromkeys(texts) if t not in self._vectors]
+
+    def remember(self, vectors: Mapping[str, np.ndarray]) -> None:
+        """Vectors computed elsewhere (recorded with the questions): no model time."""
+        with self._lock:
+            for text, vector in vectors.items():
+                self._vectors[text] = vector
+                self._vectors.move_to_end(text)
+            while len(self._vectors) > self.capacity:
+                self._vectors.popitem(last=False)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

@@ -13,7 +13,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
+
+import numpy as np
 
 from kb_index.decision import Decision, decide
 from kb_index.embedders import Embedder
@@ -74,11 +77,14 @@ class Retriever(IndexReader):
         super().__init__(index_dir, embedder.identity)
         self.embedder = embedder
 
+    def query_vector(self, text: str) -> np.ndarray:
+        # Order, card and phone numbers say nothing about which article answers.
+        return np.asarray(self.embedder.embed([mask_identifiers(text)])[0], dtype=np.float32)
+
     def ask(self, text: str, top_articles: int = 5) -> Decision:
         index = self.index
-        # Order, card and phone numbers say nothing about which article answers.
-        vector = self.embedder.embed([mask_identifiers(text)])[0]
+        vector = self.query_vector(text)
         candidates, facts = index.analyse(text, vector, top_articles=top_articles)
         decision = decide(candidates, facts, index.calibration, index.thresholds)
         log.info("kb query=%r %s", text[:200], decision.log_line())
-        return decision
+        return replace(decision, query_vector=vector)

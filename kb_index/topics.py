@@ -47,6 +47,8 @@ def topics_report(
     asked = len(chosen)
     chosen = chosen[-MAX_QUESTIONS:]  # the file is in time order: keep the newest
     started = time.perf_counter()
+    # Most records carry the vector retrieval computed: only the rest cost model time.
+    embedder.remember(unanswered.stored_vectors(chosen, embedder.identity, embedder.dim))
     pending = 0
     if budget_seconds is not None:
         chosen, pending = _embedded_within(chosen, embedder, started + budget_seconds)

@@ -24,10 +24,13 @@ import asyncio
 import socket
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
 from stack.settings import Settings
+
+if TYPE_CHECKING:
+    import asyncpg
 
 DATABASE_VARIABLE = "ASSISTANT_DATABASE_URL"
 REDIS_VARIABLE = "ASSISTANT_REDIS_URL"
@@ -328,7 +331,7 @@ async def _check_postgres(target: PostgresTarget, timeout: float) -> None:
         reason = _scrub(str(exc) or type(exc).__name__, target.password)
         raise SharedStoreError(f"{DATABASE_VARIABLE}: cannot use {where} ({reason})") from None
     try:
-        await connection.execute(f"CREATE SCHEMA IF NOT EXISTS {RASA_SCHEMA}")
+        await create_rasa_schema(connection)
     except asyncpg.PostgresError as exc:
         raise SharedStoreError(
             f"{DATABASE_VARIABLE}: user '{target.user}' may not create schema "
@@ -337,6 +340,20 @@ async def _check_postgres(target: PostgresTarget, timeout: float) -> None:
         ) from None
     finally:
         await connection.close()
+
+
+async def create_rasa_schema(connection: asyncpg.Connection) -> None:
+    """CREATE SCHEMA IF NOT EXISTS is not atomic: two processes starting at once (two
+    Rasa replicas) can both miss the schema, and one then fails on a unique violation.
+    A session advisory lock lets one create it and the others find it. The lock is taken
+    outside the CREATE's transaction on purpose: a transaction that began before the
+    winner committed looks the schema up in a stale catalog cache and still collides."""
+    key = f"assistant:schema:{RASA_SCHEMA}"
+    await connection.execute("SELECT pg_advisory_lock(hashtext($1))", key)
+    try:
+        await connection.execute(f"CREATE SCHEMA IF NOT EXISTS {RASA_SCHEMA}")
+    finally:
+        await connection.execute("SELECT pg_advisory_unlock(hashtext($1))", key)
 
 
 def _check_redis(target: RedisTarget, timeout: float) -> None:

@@ -50,24 +50,30 @@ async def migrate_postgres(connection: asyncpg.Connection) -> list[str]:
     runs once; a step that fails leaves the database as it was (PostgreSQL's DDL is
     transactional)."""
     applied_now: list[str] = []
-    async with connection.transaction():
-        # Keyed by schema: tests (and tenants) keep separate stores in separate schemas.
-        await connection.execute(
-            "SELECT pg_advisory_xact_lock(hashtext('assistant-migrations:' || current_schema()))"
-        )
-        await connection.execute(
-            f"CREATE TABLE IF NOT EXISTS {APPLIED_TABLE}"
-            " (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
-        )
-        applied = {row["id"] for row in await connection.fetch(f"SELECT id FROM {APPLIED_TABLE}")}
-        for step in migrations("postgres"):
-            if step.id in applied:
-                continue
-            await connection.execute(step.sql)
+    # Keyed by schema: tests (and tenants) keep separate stores in separate schemas. A
+    # session lock taken before the transaction begins: a transaction that began while
+    # another gateway was migrating would look names up in a stale catalog cache.
+    lock_key = "hashtext('assistant-migrations:' || current_schema())"
+    await connection.execute(f"SELECT pg_advisory_lock({lock_key})")
+    try:
+        async with connection.transaction():
             await connection.execute(
-                f"INSERT INTO {APPLIED_TABLE} (id, applied_at) VALUES ($1, $2)",
-                step.id,
-                utc_now(),
+                f"CREATE TABLE IF NOT EXISTS {APPLIED_TABLE}"
+                " (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
             )
-            applied_now.append(step.id)
+            applied = {
+                row["id"] for row in await connection.fetch(f"SELECT id FROM {APPLIED_TABLE}")
+            }
+            for step in migrations("postgres"):
+                if step.id in applied:
+                    continue
+                await connection.execute(step.sql)
+                await connection.execute(
+                    f"INSERT INTO {APPLIED_TABLE} (id, applied_at) VALUES ($1, $2)",
+                    step.id,
+                    utc_now(),
+                )
+                applied_now.append(step.id)
+    finally:
+        await connection.execute(f"SELECT pg_advisory_unlock({lock_key})")
     return applied_now

@@ -314,6 +314,14 @@ async def inject(
         untold = [s for s in outage if s.accepted and not s.told]
         silent = [s for s in untold if not await _told_by_the_conversation(load, s)]
         result.silent_customers = len({s.customer for s in silent})
+        for sent in silent:  # what a reader of the failure needs to find it in the logs
+            customer = load.customers[sent.customer]
+            assert sent.accepted is not None
+            result.notes.append(
+                f"silent: conversation {customer.conversation_id} seq {sent.seq}, sent "
+                f"{sent.first_try - moment:+.1f} s, accepted {sent.accepted - moment:+.1f} s "
+                f"after the kill, kept={sent.kept}"
+            )
     # The next fault starts on a whole product: "any one process" killed, not two at once.
     while not await asyncio.to_thread(_ready, run.settings.gateway_url):
         if time.monotonic() > deadline:

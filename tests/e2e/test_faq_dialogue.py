@@ -11,7 +11,9 @@ import aiohttp
 import pytest
 
 from common.language import detect_language
+from kb_index import unanswered as records
 from kb_index.articles import Article
+from kb_index.embedders import Embedder
 from stack.launcher import Stack
 from tests.e2e.client import AgentClient, Customer
 
@@ -108,7 +110,7 @@ async def test_a_vague_question_is_never_a_single_guess(
     ("language", "question"), [("ko", "반품"), ("ja", "返品"), ("en", "return")]
 )
 async def test_none_of_these_after_options_offers_a_person(
-    live_stack: Stack, language: str, question: str
+    live_stack: Stack, language: str, question: str, embedder: Embedder
 ) -> None:
     """Options come either at once (a clarify) or after "no" to an answer; "none of
     these" then offers a person, and both steps are recorded for designers."""
@@ -131,9 +133,12 @@ async def test_none_of_these_after_options_offers_a_person(
         if e["conversation_id"] == customer.conversation_id
     ]
     assert kinds == expected_kinds
+    for entry in unanswered(live_stack):  # "none of these" too: embedded when recorded
+        if entry["conversation_id"] == customer.conversation_id:
+            assert_vector_of(entry, question, embedder)
 
 
-async def test_abstain_is_recorded_for_designers(live_stack: Stack) -> None:
+async def test_abstain_is_recorded_for_designers(live_stack: Stack, embedder: Embedder) -> None:
     async with aiohttp.ClientSession() as session:
         customer = await Customer(session, live_stack.settings.gateway_url).start()
         await customer.say("明日の大阪の天気を教えて")
@@ -144,6 +149,16 @@ async def test_abstain_is_recorded_for_designers(live_stack: Stack) -> None:
     assert entry["query"] == "明日の大阪の天気を教えて"
     assert entry["language"] == "ja"
     assert entry["candidates"] and "score" in entry["candidates"][0]
+    assert_vector_of(entry, "明日の大阪の天気を教えて", embedder)
+
+
+def assert_vector_of(entry: dict[str, Any], question: str, embedder: Embedder) -> None:
+    """The record carries the embedding retrieval computed, the model's own for the text
+    (grouping a month of questions then needs no model time)."""
+    assert entry["embedder"] == embedder.identity
+    stored = records.decode_vector(entry["vector"], embedder.dim)
+    assert stored is not None
+    assert float(stored @ embedder.embed([question])[0]) > 0.995
 
 
 async def test_kb_edit_goes_live_without_retraining_or_restart(live_stack: Stack) -> None:

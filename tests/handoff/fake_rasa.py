@@ -14,6 +14,7 @@ class FakeRasa:
         self.down = False  # nothing listens: every call fails before reaching "Rasa"
         self.actions_down = False  # messages are handled but produce nothing
         self.lose_next_answer = False  # handle the next message, then fail the response
+        self.dies_on: set[str] = set()  # Rasa dies as these messages arrive (never handled)
         # Time out on the next message while still handling it: its turn is recorded
         # only when `finish_slow_turn()` is called (Rasa saves a turn when it is done).
         self.slow_next_answer = False
@@ -32,6 +33,9 @@ class FakeRasa:
         self, sender: str, message: str, metadata: dict[str, Any], message_id: str
     ) -> list[Reply]:
         self._reachable()
+        if message in self.dies_on:
+            self.down = True
+            raise BotUnavailable("server disconnected")
         if self.slow_next_answer:
             self.slow_next_answer = False
             self._slow_turn = (sender, message, message_id)

@@ -112,6 +112,25 @@ async def test_a_new_message_waits_behind_a_kept_one(gateway: Gateway) -> None:
     assert gateway.rasa.handled(conversation.id) == ["one", "two"]
 
 
+@pytest.mark.parametrize("language", ["ko", "ja", "en"])
+async def test_a_message_kept_right_after_an_answered_one_gets_its_own_notice(
+    gateway: Gateway, language: str
+) -> None:
+    """The first outage's notice was followed by its answer; when the bot dies again
+    on the next message, the customer must hear about that one too."""
+    conversation = await gateway.start(language)
+    gateway.rasa.down = True
+    first = await gateway.service.handle_customer_message(conversation, "one")
+    gateway.rasa.down = False
+    gateway.rasa.dies_on = {"two"}
+    exchange = await gateway.service.handle_customer_message(conversation, "two")
+    assert exchange.pending
+    assert [(m.role, m.text, m.meta.get("reply_to")) for m in exchange.replies] == [
+        ("bot", "answer to one", first.customer_message.seq),
+        ("system", gateway.texts.say("bot_down", language), exchange.customer_message.seq),
+    ]
+
+
 async def test_an_answer_lost_after_rasa_handled_the_message_is_not_asked_twice(
     gateway: Gateway,
 ) -> None:

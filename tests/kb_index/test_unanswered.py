@@ -1,4 +1,7 @@
+import json
 from pathlib import Path
+
+import numpy as np
 
 from kb_index import unanswered
 from kb_index.embedders import Embedder
@@ -57,3 +60,64 @@ def test_a_record_file_left_readable_to_all_is_made_private(tmp_path: Path) -> N
     log.chmod(0o644)
     unanswered.record(log, "clarify", "환불", "ko", [])
     assert log.stat().st_mode & 0o777 == 0o600
+
+
+class CountingEmbedder:
+    """The real embedder, counting the texts it is asked to embed."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.identity = inner.identity
+        self.dim = inner.dim
+        self.embedded: list[str] = []
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.embedded += texts
+        return np.asarray(self.inner.embed(texts), dtype=np.float32)
+
+
+def test_a_recorded_vector_is_used_instead_of_the_model(tmp_path: Path, embedder: Embedder) -> None:
+    log = tmp_path / "unanswered.jsonl"
+    questions = ["주차장 있어요?", "駐車場はありますか", "is there parking"]
+    vectors = np.asarray(embedder.embed(questions), dtype=np.float32)
+    for question, language, vector in zip(questions, ["ko", "ja", "en"], vectors):
+        unanswered.record(log, "abstain", question, language, [], "c1", vector, embedder.identity)
+    unanswered.record(log, "abstain", "do you sell gift cards", "en", [])  # none kept
+    entries = unanswered.read(log)
+    assert all(len(line) < 1600 for line in log.read_text("utf-8").splitlines())
+
+    counting = CountingEmbedder(embedder)
+    grouped = unanswered.embed_questions(entries, counting)  # type: ignore[arg-type]
+    assert counting.embedded == ["do you sell gift cards"]
+    # float16 on disk: the same direction as the model's float32 vector
+    assert np.all(np.sum(grouped[:3] * vectors, axis=1) > 0.999)
+
+
+def test_a_vector_of_another_model_or_a_damaged_one_is_embedded_again(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    log = tmp_path / "unanswered.jsonl"
+    vector = np.asarray(embedder.embed(["pets allowed?"])[0], dtype=np.float32)
+    unanswered.record(log, "abstain", "pets allowed?", "en", [], "c1", vector, "another-model")
+    good = unanswered.encode_vector(vector)
+    for damaged in (good[:-8], "not base64!", 12, unanswered.encode_vector(np.zeros(embedder.dim))):
+        entry = {"ts": "2026-12-01T00:00:00Z", "kind": "abstain", "query": "can i bring my dog"}
+        with log.open("a", encoding="utf-8") as out:
+            out.write(
+                json.dumps({**entry, "vector": damaged, "embedder": embedder.identity}) + "\n"
+            )
+    entries = unanswered.read(log)
+    assert unanswered.stored_vectors(entries, embedder.identity, embedder.dim) == {}
+    counting = CountingEmbedder(embedder)
+    unanswered.embed_questions(entries, counting)  # type: ignore[arg-type]
+    assert counting.embedded == ["pets allowed?", "can i bring my dog"]
+
+
+def test_a_question_with_personal_data_keeps_no_vector(tmp_path: Path, embedder: Embedder) -> None:
+    """Its embedding was computed from the unmasked text: it would say more than the record."""
+    log = tmp_path / "unanswered.jsonl"
+    question = "refund to card 4111 1111 1111 1111 please"
+    vector = np.asarray(embedder.embed([question])[0], dtype=np.float32)
+    unanswered.record(log, "abstain", question, "en", [], "c1", vector, embedder.identity)
+    [entry] = unanswered.read(log)
+    assert "vector" not in entry and "4111 1111 1111 1111" not in entry["query"]

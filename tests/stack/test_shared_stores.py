@@ -154,6 +154,32 @@ def test_reachable_servers_pass_and_rasa_gets_its_schema(postgres_url: str, redi
     check(settings)  # again: nothing to create, nothing fails
 
 
+def test_concurrent_starts_create_the_schema_once(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Replicas starting at once all find or create Rasa's schema; none fails (a bare
+    CREATE SCHEMA IF NOT EXISTS races: the loser gets a unique violation)."""
+    schema = f"rasa_race_{os.getpid()}"
+    monkeypatch.setattr(shared_stores, "RASA_SCHEMA", schema)
+
+    async def race() -> None:
+        connections = [await asyncpg.connect(postgres_url) for _ in range(6)]
+        try:
+            for _ in range(5):
+                await connections[0].execute(f"DROP SCHEMA IF EXISTS {schema}")
+                await asyncio.gather(*(shared_stores.create_rasa_schema(c) for c in connections))
+                names = {
+                    row[0] for row in await connections[0].fetch("SELECT nspname FROM pg_namespace")
+                }
+                assert schema in names
+        finally:
+            await connections[0].execute(f"DROP SCHEMA IF EXISTS {schema}")
+            for connection in connections:
+                await connection.close()
+
+    asyncio.run(race())
+
+
 def test_rasa_endpoints_on_shared_stores_hold_no_password(tmp_path: Path) -> None:
     database_password, redis_password = "pg-pass-123", "redis-pass-456"
     settings = Settings(
