@@ -82,6 +82,7 @@ def build(start: date, end: date, language: str | None) -> dict[str, Any]:
             end,
             language,
             title_of,
+            index.mean_vector(),
             budget_seconds=budget,
         )
         if report["pending"]:

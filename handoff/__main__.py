@@ -26,9 +26,9 @@ from aiohttp import web
 from common.jsonlog import make_handler
 from common.pii import install_log_redaction
 from handoff.app import create_app
-from handoff.handoff_store import ROLES, HandoffStore
+from handoff.handoff_store import ROLES
 from handoff.identity import sign_identity_cli
-from handoff.store import SQLiteStore
+from handoff.stores import open_stores
 from handoff.texts import TextsError, load_texts
 from handoff.web_guard import quiet_malformed_requests
 from stack.settings import PRIVATE_UMASK, Settings
@@ -75,8 +75,7 @@ def check_texts() -> int:
 
 
 async def _agents(args: argparse.Namespace) -> int:
-    store = await SQLiteStore.open(Settings.from_env().db_path)
-    agents = HandoffStore(store.connection)
+    store, agents = await open_stores(Settings.from_env())
     try:
         if args.action == "list":
             for agent in await agents.agents():

@@ -30,9 +30,10 @@ from handoff.agent_api import signed_in_agent
 from handoff.api import STATIC_DIR, json_error
 from handoff.handoff_service import HandoffService
 from handoff.live_view import open_chats
+from handoff.postgres_store import PostgresStore, postgres_fetch
 from handoff.state import SERVICE, SETTINGS
 
-ANALYTICS_DB = web.AppKey("analytics_db", aiosqlite.Connection)
+ANALYTICS_FETCH: web.AppKey[analytics.Fetch] = web.AppKey("analytics_fetch")
 DEFAULT_DAYS = 30
 PARAMETERS = {"from", "to", "language", "format", "figure", "tz"}
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -54,7 +55,7 @@ async def analytics_report(request: web.Request) -> web.Response:
         filters = parse_filters(request.query)
     except analytics.InvalidRange as exc:
         return json_error(400, "bad_request", str(exc))
-    fetch = analytics.sqlite_fetch(request.app[ANALYTICS_DB])
+    fetch = request.app[ANALYTICS_FETCH]
     if request.query.get("format", "json") == "csv":
         name = request.query.get("figure", "")
         figure = analytics.FIGURES.get(name)
@@ -129,9 +130,16 @@ def _titled(request: web.Request, name: str, rows: list[analytics.Row]) -> list[
 
 
 async def _read_connection(app: web.Application) -> AsyncIterator[None]:
+    """SQLite: a read-only connection of the reports' own. PostgreSQL: the store's pool
+    (MVCC: a long report holds up no writer)."""
+    store = app[SERVICE].store
+    if isinstance(store, PostgresStore):
+        app[ANALYTICS_FETCH] = postgres_fetch(store.pool)
+        yield
+        return
     db = await aiosqlite.connect(app[SETTINGS].db_path)
     await db.execute("PRAGMA query_only = 1")
-    app[ANALYTICS_DB] = db
+    app[ANALYTICS_FETCH] = analytics.sqlite_fetch(db)
     yield
     await db.close()
 

@@ -22,7 +22,6 @@ from handoff.assist import KBAssist
 from handoff.bot_relay import BotRelay
 from handoff.coverage import load_coverage
 from handoff.handoff_service import HandoffService
-from handoff.handoff_store import HandoffStore
 from handoff.hub import Hub
 from handoff.login_guard import LOGIN_GUARD, LoginGuard, LoginPolicy
 from handoff.metrics import Metrics
@@ -30,7 +29,7 @@ from handoff.passwords import PasswordHasher
 from handoff.rasa_client import RasaClient
 from handoff.service import ConversationService
 from handoff.state import METRICS, SERVICE, SETTINGS, TEXTS
-from handoff.store import SQLiteStore
+from handoff.stores import open_stores
 from handoff.supervisor_api import setup_supervisor_routes
 from handoff.texts import load_texts
 from handoff.topics_api import setup_topics_routes
@@ -44,7 +43,11 @@ log = logging.getLogger(__name__)
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     texts = app[TEXTS]
-    store = await SQLiteStore.open(settings.db_path)
+    # SQLite in var/ by default; PostgreSQL when ASSISTANT_DATABASE_URL is set (stores.py).
+    # Sign-ins: scrypt off the event loop, throttled before any hashing (login_guard.py).
+    store, agents = await open_stores(
+        settings, PasswordHasher(settings.login_hash_concurrency, settings.login_hash_queue)
+    )
     session = aiohttp.ClientSession()
     hub = Hub()
     rasa = RasaClient(
@@ -56,11 +59,6 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         action_auth_token=settings.action_auth_token,
     )
     metrics = app[METRICS]
-    # Sign-ins: scrypt off the event loop, throttled before any hashing (login_guard.py).
-    agents = HandoffStore(
-        store.connection,
-        PasswordHasher(settings.login_hash_concurrency, settings.login_hash_queue),
-    )
     app[LOGIN_GUARD] = LoginGuard(LoginPolicy.from_settings(settings), agents)
     relay = BotRelay(
         store,

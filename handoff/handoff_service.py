@@ -23,7 +23,7 @@ from common.pii import find_emails, find_phones, mask_secrets, redact_strings
 from handoff.assist import AssistUnavailable, KBAssist
 from handoff.bot_relay import BotRelay, for_bot
 from handoff.coverage import Coverage, format_reopening
-from handoff.handoff_store import Agent, Handoff, HandoffStore
+from handoff.handoff_store import Agent, Handoff
 from handoff.hub import Hub
 from handoff.metrics import Metrics
 from handoff.models import Conversation, Message, Reply
@@ -41,6 +41,7 @@ from handoff.queue_broadcast import (
 from handoff.rasa_client import BotUnavailable, RasaClient
 from handoff.state_machine import InvalidTransition
 from handoff.store import Store
+from handoff.stores import Handoffs
 from handoff.texts import GatewayTexts
 from kb_index.retriever import IndexReader
 
@@ -89,7 +90,7 @@ class HandoffService:
     def __init__(
         self,
         store: Store,
-        handoffs: HandoffStore,
+        handoffs: Handoffs,
         rasa: RasaClient,
         relay: BotRelay,
         hub: Hub,

@@ -24,6 +24,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from common.pii import install_log_redaction
 from kb_index import unanswered
 from kb_index.articles import KBError
@@ -37,7 +39,7 @@ from kb_index.drafts import drafts_yaml
 from kb_index.embed_cache import CachingEmbedder
 from kb_index.embedders import EmbedderError, make_embedder
 from kb_index.evaluate import QueryFileError, format_table, load_queries, metrics, predict
-from kb_index.index import KBIndexError
+from kb_index.index import KBIndex, KBIndexError
 from kb_index.report import write_report
 from kb_index.retriever import Retriever
 from kb_index.validate import validate
@@ -171,13 +173,24 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if errors else 0
 
 
+def _kb_mean_vector(settings: Settings, identity: str) -> np.ndarray | None:
+    """The built index's mean vector, for grouping; without one, a note and None."""
+    try:
+        return KBIndex.load(settings.kb_index_dir, identity).mean_vector()
+    except KBIndexError as exc:
+        print(f"grouping without the KB's mean vector ({exc})", file=sys.stderr)
+        return None
+
+
 def _unanswered(args: argparse.Namespace, settings: Settings) -> int:
     entries = unanswered.read(args.file)
     embedder = _cached(
         args.embedder, settings
     )  # never saved: customers' wordings stay out of the KB's cache
     # Progress bars only for a person at a terminal: not in pipes, logs or tests.
-    groups = unanswered.group(entries, embedder, progress=sys.stderr.isatty())[: args.top]
+    groups = unanswered.group(
+        entries, embedder, _kb_mean_vector(settings, embedder.identity), sys.stderr.isatty()
+    )[: args.top]
     if args.drafts is not None:
         args.drafts.write_text(drafts_yaml(groups), encoding="utf-8")
         print(f"{len(groups)} article drafts written to {args.drafts}", file=sys.stderr)

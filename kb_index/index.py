@@ -118,6 +118,15 @@ class KBIndex:
         self.scope = scope
         self.parts: BuildParts | None = None  # set by build(), not by load()
         self._variant_rows: dict[str, list[int]] | None = None
+        self._mean_vector: np.ndarray | None = None
+
+    def mean_vector(self) -> np.ndarray:
+        """The mean of the KB's question vectors: the direction every support question
+        shares, taken out before unanswered questions are grouped into topics."""
+        if self._mean_vector is None:
+            stored = self.index.reconstruct_n(0, self.index.ntotal)
+            self._mean_vector = np.asarray(stored, dtype=np.float32).mean(axis=0)
+        return self._mean_vector
 
     # -- building -----------------------------------------------------------
 

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+import numpy as np
+
 from kb_index import unanswered
 from kb_index.drafts import draft_id, drafts_yaml
 from kb_index.memo import MemoEmbedder
@@ -36,11 +38,13 @@ def topics_report(
     end: date,
     language: str | None,
     title_of: Callable[[str], str | None],
+    reference: np.ndarray | None,
     limit: int = MAX_TOPICS,
     budget_seconds: float | None = None,
 ) -> dict[str, Any]:
     """The topics of `start`..`end` (UTC days, included) in `language` (None: all),
-    biggest first; `title_of` names an article id (None if the KB no longer has it).
+    biggest first; `title_of` names an article id (None if the KB no longer has it);
+    `reference` is the KB's mean vector (unanswered.topics).
     With `budget_seconds`, questions whose wording is not embedded within that time are
     left out and counted as `pending` (embedding them is the caller's, meanwhile)."""
     chosen = unanswered.between(entries, start, end, language)
@@ -54,7 +58,7 @@ def topics_report(
         chosen, pending = _embedded_within(chosen, embedder, started + budget_seconds)
     vectors = unanswered.embed_questions(chosen, embedder)
     embedded = time.perf_counter()
-    groups = unanswered.summarise(chosen, unanswered.cluster(vectors))
+    groups = unanswered.summarise(chosen, unanswered.topics(vectors, reference), vectors)
     grouped = time.perf_counter()
     shown = groups[:limit]
     topics = [

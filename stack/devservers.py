@@ -354,14 +354,24 @@ class PostgresServer(_ChildServer):
         if first:
             self._create_role()
 
+    def create_database(self, name: str) -> str:
+        """Another database owned by the same user (a test's own, so that no other test's
+        rows are counted there); returns its URL."""
+        owner = self.user.replace('"', '""')
+        quoted = name.replace('"', '""')
+        self._superuser_sql(f'CREATE DATABASE "{quoted}" OWNER "{owner}";\n')
+        return self.url.rsplit("/", 1)[0] + "/" + quote(name, safe="")
+
     def _create_role(self) -> None:
         user = self.user.replace('"', '""')
         password = self.password.replace("'", "''")
         database = self.database.replace('"', '""')
-        sql = (
+        self._superuser_sql(
             f"CREATE ROLE \"{user}\" LOGIN PASSWORD '{password}';\n"
             f'CREATE DATABASE "{database}" OWNER "{user}";\n'
         )
+
+    def _superuser_sql(self, sql: str) -> None:
         self._run(
             [
                 self._bin("psql"),

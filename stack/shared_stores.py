@@ -175,13 +175,15 @@ def parse_redis_url(url: str) -> RedisTarget | None:
 
 def describe(settings: Settings) -> str:
     """Where the stack keeps its state, for the console (passwords redacted)."""
-    # The gateway's own store and hub are still SQLite and in-process whatever is set
-    # (issue 10): say so rather than let the URLs suggest otherwise.
-    trackers = redact_url(settings.database_url) or f"SQLite ({settings.rasa_tracker_db})"
+    # The gateway's realtime hub is still in-process whatever is set (issue 10): say so
+    # rather than let the Redis URL suggest otherwise.
+    database = redact_url(settings.database_url)
+    trackers = database or f"SQLite ({settings.rasa_tracker_db})"
     locks = redact_url(settings.redis_url) or "in Rasa's process"
+    gateway = database or f"SQLite ({settings.db_path})"
     return (
         f"Rasa trackers {trackers}; Rasa locks {locks}; "
-        f"gateway store SQLite ({settings.db_path}), realtime in-process"
+        f"gateway store {gateway}, realtime in-process"
     )
 
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 
 from kb_index.embedders import Embedder, make_embedder
+from kb_index.index import KBIndex
 from stack.devservers import PostgresServer, RedisServer
 from stack.settings import Settings
 
@@ -17,6 +19,12 @@ from stack.settings import Settings
 def embedder() -> Embedder:
     """The embedder the product uses (settings decide which)."""
     return make_embedder(Settings.from_env().embedder)
+
+
+@pytest.fixture(scope="session")
+def kb_mean_vector(embedder: Embedder) -> np.ndarray:
+    """The built KB index's mean vector (make test builds the index first)."""
+    return KBIndex.load(Settings.from_env().kb_index_dir, embedder.identity).mean_vector()
 
 
 @pytest.fixture(scope="session")

@@ -52,16 +52,44 @@ def reference_groups(vectors: np.ndarray, threshold: float) -> list[list[int]]:
     return members
 
 
-def test_same_groups_as_the_plain_loop_in_ko_ja_en(embedder: Embedder) -> None:
+def test_same_micro_groups_as_the_plain_loop_in_ko_ja_en(embedder: Embedder) -> None:
     vectors = embedder.embed([q for q, _ in QUESTIONS])
-    fast = unanswered.cluster(vectors)
-    assert fast == reference_groups(vectors, unanswered.GROUP_SIMILARITY)
-    texts = [[QUESTIONS[i][0] for i in members] for members in fast]
-    jobs = next(g for g in texts if "do you have job openings" in g)
-    # paraphrases across languages meet; the weather stays on its own
-    assert {"채용 공고 있나요", "求人はありますか"} & set(jobs)
-    assert ["what's the weather tomorrow"] in texts
-    assert sorted(i for members in fast for i in members) == list(range(len(QUESTIONS)))
+    for threshold in (unanswered.MICRO_SIMILARITY, 0.85):
+        assert unanswered.cluster(vectors, threshold) == reference_groups(vectors, threshold)
+
+
+TOPIC_OF = {
+    "do you have job openings": "jobs",
+    "채용 공고 있나요": "jobs",
+    "are you hiring right now": "jobs",
+    "求人はありますか": "jobs",
+    "아르바이트 모집하나요": "jobs",
+    "is there a store in Busan": "busan",
+    "부산에 매장 있어요?": "busan",
+    "釜山に店舗はありますか": "busan",
+    "what's the weather tomorrow": "weather",
+    "do you sell gift cards": "gift cards",
+    "ギフトカードは売っていますか": "gift cards",
+    "기프트카드 파나요": "gift cards",
+}
+
+
+def test_topics_meet_across_languages_and_never_mix(
+    embedder: Embedder, kb_mean_vector: np.ndarray
+) -> None:
+    """Every support question is close to every other in e5's raw space: with the KB's
+    mean taken out, paraphrases in ko/ja/en meet and different topics stay apart
+    (the raw 0.85 centroid put "기프트카드 파나요" with the job questions)."""
+    vectors = embedder.embed([q for q, _ in QUESTIONS])
+    groups = [
+        [QUESTIONS[i][0] for i in rows] for rows in unanswered.topics(vectors, kb_mean_vector)
+    ]
+    assert all(len({TOPIC_OF[q] for q in group}) == 1 for group in groups), groups
+    jobs = next(group for group in groups if "do you have job openings" in group)
+    assert sorted(jobs) == sorted(q for q, topic in TOPIC_OF.items() if topic == "jobs")
+    assert ["what's the weather tomorrow"] in groups
+    assert sorted(q for group in groups for q in group) == sorted(TOPIC_OF)
+    assert len(groups) <= 5  # 4 topics; one split at most
 
 
 @pytest.mark.parametrize("threshold", [0.8, 0.85, 0.9])
@@ -135,7 +163,7 @@ def _entry(query: str, language: str, ts: str, kind: str = "abstain") -> dict[st
 
 
 def test_the_report_has_the_range_and_language_asked_for(
-    tmp_path: Path, embedder: Embedder
+    tmp_path: Path, embedder: Embedder, kb_mean_vector: np.ndarray
 ) -> None:
     entries = [
         _entry("is there a store in Busan", "en", "2026-12-01T09:00:00Z"),
@@ -151,6 +179,7 @@ def test_the_report_has_the_range_and_language_asked_for(
         date(2026, 12, 2),
         None,
         {"store_locations": "Where are your stores?"}.get,
+        kb_mean_vector,
     )
     assert report["questions"] == 3 and report["grouped"] == 3
     asked = {e for t in report["topics"] for e in t["examples"]}
@@ -170,7 +199,13 @@ def test_the_report_has_the_range_and_language_asked_for(
     assert [a.id for a in load_kb(tmp_path)] == [t["id"] for t in report["topics"]]
 
     korean = topics_report(
-        entries, MemoEmbedder(embedder), date(2026, 12, 1), date(2026, 12, 31), "ko", no_titles
+        entries,
+        MemoEmbedder(embedder),
+        date(2026, 12, 1),
+        date(2026, 12, 31),
+        "ko",
+        no_titles,
+        kb_mean_vector,
     )
     assert korean["questions"] == 1
     [topic] = korean["topics"]
@@ -183,7 +218,13 @@ def test_the_report_has_the_range_and_language_asked_for(
 
 def test_no_questions_is_an_empty_report() -> None:
     report = topics_report(
-        [], MemoEmbedder(CountingEmbedder()), date(2026, 12, 1), date(2026, 12, 1), None, no_titles
+        [],
+        MemoEmbedder(CountingEmbedder()),
+        date(2026, 12, 1),
+        date(2026, 12, 1),
+        None,
+        no_titles,
+        None,
     )
     assert report["topics"] == [] and report["questions"] == 0 and report["groups"] == 0
     assert yaml.safe_load(report["drafts"]) == {"articles": []}
@@ -191,9 +232,9 @@ def test_no_questions_is_an_empty_report() -> None:
 
 def test_progress_bars_only_when_asked(capsys: pytest.CaptureFixture[str]) -> None:
     entries = [{"query": q} for q in ["x", "y", "z"]]
-    unanswered.group(entries, CountingEmbedder())
+    unanswered.group(entries, CountingEmbedder(), None)
     assert capsys.readouterr().err == ""
-    unanswered.group(entries, CountingEmbedder(), progress=True)
+    unanswered.group(entries, CountingEmbedder(), None, progress=True)
     shown = capsys.readouterr().err
     assert "embedding" in shown and "grouping" in shown
 
@@ -206,13 +247,50 @@ def test_a_page_load_reads_what_fits_in_its_time_and_counts_the_rest() -> None:
     entries = [_entry(q, "en", day) for q in ["old one", "older", "newest", "newest"]]
     memo.embed(["older"])  # read by an earlier load
     first = topics_report(
-        entries, memo, date(2026, 12, 1), date(2026, 12, 1), None, no_titles, budget_seconds=0
+        entries, memo, date(2026, 12, 1), date(2026, 12, 1), None, no_titles, None, budget_seconds=0
     )
     assert first["questions"] == 4 and first["grouped"] == 1 and first["pending"] == 3
     assert [e for t in first["topics"] for e in t["examples"]] == ["older"]
     assert unread(entries, memo) == ["newest", "old one"]  # the newest first
     second = topics_report(
-        entries, memo, date(2026, 12, 1), date(2026, 12, 1), None, no_titles, budget_seconds=60
+        entries,
+        memo,
+        date(2026, 12, 1),
+        date(2026, 12, 1),
+        None,
+        no_titles,
+        None,
+        budget_seconds=60,
     )
     assert second["grouped"] == 4 and second["pending"] == 0
     assert memo.missing(["old one", "older", "newest"]) == []
+
+
+def test_recorded_vectors_need_no_time_on_a_page_load() -> None:
+    """Records that carry their question's vector are grouped even with no time to
+    embed: only the records without one are left pending."""
+    counting = CountingEmbedder()
+    day = "2026-12-01T10:00:00Z"
+    asked = ["주차 되나요", "駐車場ありますか", "can i park there"]
+    vectors = CountingEmbedder().embed(asked)  # as the retriever computed them
+    entries = [
+        {
+            **_entry(q, language, day),
+            "vector": unanswered.encode_vector(v),
+            "embedder": counting.identity,
+        }
+        for q, language, v in zip(asked, ["ko", "ja", "en"], vectors)
+    ]
+    entries.append(_entry("no vector kept", "en", day))
+    report = topics_report(
+        entries,
+        MemoEmbedder(counting),
+        date(2026, 12, 1),
+        date(2026, 12, 1),
+        None,
+        no_titles,
+        None,
+        budget_seconds=0,
+    )
+    assert report["grouped"] == 3 and report["pending"] == 1
+    assert counting.embedded == []

@@ -1,0 +1,154 @@
+"""The whole product on PostgreSQL: with ASSISTANT_DATABASE_URL set, the gateway keeps
+conversations, messages, agents and handoffs there (not in var/), the agents command line
+writes there, a restarted gateway finds everything, and the supervisor's report reads it.
+
+One stack (all programs) on this test run's throwaway PostgreSQL (tests/conftest.py), in a
+database of its own, so that other tests' rows cannot be counted here."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+import pytest
+
+from kb_index.articles import Article, load_kb
+from stack.devservers import PostgresServer
+from stack.launcher import Stack
+from stack.settings import PROJECT_ROOT, Settings
+from tests.e2e.client import AgentClient, Customer
+from tests.e2e.isolated import isolated_settings
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+PASSWORD = "pg-agent-password-1"
+QUESTIONS = {
+    "ko": "배송 얼마나 걸려요?",
+    "ja": "届くまで何日かかりますか",
+    "en": "how long does delivery take",
+}
+ASK_FOR_PERSON = {
+    "ko": "상담원 연결해 주세요",
+    "ja": "オペレーターと話したい",
+    "en": "talk to a human",
+}
+
+
+def _add(settings: Settings, username: str, *flags: str) -> None:
+    """An agent created the documented way, with the command line."""
+    env = {**os.environ, **settings.to_env(), "AGENT_PASSWORD": PASSWORD}
+    done = subprocess.run(
+        [sys.executable, "-m", "handoff", "agents", "add", username, *flags],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.fixture(scope="module")
+def database_url(postgres_server: PostgresServer) -> str:
+    return postgres_server.create_database(f"gateway_{secrets.token_hex(4)}")
+
+
+@pytest.fixture(scope="module")
+def pg_stack(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[Stack]:
+    settings = isolated_settings(
+        tmp_path_factory.mktemp("pg-stack"), PROJECT_ROOT / "var" / "log" / "test"
+    ).replace(database_url=database_url)
+    stack = Stack(settings)
+    try:
+        stack.start()
+        _add(settings, "pgagent", "--languages", "ko,ja,en", "--capacity", "5")
+        _add(settings, "pglead", "--role", "supervisor")
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="module")
+def articles() -> dict[str, Article]:
+    return {a.id: a for a in load_kb(Settings().kb_dir)}
+
+
+async def _count(url: str, sql: str, *args: object) -> int:
+    connection = await asyncpg.connect(url)
+    try:
+        return int(await connection.fetchval(sql, *args))
+    finally:
+        await connection.close()
+
+
+@pytest.mark.parametrize("language", ["ko", "ja", "en"])
+async def test_a_chat_and_its_handoff_live_in_postgresql(
+    pg_stack: Stack, database_url: str, articles: dict[str, Article], language: str
+) -> None:
+    url = pg_stack.settings.gateway_url
+    async with aiohttp.ClientSession() as session:
+        customer = await Customer(session, url).start(language)
+        answer = (await customer.say(QUESTIONS[language]))["replies"]
+        assert answer[0]["text"] == articles["shipping_time"].answer_in(language)
+        handover = await customer.say(ASK_FOR_PERSON[language])
+        assert handover["state"] == "queued", handover
+
+        agent = await AgentClient(session, url).login("pgagent", PASSWORD)
+        assert customer.conversation_id in [i["conversation_id"] for i in await agent.queue()]
+        assert (await agent.accept(customer.conversation_id))[0] == 200
+        assert (await agent.write(customer.conversation_id, "hello from a person"))[0] == 201
+        assert (await agent.resolve(customer.conversation_id))[0] == 200
+        transcript = await customer.transcript()
+
+    texts = [m["text"] for m in transcript["messages"]]
+    assert QUESTIONS[language] in texts and "hello from a person" in texts
+    stored = await _count(
+        database_url,
+        "SELECT count(*) FROM messages WHERE conversation_id = $1",
+        customer.conversation_id,
+    )
+    assert stored == len(transcript["messages"])
+    resolved = await _count(
+        database_url,
+        "SELECT count(*) FROM handoffs WHERE conversation_id = $1 AND status = 'resolved'",
+        customer.conversation_id,
+    )
+    assert resolved == 1
+    assert not Path(pg_stack.settings.db_path).exists()  # nothing went to SQLite
+
+
+async def test_a_restarted_gateway_finds_every_conversation(pg_stack: Stack) -> None:
+    url = pg_stack.settings.gateway_url
+    async with aiohttp.ClientSession() as session:
+        customer = await Customer(session, url).start("en")
+        await customer.say(QUESTIONS["en"])
+        before = await customer.transcript()
+        await asyncio.to_thread(pg_stack.crash, "gateway")  # kill -9; supervisord restarts it
+        after = await customer.transcript()  # the same token: the session is in PostgreSQL
+        assert [m["seq"] for m in after["messages"]] == [m["seq"] for m in before["messages"]]
+        reply = await customer.say("thanks")
+        assert reply["replies"], reply
+
+
+async def test_the_supervisor_report_reads_postgresql(pg_stack: Stack, database_url: str) -> None:
+    async with aiohttp.ClientSession() as session:
+        customer = await Customer(session, pg_stack.settings.gateway_url).start("ja")
+        await customer.say(QUESTIONS["ja"])
+        lead = await AgentClient(session, pg_stack.settings.gateway_url).login("pglead", PASSWORD)
+        status, report = await lead.call("GET", "/api/agent/analytics")
+    conversations = await _count(database_url, "SELECT count(*) FROM conversations")
+    resolved = await _count(database_url, "SELECT count(*) FROM handoffs WHERE status = 'resolved'")
+    assert status == 200, report
+    [total] = [
+        row
+        for row in report["figures"]["outcomes"]
+        if row["day"] == "all" and row["language"] == "all"
+    ]
+    assert total["conversations"] == conversations >= 1
+    assert total["agent_resolved"] == resolved
