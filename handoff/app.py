@@ -22,11 +22,12 @@ from handoff.assist import KBAssist
 from handoff.bot_relay import BotRelay
 from handoff.coverage import load_coverage
 from handoff.handoff_service import HandoffService
-from handoff.hub import Hub
+from handoff.hub import Hub, Realtime
 from handoff.login_guard import LOGIN_GUARD, LoginGuard, LoginPolicy
 from handoff.metrics import Metrics
 from handoff.passwords import PasswordHasher
 from handoff.rasa_client import RasaClient
+from handoff.realtime_redis import RedisHub
 from handoff.service import ConversationService
 from handoff.state import METRICS, SERVICE, SETTINGS, TEXTS
 from handoff.stores import open_stores
@@ -49,7 +50,12 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         settings, PasswordHasher(settings.login_hash_concurrency, settings.login_hash_queue)
     )
     session = aiohttp.ClientSession()
-    hub = Hub()
+    # In-process for one gateway; over Redis when ASSISTANT_REDIS_URL is set, so that
+    # gateways sharing it reach each other's websockets (realtime_redis.py).
+    redis_hub = RedisHub(settings.redis_url) if settings.redis_url else None
+    if redis_hub is not None:
+        await redis_hub.start()
+    hub: Realtime = redis_hub if redis_hub is not None else Hub()
     rasa = RasaClient(
         session,
         settings.rasa_url,
@@ -106,7 +112,10 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         task.cancel()
     await asyncio.gather(*background, return_exceptions=True)
     await handoff.aclose()
-    hub.close_all()
+    if redis_hub is not None:
+        await redis_hub.aclose()
+    else:
+        hub.close_all()
     await session.close()
     await store.close()
     agents.hasher.close()

@@ -33,7 +33,7 @@ from typing import Any
 
 from common.jsonlog import conversation_context
 from common.pii import redact_contacts
-from handoff.hub import Hub
+from handoff.hub import Realtime
 from handoff.metrics import Metrics
 from handoff.models import Conversation, Message, OutboxItem, Reply
 from handoff.rasa_client import BotUnavailable, RasaClient, find_turn
@@ -75,7 +75,7 @@ class BotRelay:
         self,
         store: Store,
         rasa: RasaClient,
-        hub: Hub,
+        hub: Realtime,
         texts: GatewayTexts,
         max_attempts: int,
         metrics: Metrics | None = None,

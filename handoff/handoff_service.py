@@ -24,7 +24,7 @@ from handoff.assist import AssistUnavailable, KBAssist
 from handoff.bot_relay import BotRelay, for_bot
 from handoff.coverage import Coverage, format_reopening
 from handoff.handoff_store import Agent, Handoff
-from handoff.hub import Hub
+from handoff.hub import Realtime
 from handoff.metrics import Metrics
 from handoff.models import Conversation, Message, Reply
 from handoff.queue_broadcast import (
@@ -93,7 +93,7 @@ class HandoffService:
         handoffs: Handoffs,
         rasa: RasaClient,
         relay: BotRelay,
-        hub: Hub,
+        hub: Realtime,
         texts: GatewayTexts,
         config: dict[str, Any],
         coverage: Coverage | None = None,

@@ -4,13 +4,28 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from typing import Any
+from typing import Any, Protocol
 
 Frame = dict[str, Any]
 
 # A subscriber that falls this far behind is dropped; it catches up from the
 # store (last_seq) when it reconnects, so nothing is lost.
 _MAX_QUEUED_FRAMES = 500
+
+
+class Realtime(Protocol):
+    """What the services need of a hub: this in-process `Hub` (one gateway), or
+    `realtime_redis.RedisHub` (gateways sharing Redis, ASSISTANT_REDIS_URL)."""
+
+    def subscribe(self, conversation_id: str) -> asyncio.Queue[Frame | None]: ...
+
+    def unsubscribe(self, conversation_id: str, queue: asyncio.Queue[Frame | None]) -> None: ...
+
+    def has_subscribers(self, conversation_id: str) -> bool: ...
+
+    def publish(self, conversation_id: str, frame: Frame) -> None: ...
+
+    def close_all(self) -> None: ...
 
 
 class Hub:

@@ -18,7 +18,7 @@ from common.language import SUPPORTED_LANGUAGES, detect_language
 from common.pii import mask_secrets
 from handoff.bot_relay import REQUEST_PERSON_PAYLOAD, BotRelay
 from handoff.handoff_service import HandoffService
-from handoff.hub import Hub
+from handoff.hub import Realtime
 from handoff.models import Conversation, Message
 from handoff.store import Store
 from handoff.texts import GatewayTexts
@@ -69,7 +69,7 @@ class ConversationService:
         self,
         store: Store,
         relay: BotRelay,
-        hub: Hub,
+        hub: Realtime,
         texts: GatewayTexts,
         max_message_chars: int,
         handoff: HandoffService,

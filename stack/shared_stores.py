@@ -175,15 +175,13 @@ def parse_redis_url(url: str) -> RedisTarget | None:
 
 def describe(settings: Settings) -> str:
     """Where the stack keeps its state, for the console (passwords redacted)."""
-    # The gateway's realtime hub is still in-process whatever is set (issue 10): say so
-    # rather than let the Redis URL suggest otherwise.
     database = redact_url(settings.database_url)
+    redis = redact_url(settings.redis_url)
     trackers = database or f"SQLite ({settings.rasa_tracker_db})"
-    locks = redact_url(settings.redis_url) or "in Rasa's process"
     gateway = database or f"SQLite ({settings.db_path})"
     return (
-        f"Rasa trackers {trackers}; Rasa locks {locks}; "
-        f"gateway store {gateway}, realtime in-process"
+        f"Rasa trackers {trackers}; Rasa locks {redis or 'in its process'}; "
+        f"gateway store {gateway}, realtime {redis or 'in its process'}"
     )
 
 
@@ -258,11 +256,11 @@ def check(settings: Settings, timeout: float = 5.0) -> None:
             f"{REDIS_VARIABLE}: replicas share their conversations through PostgreSQL and Redis."
         )
     if settings.gateway_replicas > 1:
-        # Remove once the launcher starts N gateways on the PostgreSQL store and the
-        # Redis hub (issue 10); until then a second gateway would not see the first's chats.
+        # Remove once agent presence and the per-conversation delivery lock are shared
+        # (issue 10); the store and the hub already are.
         raise SharedStoreError(
             f"{REPLICAS_VARIABLE}={settings.gateway_replicas}: more than one gateway is not "
-            "supported yet (the gateway's PostgreSQL store and Redis hub are not wired in)."
+            "supported yet (agent presence and the bot delivery lock are per gateway)."
         )
     if database is not None:
         try:

@@ -1,13 +1,16 @@
-"""The whole product on PostgreSQL: with ASSISTANT_DATABASE_URL set, the gateway keeps
-conversations, messages, agents and handoffs there (not in var/), the agents command line
-writes there, a restarted gateway finds everything, and the supervisor's report reads it.
+"""The whole product on PostgreSQL and Redis: with ASSISTANT_DATABASE_URL set, the gateway
+keeps conversations, messages, agents and handoffs there (not in var/), the agents command
+line writes there, a gateway killed with kill -9 finds everything again, and the
+supervisor's report reads it; with ASSISTANT_REDIS_URL set, every frame for a websocket
+goes through Redis (what lets gateways on other machines reach it).
 
-One stack (all programs) on this test run's throwaway PostgreSQL (tests/conftest.py), in a
-database of its own, so that other tests' rows cannot be counted here."""
+One stack (all programs) on this test run's throwaway servers (tests/conftest.py), in a
+PostgreSQL database of its own, so that other tests' rows cannot be counted here."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 import subprocess
@@ -18,6 +21,7 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 import pytest
+from redis import asyncio as redis_asyncio
 
 from kb_index.articles import Article, load_kb
 from stack.devservers import PostgresServer
@@ -60,10 +64,12 @@ def database_url(postgres_server: PostgresServer) -> str:
 
 
 @pytest.fixture(scope="module")
-def pg_stack(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[Stack]:
+def pg_stack(
+    tmp_path_factory: pytest.TempPathFactory, database_url: str, redis_url: str
+) -> Iterator[Stack]:
     settings = isolated_settings(
         tmp_path_factory.mktemp("pg-stack"), PROJECT_ROOT / "var" / "log" / "test"
-    ).replace(database_url=database_url)
+    ).replace(database_url=database_url, redis_url=redis_url)
     stack = Stack(settings)
     try:
         stack.start()
@@ -89,7 +95,11 @@ async def _count(url: str, sql: str, *args: object) -> int:
 
 @pytest.mark.parametrize("language", ["ko", "ja", "en"])
 async def test_a_chat_and_its_handoff_live_in_postgresql(
-    pg_stack: Stack, database_url: str, articles: dict[str, Article], language: str
+    pg_stack: Stack,
+    database_url: str,
+    redis_url: str,
+    articles: dict[str, Article],
+    language: str,
 ) -> None:
     url = pg_stack.settings.gateway_url
     async with aiohttp.ClientSession() as session:
@@ -121,6 +131,14 @@ async def test_a_chat_and_its_handoff_live_in_postgresql(
     )
     assert resolved == 1
     assert not Path(pg_stack.settings.db_path).exists()  # nothing went to SQLite
+    # the frames the customer's and the agent's websockets got went through Redis
+    client = redis_asyncio.Redis.from_url(redis_url)
+    try:
+        entries = await client.xrange(f"assistant:hub:conv:{customer.conversation_id}")
+    finally:
+        await client.aclose()
+    frames = [json.loads(fields[b"m"])["frame"] for _, fields in entries]
+    assert "hello from a person" in [f.get("text") for f in frames if f.get("type") == "message"]
 
 
 async def test_a_restarted_gateway_finds_every_conversation(pg_stack: Stack) -> None:
