@@ -174,21 +174,17 @@ def fill(path: Path, conversations: int, seed: int = 7) -> dict[str, int]:
 
 
 async def time_report(path: Path, filters: analytics.Filters, runs: int) -> list[float]:
-    """Milliseconds per full report, on a connection like the API's (read-only)."""
-    import aiosqlite
-
-    db = await aiosqlite.connect(path)
-    await db.execute("PRAGMA query_only = 1")
-    fetch = analytics.sqlite_fetch(db)
+    """Milliseconds per full report, on read-only connections like the API's."""
+    readers = await analytics.SQLiteReaders.open(path)
     timings = []
     try:
-        await analytics.report(fetch, filters)  # warm the page cache once
+        await analytics.report(readers.fetch, filters)  # warm the page cache once
         for _ in range(runs):
             started = time.perf_counter()
-            await analytics.report(fetch, filters)
+            await analytics.report(readers.fetch, filters)
             timings.append((time.perf_counter() - started) * 1000)
     finally:
-        await db.close()
+        await readers.close()
     return timings
 
 

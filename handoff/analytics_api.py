@@ -22,7 +22,6 @@ from collections.abc import AsyncIterator, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import aiosqlite
 from aiohttp import web
 
 from handoff import analytics
@@ -130,18 +129,17 @@ def _titled(request: web.Request, name: str, rows: list[analytics.Row]) -> list[
 
 
 async def _read_connection(app: web.Application) -> AsyncIterator[None]:
-    """SQLite: a read-only connection of the reports' own. PostgreSQL: the store's pool
-    (MVCC: a long report holds up no writer)."""
+    """SQLite: read-only connections of the reports' own (analytics.SQLiteReaders).
+    PostgreSQL: the store's pool (MVCC: a long report holds up no writer)."""
     store = app[SERVICE].store
     if isinstance(store, PostgresStore):
         app[ANALYTICS_FETCH] = postgres_fetch(store.pool)
         yield
         return
-    db = await aiosqlite.connect(app[SETTINGS].db_path)
-    await db.execute("PRAGMA query_only = 1")
-    app[ANALYTICS_FETCH] = analytics.sqlite_fetch(db)
+    readers = await analytics.SQLiteReaders.open(app[SETTINGS].db_path)
+    app[ANALYTICS_FETCH] = readers.fetch
     yield
-    await db.close()
+    await readers.close()
 
 
 def setup_analytics_routes(app: web.Application) -> None:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import aiohttp
 import yaml
 from aiohttp import web
+from redis import asyncio as redis_asyncio
 
 from handoff.agent_api import setup_agent_routes
 from handoff.analytics_api import setup_analytics_routes
@@ -28,6 +29,7 @@ from handoff.metrics import Metrics
 from handoff.passwords import PasswordHasher
 from handoff.rasa_client import RasaClient
 from handoff.realtime_redis import RedisHub
+from handoff.relay_coordination import LocalCoordination, RedisCoordination
 from handoff.service import ConversationService
 from handoff.state import METRICS, SERVICE, SETTINGS, TEXTS
 from handoff.stores import open_stores
@@ -56,6 +58,19 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     if redis_hub is not None:
         await redis_hub.start()
     hub: Realtime = redis_hub if redis_hub is not None else Hub()
+    # The relay's per-conversation lock and in-doubt sends: shared with the other
+    # replicas through Redis when there is one (relay_coordination.py). A send that
+    # timed out may still be running in Rasa: it is in doubt as long again.
+    redis_client = (
+        redis_asyncio.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
+        if settings.redis_url
+        else None
+    )
+    coordination = (
+        RedisCoordination(redis_client, settings.rasa_timeout_seconds)
+        if redis_client is not None
+        else LocalCoordination(settings.rasa_timeout_seconds)
+    )
     rasa = RasaClient(
         session,
         settings.rasa_url,
@@ -73,8 +88,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         texts,
         settings.max_delivery_attempts,
         metrics,
-        # A send that timed out may still be running in Rasa: wait as long again.
-        in_doubt_seconds=settings.rasa_timeout_seconds,
+        coordination=coordination,
     )
     handoff = HandoffService(
         store,
@@ -116,6 +130,8 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         await redis_hub.aclose()
     else:
         hub.close_all()
+    if redis_client is not None:
+        await redis_client.aclose()
     await session.close()
     await store.close()
     agents.hasher.close()

@@ -23,9 +23,8 @@ messages are in the transcript the agent reads); handing the chat back adds a `r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import time
-import weakref
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from handoff.hub import Realtime
 from handoff.metrics import Metrics
 from handoff.models import Conversation, Message, OutboxItem, Reply
 from handoff.rasa_client import BotUnavailable, RasaClient, find_turn
+from handoff.relay_coordination import LocalCoordination, RelayCoordination
 from handoff.store import Store
 from handoff.texts import GatewayTexts
 
@@ -80,6 +80,7 @@ class BotRelay:
         max_attempts: int,
         metrics: Metrics | None = None,
         in_doubt_seconds: float = 30.0,
+        coordination: RelayCoordination | None = None,
     ) -> None:
         self.metrics = metrics or Metrics()
         self.store = store
@@ -87,17 +88,16 @@ class BotRelay:
         self.hub = hub
         self.texts = texts
         self.max_attempts = max_attempts
-        self.in_doubt_seconds = in_doubt_seconds
+        # One delivery per conversation at a time, and which sends timed out (Rasa may
+        # still be handling them: it records the turn only when it is done, so sending
+        # again before `in_doubt_seconds` have passed could make it handle the message
+        # twice); shared by the replicas through Redis when they have it.
+        self.coordination = coordination or LocalCoordination(in_doubt_seconds)
         # Set by the app: queue the conversation when the bot's reply asks for a person.
         self.on_handoff: HandoffHook | None = None
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         # Items this process created and has not tried yet: they cannot have reached
         # Rasa, so they skip the tracker lookup (the common case costs nothing extra).
         self._fresh: set[int] = set()
-        # Items whose last send timed out, with when: Rasa may still be handling them
-        # (it records the turn only when it is done), so sending again before
-        # `in_doubt_seconds` have passed could make it handle the message twice.
-        self._in_doubt: dict[int, float] = {}
         self._not_counted: set[int] = set()
         # A delivery just failed: until a health check says every part is back, new
         # messages are kept without trying (a doomed try costs the customer a timeout,
@@ -105,12 +105,17 @@ class BotRelay:
         self._bot_down = False
         self._wake = asyncio.Event()
 
-    def lock(self, conversation_id: str) -> asyncio.Lock:
+    @property
+    def in_doubt_seconds(self) -> float:
+        return self.coordination.in_doubt_seconds
+
+    @in_doubt_seconds.setter
+    def in_doubt_seconds(self, seconds: float) -> None:
+        self.coordination.in_doubt_seconds = seconds
+
+    def lock(self, conversation_id: str) -> contextlib.AbstractAsyncContextManager[None]:
         """Held while anything is delivered for, or stored by a customer in, the conversation."""
-        lock = self._locks.get(conversation_id)
-        if lock is None:
-            lock = self._locks[conversation_id] = asyncio.Lock()
-        return lock
+        return self.coordination.hold(conversation_id)
 
     def note_new(self, item: OutboxItem) -> None:
         self._fresh.add(item.id)
@@ -198,13 +203,10 @@ class BotRelay:
             earlier = find_turn(tracker.get("events") or [], turn_id)
             if earlier:
                 log.info("message %s was answered before the gateway stored it", turn_id)
-                self._in_doubt.pop(item.id, None)
+                await self.coordination.clear_doubt(item.id)
                 return earlier
-            sent_at = self._in_doubt.get(item.id)
-            if earlier is None and sent_at is not None:
-                if time.monotonic() - sent_at < self.in_doubt_seconds:
-                    raise StillInRasa(f"Rasa may still be handling {turn_id}; waiting")
-                del self._in_doubt[item.id]
+            if earlier is None and await self.coordination.in_doubt(item.id):
+                raise StillInRasa(f"Rasa may still be handling {turn_id}; waiting")
             if earlier is not None:
                 await self.rasa.rewind(item.conversation_id)
         # "The bot is typing" until its replies are out (`_deliver` turns it off).
@@ -220,7 +222,7 @@ class BotRelay:
         except BotUnavailable as exc:
             self.hub.publish(item.conversation_id, {"type": "typing", "on": False})
             if exc.timed_out:
-                self._in_doubt[item.id] = time.monotonic()
+                await self.coordination.mark_in_doubt(item.id)
             if exc.silent:
                 with suppress(BotUnavailable):  # else the tracker lookup rewinds it later
                     await self.rasa.rewind(item.conversation_id)

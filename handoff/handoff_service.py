@@ -75,15 +75,21 @@ class QueueSnapshot:
 
 @dataclass
 class Presence:
+    """Who is online: a console open here (`sockets`), a console open on another gateway
+    replica (`elsewhere`: the hub knows who listens on the agent's channel), or an API
+    call to this replica in the last ONLINE_SECONDS."""
+
     last_seen: dict[str, float] = field(default_factory=dict)
     sockets: dict[str, int] = field(default_factory=dict)
+    elsewhere: Callable[[str], bool] = lambda username: False
 
     def seen(self, username: str) -> None:
         self.last_seen[username] = time.time()
 
     def online(self, username: str) -> bool:
-        recent = time.time() - self.last_seen.get(username, 0.0) < ONLINE_SECONDS
-        return self.sockets.get(username, 0) > 0 or recent
+        if self.sockets.get(username, 0) > 0 or self.elsewhere(username):
+            return True
+        return time.time() - self.last_seen.get(username, 0.0) < ONLINE_SECONDS
 
 
 class HandoffService:
@@ -112,7 +118,7 @@ class HandoffService:
         self.coverage = coverage
         self.assist = assist  # suggested answers (the action server's retrieval)
         self.catalog = catalog  # article titles for the console (no model needed)
-        self.presence = Presence()
+        self.presence = Presence(elsewhere=lambda name: hub.has_subscribers(agent_channel(name)))
         self._agents: list[Agent] = []
         # Queue frames, coalesced (queue_broadcast.py): what each waiting customer on this
         # replica was last told, and the inputs of the wait estimate, read at most 1/s.

@@ -209,15 +209,39 @@ def program_specs(settings: Settings, files: SupervisorFiles) -> dict[str, Progr
         argv=[app_python, "-m", "kb_index", "watch"],
         priority=300,
     )
-    gateway = ProgramSpec(
-        name="gateway",
-        argv=[app_python, "-m", "handoff"],
-        port=settings.gateway_port,
-        port_variable="ASSISTANT_GATEWAY_PORT",
-        health_url=f"{settings.gateway_url}/healthz",
-        priority=400,
-    )
-    return {spec.name: spec for spec in (actions, rasa, kb_watch, gateway)}
+    # One gateway, or ASSISTANT_GATEWAY_REPLICAS of them on consecutive ports (they share
+    # PostgreSQL and Redis: stack/shared_stores.py checks both are set).
+    gateways = [
+        ProgramSpec(
+            name=gateway_name(replica),
+            argv=[app_python, "-m", "handoff"],
+            env={"ASSISTANT_GATEWAY_PORT": str(port)} if replica else {},
+            port=port,
+            port_variable="ASSISTANT_GATEWAY_PORT",
+            health_url=f"http://{settings.host}:{port}/healthz",
+            priority=400 + replica,
+        )
+        for replica, port in enumerate(gateway_ports(settings))
+    ]
+    return {spec.name: spec for spec in (actions, rasa, kb_watch, *gateways)}
+
+
+def gateway_ports(settings: Settings) -> list[int]:
+    return [settings.gateway_port + replica for replica in range(settings.gateway_replicas)]
+
+
+def replicas_line(settings: Settings) -> str:
+    """The other gateways' addresses, for the console (a load balancer goes in front)."""
+    ports = gateway_ports(settings)[1:]
+    if not ports:
+        return ""
+    others = " ".join(f"http://{settings.host}:{port}/" for port in ports)
+    return f"  more gateways   {others}  (same product: share them behind a load balancer)\n"
+
+
+def gateway_name(replica: int) -> str:
+    """`gateway`, then `gateway-2`, `gateway-3`, ... (supervisord's program names)."""
+    return "gateway" if replica == 0 else f"gateway-{replica + 1}"
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -701,7 +725,8 @@ def run_forever(settings: Settings) -> int:
             f"(supervisor: lead, password: {lead_shown})\n"
             f"  health          {s.gateway_url}/healthz   readiness {s.gateway_url}/readyz\n"
             f"  API document    {s.gateway_url}/api/openapi.json\n"
-            f"  logs            {s.log_dir}/\n"
+            + replicas_line(s)
+            + f"  logs            {s.log_dir}/\n"
             f"  processes       python -m stack ctl status   (supervisord; restarts what dies)\n"
             "Press Ctrl-C to stop.",
             flush=True,

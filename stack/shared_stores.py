@@ -255,13 +255,6 @@ def check(settings: Settings, timeout: float = 5.0) -> None:
             f"{REPLICAS_VARIABLE}={settings.gateway_replicas} needs {DATABASE_VARIABLE} and "
             f"{REDIS_VARIABLE}: replicas share their conversations through PostgreSQL and Redis."
         )
-    if settings.gateway_replicas > 1:
-        # Remove once agent presence and the per-conversation delivery lock are shared
-        # (issue 10); the store and the hub already are.
-        raise SharedStoreError(
-            f"{REPLICAS_VARIABLE}={settings.gateway_replicas}: more than one gateway is not "
-            "supported yet (agent presence and the bot delivery lock are per gateway)."
-        )
     if database is not None:
         try:
             asyncio.get_running_loop()

@@ -26,6 +26,24 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def consecutive_free_ports(count: int) -> int:
+    """The first of `count` free ports in a row (gateway replicas take consecutive ports)."""
+    for _ in range(100):
+        base = free_port()
+        if all(_free(base + offset) for offset in range(1, count)):
+            return base
+    raise RuntimeError(f"no {count} consecutive free ports found")
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def isolated_settings(state: Path, log_dir: Path) -> Settings:
     """Everything the product writes goes under `state` (logs to `log_dir`); agents are
     always reachable (coverage_always_open.yml); the Rasa token and the action server's

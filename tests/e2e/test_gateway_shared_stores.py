@@ -15,8 +15,9 @@ import os
 import secrets
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import asyncpg
@@ -28,7 +29,7 @@ from stack.devservers import PostgresServer
 from stack.launcher import Stack
 from stack.settings import PROJECT_ROOT, Settings
 from tests.e2e.client import AgentClient, Customer
-from tests.e2e.isolated import isolated_settings
+from tests.e2e.isolated import consecutive_free_ports, isolated_settings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -69,7 +70,12 @@ def pg_stack(
 ) -> Iterator[Stack]:
     settings = isolated_settings(
         tmp_path_factory.mktemp("pg-stack"), PROJECT_ROOT / "var" / "log" / "test"
-    ).replace(database_url=database_url, redis_url=redis_url)
+    ).replace(
+        database_url=database_url,
+        redis_url=redis_url,
+        gateway_replicas=2,
+        gateway_port=consecutive_free_ports(2),
+    )
     stack = Stack(settings)
     try:
         stack.start()
@@ -170,3 +176,91 @@ async def test_the_supervisor_report_reads_postgresql(pg_stack: Stack, database_
     ]
     assert total["conversations"] == conversations >= 1
     assert total["agent_resolved"] == resolved
+
+
+def second_gateway(stack: Stack) -> str:
+    """The other replica's address (a load balancer would pick either)."""
+    return f"http://{stack.settings.host}:{stack.settings.gateway_port + 1}"
+
+
+async def _customer_socket(
+    session: aiohttp.ClientSession, url: str, customer: Customer
+) -> aiohttp.ClientWebSocketResponse:
+    ws = await session.ws_connect(f"{url}/api/conversations/{customer.conversation_id}/ws")
+    await ws.send_json({"type": "hello", "token": customer.token, "last_seq": 0})
+    return ws
+
+
+async def _frame(
+    ws: aiohttp.ClientWebSocketResponse, wanted: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any]:
+    async with asyncio.timeout(30):
+        while True:
+            frame: dict[str, Any] = await ws.receive_json()
+            if wanted(frame):
+                return frame
+
+
+AGENT_SAYS = {"ko": "안녕하세요, 상담원입니다", "ja": "担当の者です", "en": "hi, a person here"}
+
+
+@pytest.mark.parametrize("language", ["ko", "ja", "en"])
+async def test_a_customer_on_one_gateway_talks_with_an_agent_on_the_other(
+    pg_stack: Stack, language: str
+) -> None:
+    """The customer's widget is connected to gateway A, the agent's console to gateway
+    B: the queue, the agent's words and the customer's reach across (Redis), and the
+    customer's requests may go to either replica."""
+    first, second = pg_stack.settings.gateway_url, second_gateway(pg_stack)
+    async with aiohttp.ClientSession() as session:
+        customer = await Customer(session, first).start(language)
+        widget = await _customer_socket(session, first, customer)
+        agent = await AgentClient(session, second).login("pgagent", PASSWORD)
+        console = await session.ws_connect(f"{second}/api/agent/ws")
+        await console.send_json({"type": "hello", "token": agent.token})
+        await _frame(console, lambda f: f["type"] == "ready")
+
+        customer.base_url = second  # the next request lands on the other replica
+        assert (await customer.say(ASK_FOR_PERSON[language]))["state"] == "queued"
+        # B's console learns of the chat queued through B's store, whichever replica
+        await _frame(
+            console,
+            lambda f: (
+                f["type"] == "queue"
+                and customer.conversation_id in [i["conversation_id"] for i in f["items"]]
+            ),
+        )
+        assert (await agent.accept(customer.conversation_id))[0] == 200
+        assert (await agent.write(customer.conversation_id, AGENT_SAYS[language]))[0] == 201
+        said = await _frame(widget, lambda f: f.get("role") == "agent")
+        assert said["text"] == AGENT_SAYS[language]
+
+        customer.base_url = first
+        await customer.say(QUESTIONS[language])  # now for the person, through A
+        heard = await _frame(
+            console,
+            lambda f: f.get("type") == "message" and f.get("role") == "customer",
+        )
+        assert heard["text"] == QUESTIONS[language]
+        assert (await agent.resolve(customer.conversation_id))[0] == 200
+        await widget.close()
+        await console.close()
+
+
+async def test_one_conversation_alternates_between_replicas_in_order(pg_stack: Stack) -> None:
+    """Each message to the other replica: every one answered once, in order, nothing lost
+    (the relay's lock and the store are shared)."""
+    urls = [pg_stack.settings.gateway_url, second_gateway(pg_stack)]
+    questions = ["hi", QUESTIONS["en"], "thanks", QUESTIONS["en"]]
+    async with aiohttp.ClientSession() as session:
+        customer = await Customer(session, urls[0]).start("en")
+        for turn, text in enumerate(questions):
+            customer.base_url = urls[turn % 2]
+            reply = await customer.say(text)
+            assert reply["replies"], reply
+        transcript = (await customer.transcript())["messages"]
+    mine = [m for m in transcript if m["role"] == "customer"]
+    assert [m["text"] for m in mine] == questions
+    for message in mine:
+        answers = [m for m in transcript if m.get("reply_to") == message["seq"]]
+        assert answers and all(m["role"] == "bot" for m in answers), (message, transcript)

@@ -15,7 +15,7 @@ import yaml
 
 from stack import shared_stores
 from stack.devservers import PostgresServer, RedisServer, free_port
-from stack.launcher import Stack, StackError, rasa_endpoints
+from stack.launcher import Stack, StackError, program_specs, rasa_endpoints, stack_files
 from stack.settings import PROJECT_ROOT, Settings
 from stack.shared_stores import SharedStoreError, check, redact_url
 
@@ -90,10 +90,21 @@ def test_more_gateways_need_both_shared_stores() -> None:
         check(Settings(gateway_replicas=0))
 
 
-def test_more_gateways_are_refused_until_they_can_share(postgres_url: str, redis_url: str) -> None:
-    settings = Settings(database_url=postgres_url, redis_url=redis_url, gateway_replicas=2)
-    with pytest.raises(SharedStoreError, match="not supported yet"):
-        check(settings)
+def test_more_gateways_on_both_shared_stores_pass(postgres_url: str, redis_url: str) -> None:
+    check(Settings(database_url=postgres_url, redis_url=redis_url, gateway_replicas=3))
+
+
+def test_each_gateway_gets_its_own_port_and_program() -> None:
+    settings = Settings(gateway_port=18080, gateway_replicas=3)
+    specs = program_specs(settings, stack_files(settings))
+    gateways = [spec for name, spec in specs.items() if name.startswith("gateway")]
+    assert [(g.name, g.port) for g in gateways] == [
+        ("gateway", 18080),
+        ("gateway-2", 18081),
+        ("gateway-3", 18082),
+    ]
+    assert gateways[1].env == {"ASSISTANT_GATEWAY_PORT": "18081"}
+    assert gateways[2].health_url.endswith(":18082/healthz")
 
 
 @pytest.mark.parametrize("variable", ["ASSISTANT_DATABASE_URL", "ASSISTANT_REDIS_URL"])
