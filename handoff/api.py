@@ -23,12 +23,15 @@ from handoff.openapi import openapi_document
 from handoff.rate_limit import RateLimiter, retry_after_header
 from handoff.service import ConversationService, InvalidMessage
 from handoff.state import LIMITS, METRICS, SERVICE, SETTINGS
+from handoff.store_errors import STORE_UNAVAILABLE
 
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
 # Bodies and websocket frames larger than this are refused outright.
 MAX_BODY_BYTES = 64 * 1024
+# A client told the database is away comes back after this long (Retry-After).
+STORE_RETRY_SECONDS = 2
 _HELLO_TIMEOUT_SECONDS = 10.0
 # What a client over the open-websocket limit is told to wait before trying again.
 _SOCKET_RETRY_SECONDS = 10.0
@@ -65,6 +68,15 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
         return response
     except HandoffError as exc:  # an agent action that cannot be done right now
         return json_error(HANDOFF_ERROR_STATUS.get(exc.code, 400), exc.code, str(exc))
+    except STORE_UNAVAILABLE as exc:
+        log.warning("store unavailable (%s): answered 503", type(exc).__name__)
+        request.app[METRICS].errors.labels("store_unavailable").inc()
+        await request.app[SERVICE].store.forget_connections()
+        response = json_error(
+            503, "store_unavailable", "the database is not reachable right now; try again shortly"
+        )
+        response.headers[hdrs.RETRY_AFTER] = str(STORE_RETRY_SECONDS)
+        return response
     except web.HTTPRequestEntityTooLarge:
         return json_error(413, "too_large", f"request body is larger than {MAX_BODY_BYTES} bytes")
     except web.HTTPException as exc:
@@ -457,8 +469,12 @@ async def _read_customer_frames(
                     "message": str(exc),
                 }
             )
-        except Exception:
-            log.exception("could not handle a customer frame")
+        except Exception as exc:
+            if isinstance(exc, STORE_UNAVAILABLE):
+                log.warning("store unavailable (%s): frame to be resent", type(exc).__name__)
+                await service.store.forget_connections()
+            else:
+                log.exception("could not handle a customer frame")
             queue.put_nowait(
                 {
                     "type": "error",

@@ -32,6 +32,8 @@ from handoff.realtime_redis import RedisHub
 from handoff.relay_coordination import LocalCoordination, RedisCoordination
 from handoff.service import ConversationService
 from handoff.state import METRICS, SERVICE, SETTINGS, TEXTS
+from handoff.store import Store
+from handoff.store_errors import STORE_UNAVAILABLE
 from handoff.stores import open_stores
 from handoff.supervisor_api import setup_supervisor_routes
 from handoff.texts import load_texts
@@ -117,9 +119,9 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         # Messages kept while the bot was down (or before a gateway restart) are
         # answered from here once every part is back.
         asyncio.create_task(relay.run()),
-        asyncio.create_task(_every(30, handoff.abandon_stale, "abandoned-chat sweep")),
+        asyncio.create_task(_every(30, handoff.abandon_stale, "abandoned-chat sweep", store)),
         # Queue changes another gateway replica made reach this replica's sockets.
-        asyncio.create_task(_every(5, handoff.resync_queue, "queue resync")),
+        asyncio.create_task(_every(5, handoff.resync_queue, "queue resync", store)),
     ]
     yield
     for task in background:
@@ -137,11 +139,16 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     agents.hasher.close()
 
 
-async def _every(seconds: float, job: Callable[[], Awaitable[object]], name: str) -> None:
+async def _every(
+    seconds: float, job: Callable[[], Awaitable[object]], name: str, store: Store
+) -> None:
     while True:
         await asyncio.sleep(seconds)
         try:
             await job()
+        except STORE_UNAVAILABLE as exc:
+            log.warning("%s waits for the store (%s)", name, type(exc).__name__)
+            await store.forget_connections()
         except Exception:
             log.exception("%s failed", name)
 

@@ -38,6 +38,7 @@ from handoff.models import Conversation, Message, OutboxItem, Reply
 from handoff.rasa_client import BotUnavailable, RasaClient, find_turn
 from handoff.relay_coordination import LocalCoordination, RelayCoordination
 from handoff.store import Store
+from handoff.store_errors import STORE_UNAVAILABLE
 from handoff.texts import GatewayTexts
 
 log = logging.getLogger(__name__)
@@ -326,5 +327,8 @@ class BotRelay:
             self._wake.clear()
             try:
                 await self.redeliver()
+            except STORE_UNAVAILABLE as exc:
+                log.warning("redelivery waits for the store (%s)", type(exc).__name__)
+                await self.store.forget_connections()
             except Exception:
                 log.exception("redelivery pass failed; trying again in %.0f s", RETRY_SECONDS)

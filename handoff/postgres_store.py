@@ -115,6 +115,11 @@ class PostgresStore:
     async def ping(self) -> None:
         await self._pool.fetchval("SELECT 1")
 
+    async def forget_connections(self) -> None:
+        """PostgreSQL restarted: every idle connection of the pool is broken and would
+        fail its next caller once. Expired, they are replaced as they are next taken."""
+        await self._pool.expire_connections()
+
     # -- conversations ------------------------------------------------------------------
 
     async def create_conversation(

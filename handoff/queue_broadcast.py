@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from handoff.handoff_store import Handoff
+from handoff.store_errors import STORE_UNAVAILABLE
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +126,8 @@ class Coalescer:
             self.flushes += 1
             try:
                 await self._flush()
+            except STORE_UNAVAILABLE as exc:  # the next touch tries again
+                log.warning("%s wait for the store (%s)", self._name, type(exc).__name__)
             except Exception:  # the next touch tries again; the store is unharmed
                 log.exception("%s failed", self._name)
 

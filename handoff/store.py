@@ -325,6 +325,11 @@ class Store(Protocol):
 
     async def ping(self) -> None: ...
 
+    async def forget_connections(self) -> None:
+        """After a 'server away' error: the next calls open fresh connections rather
+        than each meet one more connection the restart broke."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -371,6 +376,9 @@ class SQLiteStore:
 
     async def ping(self) -> None:
         await self._db.execute("SELECT 1")
+
+    async def forget_connections(self) -> None:
+        """A file has no server to lose."""
 
     async def create_conversation(
         self, language: str, customer: dict[str, Any]

@@ -12,13 +12,32 @@ both implementations have it; the contract tests check it behaves the same on bo
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Protocol
 
 from handoff.handoff_store import Agent, Handoff, HandoffStore
 from handoff.passwords import PasswordHasher
 from handoff.postgres_store import PostgresHandoffStore, PostgresStore
 from handoff.store import SQLiteStore, Store
+from handoff.store_errors import STORE_UNAVAILABLE
 from stack.settings import Settings
+
+
+class _PoolReconnectFilter(logging.Filter):
+    """asyncpg's pool logs each failed reconnect while PostgreSQL is away as a WARNING
+    with a traceback. The server being away is a wait, not a bug: one line, no traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], STORE_UNAVAILABLE):
+            error = record.exc_info[1]
+            record.msg = f"{record.getMessage()} ({type(error).__name__}: {error})"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+_POOL_FILTER = _PoolReconnectFilter()
 
 
 class Handoffs(Protocol):
@@ -120,5 +139,8 @@ async def open_stores(
     if not settings.database_url:
         sqlite = await SQLiteStore.open(settings.db_path)
         return sqlite, HandoffStore(sqlite.connection, hasher)
+    pool_log = logging.getLogger("asyncpg.pool")
+    if _POOL_FILTER not in pool_log.filters:
+        pool_log.addFilter(_POOL_FILTER)
     postgres = await PostgresStore.open(settings.database_url, schema=schema)
     return postgres, PostgresHandoffStore(postgres.pool, hasher)

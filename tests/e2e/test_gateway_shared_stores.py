@@ -25,7 +25,7 @@ import pytest
 from redis import asyncio as redis_asyncio
 
 from kb_index.articles import Article, load_kb
-from stack.devservers import PostgresServer
+from stack.devservers import PostgresServer, RedisServer
 from stack.launcher import Stack
 from stack.settings import PROJECT_ROOT, Settings
 from tests.e2e.client import AgentClient, Customer
@@ -60,8 +60,27 @@ def _add(settings: Settings, username: str, *flags: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def database_url(postgres_server: PostgresServer) -> str:
-    return postgres_server.create_database(f"gateway_{secrets.token_hex(4)}")
+def own_postgres() -> Iterator[PostgresServer]:
+    """This module's own PostgreSQL: the last tests restart it."""
+    with PostgresServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def own_redis() -> Iterator[RedisServer]:
+    """This module's own Redis: the last test restarts it."""
+    with RedisServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def database_url(own_postgres: PostgresServer) -> str:
+    return own_postgres.create_database(f"gateway_{secrets.token_hex(4)}")
+
+
+@pytest.fixture(scope="module")
+def redis_url(own_redis: RedisServer) -> str:
+    return own_redis.url
 
 
 @pytest.fixture(scope="module")
@@ -264,3 +283,122 @@ async def test_one_conversation_alternates_between_replicas_in_order(pg_stack: S
     for message in mine:
         answers = [m for m in transcript if m.get("reply_to") == message["seq"]]
         assert answers and all(m["role"] == "bot" for m in answers), (message, transcript)
+
+
+async def _say_until_acknowledged(customer: Customer, text: str) -> tuple[dict[str, Any], int]:
+    """Send as the widget does while the gateway answers 503 (the database away): the
+    same client_id again until acknowledged; returns the reply and the 503s seen."""
+    client_id = secrets.token_hex(8)
+    refused = 0
+    async with asyncio.timeout(120):
+        while True:
+            async with customer.session.post(
+                f"{customer.base_url}/api/conversations/{customer.conversation_id}/messages",
+                json={"text": text, "client_id": client_id},
+                headers=customer.headers,
+            ) as response:
+                body: dict[str, Any] = await response.json()
+                if response.status == 200:
+                    return body, refused
+                assert response.status == 503, body
+                assert body["error"]["code"] == "store_unavailable"
+                assert response.headers["Retry-After"]
+                refused += 1
+            await asyncio.sleep(0.5)
+
+
+def _no_traceback(stack: Stack) -> None:
+    for name in ("gateway", "gateway-2"):
+        log = stack.log_path(name).read_text(errors="replace")
+        assert "Traceback" not in log, stack.tail(name, 60)
+
+
+async def test_a_postgresql_restart_loses_nothing_acknowledged(
+    pg_stack: Stack, own_postgres: PostgresServer
+) -> None:
+    """PostgreSQL stops and starts again under three customers (ko/ja/en): what the
+    gateways acknowledged is stored once and answered; meanwhile they answer 503 with
+    Retry-After (the widget sends again), log one line, and reconnect by themselves."""
+    urls = [pg_stack.settings.gateway_url, second_gateway(pg_stack)]
+    async with aiohttp.ClientSession() as session:
+        customers = [
+            await Customer(session, urls[i % 2]).start(language)
+            for i, language in enumerate(QUESTIONS)
+        ]
+
+        refusals = 0
+
+        async def chat(customer: Customer, language: str) -> list[int]:
+            nonlocal refusals
+            seqs = []
+            for text in (QUESTIONS[language], "thanks", QUESTIONS[language]):
+                reply, refused = await _say_until_acknowledged(customer, text)
+                refusals += refused
+                seqs.append(int(reply["seq"]))
+                await asyncio.sleep(1.0)
+            return seqs
+
+        talking = asyncio.gather(*(chat(c, lang) for c, lang in zip(customers, QUESTIONS)))
+        await asyncio.sleep(1.5)
+        # Stopped and started on this thread, not a worker thread: the server dies with
+        # the thread that started it (PR_SET_PDEATHSIG), and this test's worker threads
+        # end with its event loop.
+        own_postgres.stop()
+        await asyncio.sleep(4)  # customers write meanwhile
+        own_postgres.start()
+        acknowledged = await talking
+        assert refusals > 0  # the outage was seen, and answered 503
+        for customer, seqs in zip(customers, acknowledged):
+            transcript = await _transcript_when_answered(customer, seqs)
+            stored = [m["seq"] for m in transcript if m["role"] == "customer"]
+            assert stored == seqs  # each once, in order
+    _no_traceback(pg_stack)
+
+
+async def _transcript_when_answered(customer: Customer, seqs: list[int]) -> list[dict[str, Any]]:
+    async with asyncio.timeout(90):
+        while True:
+            transcript: list[dict[str, Any]] = (await customer.transcript())["messages"]
+            answered = {m.get("reply_to") for m in transcript if m["role"] == "bot"}
+            if set(seqs) <= answered:
+                return transcript
+            await asyncio.sleep(1.0)
+
+
+async def test_a_redis_restart_keeps_the_replicas_talking(
+    pg_stack: Stack, own_redis: RedisServer
+) -> None:
+    """Redis stops and starts again (empty: no persistence) during a chat between a
+    customer on gateway A and an agent on gateway B: the frames sent meanwhile arrive once
+    it is back, and a customer who writes to the bot meanwhile is told and then answered."""
+    first, second = pg_stack.settings.gateway_url, second_gateway(pg_stack)
+    async with aiohttp.ClientSession() as session:
+        customer = await Customer(session, first).start("ja")
+        widget = await _customer_socket(session, first, customer)
+        assert (await customer.say(ASK_FOR_PERSON["ja"]))["state"] == "queued"
+        agent = await AgentClient(session, second).login("pgagent", PASSWORD)
+        console = await session.ws_connect(f"{second}/api/agent/ws")
+        await console.send_json({"type": "hello", "token": agent.token})
+        await _frame(console, lambda f: f["type"] == "ready")
+        assert (await agent.accept(customer.conversation_id))[0] == 200
+
+        own_redis.stop()  # on this thread: see the PostgreSQL test
+        # Rasa's lock store is on Redis too: the bot is down meanwhile, so this message
+        # is kept (with the notice) and answered once Redis is back.
+        other = await Customer(session, second).start("ko")
+        kept, _ = await _say_until_acknowledged(other, QUESTIONS["ko"])
+        assert kept["replies"], kept  # an answer, or the notice
+        assert (await agent.write(customer.conversation_id, AGENT_SAYS["ja"]))[0] == 201
+        own_redis.start()
+        await _transcript_when_answered(other, [int(kept["seq"])])
+
+        said = await _frame(widget, lambda f: f.get("role") == "agent")
+        assert said["text"] == AGENT_SAYS["ja"]
+        await customer.say(QUESTIONS["ja"])
+        heard = await _frame(
+            console, lambda f: f.get("type") == "message" and f.get("role") == "customer"
+        )
+        assert heard["text"] == QUESTIONS["ja"]
+        await widget.close()
+        await console.close()
+    _no_traceback(pg_stack)
