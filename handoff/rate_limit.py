@@ -1,10 +1,10 @@
 """Customer rate limits: how often a key (a conversation, an address) may do something,
 and how many of something it may hold open at once.
 
-Two tiny interfaces, `RateLimiter` and `ConcurrencyLimiter`, so that gateway replicas can
-later share their counters (Redis: one key per limited thing, GCRA's arrival time as its
-value with an expiry; INCR/DECR for concurrency); the in-process implementations below
-are the single-gateway default.
+Two tiny interfaces, `RateLimiter` and `ConcurrencyLimiter`; the in-process
+implementations below are the single-gateway default. Replicas sharing Redis count the
+rates there (rate_limit_redis.py: one key per limited thing, GCRA's arrival time as its
+value with an expiry); open sockets stay per replica, which holds them.
 
 `LocalRateLimiter` is GCRA, the generic cell-rate algorithm (a token bucket kept as one
 number per key): `limit` events per `period`, at most `burst` of them back to back. Its

@@ -23,10 +23,17 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
+from redis import asyncio as redis_asyncio
 from yarl import URL
 
 from handoff.api import CLIENT_ADDRESS, json_error
-from handoff.rate_limit import CustomerLimits, LocalConcurrencyLimiter, LocalRateLimiter
+from handoff.rate_limit import (
+    CustomerLimits,
+    LocalConcurrencyLimiter,
+    LocalRateLimiter,
+    RateLimiter,
+)
+from handoff.rate_limit_redis import RedisRateLimiter
 from handoff.state import LIMITS
 from stack.settings import Settings
 
@@ -186,12 +193,26 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
         headers[name] = value
 
 
-def customer_limits(settings: Settings) -> CustomerLimits:
+def customer_limits(
+    settings: Settings, redis_client: redis_asyncio.Redis | None = None
+) -> CustomerLimits:
+    """In this process; the rates in Redis when gateways share one (rate_limit_redis.py).
+    Open websockets are counted per replica: each replica holds its own sockets."""
+    messages_limit = settings.messages_per_conversation_per_minute
+    conversations_limit = settings.conversations_per_address_per_minute
+    messages: RateLimiter
+    conversations: RateLimiter
+    if redis_client is not None:
+        messages = RedisRateLimiter(
+            redis_client, "messages", messages_limit, burst=settings.message_burst
+        )
+        conversations = RedisRateLimiter(redis_client, "conversations", conversations_limit)
+    else:
+        messages = LocalRateLimiter(messages_limit, burst=settings.message_burst)
+        conversations = LocalRateLimiter(conversations_limit)
     return CustomerLimits(
-        messages=LocalRateLimiter(
-            settings.messages_per_conversation_per_minute, burst=settings.message_burst
-        ),
-        conversations=LocalRateLimiter(settings.conversations_per_address_per_minute),
+        messages=messages,
+        conversations=conversations,
         sockets=LocalConcurrencyLimiter(settings.websockets_per_address),
     )
 
@@ -200,7 +221,18 @@ def install(app: web.Application, settings: Settings) -> None:
     """Headers, the Origin check, client addresses and the rate limits. Raises ValueError
     for an origin or proxy setting that is not a list of origins or IP addresses."""
     app[WEB_GUARD] = WebGuard(settings)
-    app[LIMITS] = customer_limits(settings)
+    redis_client = (
+        redis_asyncio.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
+        if settings.redis_url
+        else None
+    )
+    app[LIMITS] = customer_limits(settings, redis_client)
+    if redis_client is not None:
+
+        async def close_redis(_: web.Application) -> None:
+            await redis_client.aclose()
+
+        app.on_cleanup.append(close_redis)
     app.middlewares.append(edge_middleware)
     app.on_response_prepare.append(_security_headers)
 

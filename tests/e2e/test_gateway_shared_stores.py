@@ -402,3 +402,24 @@ async def test_a_redis_restart_keeps_the_replicas_talking(
         await widget.close()
         await console.close()
     _no_traceback(pg_stack)
+
+
+async def test_a_flood_through_both_replicas_spends_one_budget(pg_stack: Stack) -> None:
+    """Eight messages at once, four to each replica: the conversation's burst (5) is
+    spent once across both (Redis), not once per replica; the rest get 429."""
+    urls = [pg_stack.settings.gateway_url, second_gateway(pg_stack)]
+    burst = pg_stack.settings.message_burst
+    async with aiohttp.ClientSession() as session:
+        customer = await Customer(session, urls[0]).start("ko")
+
+        async def post(turn: int) -> int:
+            async with session.post(
+                f"{urls[turn % 2]}/api/conversations/{customer.conversation_id}/messages",
+                json={"text": f"안녕하세요 {turn}"},
+                headers=customer.headers,
+            ) as response:
+                return response.status
+
+        statuses = await asyncio.gather(*(post(turn) for turn in range(2 * burst - 2)))
+    assert statuses.count(200) == burst, statuses
+    assert statuses.count(429) == len(statuses) - burst, statuses
