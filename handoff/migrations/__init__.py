@@ -18,12 +18,11 @@ these files itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
 import asyncpg
-
-from handoff.store import utc_now
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent
 Backend = Literal["sqlite", "postgres"]
@@ -71,7 +70,7 @@ async def migrate_postgres(connection: asyncpg.Connection) -> list[str]:
                 await connection.execute(
                     f"INSERT INTO {APPLIED_TABLE} (id, applied_at) VALUES ($1, $2)",
                     step.id,
-                    utc_now(),
+                    datetime.now(UTC).isoformat(timespec="milliseconds"),
                 )
                 applied_now.append(step.id)
     finally:

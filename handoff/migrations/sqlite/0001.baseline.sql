@@ -1,8 +1,7 @@
--- The gateway's schema on SQLite, as SQLiteStore.open (store.py) leaves a new file: its
--- _SCHEMA and _REPORT_INDEXES, with the columns added since the first release already in
--- their tables. tests/handoff/test_store_contract.py checks the two stay the same.
--- Idempotent (IF NOT EXISTS throughout), so a migration tool adopting these files may
--- apply it over a file SQLiteStore.open has already upgraded.
+-- The gateway's schema on SQLite: SQLiteStore.open (store.py) applies this file to a new
+-- file, and to an older one after adding the columns its tables lack.
+-- tests/handoff/test_store_contract.py compares it with the PostgreSQL baseline.
+-- Idempotent (IF NOT EXISTS throughout): it runs on every open.
 CREATE TABLE IF NOT EXISTS conversations (
     id TEXT PRIMARY KEY,
     token_hash TEXT NOT NULL,
