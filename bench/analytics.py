@@ -209,6 +209,10 @@ async def main() -> int:
             + ", ".join(f"{n} {table}" for table, n in counts.items())
             + f"; {path.stat().st_size / 1e6:.0f} MB"
         )
+        # As the gateway does at start and every hour: the planner's statistics.
+        store = await SQLiteStore.open(path)
+        await store.refresh_statistics()
+        await store.close()
         end = START + timedelta(days=DAYS - 1)
         cases = [
             ("30 days, every language", analytics.Filters(START, end)),

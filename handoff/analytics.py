@@ -47,10 +47,12 @@ import csv
 import io
 import os
 import re
+from bisect import bisect_left
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property, lru_cache
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -428,18 +430,24 @@ async def articles(fetch: Fetch, filters: Filters) -> list[Row]:
     = times the customer then said "that helped" / "that didn't help"; the rates are over
     shown."""
     # Over the whole range: grouped in the order of bot_events_by_article (UTC day first:
-    # no sort in the database), the exact range on started_at, the days summed away.
+    # no sort of the events in the database), the exact range on started_at; the outer
+    # query sums the days away over those few thousand groups, in the database too.
     language = " AND e.language = :language" if filters.language is not None else ""
     sql = (
-        "SELECT e.day, e.language, e.article_id,"
+        # (CAST: PostgreSQL sums bigints into numeric, which its driver reads as Decimal.)
+        "SELECT 'all' AS day, language, article_id, CAST(SUM(shown) AS BIGINT) AS shown,"
+        " CAST(SUM(helpful) AS BIGINT) AS helpful,"
+        " CAST(SUM(not_helpful) AS BIGINT) AS not_helpful FROM ("
+        " SELECT e.day, e.language, e.article_id,"
         " SUM(CASE WHEN e.kind IN ('answer', 'chosen') THEN 1 ELSE 0 END) AS shown,"
         " SUM(CASE WHEN e.kind = 'helpful' THEN 1 ELSE 0 END) AS helpful,"
         " SUM(CASE WHEN e.kind = 'not_helpful' THEN 1 ELSE 0 END) AS not_helpful"
         " FROM bot_events e WHERE e.day >= :first_day AND e.day <= :last_day"
         f" AND e.started_at >= :b0 AND e.started_at < :b{len(filters.days())}{language}"
         " AND e.article_id IS NOT NULL GROUP BY e.day, e.language, e.article_id"
+        ") per_day GROUP BY language, article_id"
     )
-    per_language = summed_over(await fetch(sql, filters.params()), "day")
+    per_language = await fetch(sql, filters.params())
     rows = _sorted(per_language + summed_over(per_language, "language"), ("article_id",))
     for row in rows:
         row["helpful_rate"] = _ratio(row["helpful"], row["shown"])
@@ -497,43 +505,42 @@ async def _percentiles(fetch: Fetch, filters: Filters, seconds: str, where: str)
         f" ROUND({seconds}) AS seconds, COUNT(*) AS n, SUM({seconds}) AS total FROM handoffs h"
         " WHERE " + _handoffs(filters) + f" AND {where} GROUP BY 1, 2, 3"
     )
-    histograms: dict[tuple[str, str], dict[float, int]] = {}
+    # Each (day, language) histogram as (seconds, n) pairs; the roll-ups are the pairs of
+    # their parts put together (list.extend and sort: C loops, not a dict update per row).
+    pairs: dict[tuple[str, str], list[tuple[float, int]]] = {}
     totals: dict[tuple[str, str], float] = {}
     for row in await fetch(sql, filters.params()):
-        for key in (
-            (row["day"], row["language"]),
-            (row["day"], ALL),
-            (ALL, row["language"]),
-            (ALL, ALL),
-        ):
-            histogram = histograms.setdefault(key, {})
-            histogram[row["seconds"]] = histogram.get(row["seconds"], 0) + row["n"]
-            totals[key] = totals.get(key, 0.0) + float(row["total"])
+        key = (row["day"], row["language"])
+        pairs.setdefault(key, []).append((float(row["seconds"]), int(row["n"])))
+        totals[key] = totals.get(key, 0.0) + float(row["total"])
+    for day, language in list(pairs):
+        for key in ((day, ALL), (ALL, language), (ALL, ALL)):
+            pairs.setdefault(key, []).extend(pairs[(day, language)])
+            totals[key] = totals.get(key, 0.0) + totals[(day, language)]
     rows = []
-    for (day, language), histogram in histograms.items():
-        count = sum(histogram.values())
+    for (day, language), histogram in pairs.items():
+        histogram.sort()
+        running = list(accumulate(n for _, n in histogram))
+        count = running[-1]
         rows.append(
             {
                 "day": day,
                 "language": language,
                 "count": count,
                 "mean": round(totals[(day, language)] / count, 1),
-                "p50": _nearest_rank(histogram, count, 50),
-                "p90": _nearest_rank(histogram, count, 90),
+                "p50": _nearest_rank(histogram, running, 50),
+                "p90": _nearest_rank(histogram, running, 90),
             }
         )
     return _sorted(rows, ())
 
 
-def _nearest_rank(histogram: dict[float, int], count: int, percent: int) -> float:
-    """The smallest value with at least `percent` % of the values at or below it."""
+def _nearest_rank(histogram: list[tuple[float, int]], running: list[int], percent: int) -> float:
+    """The smallest value with at least `percent` % of the values at or below it, in a
+    sorted histogram whose running counts are `running`."""
+    count = running[-1]
     rank = (count * percent + 99) // 100
-    seen = 0
-    for value in sorted(histogram):
-        seen += histogram[value]
-        if seen >= rank:
-            return float(value)
-    raise ValueError("empty histogram")
+    return histogram[bisect_left(running, rank)][0]
 
 
 def roll_up(rows: Iterable[Row], keys: Sequence[str]) -> list[Row]:

@@ -115,7 +115,9 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     app[SERVICE] = ConversationService(
         store, relay, hub, texts, settings.max_message_chars, handoff
     )
+    await store.refresh_statistics()
     background = [
+        asyncio.create_task(_every(3600, store.refresh_statistics, "planner statistics", store)),
         # Messages kept while the bot was down (or before a gateway restart) are
         # answered from here once every part is back.
         asyncio.create_task(relay.run()),

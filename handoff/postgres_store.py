@@ -120,6 +120,9 @@ class PostgresStore:
         fail its next caller once. Expired, they are replaced as they are next taken."""
         await self._pool.expire_connections()
 
+    async def refresh_statistics(self) -> None:
+        """PostgreSQL's autovacuum analyzes tables as they grow."""
+
     # -- conversations ------------------------------------------------------------------
 
     async def create_conversation(

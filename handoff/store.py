@@ -195,6 +195,11 @@ class Store(Protocol):
         than each meet one more connection the restart broke."""
         ...
 
+    async def refresh_statistics(self) -> None:
+        """Let the query planner know how big the tables have grown (the analytics
+        report's plans depend on it); cheap, and called at start and every hour."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -243,6 +248,16 @@ class SQLiteStore:
 
     async def forget_connections(self) -> None:
         """A file has no server to lose."""
+
+    async def refresh_statistics(self) -> None:
+        # Without statistics SQLite takes any equality on an indexed column as selective:
+        # the report's handoff figures then walk `handoffs_open` (status = 'resolved', most
+        # rows) and fetch every row, instead of the covering `handoffs_by_hour`. ANALYZE
+        # samples at most `analysis_limit` rows per index, so it stays a few milliseconds
+        # on any history (13 ms on 100 000 conversations); readers see it at their next query.
+        await self._db.execute("PRAGMA analysis_limit = 1000")
+        await self._db.execute("ANALYZE")
+        await self._db.commit()
 
     async def create_conversation(
         self, language: str, customer: dict[str, Any]

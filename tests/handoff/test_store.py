@@ -94,3 +94,37 @@ async def test_writers_racing_in_one_conversation_get_distinct_seqs(tmp_path: Pa
     assert sum(m.text == "dup" for m in stored) == 1
     assert len(results) == 52
     await store.close()
+
+
+async def test_planner_statistics_steer_handoff_figures_to_their_covering_index(
+    tmp_path: Path,
+) -> None:
+    """Without statistics SQLite walks `handoffs_open` for status = 'resolved' (most
+    handoffs) and reads every row; after refresh_statistics the report's covering index."""
+    import sqlite3
+    from datetime import timedelta
+
+    from bench.analytics import DAYS, START, fill
+    from handoff import analytics
+
+    path = tmp_path / "db.sqlite3"
+    await (await SQLiteStore.open(path)).close()
+    fill(path, 500)
+    queries: list[tuple[str, dict[str, object]]] = []
+
+    async def capture(sql: str, params: dict[str, object]) -> list[dict[str, object]]:
+        queries.append((sql, params))
+        return []
+
+    await analytics.handle_time(capture, analytics.Filters(START, START + timedelta(DAYS - 1)))
+    sql, params = queries[0]
+
+    def plan() -> str:
+        with sqlite3.connect(path) as db:
+            return " ".join(row[3] for row in db.execute("EXPLAIN QUERY PLAN " + sql, params))
+
+    assert "handoffs_open" in plan()
+    store = await SQLiteStore.open(path)
+    await store.refresh_statistics()
+    await store.close()
+    assert "COVERING INDEX handoffs_by_hour" in plan()
