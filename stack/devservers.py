@@ -16,6 +16,10 @@ PostgreSQL 15 comes from the machine (/usr/lib/postgresql/15/bin, or
 ASSISTANT_POSTGRES_BIN); it refuses to run as root, so as root it runs as the `postgres`
 user. Redis is Debian's `redis-server` (scripts/install-system-packages.sh installs it).
 Passwords are in a file or on stdin, never a command line.
+
+For multi-host tests a server can run in a network namespace of the caller's (`ip netns
+add`; root only), listening on its address there: `PostgresServer(namespace=Namespace(
+"pg-ns", "10.77.0.2", "10.77.0.0/24"))`. Only the namespace's network reaches it then.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
@@ -42,6 +47,17 @@ import psutil
 POSTGRES_BIN = Path(os.environ.get("ASSISTANT_POSTGRES_BIN", "/usr/lib/postgresql/15/bin"))
 POSTGRES_OS_USER = "postgres"
 _PR_SET_PDEATHSIG = 1
+_CLONE_NEWNET = 0x40000000
+
+
+@dataclass(frozen=True)
+class Namespace:
+    """A network namespace (`ip netns add NAME`), the server's address in it, and the
+    network (CIDR) its clients come from."""
+
+    name: str
+    address: str
+    clients: str
 
 
 class DevServerError(RuntimeError):
@@ -57,6 +73,29 @@ def free_port(host: str = "127.0.0.1") -> int:
 def _die_with_parent() -> None:  # in the child, after any change of user, before exec
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _enter_namespace(name: str, user: str | None) -> Callable[[], None]:
+    """A preexec_fn that joins the network namespace `name`, then becomes `user`, then dies
+    with its parent: setns needs root, so the change of user Popen would make comes here,
+    after it (and a change of user would clear the parent-death signal)."""
+    path = f"/var/run/netns/{name}"
+    entry = pwd.getpwnam(user) if user else None  # looked up before the fork
+
+    def enter() -> None:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            if ctypes.CDLL("libc.so.6", use_errno=True).setns(fd, _CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), f"cannot enter the network namespace {name}")
+        finally:
+            os.close(fd)
+        if entry is not None:
+            os.setgroups([])
+            os.setgid(entry.pw_gid)
+            os.setuid(entry.pw_uid)
+        _die_with_parent()
+
+    return enter
 
 
 def _tail(path: Path, lines: int = 30) -> str:
@@ -78,10 +117,18 @@ class _ChildServer:
     """A server process of ours: started, waited for, stopped by its PID."""
 
     name = "server"
+    standard_port = 0  # its port in a namespace of its own (nothing else listens there)
 
-    def __init__(self, base_dir: Path | None, port: int | None) -> None:
-        self.host = "127.0.0.1"
-        self.port = port or free_port(self.host)
+    def __init__(
+        self, base_dir: Path | None, port: int | None, namespace: Namespace | None = None
+    ) -> None:
+        self.namespace = namespace
+        if namespace is None:
+            self.host = "127.0.0.1"
+            self.port = port or free_port(self.host)
+        else:
+            self.host = namespace.address
+            self.port = port or self.standard_port
         self._own_dir = base_dir is None
         self.dir = (
             Path(tempfile.mkdtemp(prefix=f"assistant-{self.name}-"))
@@ -120,6 +167,8 @@ class _ChildServer:
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in _reap()
         user = self._popen_user()
         preexec: Callable[[], None] = _die_with_parent
+        if self.namespace is not None:
+            preexec, user = _enter_namespace(self.namespace.name, user), None
         self._process = subprocess.Popen(
             self._argv(),
             cwd=self.dir,
@@ -152,6 +201,10 @@ class _ChildServer:
         """Our process, not another one, listens on the port."""
         if self._process is None:
             return False
+        if self.namespace is not None:
+            # psutil reads the socket table of the caller's namespace, not the server's;
+            # and in a namespace of the caller's own nobody else listens.
+            return _port_open(self.host, self.port)
         try:
             connections = psutil.Process(self._process.pid).net_connections(kind="tcp")
         except psutil.Error:
@@ -227,6 +280,7 @@ class PostgresServer(_ChildServer):
     TCP need the password (scram-sha-256) of the role `user`, owner of `database`."""
 
     name = "postgres"
+    standard_port = 5432
 
     def __init__(
         self,
@@ -235,8 +289,9 @@ class PostgresServer(_ChildServer):
         user: str = "assistant",
         database: str = "assistant",
         password: str | None = None,
+        namespace: Namespace | None = None,
     ) -> None:
-        super().__init__(base_dir, port)
+        super().__init__(base_dir, port, namespace)
         self.user = user
         self.database = database
         self.password = password or secrets.token_urlsafe(18)
@@ -340,6 +395,9 @@ class PostgresServer(_ChildServer):
                     "--no-sync",
                 ]
             )
+            if self.namespace is not None:  # initdb lets in loopback clients only
+                with open(self.data_dir / "pg_hba.conf", "a", encoding="utf-8") as hba:
+                    hba.write(f"host all all {self.namespace.clients} scram-sha-256\n")
         # A crashed server may have left backends that still hold its shared memory for
         # a moment: try again while that is the reason.
         for attempt in range(20):
@@ -408,11 +466,16 @@ class RedisServer(_ChildServer):
     persistence (`save ""`, `appendonly no`): a restart empties it, as it would a cache."""
 
     name = "redis"
+    standard_port = 6379
 
     def __init__(
-        self, base_dir: Path | None = None, port: int | None = None, password: str | None = None
+        self,
+        base_dir: Path | None = None,
+        port: int | None = None,
+        password: str | None = None,
+        namespace: Namespace | None = None,
     ) -> None:
-        super().__init__(base_dir, port)
+        super().__init__(base_dir, port, namespace)
         self.password = password or secrets.token_urlsafe(18)
         self.config_path = self.dir / "redis.conf"
 
