@@ -675,8 +675,12 @@ class HandoffService:
         handoff = await self.handoffs.open_handoff(conversation_id)
         if handoff is None or handoff.status != "assigned" or handoff.agent != agent.username:
             raise HandoffError("not_yours", "this conversation is not assigned to you")
-        await self.store.transition(conversation_id, "resolve", {"agent": agent.username})
-        await self.handoffs.close(handoff.id, "resolved")
+        # The row decides, not the read above: a supervisor's reassign landing in between
+        # moves it (then this finds it no longer the agent's) or is refused (it moves only
+        # a chat still assigned), never both.
+        if not await self.handoffs.resolve_handoff(handoff.id, agent.username):
+            raise HandoffError("not_yours", "this conversation was moved or closed meanwhile")
+        await self._transition_or_conflict(conversation_id, "resolve", {"agent": agent.username})
         self.hub.publish(
             agent_channel(agent.username),
             {"type": "state", "conversation_id": conversation_id, "state": "resolved"},

@@ -402,6 +402,18 @@ class HandoffStore:
         )
         await self._db.commit()
 
+    async def resolve_handoff(self, handoff_id: int, agent: str) -> bool:
+        """Close an assigned chat as resolved if it is still `agent`'s; False if it was
+        moved or closed meanwhile (the row decides between a resolve and a reassign)."""
+        cursor = await self._db.execute(
+            "UPDATE handoffs SET status = 'resolved', closed_at = ?"
+            " WHERE id = ? AND status = 'assigned' AND agent = ?",
+            (time.time(), handoff_id, agent),
+        )
+        await self._note_last_handoff(handoff_id)
+        await self._db.commit()
+        return cursor.rowcount == 1
+
     async def close(self, handoff_id: int, status: str) -> None:
         await self._db.execute(
             "UPDATE handoffs SET status = ?, closed_at = ? WHERE id = ?",

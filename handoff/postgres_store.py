@@ -842,6 +842,21 @@ class PostgresHandoffStore:
             handoff_id,
         )
 
+    async def resolve_handoff(self, handoff_id: int, agent: str) -> bool:
+        """Close an assigned chat as resolved if it is still `agent`'s; False if it was
+        moved or closed meanwhile. Against a racing reassign one UPDATE waits for the
+        other's row lock, then finds the row changed."""
+        async with self._pool.acquire() as connection, connection.transaction():
+            resolved = await connection.fetchval(
+                "UPDATE handoffs SET status = 'resolved', closed_at = $1"
+                " WHERE id = $2 AND status = 'assigned' AND agent = $3 RETURNING 1",
+                time.time(),
+                handoff_id,
+                agent,
+            )
+            await _note_last_handoff(connection, handoff_id)
+        return resolved is not None
+
     async def close(self, handoff_id: int, status: str) -> None:
         async with self._pool.acquire() as connection, connection.transaction():
             await connection.execute(

@@ -235,6 +235,34 @@ async def test_a_resolve_that_lands_mid_move_keeps_the_resolving_agent(
     assert "reassign" not in [e.name for e in await desk.store.events(conversation.id)]
 
 
+async def test_a_move_that_lands_after_the_resolve_read_wins_alone(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Alice resolves while the lead moves her chat to Bob, and the move lands between
+    the resolve's read and its write: the resolve is refused, the chat stays with Bob
+    (still assigned), and no resolve is recorded."""
+    conversation = await desk.with_alice()
+    real = desk.handoffs.open_handoff
+    moves: list[str] = []
+
+    async def read_then_moved(conversation_id: str) -> Any:
+        handoff = await real(conversation_id)
+        if not moves:  # the first read is alice's; the move's own reads go through
+            moves.append("bob")
+            await desk.service.reassign(desk.lead, conversation_id, "bob")
+        return handoff  # what alice's resolve saw: still hers
+
+    monkeypatch.setattr(desk.handoffs, "open_handoff", read_then_moved)
+    with pytest.raises(HandoffError) as refused:
+        await desk.service.resolve(desk.alice, conversation.id)
+    monkeypatch.undo()
+    assert refused.value.code == "not_yours"
+    handoff = await desk.handoffs.open_handoff(conversation.id)
+    assert handoff is not None and (handoff.status, handoff.agent) == ("assigned", "bob")
+    assert (await desk.store.get_conversation(conversation.id)).state == "assigned"  # type: ignore[union-attr]
+    assert "resolve" not in [e.name for e in await desk.store.events(conversation.id)]
+
+
 async def test_a_chat_back_with_the_bot_cannot_be_reassigned(desk: Desk) -> None:
     conversation, _ = await desk.store.create_conversation("en", {})
     with pytest.raises(HandoffError) as refused:
