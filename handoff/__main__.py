@@ -28,6 +28,7 @@ from common.pii import install_log_redaction
 from handoff.app import create_app
 from handoff.handoff_store import ROLES
 from handoff.identity import sign_identity_cli
+from handoff.migrations import MigrationError
 from handoff.stores import open_stores
 from handoff.texts import TextsError, load_texts
 from handoff.web_guard import quiet_malformed_requests
@@ -53,13 +54,17 @@ def serve() -> int:
     except TextsError as exc:
         print(f"error: the gateway cannot start: {exc}", file=sys.stderr)
         return 2
-    web.run_app(
-        app,
-        host=settings.host,
-        port=settings.gateway_port,
-        access_log=None,
-        print=None,
-    )
+    try:
+        web.run_app(
+            app,
+            host=settings.host,
+            port=settings.gateway_port,
+            access_log=None,
+            print=None,
+        )
+    except MigrationError as exc:  # the store's schema could not be brought up to date
+        print(f"error: the gateway cannot start: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -149,7 +154,12 @@ def main(argv: list[str]) -> int:
     agents.add_parser("list", help="list agents")
     unlock = agents.add_parser("unlock", help="lift a sign-in lockout")
     unlock.add_argument("username")
-    return asyncio.run(_agents(parser.parse_args(argv)))
+    args = parser.parse_args(argv)
+    try:
+        return asyncio.run(_agents(args))
+    except MigrationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ import asyncpg
 
 from handoff.bot_events import ANSWERS, REJECTIONS, bot_events
 from handoff.handoff_store import ROLES, SESSION_SECONDS, Agent, Handoff
-from handoff.migrations import migrate_postgres
+from handoff.migrations import migrate, postgres_database
 from handoff.models import Conversation, Message, OutboxItem, Reply, Role
 from handoff.passwords import PasswordHasher
 from handoff.state_machine import HUMAN_STATES, InvalidTransition, TransitionEvent, target
@@ -79,12 +79,16 @@ class PostgresStore:
         timeout: float = 10.0,
     ) -> PostgresStore:
         """Connect to `url` (postgresql://user:password@host:port/database) and bring the
-        schema up to date. `schema` puts the tables in that (existing) schema instead of
-        the user's default one. Connection errors are asyncpg's and never hold the
-        password; the URL is not logged."""
+        schema up to date (handoff/migrations). `schema` puts the tables in that (existing)
+        schema instead of the user's default one. Errors never hold the password (the
+        migrations' are MigrationError, the pool's asyncpg's); the URL is not logged."""
         server = parse_database_url(url)
         if server is None:
             raise ValueError("PostgresStore needs a postgresql:// URL")
+        # yoyo, on a psycopg connection of its own in a thread, before the pool exists:
+        # a gateway that cannot bring the schema up to date stops here, with a
+        # MigrationError that says why (and holds no password).
+        await migrate(postgres_database(server, schema))
         settings = {"application_name": "assistant-gateway"}
         if schema:
             settings["search_path"] = schema
@@ -101,12 +105,6 @@ class PostgresStore:
             timeout=timeout,
             server_settings=settings,
         )
-        try:
-            async with pool.acquire() as connection:
-                await migrate_postgres(connection)
-        except BaseException:
-            await pool.close()
-            raise
         return cls(pool)
 
     async def close(self) -> None:

@@ -22,95 +22,9 @@ from typing import Any, Protocol
 import aiosqlite
 
 from handoff.bot_events import record_bot_events
-from handoff.migrations import migrations
+from handoff.migrations import migrate, sqlite_database
 from handoff.models import Conversation, Message, OutboxItem, Reply, Role
 from handoff.state_machine import HUMAN_STATES, InvalidTransition, TransitionEvent, target
-
-# The schema is handoff/migrations/sqlite/ (one file, shared with the migration tool's
-# layout and compared with PostgreSQL's by tests/handoff/test_store_contract.py). A file
-# from an older release first gets what its tables lack: the columns added since the
-# first release (`CREATE TABLE IF NOT EXISTS` leaves an existing table as it was), before
-# the schema's indexes, some of which cover them.
-_ADDED_COLUMNS: tuple[tuple[str, str, str, str | None], ...] = (
-    # (table, column, declaration, backfill for the rows already there)
-    ("agents", "role", "TEXT NOT NULL DEFAULT 'agent'", None),
-    ("handoffs", "first_reply_at", "REAL", None),
-    (
-        "handoffs",
-        "day",
-        "TEXT",
-        "UPDATE handoffs SET day = (SELECT SUBSTR(c.created_at, 1, 10)"
-        " FROM conversations c WHERE c.id = handoffs.conversation_id)",
-    ),
-    (
-        "conversations",
-        "engaged",
-        "INTEGER NOT NULL DEFAULT 0",
-        "UPDATE conversations SET engaged = 1 WHERE EXISTS (SELECT 1 FROM messages m"
-        " WHERE m.conversation_id = conversations.id AND m.role = 'customer')",
-    ),
-    ("conversations", "kb_answered", "INTEGER NOT NULL DEFAULT 0", None),
-    ("conversations", "kb_rejected", "INTEGER NOT NULL DEFAULT 0", None),
-    (
-        "conversations",
-        "last_handoff",
-        "TEXT",
-        "UPDATE conversations SET last_handoff = (SELECT h.status FROM handoffs h"
-        " WHERE h.conversation_id = conversations.id ORDER BY h.id DESC LIMIT 1)",
-    ),
-    (
-        "bot_events",
-        "day",
-        "TEXT",
-        "UPDATE bot_events SET day = (SELECT SUBSTR(c.created_at, 1, 10)"
-        " FROM conversations c WHERE c.id = bot_events.conversation_id)",
-    ),
-    (
-        "handoffs",
-        "started_at",
-        "TEXT",
-        "UPDATE handoffs SET started_at = (SELECT c.created_at"
-        " FROM conversations c WHERE c.id = handoffs.conversation_id)",
-    ),
-    (
-        "bot_events",
-        "started_at",
-        "TEXT",
-        "UPDATE bot_events SET started_at = (SELECT c.created_at"
-        " FROM conversations c WHERE c.id = bot_events.conversation_id)",
-    ),
-)
-# Indexes of earlier versions the report indexes replaced.
-_DROPPED_INDEXES = ("conversations_by_day", "bot_events_by_day", "handoffs_for_reports")
-# One rating per handoff (per conversation when it had none): a second one replaces the
-# first (handoff_store.add_rating). A file from before the unique index keeps the latest
-# of each; on any later open this deletes nothing.
-_ONE_RATING_EACH = (
-    "DELETE FROM ratings WHERE rowid NOT IN ("
-    " SELECT MAX(rowid) FROM ratings GROUP BY conversation_id, IFNULL(handoff_id, 0))"
-)
-
-
-async def _create_or_upgrade(db: aiosqlite.Connection) -> None:
-    await _upgrade(db)
-    for step in migrations("sqlite"):
-        await db.executescript(step.sql)
-
-
-async def _upgrade(db: aiosqlite.Connection) -> None:
-    """What an older file lacks before the schema applies; nothing for a new file."""
-    for table, column, declaration, backfill in _ADDED_COLUMNS:
-        async with db.execute(f"PRAGMA table_info({table})") as cursor:
-            present = {row[1] for row in await cursor.fetchall()}
-        if present and column not in present:  # (a missing table comes whole)
-            await db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
-            if backfill is not None:
-                await db.execute(backfill)
-    async with db.execute("PRAGMA table_info(ratings)") as cursor:
-        if await cursor.fetchall():
-            await db.execute(_ONE_RATING_EACH)
-    for index in _DROPPED_INDEXES:
-        await db.execute(f"DROP INDEX IF EXISTS {index}")
 
 
 def utc_now() -> str:
@@ -236,8 +150,13 @@ class SQLiteStore:
         db.row_factory = aiosqlite.Row
         await db.execute("PRAGMA journal_mode=WAL")
         await db.execute("PRAGMA synchronous=NORMAL")
-        await _create_or_upgrade(db)
-        await db.commit()
+        # The schema: handoff/migrations/sqlite/, applied by yoyo on a connection of its
+        # own in a thread, while this one holds no transaction.
+        try:
+            await migrate(sqlite_database(path))
+        except BaseException:
+            await db.close()
+            raise
         return cls(db)
 
     async def close(self) -> None:

@@ -25,7 +25,7 @@ import asyncpg
 import pytest
 
 from handoff.handoff_store import SESSION_SECONDS, Handoff, HandoffStore
-from handoff.migrations import migrate_postgres, migrations
+from handoff.migrations import BOOKKEEPING_TABLES, MIGRATIONS_DIR
 from handoff.models import Reply
 from handoff.passwords import PasswordHasher
 from handoff.postgres_store import PostgresHandoffStore, PostgresStore, postgres_fetch
@@ -824,30 +824,36 @@ async def test_postgres_has_the_tables_columns_and_indexes_sqlite_has(
         async with sqlite_store.connection.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
         ) as cursor:
-            tables = sorted(row[0] for row in await cursor.fetchall())
+            tables = sorted(
+                row[0] for row in await cursor.fetchall() if row[0] not in BOOKKEEPING_TABLES
+            )
         sqlite_columns = {}
         for table in tables:
             async with sqlite_store.connection.execute(f"PRAGMA table_info({table})") as cursor:
                 sqlite_columns[table] = [row[1] for row in await cursor.fetchall()]
         async with sqlite_store.connection.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'index'"
+            "SELECT name, tbl_name FROM sqlite_master WHERE type = 'index'"
             " AND name NOT LIKE 'sqlite_autoindex_%'"
         ) as cursor:
-            sqlite_indexes = {row[0] for row in await cursor.fetchall()}
+            sqlite_indexes = {
+                row[0] for row in await cursor.fetchall() if row[1] not in BOOKKEEPING_TABLES
+            }
     finally:
         await sqlite_store.close()
     pg_store = await PostgresStore.open(postgres_url, schema=pg_schema)
     try:
         rows = await pg_store.pool.fetch(
             "SELECT table_name, column_name FROM information_schema.columns"
-            " WHERE table_schema = current_schema() AND table_name <> 'schema_migrations'"
-            " ORDER BY table_name, ordinal_position"
+            " WHERE table_schema = current_schema() AND table_name <> ALL($1::text[])"
+            " ORDER BY table_name, ordinal_position",
+            sorted(BOOKKEEPING_TABLES),
         )
         pg_indexes = {
             row["indexname"]
             for row in await pg_store.pool.fetch(
                 "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
-                " AND indexname NOT LIKE '%_pkey'"
+                " AND indexname NOT LIKE '%_pkey' AND tablename <> ALL($1::text[])",
+                sorted(BOOKKEEPING_TABLES),
             )
         }
     finally:
@@ -870,22 +876,28 @@ async def test_postgres_has_the_tables_columns_and_indexes_sqlite_has(
 
 
 def _sqlite_schema(path: Path) -> list[tuple[str, str, str]]:
+    """The store's own objects (not the migration tool's), their SQL in one spacing."""
     with sqlite3.connect(path) as db:
         rows = db.execute(
-            "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
-            " ORDER BY type, name"
+            "SELECT type, name, tbl_name, sql FROM sqlite_master"
+            " WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name"
         ).fetchall()
-    return [(kind, name, " ".join((sql or "").split())) for kind, name, sql in rows]
+    return [
+        (kind, name, " ".join((sql or "").split()))
+        for kind, name, table, sql in rows
+        if table not in BOOKKEEPING_TABLES
+    ]
 
 
 async def test_the_sqlite_baseline_migration_is_the_schema_the_store_creates(
     tmp_path: Path,
 ) -> None:
+    """On a new file the steps before and after the baseline add nothing of their own."""
     store = await SQLiteStore.open(tmp_path / "store.sqlite3")
     await store.close()
-    (baseline,) = migrations("sqlite")
+    baseline = (MIGRATIONS_DIR / "sqlite" / "0001.baseline.sql").read_text("utf-8")
     with sqlite3.connect(tmp_path / "migrated.sqlite3") as db:
-        db.executescript(baseline.sql)
+        db.executescript(baseline)
     assert _sqlite_schema(tmp_path / "migrated.sqlite3") == _sqlite_schema(
         tmp_path / "store.sqlite3"
     )
@@ -894,14 +906,34 @@ async def test_the_sqlite_baseline_migration_is_the_schema_the_store_creates(
 async def test_postgres_migrations_run_once_even_when_gateways_start_together(
     postgres_url: str, pg_schema: str
 ) -> None:
+    """yoyo's lock row queues the gateways: one applies each step, the others find it
+    recorded. Its bookkeeping stays in the store's schema."""
     stores = await asyncio.gather(
         *(PostgresStore.open(postgres_url, schema=pg_schema) for _ in range(3))
     )
     try:
         async with stores[0].pool.acquire() as connection:
-            applied = await connection.fetch("SELECT id FROM schema_migrations ORDER BY id")
-            assert [row["id"] for row in applied] == [m.id for m in migrations("postgres")]
-            assert await migrate_postgres(connection) == []  # nothing left to do
+            applied = await connection.fetch(
+                "SELECT migration_id FROM _yoyo_migration ORDER BY migration_id"
+            )
+            steps = sorted(
+                path.stem
+                for path in (MIGRATIONS_DIR / "postgres").iterdir()
+                if path.suffix in {".sql", ".py"} and not path.name.endswith(".rollback.sql")
+            )
+            assert [row["migration_id"] for row in applied] == steps
+            log = await connection.fetch(
+                "SELECT migration_id FROM _yoyo_log WHERE operation = 'apply'"
+            )
+            assert sorted(row["migration_id"] for row in log) == steps  # each once
+            assert await connection.fetchval("SELECT count(*) FROM yoyo_lock") == 0
+            own = await connection.fetch(
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = $1 AND table_name = ANY($2::text[])",
+                pg_schema,
+                sorted(BOOKKEEPING_TABLES),
+            )
+            assert {row["table_name"] for row in own} == BOOKKEEPING_TABLES
     finally:
         for store in stores:
             await store.close()

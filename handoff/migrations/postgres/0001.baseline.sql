@@ -1,9 +1,9 @@
--- The gateway's schema on PostgreSQL: the SQLite schema (store.py) column for column.
+-- The gateway's schema on PostgreSQL: the SQLite schema (../sqlite/) column for column.
 -- Types stay those analytics.py's portable SQL expects: ISO-8601 UTC text timestamps
 -- (days are their first ten characters), epoch seconds as double precision, 0/1 integer
 -- flags, JSON as text (returned exactly as written; cast to json where a query looks in).
--- Idempotent (IF NOT EXISTS throughout), so a migration tool adopting these files may
--- apply it again over a database that already has it.
+-- Idempotent (IF NOT EXISTS throughout): yoyo applies it again, harmlessly, over a
+-- database the earlier home-made runner built (which recorded it in schema_migrations).
 
 CREATE TABLE IF NOT EXISTS conversations (
     id TEXT PRIMARY KEY,
@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS conversations (
 CREATE INDEX IF NOT EXISTS conversations_verified_customer
     ON conversations (((customer_json::jsonb) ->> 'id'), created_at)
     WHERE ((customer_json::jsonb) -> 'verified') IN ('true'::jsonb, '1'::jsonb);
--- What analytics.py reads (covering indexes, as in store.py): per-day figures group by
+-- What analytics.py reads (covering indexes, as on SQLite): per-day figures group by
 -- the UTC hour the conversation started, article figures by its UTC day.
 CREATE INDEX IF NOT EXISTS conversations_by_hour ON conversations (SUBSTR(created_at, 1, 13),
     language, engaged, kb_answered, kb_rejected, last_handoff, created_at);

@@ -1,7 +1,8 @@
--- The gateway's schema on SQLite: SQLiteStore.open (store.py) applies this file to a new
--- file, and to an older one after adding the columns its tables lack.
+-- The gateway's schema on SQLite, applied by yoyo when SQLiteStore.open (store.py) finds
+-- a file without it: a new file, or one from before the migration tool (after 0000 has
+-- given its tables the columns they lack).
 -- tests/handoff/test_store_contract.py compares it with the PostgreSQL baseline.
--- Idempotent (IF NOT EXISTS throughout): it runs on every open.
+-- Idempotent (IF NOT EXISTS throughout): safe over a file that already has any of it.
 CREATE TABLE IF NOT EXISTS conversations (
     id TEXT PRIMARY KEY,
     token_hash TEXT NOT NULL,
