@@ -4,6 +4,7 @@
  * REST for everything the agent does (sign in, accept, send, resolve); one WebSocket pushes the
  * queue, new messages and state changes. Server text is only ever inserted with textContent /
  * text nodes, never as HTML. No dependencies and no build step: this file is served as-is.
+ * Its own words come from console_i18n.js (loaded first), in the language the agent chose.
  */
 (function () {
   'use strict';
@@ -17,22 +18,21 @@
   const MAX_CHARS = 2000;
   const ROLES = ['customer', 'bot', 'agent', 'system'];
 
-  const REASONS = {
-    requested: 'Customer asked for a person',
-    misses: 'Bot could not answer, several times',
-    not_helpful: 'Customer said an answer did not help',
-    complaint: 'Complaint',
-    always_human: 'Topic always goes to a person',
+  // Codes the server sends whose words live in the strings table (console_i18n.js) as
+  // "<kind>.<code>"; a code not listed is shown as it came.
+  const I18N = window.maruConsoleI18n;
+  const t = I18N.t;
+  const CODES = {
+    reason: ['requested', 'misses', 'not_helpful', 'complaint', 'always_human'],
+    language: ['ko', 'ja', 'en'],  // the customers' languages, as conversations carry them
+    state: ['queued', 'assigned', 'resolved', 'cancelled', 'bot', 'offline_ticket', 'abandoned', 'reassigned'],
+    decision: ['answer', 'clarify', 'abstain'],
+    feedback: ['helpful', 'not_helpful'],
+    ticket: ['open'],
   };
-  const LANGUAGES = { ko: 'Korean', ja: 'Japanese', en: 'English' };
-  const ROLE_LABELS = { customer: 'Customer', bot: 'Bot', agent: 'Agent', system: 'System' };
-  const STATES = {
-    queued: 'Waiting', assigned: 'Assigned to you', resolved: 'Resolved', cancelled: 'Cancelled by customer',
-    bot: 'Back with the bot', offline_ticket: 'Became an offline ticket', abandoned: 'Abandoned',
-    reassigned: 'Moved to another agent',
-  };
-  const DECISIONS = { answer: 'Answered', clarify: 'Asked to clarify', abstain: 'Did not know' };
-  const FEEDBACK = { helpful: 'Customer: helpful', not_helpful: 'Customer: not helpful' };
+  /** The words for a server code (`kind` as in CODES), or the code itself; null for no code. */
+  const codeText = (kind, code) => (CODES[kind].includes(code) ? t(kind + '.' + code) : code ? String(code) : null);
+  const languageName = (code) => codeText('language', code);
 
   const $ = (id) => document.getElementById(id);
   const ui = {
@@ -57,7 +57,7 @@
     token: null, agent: null, expiresAt: null,
     session: 0,               // bumped on sign-in/out: answers meant for an older session are dropped
     ws: null, retryTimer: null, backoffMs: BACKOFF_MIN_MS,
-    queue: [], queueStamp: 0, mine: [], unread: new Map(), canned: [],
+    queue: [], queueStamp: 0, mine: [], tickets: [], unread: new Map(), canned: [],
     detail: null, openGen: 0, suggestGen: 0,
     seqEls: new Map(),        // seq → element of the open conversation: de-duplicates everything
     drafts: new Map(),        // conversation id → unsent composer text
@@ -88,7 +88,7 @@
 
   /** Sets lang (so the browser picks Korean vs Japanese glyphs for shared Han characters). */
   function setLang(el, lang) {
-    if (LANGUAGES[lang]) el.lang = lang; else el.removeAttribute('lang');
+    if (CODES.language.includes(lang)) el.lang = lang; else el.removeAttribute('lang');
     return el;
   }
 
@@ -97,13 +97,13 @@
     const code = String(lang || '?').toLowerCase();
     el.className = 'badge lang-' + code;
     el.textContent = code.toUpperCase();
-    el.title = LANGUAGES[code] || code;
+    el.title = languageName(code);
     return el;
   }
   const langBadge = (lang) => fillBadge(make('span'), lang);
 
-  const reasonText = (code) => REASONS[code] || String(code || 'Unknown');
-  const stateText = (state) => STATES[state] || String(state || '');
+  const reasonText = (code) => codeText('reason', code) || t('reason.unknown');
+  const stateText = (state) => codeText('state', state) || '';
   // Only "assigned" accepts replies (after a resolve the server reports "bot", not "resolved").
   const isClosed = () => !app.detail || app.detail.state !== 'assigned';
   const list = (value) => (Array.isArray(value) ? value.filter(Boolean) : []);
@@ -116,17 +116,18 @@
   function formatWait(seconds) {
     const s = Math.max(0, Math.floor(seconds));
     const pad = (n) => String(n).padStart(2, '0');
-    if (s < 60) return `${s}s`;
-    if (s < 3600) return `${Math.floor(s / 60)}m ${pad(s % 60)}s`;
-    return `${Math.floor(s / 3600)}h ${pad(Math.floor(s / 60) % 60)}m`;
+    if (s < 60) return t('wait.seconds', { s });
+    if (s < 3600) return t('wait.minutes', { m: Math.floor(s / 60), s: pad(s % 60) });
+    return t('wait.hours', { h: Math.floor(s / 3600), m: pad(Math.floor(s / 60) % 60) });
   }
 
+  /** A <time> in the console language; it keeps its instant, so a language switch can redo it. */
   function buildTime(ts, withDate) {
     const date = ts ? new Date(ts) : null;
     if (!date || isNaN(date)) return null;
-    const options = withDate ? { dateStyle: 'medium', timeStyle: 'short' } : { hour: '2-digit', minute: '2-digit' };
-    const time = make('time', 'time', date.toLocaleString(undefined, options));
+    const time = make('time', 'time', I18N.formatTime(date, withDate));
     time.dateTime = date.toISOString();
+    if (withDate) time.dataset.withDate = '1';
     return time;
   }
 
@@ -212,7 +213,7 @@
   function expireSession() {
     if (!app.token) return;
     endSession();
-    showText(ui.loginError, 'Your session has expired. Please sign in again.');
+    showText(ui.loginError, t('session.expired'));
   }
 
   async function signIn(event) {
@@ -225,7 +226,7 @@
     const res = await api('POST', '/api/agent/login', { username, password });
     ui.loginButton.disabled = false;
     if (!res.ok || !res.data || typeof res.data.token !== 'string') {
-      showText(ui.loginError, res.status === 401 ? 'Wrong username or password.' : res.message);
+      showText(ui.loginError, res.status === 401 ? t('login.wrong') : res.message);
       return;
     }
     ui.password.value = '';
@@ -240,7 +241,7 @@
   function renderAgent() {
     const agent = app.agent || {};
     ui.agentName.textContent = agent.display_name || agent.username || '';
-    ui.agentName.title = list(agent.skills).length ? 'Skills: ' + agent.skills.join(', ') : '';
+    ui.agentName.title = list(agent.skills).length ? t('agent.skills', { skills: agent.skills.join(', ') }) : '';
     ui.agentLanguages.replaceChildren(...list(agent.languages).map(langBadge));
     // Supervisors also get the analytics page (it shares this tab's session).
     $('analytics-link').hidden = agent.role !== 'supervisor';
@@ -261,7 +262,7 @@
       text = await res.text();
     } catch (_) { /* network error: res stays null */ }
     if (session !== app.session) return { ok: false, status: 0, stale: true };
-    if (!res) return { ok: false, status: 0, message: 'Cannot reach the server.' };
+    if (!res) return { ok: false, status: 0, message: t('error.unreachable') };
     if (res.status === 401 && path !== '/api/agent/login') {
       expireSession();
       return { ok: false, status: 401, stale: true };
@@ -270,7 +271,7 @@
     try { data = text ? JSON.parse(text) : null; } catch (_) { /* some errors are plain text */ }
     const error = (data && data.error) || {};
     const plain = !data && !res.ok && text.length < 300 ? text : '';
-    return { ok: res.ok, status: res.status, data, code: error.code, message: error.message || plain || `Request failed (${res.status}).` };
+    return { ok: res.ok, status: res.status, data, code: error.code, message: error.message || plain || t('error.request_failed', { status: res.status }) };
   }
 
   const conversationPath = (id, action) =>
@@ -312,7 +313,9 @@
   function setConnection(live) {
     maruAgent.connected = live;
     ui.connection.dataset.state = live ? 'live' : 'reconnecting';
-    ui.connection.textContent = live ? 'Live' : 'Reconnecting…';
+    // Until the first socket opens the markup's "Connecting…" stands; after it, live or not.
+    ui.connection.dataset.i18n = live ? 'connection.live' : 'connection.reconnecting';
+    ui.connection.textContent = t(ui.connection.dataset.i18n);
   }
 
   function sendFrame(frame) {
@@ -356,14 +359,14 @@
       const id = frame.conversation_id;
       if (!id) return;
       if (app.queue.some((q) => q.conversation_id === id)) removeFromQueue(id);
-      showNotice(`${frame.by || 'A supervisor'} gave you a conversation.`);
+      showNotice(t('notice.assigned', { by: frame.by || t('notice.a_supervisor') }));
       if (!maruAgent.selected) openConversation(id, frame.view);
       else { app.unread.set(id, (app.unread.get(id) || 0) + 1); }
       refreshMine();
     },
     error(frame) {
       if (frame.code === 'unauthorized') expireSession();
-      else showNotice(frame.message || frame.code || 'Server error.', true);
+      else showNotice(frame.message || frame.code || t('error.server'), true);
     },
   };
 
@@ -405,7 +408,7 @@
   }
 
   function buildQueueItem(item) {
-    const accept = button('accept', 'Accept', () => acceptConversation(item.conversation_id, accept));
+    const accept = button('accept', t('queue.accept'), () => acceptConversation(item.conversation_id, accept));
     const li = make('li', 'queue-item', [
       make('div', 'item-top', [make('span', 'badge'), make('span', 'reason'), make('span', 'skill'), make('span', 'wait')]),
       make('p', 'summary'), accept,
@@ -423,7 +426,9 @@
     const wait = li.querySelector('.wait');
     wait.dataset.since = String(item.since);
     wait.textContent = formatWait((Date.now() - item.since) / 1000);
-    setLang(li.querySelector('.summary'), item.language).textContent = item.summary || '(no summary)';
+    setLang(li.querySelector('.summary'), item.language).textContent = item.summary || t('summary.none');
+    const accept = li.querySelector('button.accept');
+    if (!accept.disabled) accept.textContent = t('queue.accept'); // relabelled after a language switch
     return li;
   }
 
@@ -431,7 +436,7 @@
     const n = app.queue.length;
     ui.queueCount.textContent = String(n);
     // Agents keep this tab in the background: the count in the tab title is what they watch.
-    document.title = (n ? `(${n}) ` : '') + 'Maru Store agent console';
+    document.title = (n ? `(${n}) ` : '') + t('console.title');
   }
 
   function tick() {
@@ -443,7 +448,7 @@
 
   async function acceptConversation(id, acceptButton) {
     acceptButton.disabled = true;
-    acceptButton.textContent = 'Accepting…';
+    acceptButton.textContent = t('queue.accepting');
     const res = await api('POST', conversationPath(id, 'accept'));
     if (res.stale) return;
     if (res.ok && res.data) {
@@ -453,12 +458,12 @@
       return;
     }
     acceptButton.disabled = false;
-    acceptButton.textContent = 'Accept';
+    acceptButton.textContent = t('queue.accept');
     // Gone for everyone: drop the row. Anything else (at_capacity, not_eligible) is about us: keep it.
     const gone = res.code === 'already_assigned' || res.code === 'not_waiting' || res.status === 404;
     if (gone) removeFromQueue(id);
-    showNotice(res.code === 'already_assigned' ? 'Another agent already accepted that conversation.'
-      : gone ? 'That conversation is no longer waiting.' : res.message, true);
+    showNotice(res.code === 'already_assigned' ? t('notice.already_accepted')
+      : gone ? t('notice.not_waiting') : res.message, true);
   }
 
   /* ---------- my conversations and tickets ---------- */
@@ -486,7 +491,7 @@
           langBadge(c.language), make('span', 'reason', reasonText(c.reason)),
           unread && make('span', 'unread', unread), make('span', 'state-tag', stateText(c.state)),
         ]),
-        setLang(make('span', 'summary', c.summary || '(no summary)'), c.language),
+        setLang(make('span', 'summary', c.summary || t('summary.none')), c.language),
       ], () => openConversation(c.conversation_id))]);
       li.dataset.conversationId = c.conversation_id;
       li.classList.toggle('selected', c.conversation_id === maruAgent.selected);
@@ -500,14 +505,19 @@
     const res = await api('GET', '/api/agent/tickets');
     ui.ticketsRefresh.disabled = false;
     if (res.stale) return;
-    if (!res.ok || !Array.isArray(res.data)) { showNotice('Could not load offline tickets.', true); return; }
-    ui.tickets.replaceChildren(...list(res.data).map(buildTicket));
+    if (!res.ok || !Array.isArray(res.data)) { showNotice(t('tickets.load_failed'), true); return; }
+    app.tickets = list(res.data);
+    renderTickets();
+  }
+
+  function renderTickets() {
+    ui.tickets.replaceChildren(...app.tickets.map(buildTicket));
   }
 
   function buildTicket(t) {
     const c = t.contact || {};
     const li = make('li', 'ticket', [
-      make('div', 'item-top', [langBadge(t.language), make('span', 'state-tag', t.status || ''), buildTime(t.created_at, true)]),
+      make('div', 'item-top', [langBadge(t.language), make('span', 'state-tag', codeText('ticket', t.status) || ''), buildTime(t.created_at, true)]),
       make('div', 'contact', [
         c.name && make('span', null, c.name),
         c.email && link('mailto:' + c.email, c.email),
@@ -536,7 +546,7 @@
     if (gen !== app.openGen || maruAgent.selected !== id || res.stale) return;
     if (!res.ok || !res.data) {
       const gone = res.status === 403 || res.status === 404;
-      showNotice(gone ? 'That conversation is no longer available.' : res.message, true);
+      showNotice(gone ? t('notice.unavailable') : res.message, true);
       if (gone) switchTo(null);
       return;
     }
@@ -599,13 +609,15 @@
     app.mine = app.mine.filter((c) => c.conversation_id !== id);
     app.unread.delete(id);
     renderMine();
-    showNotice(`${frame.by || 'A supervisor'} moved a conversation to ${frame.agent || 'another agent'}.`);
+    showNotice(t('notice.reassigned', {
+      by: frame.by || t('notice.a_supervisor'), agent: frame.agent || t('notice.another_agent'),
+    }));
   }
 
   function renderHeader() {
     const d = app.detail;
     fillBadge(ui.convLanguage, d.language);
-    ui.convSummary.textContent = d.summary || 'Conversation';
+    ui.convSummary.textContent = d.summary || t('conversation.untitled');
     ui.convState.textContent = stateText(d.state);
     ui.convState.dataset.state = d.state || '';
     [ui.convSummary, ui.transcript, ui.composer, ui.suggestions].forEach((el) => setLang(el, d.language));
@@ -615,9 +627,9 @@
     const closed = isClosed();
     [ui.composer, ui.send, ui.canned, ui.resolve].forEach((el) => { el.disabled = closed; });
     ui.suggestions.querySelectorAll('button.insert').forEach((b) => { b.disabled = closed; });
-    ui.composer.placeholder = !app.detail ? 'Loading…'
-      : closed ? `This conversation is ${stateText(app.detail.state).toLowerCase()}.`
-        : `Reply in ${LANGUAGES[app.detail.language] || 'the customer’s language'}…`;
+    ui.composer.placeholder = !app.detail ? t('composer.loading')
+      : closed ? t('composer.closed', { state: stateText(app.detail.state).toLowerCase() })
+        : t('composer.reply_in', { language: languageName(app.detail.language) || t('composer.customer_language') });
     updateCount();
   }
 
@@ -644,12 +656,18 @@
     const role = ROLES.includes(m.role) ? m.role : 'system';
     const intent = role === 'customer' && m.intent && m.intent.name
       ? make('span', 'intent-tag', `${m.intent.name} ${formatScore(m.intent.confidence)}`.trim()) : null;
-    if (intent) intent.title = 'Intent the bot recognised, with its confidence';
+    if (intent) intent.title = t('message.intent_title');
     // Plain text on purpose, no linkify: a URL a customer sent is never one careless click away.
     return make('div', `msg msg-${role}`, [
-      make('div', 'msg-meta', [make('span', 'msg-role', ROLE_LABELS[role]), intent, buildTime(m.ts)]),
+      make('div', 'msg-meta', [roleLabel(role), intent, buildTime(m.ts)]),
       make('div', 'bubble', m.text ?? ''),
     ]);
+  }
+
+  function roleLabel(role) {
+    const label = make('span', 'msg-role', t('role.' + role));
+    label.dataset.role = role;
+    return label;
   }
 
   /** Follow new content only if the agent was already at the bottom (or it is their own). */
@@ -670,20 +688,20 @@
 
   function renderContext(d) {
     ui.reason.textContent = reasonText(d.reason);
-    ui.language.replaceChildren(langBadge(d.language), ' ' + (LANGUAGES[d.language] || d.language || ''));
+    ui.language.replaceChildren(langBadge(d.language), ' ' + (languageName(d.language) || ''));
     const c = d.customer || {};
-    const facts = [['Name', c.name], ['Email', c.email], ['ID', c.id]]
+    const facts = [[t('customer.name'), c.name], [t('customer.email'), c.email], [t('customer.id'), c.id]]
       .filter(([, value]) => value !== undefined && value !== null && value !== '')
       .flatMap(([label, value]) => [make('dt', null, label), make('dd', null, value)]);
     // Only a host-signed identity is vouched for; anything else is what the customer typed.
     const identity = c.verified
-      ? make('p', 'identity identity-verified', 'Verified by the site')
-      : make('p', 'identity identity-unverified', 'Unverified: typed by the customer');
+      ? make('p', 'identity identity-verified', t('customer.verified'))
+      : make('p', 'identity identity-unverified', t('customer.unverified'));
     ui.customer.replaceChildren(...(facts.length
       ? [identity, make('dl', 'facts', facts)]
-      : [make('p', 'muted', 'Anonymous (not signed in)')]));
+      : [make('p', 'muted', t('customer.anonymous'))]));
     ui.earlier.replaceChildren(...list(c.earlier_conversations).map((e) => make('li', 'earlier', [
-      buildTime(e.created_at, true), setLang(make('span', 'summary', e.summary || '(no summary)'), d.language),
+      buildTime(e.created_at, true), setLang(make('span', 'summary', e.summary || t('summary.none')), d.language),
     ])));
     ui.attempts.replaceChildren(...list(d.bot_attempts).map(buildAttempt));
   }
@@ -692,8 +710,8 @@
     return make('li', 'attempt', [
       setLang(make('q', 'attempt-query', a.query || ''), app.detail.language),
       make('div', 'item-top', [
-        make('span', 'decision decision-' + (a.decision || 'unknown'), DECISIONS[a.decision] || a.decision || '?'),
-        a.feedback && make('span', 'feedback feedback-' + a.feedback, FEEDBACK[a.feedback] || a.feedback),
+        make('span', 'decision decision-' + (a.decision || 'unknown'), codeText('decision', a.decision) || '?'),
+        a.feedback && make('span', 'feedback feedback-' + a.feedback, codeText('feedback', a.feedback)),
       ]),
       make('ul', 'articles', list(a.articles).map((art) => make('li', null, [
         setLang(make('span', 'article-title', art.title || art.article_id || ''), app.detail.language),
@@ -718,7 +736,7 @@
     if (gen !== app.suggestGen || id !== maruAgent.selected || res.stale) return;
     ui.suggestions.removeAttribute('aria-busy');
     ui.suggestions.replaceChildren(...(res.ok && Array.isArray(res.data)
-      ? list(res.data).map(buildSuggestion) : [make('li', 'muted', 'Could not load suggestions.')]));
+      ? list(res.data).map(buildSuggestion) : [make('li', 'muted', t('suggestions.load_failed'))]));
     updateComposerState();
   }
 
@@ -726,7 +744,7 @@
     const li = make('li', 'suggestion', [
       make('div', 'item-top', [make('strong', 'suggestion-title', s.title || s.article_id || ''), make('span', 'score', formatScore(s.score))]),
       make('p', 'answer', s.answer || ''),
-      button('insert', 'Insert', () => insertIntoComposer(s.answer || '')),
+      button('insert', t('suggestions.insert'), () => insertIntoComposer(s.answer || '')),
     ]);
     li.dataset.articleId = String(s.article_id ?? '');
     return li;
@@ -737,8 +755,15 @@
     if (!res.ok || !Array.isArray(res.data)) return;
     app.canned = list(res.data).filter((c) => c.id !== undefined && c.text);
     // new Option() sets text, not HTML.
-    ui.canned.replaceChildren(new Option('Canned reply…', ''),
+    ui.canned.replaceChildren(cannedPlaceholder(),
       ...app.canned.map((c) => new Option(String(c.title || c.id), String(c.id))));
+  }
+
+  /** The canned list's first entry; marked, so a language switch relabels it with the page. */
+  function cannedPlaceholder() {
+    const option = new Option(t('composer.canned_placeholder'), '');
+    option.dataset.i18n = 'composer.canned_placeholder';
+    return option;
   }
 
   function insertCanned() {
@@ -759,7 +784,7 @@
     box.setRangeText(piece, start, end, 'end');
     box.focus();
     onComposerInput();
-    showText(ui.sendError, piece.length < full.length ? 'Shortened to fit 2000 characters.' : '');
+    showText(ui.sendError, piece.length < full.length ? t('composer.shortened', { max: MAX_CHARS }) : '');
   }
 
   /* ---------- composer ---------- */
@@ -816,17 +841,23 @@
       return;
     }
     el.dataset.failed = '1';
-    el.title = 'Not sent';
+    markNotSent(el);
     // Give the text back so nothing typed is lost.
     if (!here) { if (!app.drafts.has(id)) app.drafts.set(id, text); return; }
     if (!ui.composer.value) { ui.composer.value = text; updateCount(); }
-    showText(ui.sendError, 'Not sent: ' + res.message);
+    showText(ui.sendError, t('message.send_failed', { message: res.message }));
+  }
+
+  /** A failed bubble's label (the stylesheet shows it after the time) and tooltip. */
+  function markNotSent(el) {
+    el.title = t('message.not_sent');
+    el.querySelector('.msg-meta').dataset.failedLabel = el.title;
   }
 
   async function resolve() {
     const id = maruAgent.selected;
     if (!id || isClosed()) return;
-    if (!window.confirm('Resolve this conversation? You will not be able to reply to it afterwards.')) return;
+    if (!window.confirm(t('confirm.resolve'))) return;
     ui.resolve.disabled = true;
     stopTyping();
     const res = await api('POST', conversationPath(id, 'resolve'));
@@ -834,14 +865,44 @@
     if (res.ok) {
       applyState(id, 'resolved');
       refreshMine();
-      showNotice('Conversation resolved.');
+      showNotice(t('notice.resolved'));
     } else {
       showNotice(res.message, true);
       if (maruAgent.selected === id) updateComposerState();
     }
   }
 
+  /* ---------- console language ---------- */
+
+  /**
+   * After a language switch (the marked labels are already done): everything else the console
+   * wrote, rewritten from the data it holds. Server text stays as it came; a notice or an
+   * error on screen stays until it goes.
+   */
+  function relabel() {
+    updateQueueCount();
+    renderQueue();
+    tick();
+    renderMine();
+    renderTickets();
+    if (app.token) renderAgent();
+    if (app.detail) { renderHeader(); renderContext(app.detail); }
+    document.querySelectorAll('time.time').forEach((el) => {
+      el.textContent = I18N.formatTime(el.dateTime, Boolean(el.dataset.withDate)) || el.textContent;
+    });
+    ui.transcript.querySelectorAll('.msg-role').forEach((el) => { el.textContent = t('role.' + el.dataset.role); });
+    ui.transcript.querySelectorAll('.intent-tag').forEach((el) => { el.title = t('message.intent_title'); });
+    ui.transcript.querySelectorAll('[data-failed]').forEach(markNotSent);
+    ui.suggestions.querySelectorAll('button.insert').forEach((el) => { el.textContent = t('suggestions.insert'); });
+    updateComposerState();
+  }
+
   /* ---------- wiring ---------- */
+
+  I18N.bindSwitcher($('ui-language-login'));
+  I18N.bindSwitcher($('ui-language'));
+  I18N.onChange(relabel);
+  I18N.show();
 
   ui.loginForm.addEventListener('submit', signIn);
   ui.signOut.addEventListener('click', signOut);
