@@ -4,6 +4,8 @@
     .venv/app/bin/python bench/handoff.py --customers 20 --agents 4 --messages 3
     .venv/app/bin/python bench/handoff.py --overlap            # both sides type at the same time
     .venv/app/bin/python bench/handoff.py --sizes 200,1000     # growth between queue sizes
+    .venv/app/bin/python bench/handoff.py --shared --replicas 2            # scale-out
+    .venv/app/bin/python bench/handoff.py --compare --shared --replicas 2  # issue 10
 
 With --sizes, each size runs on a fresh stack, with --agents (default: size / 20, at
 least 20) and --capacity (default: enough for every customer), and a last table shows
@@ -33,12 +35,38 @@ so the queue path is taken at any hour. Then:
 5. Delivery check: each message must arrive exactly once on the other side,
    and be stored exactly once in the transcript (GET /api/conversations/{id}).
 
+Scale-out (issue 10). Instead of SQLite, the stack can keep its state in PostgreSQL and
+pass websocket frames through Redis (stack/shared_stores.py), and run --replicas gateways
+on consecutive ports from the gateway's:
+
+  --shared            throwaway PostgreSQL and Redis servers of this run's own
+                      (stack/devservers.py), with a fresh database for every stack;
+  --database-url URL  an existing PostgreSQL (the bench adds its agents bench-agent-NN
+                      and its conversations there: give it a database of its own);
+  --redis-url URL     an existing Redis.
+                      With --shared, a URL given is used and only the other server is
+                      started. A URL on a command line can be read by other users of
+                      the machine (ps): prefer --shared, or a password used only here.
+  --replicas N        gateways (default 1); more than one needs PostgreSQL and Redis.
+
+Customer i talks to gateway i % N, and agent j signs in on gateway j % N and takes
+the chats of customers on other gateways first, so that with two or more gateways
+nearly every relay crosses from one gateway to another through Redis; a line
+`cross-replica` says how many did. The stack's passwords stay out of the output (URLs
+are printed redacted) and out of child processes' command lines (the launcher hands
+settings over in the environment).
+
+--compare runs, in the same invocation and with the same sizes, first the single
+gateway on SQLite (the default run), then the shared configuration above; after both
+blocks a last line gives the relay p95 of the second over the first, per direction,
+against issue 10's goal (<= 1.5x), and OK or FAILED for lost and duplicated messages.
+
 Prints each phase's rate (queued/s, accepted/s), p50/p95/p99 per direction,
-messages per second, lost and duplicated messages, then OK or FAILED; exits 1 unless nothing was lost or
-duplicated (and every customer got an agent). All traffic stays on
-127.0.0.1, every phase has a time limit, and the conversations are resolved
-at the end. The clients run on the same machine as the stack, so the numbers
-include their CPU use.
+messages per second, lost and duplicated messages, then OK or FAILED; exits 1 unless
+nothing was lost or duplicated (and every customer got an agent); a p95 above the goal
+of --compare is reported, not an exit status. All traffic stays on 127.0.0.1, every
+phase has a time limit, and the conversations are resolved at the end. The clients run
+on the same machine as the stack, so the numbers include their CPU use.
 """
 
 from __future__ import annotations
@@ -64,13 +92,22 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from stack.launcher import Stack, StackError, port_is_free
+from stack.devservers import DevServerError, PostgresServer, RedisServer
+from stack.launcher import Stack, StackError, gateway_ports, port_is_free
 from stack.settings import APP_VENV, PROJECT_ROOT, Settings
+from stack.shared_stores import (
+    SharedStoreError,
+    describe,
+    parse_database_url,
+    parse_redis_url,
+    redact_url,
+)
 from tests.e2e.isolated import LOOPBACK_CROWD
 
 LANGUAGES = ("ko", "ja", "en")
@@ -89,6 +126,9 @@ AGENT_PASSWORD = "bench-handoff-password"
 TOKEN = re.compile(r"\[(m-[0-9a-f]{16})\]")
 C2A = "customer->agent"
 A2C = "agent->customer"
+# Issue 10: relay p95 across gateway replicas on PostgreSQL + Redis, at most this many
+# times the single gateway's on SQLite, measured in the same run (--compare).
+P95_RATIO_GOAL = 1.5
 
 JsonDict = dict[str, Any]
 
@@ -184,12 +224,19 @@ async def call(
 
 
 class Customer:
-    """A widget: one conversation, its websocket, and what arrived on it."""
+    """A widget: one conversation, its websocket, and what arrived on it, all on the
+    gateway `replica` (its index) at `base_url`."""
 
     def __init__(
-        self, index: int, session: aiohttp.ClientSession, base_url: str, ledger: Ledger
+        self,
+        index: int,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        ledger: Ledger,
+        replica: int = 0,
     ) -> None:
         self.index = index
+        self.replica = replica
         self.language = LANGUAGES[index % len(LANGUAGES)]
         self.session = session
         self.base_url = base_url
@@ -267,12 +314,19 @@ class Customer:
 
 
 class Agent:
-    """A console: signed in, websocket open, and the chats it took."""
+    """A console: signed in, websocket open, and the chats it took, all on the gateway
+    `replica` (its index) at `base_url`."""
 
     def __init__(
-        self, username: str, session: aiohttp.ClientSession, base_url: str, ledger: Ledger
+        self,
+        username: str,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        ledger: Ledger,
+        replica: int = 0,
     ) -> None:
         self.username = username
+        self.replica = replica
         self.session = session
         self.base_url = base_url
         self.ledger = ledger
@@ -368,12 +422,14 @@ async def escalate_all(
 async def take_chats(
     agent: Agent,
     spread: float,
-    waiting: set[str],
+    waiting: dict[str, int],
     assigned: dict[str, str],
     counts: dict[str, int],
 ) -> None:
-    """Accept from the queue until full or nothing we wait for is left."""
-    while len(agent.chats) < agent.capacity and waiting - assigned.keys():
+    """Accept from the queue until full or nothing we wait for is left. `waiting`:
+    conversation id -> the gateway its customer is on; those on another gateway than
+    the agent's come first (with one gateway, the order is the queue's)."""
+    while len(agent.chats) < agent.capacity and waiting.keys() - assigned.keys():
         status, items = await agent.call("GET", "/api/agent/queue")
         if status != 200:
             counts[f"queue HTTP {status}"] = counts.get(f"queue HTTP {status}", 0) + 1
@@ -385,7 +441,9 @@ async def take_chats(
             await asyncio.sleep(0.2)
             continue
         start = int(spread * len(open_ids))  # agents start at different places in the queue
-        for conversation_id in open_ids[start:] + open_ids[:start]:
+        in_turn = open_ids[start:] + open_ids[:start]
+        in_turn.sort(key=lambda c: waiting[c] == agent.replica)  # stable: the rest keep turn
+        for conversation_id in in_turn:
             if len(agent.chats) >= agent.capacity or conversation_id in assigned:
                 continue
             status, body = await agent.call(
@@ -405,7 +463,7 @@ async def assign_all(
     agents: list[Agent], customers: list[Customer], timeout: float
 ) -> tuple[dict[str, str], dict[str, int], float]:
     """conversation id -> agent username, accept outcomes, seconds taken."""
-    waiting = {c.conversation_id for c in customers}
+    waiting = {c.conversation_id: c.replica for c in customers}
     assigned: dict[str, str] = {}
     counts: dict[str, int] = {}
     started = time.perf_counter()
@@ -594,15 +652,94 @@ class Options:
     overlap: bool
     relay_timeout: float
     spread: float = 0.0
+    # Scale-out (issue 10): URLs given (they hold passwords: never printed unredacted),
+    # throwaway servers for what is not given (--shared), gateways, and --compare.
+    database_url: str = field(default="", repr=False)
+    redis_url: str = field(default="", repr=False)
+    start_servers: bool = False
+    replicas: int = 1
+    compare: bool = False
+
+    @property
+    def scaled_out(self) -> bool:
+        """Whether a run on PostgreSQL / Redis / several gateways was asked for."""
+        return bool(self.database_url or self.redis_url or self.start_servers) or (
+            self.replicas > 1
+        )
 
 
-async def bench(base_url: str, usernames: list[str], options: Options, result: SizeResult) -> int:
+@dataclass(frozen=True)
+class Backend:
+    """Where one stack keeps its state, and how many gateways it runs. The default: one
+    gateway, SQLite, the in-process realtime hub."""
+
+    database_url: str = field(default="", repr=False)
+    redis_url: str = field(default="", repr=False)
+    replicas: int = 1
+
+    @property
+    def label(self) -> str:
+        stores = ("PostgreSQL" if self.database_url else "SQLite") + (
+            " + Redis" if self.redis_url else ""
+        )
+        gateways = "one gateway" if self.replicas == 1 else f"{self.replicas} gateway replicas"
+        return f"{gateways} on {stores}"
+
+
+class SharedStores:
+    """PostgreSQL and Redis for the scaled-out runs: the URLs given, and throwaway servers
+    (stack/devservers.py) for what is not given when --shared asks for them. Create it on
+    the main thread: a throwaway server stops with the thread that started it."""
+
+    def __init__(self, options: Options, servers: contextlib.ExitStack) -> None:
+        self.database_url, self.redis_url = options.database_url, options.redis_url
+        self.replicas = options.replicas
+        self.postgres: PostgresServer | None = None
+        self.redis: RedisServer | None = None
+        if options.start_servers and not self.database_url:
+            self.postgres = servers.enter_context(PostgresServer())
+            say(f"throwaway PostgreSQL {redact_url(self.postgres.url)}")
+        if options.start_servers and not self.redis_url:
+            self.redis = servers.enter_context(RedisServer())
+            say(f"throwaway Redis {redact_url(self.redis.url)}")
+        self.stacks = 0
+
+    def backend(self) -> Backend:
+        """For the next stack: on a throwaway server, a fresh database (and a Redis
+        database number) of its own, as the SQLite runs get a fresh file."""
+        self.stacks += 1
+        database_url, redis_url = self.database_url, self.redis_url
+        if self.postgres is not None:
+            database_url = self.postgres.create_database(f"bench_{uuid.uuid4().hex[:12]}")
+        if self.redis is not None:
+            redis_url = redis_database(self.redis.url, self.stacks % REDIS_DATABASES)
+        return Backend(database_url, redis_url, self.replicas)
+
+
+REDIS_DATABASES = 16  # redis-server's default `databases`
+
+
+def redis_database(url: str, number: int) -> str:
+    """The same Redis URL with another database number."""
+    return urlunsplit(urlsplit(url)._replace(path=f"/{number}"))
+
+
+async def bench(
+    base_urls: list[str], usernames: list[str], options: Options, result: SizeResult
+) -> int:
+    """One run against the gateways at `base_urls`: customer i on gateway i % N, agent j
+    on gateway j % N (taking other gateways' customers first, see take_chats)."""
     ledger = Ledger()
     connector = aiohttp.TCPConnector(limit=0)  # every websocket holds a connection
     timeout = aiohttp.ClientTimeout(total=120)
+    n = len(base_urls)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        agents = [Agent(u, session, base_url, ledger) for u in usernames]
-        customers = [Customer(i, session, base_url, ledger) for i in range(options.customers)]
+        agents = [
+            Agent(u, session, base_urls[j % n], ledger, j % n) for j, u in enumerate(usernames)
+        ]
+        customers = [
+            Customer(i, session, base_urls[i % n], ledger, i % n) for i in range(options.customers)
+        ]
         try:
             return await run_phases(agents, customers, ledger, options, result)
         finally:
@@ -634,6 +771,8 @@ class SizeResult:
     lost: int = 0
     duplicated: int = 0
     ok: bool = False
+    # The machine's 1-minute load average as the relay began (others share the cores).
+    load_at_relay: float = math.nan
 
     @property
     def ms_per_enqueue(self) -> float:
@@ -679,7 +818,15 @@ async def run_phases(
     pairs = [
         (c, by_name[assigned[c.conversation_id]]) for c in queued if c.conversation_id in assigned
     ]
+    if len({c.replica for c in customers} | {a.replica for a in agents}) > 1:
+        crossing = sum(1 for c, a in pairs if c.replica != a.replica)
+        print(
+            f"cross-replica      {crossing} of {len(pairs)} chats have customer and agent "
+            "on different gateways",
+            flush=True,
+        )
     mode = "overlapping" if options.overlap else "ping-pong"
+    result.load_at_relay = os.getloadavg()[0]
     say(f"relay: {options.messages} messages each way in {len(pairs)} chats ({mode}) ...")
     elapsed, timed_out = await relay(
         pairs, options.messages, options.overlap, options.relay_timeout, options.spread
@@ -753,28 +900,37 @@ def say(text: str) -> None:
 # -- the stack -----------------------------------------------------------------------
 
 
-def pick_port(host: str, preferred: int, taken: set[int]) -> int:
-    if preferred not in taken and port_is_free(host, preferred):
-        return preferred
+def pick_ports(host: str, preferred: int, taken: set[int], count: int = 1) -> int:
+    """The first of `count` free ports in a row (gateway replicas take consecutive ones):
+    `preferred` when it and those after it are free, else wherever the system says."""
+    first = preferred
     while True:
+        wanted = range(first, first + count)
+        if wanted.stop <= 65536 and all(p not in taken and port_is_free(host, p) for p in wanted):
+            return first
         with socket.socket() as probe:
             probe.bind((host, 0))
-            port = int(probe.getsockname()[1])
-        if port not in taken:
-            return port
+            first = int(probe.getsockname()[1])
 
 
-def bench_settings(state_dir: Path) -> Settings:
+def bench_settings(state_dir: Path, backend: Backend | None = None) -> Settings:
+    """Ports of the bench's own, state in `state_dir`, or in the backend's PostgreSQL
+    (the environment's ASSISTANT_DATABASE_URL and co. are not used: the backend says)."""
+    backend = backend or Backend()
     defaults = Settings.from_env()
     taken: set[int] = set()
-    ports = []
-    for preferred in (18280, 15205, 15255):
-        ports.append(pick_port(defaults.host, preferred, taken))
-        taken.add(ports[-1])
+    gateway = pick_ports(defaults.host, 18280, taken, backend.replicas)
+    taken.update(range(gateway, gateway + backend.replicas))
+    rasa = pick_ports(defaults.host, 15205, taken)
+    taken.add(rasa)
+    action = pick_ports(defaults.host, 15255, taken)
     return defaults.replace(
-        gateway_port=ports[0],
-        rasa_port=ports[1],
-        action_port=ports[2],
+        gateway_port=gateway,
+        rasa_port=rasa,
+        action_port=action,
+        database_url=backend.database_url,
+        redis_url=backend.redis_url,
+        gateway_replicas=backend.replicas,
         db_path=state_dir / "handoff.sqlite3",
         rasa_tracker_db=state_dir / "trackers.sqlite3",
         run_dir=state_dir / "run",
@@ -839,11 +995,66 @@ def parse_options() -> Options:
         "given for the first size and scaled with the others (the same message rate);\n"
         "default 0: every chat at once, a burst, whose latency grows with the chats",
     )
+    scale = parser.add_argument_group("scale-out (issue 10)")
+    scale.add_argument(
+        "--shared",
+        action="store_true",
+        help="throwaway PostgreSQL and Redis servers for this run\n"
+        "(only for what --database-url / --redis-url do not give)",
+    )
+    scale.add_argument(
+        "--database-url",
+        default="",
+        metavar="URL",
+        help="an existing PostgreSQL, postgresql://user:password@host:5432/database\n"
+        "(a command line can be read by other users: prefer --shared)",
+    )
+    scale.add_argument(
+        "--redis-url",
+        default="",
+        metavar="URL",
+        help="an existing Redis, redis://:password@host:6379/0",
+    )
+    scale.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help="gateways on consecutive ports (default 1); more need PostgreSQL and Redis",
+    )
+    scale.add_argument(
+        "--compare",
+        action="store_true",
+        help="first one gateway on SQLite, then the above, same sizes; then the p95 ratio",
+    )
     args = parser.parse_args()
     try:
         sizes = [int(v) for v in args.sizes.split(",") if v.strip()] or [args.customers]
     except ValueError:
         parser.error("--sizes takes comma-separated numbers, e.g. 200,1000")
+    for flag, parse, url in (
+        ("--database-url", parse_database_url, args.database_url),
+        ("--redis-url", parse_redis_url, args.redis_url),
+    ):
+        try:
+            parse(url)
+        except SharedStoreError as exc:  # its message holds no password
+            parser.error(f"{flag}: {exc}")
+    has_postgres = args.shared or bool(args.database_url)
+    has_redis = args.shared or bool(args.redis_url)
+    if args.replicas < 1:
+        parser.error("--replicas must be at least 1")
+    if args.replicas > 1 and not (has_postgres and has_redis):
+        parser.error(
+            f"--replicas {args.replicas}: gateway replicas share PostgreSQL and Redis; add "
+            "--shared (throwaway servers), or --database-url and --redis-url"
+        )
+    if args.compare and not (has_postgres or has_redis):
+        parser.error(
+            "--compare needs something to compare with SQLite: --shared --replicas 2, "
+            "or --database-url / --redis-url"
+        )
+    if args.compare and len(sizes) > 1:
+        parser.error("--compare runs one size (--customers), not --sizes")
     if min(sizes) < 1 or args.agents < 0 or args.capacity < 0 or args.messages < 1:
         parser.error("sizes and --messages must be at least 1")
     for size in sizes:
@@ -860,6 +1071,11 @@ def parse_options() -> Options:
         overlap=args.overlap,
         relay_timeout=args.relay_timeout,
         spread=args.spread,
+        database_url=args.database_url,
+        redis_url=args.redis_url,
+        start_servers=args.shared,
+        replicas=args.replicas,
+        compare=args.compare,
     )
 
 
@@ -874,22 +1090,75 @@ def for_size(options: Options, size: int) -> Options:
 
 def main() -> int:
     options = parse_options()
-    results: list[SizeResult] = []
-    status = 0
-    for size in options.sizes:
-        sized = for_size(options, size)
-        spread = f", relay spread over {sized.spread:g} s" if sized.spread else ""
-        print(
-            f"== {size} customers, {sized.agents} agents x {sized.capacity} chats{spread} ==",
-            flush=True,
-        )
-        result = SizeResult(customers=size, agents=sized.agents)
-        with tempfile.TemporaryDirectory(prefix="bench-handoff-") as state_dir:
-            status |= run_stack(bench_settings(Path(state_dir)), sized, result)
-        results.append(result)
-    if len(results) > 1:
-        print_growth(results)
-    return status
+    with contextlib.ExitStack() as servers:
+        shared = None
+        if options.scaled_out:
+            try:
+                shared = SharedStores(options, servers)
+            except DevServerError as exc:
+                say(f"error: {exc}")
+                return 1
+        if options.compare:
+            assert shared is not None
+            return compare(options, shared)
+        results: list[SizeResult] = []
+        status = 0
+        for size in options.sizes:
+            backend = shared.backend() if shared is not None else Backend()
+            size_status, result = run_size(options, size, backend, labelled=shared is not None)
+            status |= size_status
+            results.append(result)
+        if len(results) > 1:
+            print_growth(results)
+        return status
+
+
+def run_size(
+    options: Options, size: int, backend: Backend, labelled: bool
+) -> tuple[int, SizeResult]:
+    """One size on a fresh stack: its exit status and numbers. `labelled`: the header
+    names the backend (the default run's header stays as it always was)."""
+    sized = for_size(options, size)
+    spread = f", relay spread over {sized.spread:g} s" if sized.spread else ""
+    where = f", {backend.label}" if labelled else ""
+    print(
+        f"== {size} customers, {sized.agents} agents x {sized.capacity} chats{spread}{where} ==",
+        flush=True,
+    )
+    result = SizeResult(customers=size, agents=sized.agents)
+    with tempfile.TemporaryDirectory(prefix="bench-handoff-") as state_dir:
+        status = run_stack(bench_settings(Path(state_dir), backend), sized, result)
+    return status, result
+
+
+def compare(options: Options, shared: SharedStores) -> int:
+    """Issue 10: the single gateway on SQLite, then the scaled-out stack, same sizes."""
+    size = options.sizes[0]
+    baseline = Backend()
+    scaled = shared.backend()
+    base_status, base = run_size(options, size, baseline, labelled=True)
+    scaled_status, result = run_size(options, size, scaled, labelled=True)
+    print_comparison(base, result, baseline.label, scaled.label)
+    return base_status | scaled_status
+
+
+def print_comparison(base: SizeResult, scaled: SizeResult, base_label: str, label: str) -> None:
+    """One line: relay p95 of the scaled-out run over the baseline's, per direction,
+    against the goal, and the scaled-out run's lost and duplicated messages."""
+    ratios = []
+    for direction in (C2A, A2C):
+        ours, theirs = scaled.p95.get(direction, math.nan), base.p95.get(direction, math.nan)
+        ratio = ours / theirs if theirs > 0 else math.nan
+        verdict = "OK" if ratio <= P95_RATIO_GOAL else "FAILED"  # nan: FAILED
+        ratios.append(f"{direction} {ratio:.2f}x ({ours:.1f} / {theirs:.1f} ms) {verdict}")
+    exact = "OK" if scaled.lost == 0 and scaled.duplicated == 0 else "FAILED"
+    print(
+        f"{label} vs {base_label}: relay p95 {', '.join(ratios)} "
+        f"(goal <= {P95_RATIO_GOAL:g}x); lost={scaled.lost} duplicated={scaled.duplicated} "
+        f"{exact}; load average as the relays began {scaled.load_at_relay:.2f} vs "
+        f"{base.load_at_relay:.2f} ({os.cpu_count()} cores)",
+        flush=True,
+    )
 
 
 def growth(value: float, base: float) -> str:
@@ -920,15 +1189,19 @@ def print_growth(results: list[SizeResult]) -> None:
 
 def run_stack(settings: Settings, options: Options, result: SizeResult) -> int:
     with Stack(settings) as stack:
-        url = stack.settings.gateway_url
-        say(f"creating {options.agents} agents, starting a stack on {url} ...")
+        urls = [f"http://{settings.host}:{port}" for port in gateway_ports(stack.settings)]
+        say(f"creating {options.agents} agents, starting a stack on {' '.join(urls)} ...")
+        shared = settings.database_url or settings.redis_url
         try:
+            if shared:
+                say(f"state: {describe(stack.settings)}")  # passwords redacted
+                stack.check_shared_stores()  # before `agents add` writes there
             usernames = create_agents(stack.settings, options.agents, options.capacity)
             stack.start()
         except (StackError, subprocess.CalledProcessError) as exc:
             say(f"error: {exc} {getattr(exc, 'stderr', '') or ''}")
             return 1
-        return asyncio.run(bench(url, usernames, options, result))
+        return asyncio.run(bench(urls, usernames, options, result))
 
 
 if __name__ == "__main__":

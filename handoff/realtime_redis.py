@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import time
@@ -46,6 +47,8 @@ _POLL_SECONDS = 0.1
 # Each conversation's stream keeps about this many frames, and goes a day after its last.
 _STREAM_LENGTH = 1000
 _STREAM_TTL_SECONDS = 86_400
+# Frames sent to Redis in one round trip at most.
+_SEND_BATCH = 256
 _REDIS_ERRORS = (redis.RedisError, OSError, asyncio.TimeoutError)
 
 
@@ -211,7 +214,11 @@ class RedisHub:
         self._queue(self._presence_channel, message)
 
     async def _send(self) -> None:
-        """The one sender: frames leave in the order they were published."""
+        """The one sender: frames leave in the order they were published, as many as are
+        waiting (up to `_SEND_BATCH`) in one pipeline, so a burst costs one round trip to
+        Redis rather than one per frame. A pipeline that fails is sent again whole: a
+        frame that had landed may then reach the other replicas twice, which websocket
+        clients already ignore (they keep the highest `seq` they have)."""
         assert self._client is not None
         backoff = 0.05
         while not self._closed:
@@ -219,23 +226,27 @@ class RedisHub:
                 self._outbox_ready.clear()
                 await self._outbox_ready.wait()
                 continue
-            channel, payload = self._outbox[0]
+            batch = list(itertools.islice(self._outbox, _SEND_BATCH))
             try:
-                if channel == self._presence_channel:
-                    await self._client.publish(channel, payload)
-                else:
-                    async with self._client.pipeline(transaction=False) as pipe:
-                        pipe.xadd(channel, {"m": payload}, maxlen=_STREAM_LENGTH)
-                        pipe.expire(channel, _STREAM_TTL_SECONDS)
-                        await pipe.execute()
+                async with self._client.pipeline(transaction=False) as pipe:
+                    for channel, payload in batch:
+                        if channel == self._presence_channel:
+                            pipe.publish(channel, payload)
+                        else:
+                            pipe.xadd(channel, {"m": payload}, maxlen=_STREAM_LENGTH)
+                            pipe.expire(channel, _STREAM_TTL_SECONDS)
+                    await pipe.execute()
             except _REDIS_ERRORS as exc:
                 log.warning("Redis hub: cannot publish (%s); retrying", type(exc).__name__)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
                 continue
             backoff = 0.05
-            if self._outbox and self._outbox[0] == (channel, payload):
-                self._outbox.popleft()
+            # What was sent is still at the head, unless a full outbox dropped some of it
+            # meanwhile (then only what is left of it goes).
+            for item in batch:
+                if self._outbox and self._outbox[0] is item:
+                    self._outbox.popleft()
 
     async def _beat(self) -> None:
         while not self._closed:
