@@ -12,12 +12,20 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from handoff.api import MAX_BODY_BYTES, STATIC_DIR, BadJSON, bearer_token, parse_json, read_json
+from handoff.api import MAX_BODY_BYTES, STATIC_DIR, BadJSON, bearer_token, parse_json, read_model
 from handoff.handoff_service import HandoffError, HandoffService, agent_channel
 from handoff.handoff_store import Agent
 from handoff.hub import Frame
 from handoff.login_guard import LOGIN_GUARD, Refusal
 from handoff.queue_broadcast import EncodedFrame
+from handoff.request_models import (
+    AgentHello,
+    AgentLogin,
+    AgentMessage,
+    InvalidRequest,
+    TypingFrame,
+    parse,
+)
 from handoff.service import InvalidMessage
 from handoff.state import SERVICE
 
@@ -45,10 +53,8 @@ async def console_page(request: web.Request) -> web.FileResponse:
 
 @routes.post("/api/agent/login")
 async def login(request: web.Request) -> web.Response:
-    body = await read_json(request)
-    username, password = body.get("username"), body.get("password")
-    if not isinstance(username, str) or not isinstance(password, str):
-        raise web.HTTPBadRequest(text="send {'username': '...', 'password': '...'}")
+    credentials = await read_model(request, AgentLogin)
+    username, password = credentials.username, credentials.password
     # Throttled before any hashing: 429 + Retry-After (login_guard.py).
     result = await request.app[LOGIN_GUARD].attempt(
         username,
@@ -110,7 +116,8 @@ async def conversation_view(request: web.Request) -> web.Response:
 
 
 def check_agent_text(text: object, limit: int) -> str:
-    """An agent's message as stored, or InvalidMessage (the OpenAPI document's rule)."""
+    """An agent's message as stored, or InvalidMessage: AgentMessage's rule, with the
+    gateway's own limit (Settings.max_message_chars, which may be lower)."""
     if not isinstance(text, str) or not text.strip():
         raise InvalidMessage("send {'text': '...'} with a non-empty string")
     if len(text) > limit:
@@ -121,9 +128,9 @@ def check_agent_text(text: object, limit: int) -> str:
 @routes.post("/api/agent/conversations/{conversation_id}/messages")
 async def agent_message(request: web.Request) -> web.Response:
     agent = await signed_in_agent(request)
-    body = await read_json(request)
+    body = await read_model(request, AgentMessage)
     try:
-        text = check_agent_text(body.get("text"), request.app[SERVICE].max_message_chars)
+        text = check_agent_text(body.text, request.app[SERVICE].max_message_chars)
     except InvalidMessage as exc:
         raise web.HTTPBadRequest(text=str(exc)) from exc
     message = await handoffs(request).agent_message(
@@ -171,10 +178,9 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
     await ws.prepare(request)
     service = handoffs(request)
     try:
-        hello = parse_json(await ws.receive_str(timeout=10))
-        token = str(hello.get("token", "")) if isinstance(hello, dict) else ""
-        agent = await service.handoffs.agent_for_token(token)
-    except (TimeoutError, TypeError, ValueError):
+        hello = parse(AgentHello, parse_json(await ws.receive_str(timeout=10)))
+        agent = await service.handoffs.agent_for_token(hello.token)
+    except (TimeoutError, TypeError, ValueError):  # BadJSON, InvalidRequest: ValueErrors
         agent = None
     if agent is None:
         with contextlib.suppress(ConnectionError):  # the client may have gone already
@@ -195,13 +201,12 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
             if raw.type != WSMsgType.TEXT:
                 continue
             try:
-                frame = parse_json(raw.data)
-            except BadJSON:
+                typing = parse(TypingFrame, parse_json(raw.data))
+            except (BadJSON, InvalidRequest) as exc:
+                why = f"the frame {exc}" if isinstance(exc, BadJSON) else str(exc)
+                queue.put_nowait({"type": "error", "code": "bad_frame", "message": why})
                 continue
-            if isinstance(frame, dict) and frame.get("type") == "typing":
-                await service.agent_typing(
-                    agent, str(frame.get("conversation_id")), bool(frame.get("on"))
-                )
+            await service.agent_typing(agent, typing.conversation_id, typing.on)
     finally:
         writer.cancel()
         service.hub.unsubscribe(channel, queue)

@@ -16,10 +16,9 @@ block the writer).
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import AsyncIterator, Mapping
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -30,12 +29,11 @@ from handoff.api import STATIC_DIR, json_error
 from handoff.handoff_service import HandoffService
 from handoff.live_view import open_chats
 from handoff.postgres_store import PostgresStore, postgres_fetch
+from handoff.request_models import AnalyticsQuery, DayRange, InvalidRequest, parse, query_dict
 from handoff.state import SERVICE, SETTINGS
 
 ANALYTICS_FETCH: web.AppKey[analytics.Fetch] = web.AppKey("analytics_fetch")
 DEFAULT_DAYS = 30
-PARAMETERS = {"from", "to", "language", "format", "figure", "tz"}
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 routes = web.RouteTableDef()
 
@@ -51,12 +49,12 @@ async def analytics_report(request: web.Request) -> web.Response:
     if not agent.is_supervisor:
         return json_error(403, "supervisors_only", "analytics are for supervisors")
     try:
-        filters = parse_filters(request.query)
+        filters, query = analytics_query(request.query)
     except analytics.InvalidRange as exc:
         return json_error(400, "bad_request", str(exc))
     fetch = request.app[ANALYTICS_FETCH]
-    if request.query.get("format", "json") == "csv":
-        name = request.query.get("figure", "")
+    if query.format == "csv":
+        name = query.figure or ""
         figure = analytics.FIGURES.get(name)
         if figure is None:
             return json_error(
@@ -75,38 +73,31 @@ async def analytics_report(request: web.Request) -> web.Response:
 
 
 def parse_filters(query: Mapping[str, str]) -> analytics.Filters:
+    """The report's filters from its query (AnalyticsQuery); InvalidRange says what is
+    wrong."""
+    return analytics_query(query)[0]
+
+
+def analytics_query(query: Mapping[str, str]) -> tuple[analytics.Filters, AnalyticsQuery]:
     """`from`, `to` (days in `tz`; default: the last 30 days up to today there),
     `language`, and `tz`: an IANA time zone name whose days the figures are per (default
     UTC, so that a report's link means the same to everyone; the page sends the
-    browser's zone). InvalidRange says what is wrong."""
-    unknown = sorted(set(query.keys()) - PARAMETERS)
-    if unknown:
-        raise analytics.InvalidRange(
-            f"unknown parameter {', '.join(unknown)}; use {', '.join(sorted(PARAMETERS))}"
-        )
-    if query.get("format", "json") not in ("json", "csv"):
-        raise analytics.InvalidRange("'format' must be json or csv")
-    if "figure" in query and query["figure"] not in analytics.FIGURES:
-        raise analytics.InvalidRange(f"'figure' must be one of {', '.join(analytics.FIGURES)}")
-    tz = query.get("tz") or analytics.DEFAULT_TZ
-    today = datetime.now(analytics.time_zone(tz)).date()
-    end = _day(query.get("to"), "to") or today
-    start = _day(query.get("from"), "from") or end - timedelta(days=DEFAULT_DAYS - 1)
-    language = query.get("language") or None
-    if language == analytics.ALL:
-        language = None
-    return analytics.Filters(start, end, language, tz)
-
-
-def _day(value: str | None, name: str) -> date | None:
-    if value is None or value == "":
-        return None
-    if not _DATE.fullmatch(value):
-        raise analytics.InvalidRange(f"'{name}' must be a date like 2026-12-01")
+    browser's zone); `format` and `figure` for a CSV export. InvalidRange says what is
+    wrong: a parameter its model refuses, or a range or zone the figures cannot use."""
     try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise analytics.InvalidRange(f"'{name}' is not a date: {exc}") from exc
+        parsed = parse(AnalyticsQuery, query_dict(query))
+    except InvalidRequest as exc:
+        raise analytics.InvalidRange(str(exc)) from None
+    return filters_for(parsed, parsed.tz or analytics.DEFAULT_TZ), parsed
+
+
+def filters_for(days: DayRange, tz: str) -> analytics.Filters:
+    """The Filters of a parsed range, its defaults filled in as days in `tz`."""
+    today = datetime.now(analytics.time_zone(tz)).date()
+    end = days.end or today
+    start = days.start or end - timedelta(days=DEFAULT_DAYS - 1)
+    language = None if days.language in ("", analytics.ALL) else days.language
+    return analytics.Filters(start, end, language, tz)
 
 
 def _titled(request: web.Request, name: str, rows: list[analytics.Row]) -> list[analytics.Row]:

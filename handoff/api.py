@@ -1,4 +1,5 @@
-"""HTTP and websocket routes for customers (OpenAPI document: handoff/openapi.py)."""
+"""HTTP and websocket routes for customers (what they accept: handoff/request_models.py;
+the OpenAPI document: handoff/openapi.py)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,15 @@ from handoff.identity import IdentityError, identity_from_request
 from handoff.models import MAX_CLIENT_ID_CHARS, Conversation, Message
 from handoff.openapi import openapi_document
 from handoff.rate_limit import RateLimiter, retry_after_header
+from handoff.request_models import (
+    CustomerHello,
+    CustomerMessage,
+    CustomerMessageFrame,
+    InvalidRequest,
+    Model,
+    NewConversation,
+    parse,
+)
 from handoff.service import ConversationService, InvalidMessage
 from handoff.state import LIMITS, METRICS, SERVICE, SETTINGS
 from handoff.store_errors import STORE_UNAVAILABLE
@@ -68,6 +78,8 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
         return response
     except HandoffError as exc:  # an agent action that cannot be done right now
         return json_error(HANDOFF_ERROR_STATUS.get(exc.code, 400), exc.code, str(exc))
+    except InvalidRequest as exc:  # a body or query its model refused (request_models.py)
+        return json_error(400, exc.code, str(exc))
     except STORE_UNAVAILABLE as exc:
         log.warning("store unavailable (%s): answered 503", type(exc).__name__)
         request.app[METRICS].errors.labels("store_unavailable").inc()
@@ -168,6 +180,11 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     return body
 
 
+async def read_model(request: web.Request, model: type[Model]) -> Model:
+    """The body as `model`; a refusal is a 400 naming the field (error_middleware)."""
+    return parse(model, await read_json(request))
+
+
 def bearer_token(request: web.Request) -> str:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -246,16 +263,17 @@ async def readyz(request: web.Request) -> web.Response:
 async def create_conversation(request: web.Request) -> web.Response:
     if wait := await request.app[LIMITS].conversations.hit(client_address(request)):
         return too_many_requests(wait, "too many new conversations from this address")
-    body = await read_json(request)
+    new = await read_model(request, NewConversation)
     try:
         # Self-typed fields are kept unverified; a host-signed identity is checked.
-        identity = identity_from_request(body, request.app[SETTINGS].identity_secret)
+        identity = identity_from_request(
+            new.model_dump(exclude_none=True), request.app[SETTINGS].identity_secret
+        )
     except IdentityError as exc:
         return json_error(400, exc.code, str(exc))
     customer = identity.stored()
-    language = body.get("language")
     try:
-        conversation, token = await request.app[SERVICE].start_conversation(language, customer)
+        conversation, token = await request.app[SERVICE].start_conversation(new.language, customer)
     except InvalidMessage as exc:
         raise web.HTTPBadRequest(text=str(exc)) from exc
     with conversation_context(conversation.id):
@@ -294,21 +312,11 @@ async def post_message(request: web.Request) -> web.Response:
     conversation = await authorized_conversation(request, token)
     if wait := await limiter.hit(conversation.id):
         return too_many_requests(wait, "too many messages in this conversation: slow down")
-    body = await read_json(request)
+    message = await read_model(request, CustomerMessage)
     service = request.app[SERVICE]
-    client_id = body.get("client_id")
-    if client_id is not None and (
-        not isinstance(client_id, str) or len(client_id) > MAX_CLIENT_ID_CHARS
-    ):
-        raise web.HTTPBadRequest(
-            text=f"'client_id' must be a string of at most {MAX_CLIENT_ID_CHARS} characters"
-        )
     try:
         exchange = await service.handle_customer_message(
-            conversation,
-            body.get("text"),
-            body.get("payload"),
-            client_id=str(client_id) if client_id else None,
+            conversation, message.text, message.payload, client_id=message.client_id or None
         )
     except InvalidMessage as exc:
         raise web.HTTPBadRequest(text=str(exc)) from exc
@@ -347,25 +355,26 @@ async def _customer_socket(request: web.Request) -> web.WebSocketResponse:
     await ws.prepare(request)
     service = request.app[SERVICE]
     try:
-        hello = parse_json(await ws.receive_str(timeout=_HELLO_TIMEOUT_SECONDS))
-        token = str(hello.get("token", "")) if isinstance(hello, dict) else ""
-        conversation = await authorized_conversation(request, token)
-    except (TimeoutError, web.HTTPException, TypeError, ValueError):
+        hello = parse(
+            CustomerHello, parse_json(await ws.receive_str(timeout=_HELLO_TIMEOUT_SECONDS))
+        )
+        conversation = await authorized_conversation(request, hello.token)
+    except (TimeoutError, web.HTTPException, TypeError, ValueError) as exc:
+        if isinstance(exc, BadJSON):
+            why = f"the hello frame {exc}"
+        elif isinstance(exc, InvalidRequest):
+            why = f"the hello frame was refused: {exc}"
+        else:
+            why = "unknown conversation or token"
         # The client may be gone already (it closed without a hello): nothing to tell.
         with contextlib.suppress(ConnectionError):
-            await ws.send_json(
-                {
-                    "type": "error",
-                    "code": "unauthorized",
-                    "message": "unknown conversation or token",
-                }
-            )
+            await ws.send_json({"type": "error", "code": "unauthorized", "message": why})
         await ws.close()
         return ws
 
     queue = service.hub.subscribe(conversation.id)
     try:
-        last_seq = int(hello.get("last_seq") or 0)
+        last_seq = hello.last_seq or 0
         ready = await service.handoff.state_frame(conversation.id)
         await ws.send_json({**ready, "type": "ready"})
         for message in await service.store.messages(conversation.id, after_seq=last_seq):
@@ -426,19 +435,22 @@ async def _read_customer_frames(
                 }
             )
             continue
-        if not isinstance(frame, dict) or frame.get("type") != "message":
-            continue
-        client_id = str(frame.get("client_id") or "") or None
-        if client_id is not None and len(client_id) > MAX_CLIENT_ID_CHARS:
+        try:
+            message = parse(CustomerMessageFrame, frame)
+        except InvalidRequest as exc:
+            # With a usable client_id the widget drops the message instead of resending it.
+            sent_id = frame.get("client_id") if isinstance(frame, dict) else None
+            usable = isinstance(sent_id, str) and 0 < len(sent_id) <= MAX_CLIENT_ID_CHARS
             queue.put_nowait(
                 {
                     "type": "error",
                     "code": "invalid_message",
-                    "client_id": None,
-                    "message": f"'client_id' is limited to {MAX_CLIENT_ID_CHARS} characters",
+                    "client_id": sent_id if usable else None,
+                    "message": str(exc),
                 }
             )
             continue
+        client_id = message.client_id or None
         if wait := await limiter.hit(conversation.id):
             # Refused and not stored. With its client_id the widget drops it (no resend,
             # unlike `temporary`) and asks the customer to slow down.
@@ -455,8 +467,8 @@ async def _read_customer_frames(
         try:
             await service.handle_customer_message(
                 conversation,
-                frame.get("text"),
-                frame.get("payload"),
+                message.text,
+                message.payload,
                 client_id=client_id,
                 on_stored=functools.partial(_ack, queue, client_id),
             )

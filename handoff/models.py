@@ -23,6 +23,11 @@ VISIBLE_TEXT_PATTERN = (
 
 # A widget's id for one message (it makes a resend idempotent); a uuid is 36.
 MAX_CLIENT_ID_CHARS = 128
+# The longest message the API documents (request_models.py); Settings.max_message_chars
+# (default the same) may only lower it.
+MAX_MESSAGE_CHARS = 2000
+# Longer is no username of ours: refused before any lookup.
+MAX_USERNAME_CHARS = 100
 
 Role = Literal["customer", "bot", "agent", "system"]
 State = Literal["bot", "queued", "assigned", "resolved", "cancelled", "offline_ticket", "abandoned"]

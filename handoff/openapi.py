@@ -1,19 +1,23 @@
-"""The gateway's public HTTP API as an OpenAPI 3 document (served at /api/openapi.json)."""
+"""The gateway's public HTTP API as an OpenAPI 3.1 document (served at /api/openapi.json).
+
+What a client may send (request bodies, query parameters, websocket frames) is not
+written here: it comes from the models the handlers validate with (request_models.py),
+as JSON Schema under components/schemas. This module wires paths to them and describes
+the responses (hand-written).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
-from handoff.models import MAX_CLIENT_ID_CHARS, VISIBLE_TEXT_PATTERN
+from handoff import request_models
+from handoff.request_models import RequestModel
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
-# A string with at least one character that is not whitespace (models.py says why the
-# class is spelled out).
-_VISIBLE_TEXT = {"type": "string", "pattern": VISIBLE_TEXT_PATTERN}
-# A day filter; empty (as the page's cleared date field sends it) means the default.
+# A day in a report's answer (the query's days: request_models.Day).
 _DAY = {
     "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "maxLength": 0}],
-    "example": "2026-12-01",
+    "examples": ["2026-12-01"],
 }
 _READINESS = {
     "type": "object",
@@ -57,6 +61,12 @@ def _rate_limited(what: str) -> dict[str, Any]:
     }
 
 
+def _body(model: type[RequestModel], required: bool = True) -> dict[str, Any]:
+    """A JSON request body validated by `model` (its schema: components/schemas)."""
+    schema = {"$ref": request_models.REF_TEMPLATE.format(model=model.__name__)}
+    return {"required": required, "content": {"application/json": {"schema": schema}}}
+
+
 def _agent_paths() -> dict[str, Any]:
     """The agent side: every route needs a signed-in agent's bearer token."""
     conversation_id = {
@@ -72,21 +82,7 @@ def _agent_paths() -> dict[str, Any]:
         "/api/agent/login": {
             "post": {
                 "summary": "Sign in; returns a session token (expires after 8 hours)",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["username", "password"],
-                                "properties": {
-                                    "username": {"type": "string"},
-                                    "password": {"type": "string"},
-                                },
-                            }
-                        }
-                    },
-                },
+                "requestBody": _body(request_models.AgentLogin),
                 "responses": {
                     "200": _json(
                         {
@@ -172,18 +168,7 @@ def _agent_paths() -> dict[str, Any]:
                 **secured,
                 "parameters": [conversation_id],
                 "summary": "Write to the customer",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["text"],
-                                "properties": {"text": {**_VISIBLE_TEXT, "maxLength": 2000}},
-                            }
-                        }
-                    },
-                },
+                "requestBody": _body(request_models.AgentMessage),
                 "responses": {
                     "201": _json(
                         {"type": "object", "properties": {"seq": {"type": "integer"}}},
@@ -254,31 +239,7 @@ def _reassign_path(secured: dict[str, Any], conversation_id: dict[str, Any]) -> 
             "summary": "Supervisors: give a waiting chat to an agent, or move an assigned one "
             "to another agent (both consoles and the customer are told at once; the event "
             "records who moved it)",
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["agent"],
-                            "additionalProperties": False,
-                            "properties": {
-                                "agent": {
-                                    **_VISIBLE_TEXT,
-                                    "maxLength": 100,
-                                    "description": "Username of the agent to give it to",
-                                },
-                                "force": {
-                                    "type": "boolean",
-                                    "default": False,
-                                    "description": "Skip the language, skill and capacity "
-                                    "checks (never presence: the agent must be online)",
-                                },
-                            },
-                        }
-                    }
-                },
-            },
+            "requestBody": _body(request_models.Reassign),
             "responses": {
                 "200": _json(
                     {
@@ -287,7 +248,7 @@ def _reassign_path(secured: dict[str, Any], conversation_id: dict[str, Any]) -> 
                             "conversation_id": {"type": "string"},
                             "state": {"const": "assigned"},
                             "agent": {"type": "string"},
-                            "from_agent": {"type": "string", "nullable": True},
+                            "from_agent": {"type": ["string", "null"]},
                             "forced": {"type": "boolean"},
                         },
                     },
@@ -313,15 +274,7 @@ def _analytics_path(secured: dict[str, Any]) -> dict[str, Any]:
     """Supervisors only (handoff/analytics_api.py; figures and definitions: analytics.py)."""
     day = _DAY
     rows = {"type": "array", "items": {"type": "object"}}
-    figures = (
-        "outcomes",
-        "handoff_reasons",
-        "first_reply_wait",
-        "handle_time",
-        "csat",
-        "bot_decisions",
-        "articles",
-    )
+    figures = get_args(request_models.Figure)
     return {
         "get": {
             **secured,
@@ -330,43 +283,7 @@ def _analytics_path(secured: dict[str, Any]) -> dict[str, Any]:
             '(day or language "all"), with its definition. A conversation counts on the '
             "day it started (in `tz`), in its language. `format=csv` with `figure` exports "
             "one figure's rows (same builder).",
-            "parameters": [
-                {
-                    "name": "from",
-                    "in": "query",
-                    "schema": day,
-                    "description": "default: 29 days before `to`",
-                },
-                {
-                    "name": "to",
-                    "in": "query",
-                    "schema": day,
-                    "description": "included; default: today",
-                },
-                {
-                    "name": "language",
-                    "in": "query",
-                    "schema": {"type": "string", "enum": ["all", "ko", "ja", "en"]},
-                },
-                {
-                    "name": "format",
-                    "in": "query",
-                    "schema": {"type": "string", "enum": ["json", "csv"]},
-                },
-                {
-                    "name": "figure",
-                    "in": "query",
-                    "schema": {"type": "string", "enum": list(figures)},
-                    "description": "with format=csv",
-                },
-                {
-                    "name": "tz",
-                    "in": "query",
-                    "schema": {"type": "string", "example": "Asia/Seoul"},
-                    "description": "IANA time zone whose days `from`, `to` and the rows are "
-                    "(DST-exact); default UTC",
-                },
-            ],
+            "parameters": request_models.query_parameters(request_models.AnalyticsQuery),
             "responses": {
                 "200": {
                     "description": "The report (JSON), or one figure as text/csv",
@@ -442,20 +359,7 @@ def _topics_path(secured: dict[str, Any]) -> dict[str, Any]:
             "biggest topics first. Example questions are masked (no contact details, cards "
             "or ids). `format=csv` exports the topics table, `format=yaml` every listed "
             "draft as one KB file (data/kb format, answers left empty).",
-            "parameters": [
-                {"name": "from", "in": "query", "schema": day},
-                {"name": "to", "in": "query", "schema": day},
-                {
-                    "name": "language",
-                    "in": "query",
-                    "schema": {"type": "string", "enum": ["all", "ko", "ja", "en"]},
-                },
-                {
-                    "name": "format",
-                    "in": "query",
-                    "schema": {"type": "string", "enum": ["json", "csv", "yaml"]},
-                },
-            ],
+            "parameters": request_models.query_parameters(request_models.TopicsQuery),
             "responses": {
                 "200": {
                     "description": "The topics (JSON), the table (CSV) or the drafts (YAML)",
@@ -543,14 +447,15 @@ def _document() -> dict[str, Any]:
         "schema": {"type": "string"},
     }
     return {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",
         "info": {
             "title": "Support assistant gateway",
             "version": "1.0.0",
             "description": "Customer side of the gateway: start a conversation, send messages, "
             "read the transcript. The widget uses the websocket at "
-            "/api/conversations/{conversation_id}/ws (first frame: "
-            '{"type": "hello", "token": "...", "last_seq": 0}).',
+            "/api/conversations/{conversation_id}/ws (first frame: CustomerHello, then "
+            "CustomerMessageFrame; the agent console's /api/agent/ws: AgentHello, then "
+            "TypingFrame; the frames' schemas are under components/schemas).",
         },
         "components": {
             "securitySchemes": {
@@ -558,6 +463,7 @@ def _document() -> dict[str, Any]:
                 "agentSession": {"type": "http", "scheme": "bearer"},
             },
             "schemas": {
+                **request_models.components(),
                 "Error": {
                     "type": "object",
                     "properties": {
@@ -697,48 +603,7 @@ def _document() -> dict[str, Any]:
             "/api/conversations": {
                 "post": {
                     "summary": "Start a conversation",
-                    "requestBody": {
-                        "required": False,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "language": {"type": "string", "enum": ["ko", "ja", "en"]},
-                                        "customer": {
-                                            "type": "object",
-                                            "description": "Shown to agents; unsigned, it is "
-                                            "labelled unverified and links no earlier "
-                                            "conversations",
-                                            "properties": {
-                                                "id": {"type": "string"},
-                                                "name": {"type": "string"},
-                                                "email": {"type": "string"},
-                                            },
-                                        },
-                                        "identity_signature": {
-                                            "type": "string",
-                                            "description": "The host site vouches for "
-                                            "`customer`: hex HMAC-SHA256, with the secret "
-                                            "shared with the gateway (ASSISTANT_IDENTITY_SECRET), "
-                                            'of the UTF-8 text "v1\\n{id}\\n{email}\\n{name}\\n'
-                                            '{identity_expires}" (fields NFC-normalised, absent '
-                                            "ones empty; `customer.id` required). Only a "
-                                            "verified identity links the customer's earlier "
-                                            "conversations (by id). `python -m handoff "
-                                            "sign-identity` prints these fields.",
-                                        },
-                                        "identity_expires": {
-                                            "type": "integer",
-                                            "description": "Unix seconds after which the "
-                                            "signature is refused (at most 30 days ahead); "
-                                            "required with identity_signature",
-                                        },
-                                    },
-                                }
-                            }
-                        },
-                    },
+                    "requestBody": _body(request_models.NewConversation, required=False),
                     "responses": {
                         "201": _json(
                             {
@@ -804,34 +669,7 @@ def _document() -> dict[str, Any]:
                     "summary": "Send a customer message (text, or a button's payload)",
                     "security": [{"conversationToken": []}],
                     "parameters": [conversation_id],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    # text, or a button's payload (then text is its label)
-                                    "anyOf": [
-                                        {
-                                            "required": ["text"],
-                                            "properties": {"text": _VISIBLE_TEXT},
-                                        },
-                                        {"required": ["payload"]},
-                                    ],
-                                    "properties": {
-                                        "text": {"type": "string", "maxLength": 2000},
-                                        "payload": {**_VISIBLE_TEXT, "maxLength": 2000},
-                                        "client_id": {
-                                            "type": "string",
-                                            "maxLength": MAX_CLIENT_ID_CHARS,
-                                            "nullable": True,
-                                            "description": "Makes a resend idempotent",
-                                        },
-                                    },
-                                }
-                            }
-                        },
-                    },
+                    "requestBody": _body(request_models.CustomerMessage),
                     "responses": {
                         "200": _json(
                             {

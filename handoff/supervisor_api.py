@@ -20,15 +20,14 @@ from aiohttp import web
 
 from handoff.agent_api import handoffs, signed_in_agent
 from handoff.analytics_api import live_state
-from handoff.api import MAX_BODY_BYTES, BadJSON, json_error, parse_json, read_json
+from handoff.api import MAX_BODY_BYTES, json_error, parse_json, read_model
 from handoff.hub import Frame
 from handoff.live_view import REFRESH_SECONDS, LiveFeed
 from handoff.queue_broadcast import EncodedFrame
+from handoff.request_models import AgentHello, Reassign, parse
 from handoff.state import SERVICE
 
 LIVE_FEED = web.AppKey("live_feed", LiveFeed)
-REASSIGN_FIELDS = {"agent", "force"}
-MAX_USERNAME_CHARS = 100  # longer is no username of ours: refused before any lookup
 _HELLO_TIMEOUT_SECONDS = 10.0
 
 routes = web.RouteTableDef()
@@ -39,19 +38,8 @@ async def reassign(request: web.Request) -> web.Response:
     supervisor = await signed_in_agent(request)
     if not supervisor.is_supervisor:
         return json_error(403, "supervisors_only", "only a supervisor can reassign a chat")
-    body = await read_json(request)  # 400 for broken JSON or lone surrogates, 413 if large
-    unknown = sorted(set(body) - REASSIGN_FIELDS)
-    if unknown:
-        return json_error(
-            400, "bad_request", f"unknown field {', '.join(unknown)}; send 'agent' and 'force'"
-        )
-    agent, force = body.get("agent"), body.get("force", False)
-    if not isinstance(agent, str) or not agent.strip() or len(agent) > MAX_USERNAME_CHARS:
-        return json_error(
-            400, "bad_request", "'agent' must be the username of the agent to give the chat to"
-        )
-    if not isinstance(force, bool):
-        return json_error(400, "bad_request", "'force' must be true or false")
+    # 400 for broken JSON, lone surrogates or what Reassign refuses; 413 if large
+    body = await read_model(request, Reassign)
     service = handoffs(request)
     conversation_id = request.match_info["conversation_id"]
     # Ids are printable ASCII; anything else (say, an undecodable escape) is no id of ours.
@@ -62,7 +50,7 @@ async def reassign(request: web.Request) -> web.Response:
     )
     if not known:
         return json_error(404, "not_found", "there is no conversation with this id")
-    result = await service.reassign(supervisor, conversation_id, agent.strip(), force)
+    result = await service.reassign(supervisor, conversation_id, body.agent.strip(), body.force)
     return web.json_response(result)
 
 
@@ -74,10 +62,10 @@ async def live_socket(request: web.Request) -> web.WebSocketResponse:
     await ws.prepare(request)
     service = handoffs(request)
     try:
-        hello = parse_json(await ws.receive_str(timeout=_HELLO_TIMEOUT_SECONDS))
-        token = str(hello.get("token", "")) if isinstance(hello, dict) else ""
+        hello = parse(AgentHello, parse_json(await ws.receive_str(timeout=_HELLO_TIMEOUT_SECONDS)))
+        token = hello.token
         person = await service.handoffs.agent_for_token(token) if token.isascii() else None
-    except (TimeoutError, TypeError, ValueError, BadJSON):
+    except (TimeoutError, TypeError, ValueError):  # BadJSON, InvalidRequest: ValueErrors
         person = None
     refusal = None
     if person is None:

@@ -22,15 +22,14 @@ from aiohttp import web
 
 from handoff import analytics
 from handoff.agent_api import signed_in_agent
-from handoff.analytics_api import parse_filters
+from handoff.analytics_api import filters_for
 from handoff.api import json_error
+from handoff.request_models import InvalidRequest, TopicsQuery, parse, query_dict
 from handoff.state import METRICS, SETTINGS
 
 log = logging.getLogger(__name__)
 
 ACTION = "action_kb_topics"
-PARAMETERS = {"from", "to", "language", "format"}
-FORMATS = ("json", "csv", "yaml")
 # The first load of a busy range embeds thousands of questions (~15 s for 10 000);
 # rasa-sdk's server (Sanic) gives up on a request after 60 s anyway.
 TIMEOUT_SECONDS = 65.0
@@ -134,17 +133,13 @@ async def unanswered_topics(request: web.Request) -> web.StreamResponse:
 
 
 def parse_query(query: Mapping[str, str]) -> tuple[analytics.Filters, str]:
-    """The report's filters (analytics_api.parse_filters) and the output format."""
-    unknown = sorted(set(query.keys()) - PARAMETERS)
-    if unknown:
-        raise analytics.InvalidRange(
-            f"unknown parameter {', '.join(unknown)}; use {', '.join(sorted(PARAMETERS))}"
-        )
-    output = query.get("format", "json")
-    if output not in FORMATS:
-        raise analytics.InvalidRange(f"'format' must be one of {', '.join(FORMATS)}")
-    dates = {k: v for k, v in query.items() if k in ("from", "to", "language")}
-    return parse_filters(dates), output
+    """The report's filters (UTC days, as analytics_api's default) and the output format,
+    from the query (TopicsQuery); InvalidRange says what is wrong."""
+    try:
+        parsed = parse(TopicsQuery, query_dict(query))
+    except InvalidRequest as exc:
+        raise analytics.InvalidRange(str(exc)) from None
+    return filters_for(parsed, analytics.DEFAULT_TZ), parsed.format
 
 
 def csv_rows(report: Mapping[str, Any]) -> list[analytics.Row]:

@@ -1,7 +1,8 @@
 """The input boundary and the OpenAPI document agree: what the document calls a valid
 message body the gateway takes, and what it calls invalid the gateway refuses with a
-clear InvalidMessage (a 400), never another exception. Hypothesis writes the bodies,
-in ko/ja/en text, whitespace of every kind, lone surrogates and wrong types."""
+clear InvalidRequest or InvalidMessage (a 400), never another exception. Hypothesis
+writes the bodies, in ko/ja/en text, whitespace of every kind, lone surrogates and
+wrong types. (Every other model against the document: test_request_models.py.)"""
 
 from __future__ import annotations
 
@@ -19,15 +20,18 @@ from handoff.agent_api import check_agent_text
 from handoff.api import BadJSON, parse_json
 from handoff.models import VISIBLE_TEXT_PATTERN
 from handoff.openapi import openapi_document
+from handoff.request_models import AgentMessage, CustomerMessage, InvalidRequest, parse
 from handoff.service import InvalidMessage, check_message
 
 LIMIT = 2000  # the document's maxLength; Settings.max_message_chars' default
 
 
 def _body_schema(path: str) -> dict[str, Any]:
-    operation = openapi_document()["paths"][path]["post"]
+    """The body's schema as the document gives it, with the components its $ref needs."""
+    document = openapi_document()
+    operation = document["paths"][path]["post"]
     schema: dict[str, Any] = operation["requestBody"]["content"]["application/json"]["schema"]
-    return schema
+    return {**schema, "components": document["components"]}
 
 
 CUSTOMER_MESSAGE = jsonschema_rs.validator_for(
@@ -78,12 +82,13 @@ def test_a_customer_message_is_taken_exactly_when_the_document_says_it_is_valid(
     }
     try:
         received = as_sent(body)
-        stored, sent = check_message(received.get("text"), received.get("payload"), LIMIT)
+        message = parse(CustomerMessage, received)  # the handlers' boundary
+        stored, sent = check_message(message.text, message.payload, LIMIT)  # the service's
     except BadJSON:
         # Lone surrogates are not characters: refused while parsing, whatever the field.
         assert re.search("[\ud800-\udfff]", json.dumps(body, ensure_ascii=False))
         return
-    except InvalidMessage as refused:
+    except (InvalidRequest, InvalidMessage) as refused:
         assert str(refused)  # says what is wrong
         assert not CUSTOMER_MESSAGE.is_valid(received), received
         return
@@ -100,11 +105,11 @@ def test_an_agent_message_is_taken_exactly_when_the_document_says_it_is_valid(
     body = {"text": text}
     try:
         received = as_sent(body)
-        stored = check_agent_text(received.get("text"), LIMIT)
+        stored = check_agent_text(parse(AgentMessage, received).text, LIMIT)
     except BadJSON:
         assert re.search("[\ud800-\udfff]", json.dumps(body, ensure_ascii=False))
         return
-    except InvalidMessage as refused:
+    except (InvalidRequest, InvalidMessage) as refused:
         assert str(refused)
         assert not AGENT_MESSAGE.is_valid(received), received
         return
@@ -124,3 +129,5 @@ def test_an_agent_message_is_taken_exactly_when_the_document_says_it_is_valid(
 def test_a_payload_does_not_excuse_a_bad_text(text: object, payload: object) -> None:
     with pytest.raises(InvalidMessage):
         check_message(text, payload, LIMIT)
+    with pytest.raises(InvalidRequest):
+        parse(CustomerMessage, {"text": text, "payload": payload})
