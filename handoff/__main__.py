@@ -29,6 +29,7 @@ from handoff.app import create_app
 from handoff.handoff_store import ROLES
 from handoff.identity import sign_identity_cli
 from handoff.migrations import MigrationError
+from handoff.models import MAX_MESSAGE_CHARS
 from handoff.stores import open_stores
 from handoff.texts import TextsError, load_texts
 from handoff.web_guard import quiet_malformed_requests
@@ -49,6 +50,16 @@ def serve() -> int:
     logging.captureWarnings(True)  # a library's warning is a line of the log too
     install_log_redaction()  # no contact details, cards or ids in the gateway's log
     quiet_malformed_requests()  # a client's broken HTTP is a warning, not a traceback
+    if not 1 <= settings.max_message_chars <= MAX_MESSAGE_CHARS:
+        # The request models and the API document refuse longer messages whatever the
+        # setting says: a higher value would be silently ignored.
+        print(
+            f"error: the gateway cannot start: ASSISTANT_MAX_MESSAGE_CHARS is "
+            f"{settings.max_message_chars}; it may lower the API's limit of "
+            f"{MAX_MESSAGE_CHARS} characters, not raise it (1 to {MAX_MESSAGE_CHARS})",
+            file=sys.stderr,
+        )
+        return 2
     try:
         app = create_app(settings)
     except TextsError as exc:

@@ -88,8 +88,10 @@ class Settings:
     # A kept customer message is tried this many times while every part reports
     # healthy before the gateway tells the customer it cannot be handled.
     max_delivery_attempts: int = 5
-    # Largest customer message, in characters. Longer ones are refused with a
-    # clear error rather than truncated.
+    # Largest customer or agent message, in characters. Longer ones are refused with a
+    # clear error rather than truncated. At most the API's own limit (2000,
+    # handoff/models.py MAX_MESSAGE_CHARS): this may lower it; the gateway refuses to
+    # start with a higher value.
     max_message_chars: int = 2000
     # Customer rate limits (handoff/rate_limit.py), far above what a person does; 0 turns
     # one off. Over a limit: HTTP 429 with Retry-After, or a `rate_limited` websocket

@@ -358,3 +358,25 @@ async def test_agent_frames_are_their_models(gateway: Gateway) -> None:
             while (frame := await ws.receive_json())["type"] != "error":
                 pass
     assert frame["code"] == "bad_frame" and "'on' must be true or false" in frame["message"]
+
+
+@pytest.mark.parametrize("limit", ["5000", "0"])
+def test_a_message_limit_the_api_cannot_honour_stops_the_gateway(limit: str) -> None:
+    """The models cap messages at MAX_MESSAGE_CHARS: a setting above it would be ignored
+    in silence, so the gateway says so and does not start."""
+    import os
+    import subprocess
+    import sys
+
+    from stack.settings import PROJECT_ROOT
+
+    done = subprocess.run(
+        [sys.executable, "-m", "handoff"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "ASSISTANT_MAX_MESSAGE_CHARS": limit, "ASSISTANT_GATEWAY_PORT": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "ASSISTANT_MAX_MESSAGE_CHARS" in done.stderr and "Traceback" not in done.stderr
