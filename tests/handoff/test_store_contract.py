@@ -1044,3 +1044,22 @@ async def test_analytics_reads_the_same_figures_from_both_backends(
     assert on_sqlite[0]["figures"]["outcomes"], "the scene counted nothing"
     for sqlite_report, postgres_report in zip(on_sqlite, on_postgres):
         assert postgres_report == sqlite_report
+
+
+async def test_a_pooled_connection_goes_back_without_a_reset_round_trip(backend: Backend) -> None:
+    """The store keeps no session state on its connections, so releasing one to the pool
+    sends nothing (asyncpg's default reset would be one more round trip per call)."""
+    if backend.name == "sqlite":
+        pytest.skip("a file has no connection pool")
+    pool = backend.store.pool  # type: ignore[attr-defined]
+    async with pool.acquire() as connection:
+        pid = connection.get_server_pid()
+        await connection.fetchval("SELECT 41 + 1")
+    peer, _ = await backend.peer()
+    try:
+        last = await peer.pool.fetchval(  # type: ignore[attr-defined]
+            "SELECT query FROM pg_stat_activity WHERE pid = $1", pid
+        )
+    finally:
+        await peer.close()
+    assert last == "SELECT 41 + 1"
