@@ -12,7 +12,15 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from handoff.api import MAX_BODY_BYTES, STATIC_DIR, BadJSON, bearer_token, parse_json, read_model
+from handoff.api import (
+    MAX_BODY_BYTES,
+    STATIC_DIR,
+    BadJSON,
+    bearer_token,
+    close_socket_for_store_outage,
+    parse_json,
+    read_model,
+)
 from handoff.handoff_service import HandoffError, HandoffService, agent_channel
 from handoff.handoff_store import Agent
 from handoff.hub import Frame
@@ -28,6 +36,7 @@ from handoff.request_models import (
 )
 from handoff.service import InvalidMessage
 from handoff.state import SERVICE
+from handoff.store_errors import STORE_UNAVAILABLE
 
 routes = web.RouteTableDef()
 
@@ -180,6 +189,9 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
     try:
         hello = parse(AgentHello, parse_json(await ws.receive_str(timeout=10)))
         agent = await service.handoffs.agent_for_token(hello.token)
+    except STORE_UNAVAILABLE as exc:
+        await close_socket_for_store_outage(ws, request, exc)
+        return ws
     except (TimeoutError, TypeError, ValueError):  # BadJSON, InvalidRequest: ValueErrors
         agent = None
     if agent is None:
@@ -207,6 +219,8 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
                 queue.put_nowait({"type": "error", "code": "bad_frame", "message": why})
                 continue
             await service.agent_typing(agent, typing.conversation_id, typing.on)
+    except STORE_UNAVAILABLE as exc:
+        await close_socket_for_store_outage(ws, request, exc)
     finally:
         writer.cancel()
         service.hub.unsubscribe(channel, queue)

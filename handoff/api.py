@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from aiohttp import WSMsgType, hdrs, web
+from aiohttp import WSCloseCode, WSMsgType, hdrs, web
 
 from common.jsonlog import conversation_context
 from handoff.handoff_service import HandoffError
@@ -68,6 +68,28 @@ HANDOFF_ERROR_STATUS = {
 
 def json_error(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+
+async def close_socket_for_store_outage(
+    ws: web.WebSocketResponse, request: web.Request, exc: BaseException
+) -> None:
+    """A websocket that needs the database while it is away: what error_middleware's 503
+    is for a request (after the upgrade an HTTP answer cannot be sent). The client is
+    told, and the socket closes with 1013 "try again later"; widget and console
+    reconnect by themselves, and catch up from their last seq."""
+    log.warning("store unavailable (%s): websocket asked to retry", type(exc).__name__)
+    request.app[METRICS].errors.labels("store_unavailable").inc()
+    await request.app[SERVICE].store.forget_connections()
+    with contextlib.suppress(ConnectionError):  # the client may have gone already
+        await ws.send_json(
+            {
+                "type": "error",
+                "code": "store_unavailable",
+                "message": "the database is not reachable right now; reconnect shortly",
+                "retry_after": STORE_RETRY_SECONDS,
+            }
+        )
+    await ws.close(code=WSCloseCode.TRY_AGAIN_LATER)
 
 
 @web.middleware
@@ -359,6 +381,9 @@ async def _customer_socket(request: web.Request) -> web.WebSocketResponse:
             CustomerHello, parse_json(await ws.receive_str(timeout=_HELLO_TIMEOUT_SECONDS))
         )
         conversation = await authorized_conversation(request, hello.token)
+    except STORE_UNAVAILABLE as exc:
+        await close_socket_for_store_outage(ws, request, exc)
+        return ws
     except (TimeoutError, web.HTTPException, TypeError, ValueError) as exc:
         if isinstance(exc, BadJSON):
             why = f"the hello frame {exc}"
@@ -375,11 +400,15 @@ async def _customer_socket(request: web.Request) -> web.WebSocketResponse:
     queue = service.hub.subscribe(conversation.id)
     try:
         last_seq = hello.last_seq or 0
-        ready = await service.handoff.state_frame(conversation.id)
-        await ws.send_json({**ready, "type": "ready"})
-        for message in await service.store.messages(conversation.id, after_seq=last_seq):
-            await ws.send_json({"type": "message", **message.public()})
-            last_seq = message.seq
+        try:
+            ready = await service.handoff.state_frame(conversation.id)
+            await ws.send_json({**ready, "type": "ready"})
+            for message in await service.store.messages(conversation.id, after_seq=last_seq):
+                await ws.send_json({"type": "message", **message.public()})
+                last_seq = message.seq
+        except STORE_UNAVAILABLE as exc:
+            await close_socket_for_store_outage(ws, request, exc)
+            return ws
         writer = asyncio.create_task(_forward_frames(ws, queue, last_seq))
         try:
             await _read_customer_frames(

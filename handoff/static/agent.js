@@ -366,6 +366,8 @@
     },
     error(frame) {
       if (frame.code === 'unauthorized') expireSession();
+      // The database is away a moment: the socket closes next and the console reconnects.
+      else if (frame.code === 'store_unavailable') return;
       else showNotice(frame.message || frame.code || t('error.server'), true);
     },
   };

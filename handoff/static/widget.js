@@ -276,6 +276,8 @@
     state(frame) { setState(frame.state, frame.queue, frame.agent); },
     error(frame) {
       if (frame.code === 'unauthorized') { restart(); return; }
+      // The database is away a moment: the socket closes next and the reconnect banner says so.
+      if (frame.code === 'store_unavailable') return;
       if (frame.client_id && app.pendingEls.has(frame.client_id)) markFailed(frame.client_id);
       // rate_limited: the server stored nothing; the bubble stays, marked not sent.
       showError(frame.code === 'rate_limited' ? t('slowDown') : (frame.message || t('error')));
