@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import secrets
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -91,3 +94,43 @@ class AgentClient:
 
     async def resolve(self, conversation_id: str) -> tuple[int, Any]:
         return await self.call("POST", f"/api/agent/conversations/{conversation_id}/resolve")
+
+
+async def next_frame(
+    ws: aiohttp.ClientWebSocketResponse,
+    wanted: Callable[[dict[str, Any]], bool],
+    timeout: float = 45.0,
+) -> dict[str, Any]:
+    """The next frame on `ws` that `wanted` accepts (others are skipped)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            frame: dict[str, Any] = await ws.receive_json()
+            if wanted(frame):
+                return frame
+
+
+async def say_until_acknowledged(customer: Customer, text: str) -> tuple[dict[str, Any], int]:
+    """Send as the widget does while the gateway answers 503 (its database away) or the
+    connection breaks: the same client_id again until acknowledged. Returns the reply and
+    how many times it was refused; a refusal is always a 503 store_unavailable with
+    Retry-After."""
+    client_id = secrets.token_hex(8)
+    refused = 0
+    async with asyncio.timeout(120):
+        while True:
+            try:
+                async with customer.session.post(
+                    f"{customer.base_url}/api/conversations/{customer.conversation_id}/messages",
+                    json={"text": text, "client_id": client_id},
+                    headers=customer.headers,
+                ) as response:
+                    body: dict[str, Any] = await response.json()
+                    if response.status == 200:
+                        return body, refused
+                    assert response.status == 503, body
+                    assert body["error"]["code"] == "store_unavailable"
+                    assert response.headers["Retry-After"]
+            except aiohttp.ClientConnectionError:
+                pass  # the widget would try again
+            refused += 1
+            await asyncio.sleep(0.5)

@@ -15,7 +15,7 @@ import os
 import secrets
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from kb_index.articles import Article, load_kb
 from stack.devservers import PostgresServer, RedisServer
 from stack.launcher import Stack
 from stack.settings import PROJECT_ROOT, Settings
-from tests.e2e.client import AgentClient, Customer
+from tests.e2e.client import AgentClient, Customer, next_frame, say_until_acknowledged
 from tests.e2e.isolated import consecutive_free_ports, isolated_settings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -210,16 +210,6 @@ async def _customer_socket(
     return ws
 
 
-async def _frame(
-    ws: aiohttp.ClientWebSocketResponse, wanted: Callable[[dict[str, Any]], bool]
-) -> dict[str, Any]:
-    async with asyncio.timeout(30):
-        while True:
-            frame: dict[str, Any] = await ws.receive_json()
-            if wanted(frame):
-                return frame
-
-
 AGENT_SAYS = {"ko": "안녕하세요, 상담원입니다", "ja": "担当の者です", "en": "hi, a person here"}
 
 
@@ -237,12 +227,12 @@ async def test_a_customer_on_one_gateway_talks_with_an_agent_on_the_other(
         agent = await AgentClient(session, second).login("pgagent", PASSWORD)
         console = await session.ws_connect(f"{second}/api/agent/ws")
         await console.send_json({"type": "hello", "token": agent.token})
-        await _frame(console, lambda f: f["type"] == "ready")
+        await next_frame(console, lambda f: f["type"] == "ready")
 
         customer.base_url = second  # the next request lands on the other replica
         assert (await customer.say(ASK_FOR_PERSON[language]))["state"] == "queued"
         # B's console learns of the chat queued through B's store, whichever replica
-        await _frame(
+        await next_frame(
             console,
             lambda f: (
                 f["type"] == "queue"
@@ -251,12 +241,12 @@ async def test_a_customer_on_one_gateway_talks_with_an_agent_on_the_other(
         )
         assert (await agent.accept(customer.conversation_id))[0] == 200
         assert (await agent.write(customer.conversation_id, AGENT_SAYS[language]))[0] == 201
-        said = await _frame(widget, lambda f: f.get("role") == "agent")
+        said = await next_frame(widget, lambda f: f.get("role") == "agent")
         assert said["text"] == AGENT_SAYS[language]
 
         customer.base_url = first
         await customer.say(QUESTIONS[language])  # now for the person, through A
-        heard = await _frame(
+        heard = await next_frame(
             console,
             lambda f: f.get("type") == "message" and f.get("role") == "customer",
         )
@@ -285,28 +275,6 @@ async def test_one_conversation_alternates_between_replicas_in_order(pg_stack: S
         assert answers and all(m["role"] == "bot" for m in answers), (message, transcript)
 
 
-async def _say_until_acknowledged(customer: Customer, text: str) -> tuple[dict[str, Any], int]:
-    """Send as the widget does while the gateway answers 503 (the database away): the
-    same client_id again until acknowledged; returns the reply and the 503s seen."""
-    client_id = secrets.token_hex(8)
-    refused = 0
-    async with asyncio.timeout(120):
-        while True:
-            async with customer.session.post(
-                f"{customer.base_url}/api/conversations/{customer.conversation_id}/messages",
-                json={"text": text, "client_id": client_id},
-                headers=customer.headers,
-            ) as response:
-                body: dict[str, Any] = await response.json()
-                if response.status == 200:
-                    return body, refused
-                assert response.status == 503, body
-                assert body["error"]["code"] == "store_unavailable"
-                assert response.headers["Retry-After"]
-                refused += 1
-            await asyncio.sleep(0.5)
-
-
 def _no_traceback(stack: Stack) -> None:
     for name in ("gateway", "gateway-2"):
         log = stack.log_path(name).read_text(errors="replace")
@@ -332,7 +300,7 @@ async def test_a_postgresql_restart_loses_nothing_acknowledged(
             nonlocal refusals
             seqs = []
             for text in (QUESTIONS[language], "thanks", QUESTIONS[language]):
-                reply, refused = await _say_until_acknowledged(customer, text)
+                reply, refused = await say_until_acknowledged(customer, text)
                 refusals += refused
                 seqs.append(int(reply["seq"]))
                 await asyncio.sleep(1.0)
@@ -379,23 +347,23 @@ async def test_a_redis_restart_keeps_the_replicas_talking(
         agent = await AgentClient(session, second).login("pgagent", PASSWORD)
         console = await session.ws_connect(f"{second}/api/agent/ws")
         await console.send_json({"type": "hello", "token": agent.token})
-        await _frame(console, lambda f: f["type"] == "ready")
+        await next_frame(console, lambda f: f["type"] == "ready")
         assert (await agent.accept(customer.conversation_id))[0] == 200
 
         own_redis.stop()  # on this thread: see the PostgreSQL test
         # Rasa's lock store is on Redis too: the bot is down meanwhile, so this message
         # is kept (with the notice) and answered once Redis is back.
         other = await Customer(session, second).start("ko")
-        kept, _ = await _say_until_acknowledged(other, QUESTIONS["ko"])
+        kept, _ = await say_until_acknowledged(other, QUESTIONS["ko"])
         assert kept["replies"], kept  # an answer, or the notice
         assert (await agent.write(customer.conversation_id, AGENT_SAYS["ja"]))[0] == 201
         own_redis.start()
         await _transcript_when_answered(other, [int(kept["seq"])])
 
-        said = await _frame(widget, lambda f: f.get("role") == "agent")
+        said = await next_frame(widget, lambda f: f.get("role") == "agent")
         assert said["text"] == AGENT_SAYS["ja"]
         await customer.say(QUESTIONS["ja"])
-        heard = await _frame(
+        heard = await next_frame(
             console, lambda f: f.get("type") == "message" and f.get("role") == "customer"
         )
         assert heard["text"] == QUESTIONS["ja"]

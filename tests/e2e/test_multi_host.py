@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import signal
 import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ import pytest
 from kb_index.articles import Article, load_kb
 from stack.devservers import PostgresServer, RedisServer
 from stack.settings import APP_VENV, PROJECT_ROOT, Settings
-from tests.e2e.client import AgentClient, Customer
+from tests.e2e.client import AgentClient, Customer, next_frame, say_until_acknowledged
 from tests.e2e.isolated import isolated_settings
 from tests.e2e.netns import Lab, lab_unavailable, port_open_from
 
@@ -193,16 +192,6 @@ def test_the_hosts_reach_each_other_only_across_the_network(
     assert port_open_from(lab, "app2", hosts[0].settings.host, GATEWAY_PORT)
 
 
-async def _frame(
-    ws: aiohttp.ClientWebSocketResponse, wanted: Callable[[dict[str, Any]], bool]
-) -> dict[str, Any]:
-    async with asyncio.timeout(45):
-        while True:
-            frame: dict[str, Any] = await ws.receive_json()
-            if wanted(frame):
-                return frame
-
-
 async def _connect(
     session: aiohttp.ClientSession, customer_host: str, agent_host: str, customer: Customer
 ) -> tuple[aiohttp.ClientWebSocketResponse, aiohttp.ClientWebSocketResponse, AgentClient]:
@@ -213,7 +202,7 @@ async def _connect(
     agent = await AgentClient(session, agent_host).login("demo", PASSWORD)
     console = await session.ws_connect(f"{agent_host}/api/agent/ws")
     await console.send_json({"type": "hello", "token": agent.token})
-    await _frame(console, lambda f: f["type"] == "ready")
+    await next_frame(console, lambda f: f["type"] == "ready")
     return widget, console, agent
 
 
@@ -252,7 +241,7 @@ async def test_a_customer_on_one_host_chats_with_an_agent_on_the_other(
         widget, console, agent = await _connect(session, a, b, customer)
 
         assert (await customer.say(ASK_FOR_PERSON[language]))["state"] == "queued"
-        await _frame(
+        await next_frame(
             console,
             lambda f: (
                 f["type"] == "queue"
@@ -261,42 +250,21 @@ async def test_a_customer_on_one_host_chats_with_an_agent_on_the_other(
         )
         assert (await agent.accept(customer.conversation_id))[0] == 200
         assert (await agent.write(customer.conversation_id, AGENT_SAYS[language]))[0] == 201
-        assert (await _frame(widget, _agent_message))["text"] == AGENT_SAYS[language]
+        assert (await next_frame(widget, _agent_message))["text"] == AGENT_SAYS[language]
 
         await customer.say(QUESTIONS[language])  # through host A, to the person on B
-        assert (await _frame(console, _customer_message))["text"] == QUESTIONS[language]
+        assert (await next_frame(console, _customer_message))["text"] == QUESTIONS[language]
 
         # The customer's next request lands on host B (no sticky sessions): same chat.
         customer.base_url = b
         await customer.say("thanks")
-        assert (await _frame(console, _customer_message))["text"] == "thanks"
+        assert (await next_frame(console, _customer_message))["text"] == "thanks"
         assert (await agent.resolve(customer.conversation_id))[0] == 200
         transcript = [m["text"] for m in (await customer.transcript())["messages"]]
         await widget.close()
         await console.close()
     for text in (QUESTIONS[language], AGENT_SAYS[language], "thanks"):
         assert text in transcript
-
-
-async def _say_until_acknowledged(customer: Customer, text: str) -> int:
-    """As the widget sends while the gateway answers 503 (a store away): the same
-    client_id again until acknowledged; returns the message's seq."""
-    client_id = secrets.token_hex(8)
-    async with asyncio.timeout(120):
-        while True:
-            try:
-                async with customer.session.post(
-                    f"{customer.base_url}/api/conversations/{customer.conversation_id}/messages",
-                    json={"text": text, "client_id": client_id},
-                    headers=customer.headers,
-                ) as response:
-                    body: dict[str, Any] = await response.json()
-                    if response.status == 200:
-                        return int(body["seq"])
-                    assert response.status == 503, body
-            except aiohttp.ClientError:
-                pass  # the widget would try again
-            await asyncio.sleep(0.5)
 
 
 async def test_postgresql_and_redis_restarts_lose_nothing_across_hosts(
@@ -319,16 +287,16 @@ async def test_postgresql_and_redis_restarts_lose_nothing_across_hosts(
             # started it (PR_SET_PDEATHSIG), and worker threads end with the event loop.
             server.stop()
             text = f"{restart} は戻りましたか"
-            sending = asyncio.create_task(_say_until_acknowledged(customer, text))
+            sending = asyncio.create_task(say_until_acknowledged(customer, text))
             await asyncio.sleep(3)  # the customer writes while it is away
             server.start()
-            acknowledged.append(await sending)
-            assert (await _frame(console, _customer_message))["text"] == text
+            acknowledged.append(int((await sending)[0]["seq"]))
+            assert (await next_frame(console, _customer_message))["text"] == text
             reply = f"{restart}: はい、戻りました"
             async with asyncio.timeout(60):
                 while (await agent.write(customer.conversation_id, reply))[0] != 201:
                     await asyncio.sleep(0.5)
-            assert (await _frame(widget, _agent_message))["text"] == reply
+            assert (await next_frame(widget, _agent_message))["text"] == reply
 
         messages = (await customer.transcript())["messages"]
         await widget.close()
