@@ -30,7 +30,7 @@ from stack.settings import Settings
 log = logging.getLogger(__name__)
 
 LANGUAGES = ("ko", "ja", "en")
-# Embedding time one page load may spend: the gateway waits 65 s (handoff/topics_api.py).
+# Embedding time one page load may spend: the gateway waits 65 s (handoff/agent/topics_api.py).
 # A CPU without bf16 units embeds only ~20-70 questions/s, so a busy range's first load
 # shows what was read by then and the rest is read in the background for the next one.
 EMBED_BUDGET_SECONDS = 40.0

@@ -1,5 +1,5 @@
 """Analytics on a big store: 100 000 conversations over 30 days, then the supervisor
-report (every figure of handoff/analytics.py, as GET /api/agent/analytics runs it) timed.
+report (every figure of handoff/agent/analytics.py, as GET /api/agent/analytics runs it) timed.
 
     .venv/app/bin/python bench/analytics.py [--conversations 100000] [--runs 20]
 
@@ -29,8 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from handoff import analytics
-from handoff.store import SQLiteStore
+from handoff.agent import analytics
+from handoff.store.sqlite import SQLiteStore
 
 DAYS = 30
 START = date(2026, 11, 1)

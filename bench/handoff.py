@@ -747,7 +747,7 @@ async def bench(
 
 
 async def sign_in_all(agents: list[Agent], concurrency: int = 8) -> None:
-    """A few at a time: sign-ins hash passwords one by one (login_guard.py)."""
+    """A few at a time: sign-ins hash passwords one by one (handoff/agent/login_guard.py)."""
     gate = asyncio.Semaphore(concurrency)
 
     async def one(agent: Agent) -> None:

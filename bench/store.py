@@ -31,10 +31,10 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from handoff.models import Reply
-from handoff.passwords import PasswordHasher
-from handoff.store import Store
-from handoff.stores import Handoffs, open_stores
+from handoff.agent.passwords import PasswordHasher
+from handoff.conversation.models import Reply
+from handoff.store.backends import open_stores
+from handoff.store.interface import Handoffs, Store
 from stack.devservers import PostgresServer
 from stack.settings import Settings
 from stack.shared_stores import DATABASE_VARIABLE, parse_database_url

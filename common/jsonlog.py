@@ -10,7 +10,7 @@ copies context variables into new tasks), gets it through `ConversationFilter`.
 
 One line:
 
-    {"ts": "2026-12-05T03:41:50.123Z", "level": "INFO", "logger": "handoff.bot_relay",
+    {"ts": "2026-12-05T03:41:50.123Z", "level": "INFO", "logger": "handoff.conversation.bot_relay",
      "process": "gateway", "pid": 4242, "message": "bot answered message item 7 ...",
      "conversation_id": "6f1c...", "exc": "Traceback ..."}
 

@@ -25,14 +25,13 @@ from aiohttp import web
 
 from common.jsonlog import make_handler
 from common.pii import install_log_redaction
-from handoff.app import create_app
-from handoff.handoff_store import ROLES
-from handoff.identity import sign_identity_cli
-from handoff.migrations import MigrationError
-from handoff.models import MAX_MESSAGE_CHARS
-from handoff.stores import open_stores
-from handoff.texts import TextsError, load_texts
-from handoff.web_guard import quiet_malformed_requests
+from handoff.conversation.models import MAX_MESSAGE_CHARS, ROLES
+from handoff.customer.identity import sign_identity_cli
+from handoff.customer.texts import TextsError, load_texts
+from handoff.store.backends import open_stores
+from handoff.store.migrations import MigrationError
+from handoff.web.app import create_app
+from handoff.web.guard import quiet_malformed_requests
 from stack.settings import PRIVATE_UMASK, Settings
 
 LANGUAGES = ("ko", "ja", "en")

@@ -94,7 +94,7 @@ def configure_logging(level: int | str = logging.INFO) -> None:
 
 def _sender_id(request: Request) -> str | None:
     """`tracker.sender_id` of a /webhook call: Rasa's sender id, which is the gateway's
-    conversation id (handoff/bot_relay.py sends each message as its conversation)."""
+    conversation id (handoff/conversation/bot_relay.py sends each message as its conversation)."""
     if request.path != "/webhook":
         return None
     try:

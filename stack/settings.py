@@ -49,7 +49,7 @@ class Settings:
     # and the gateway; stack/action_server.py). Empty: the launcher generates one per run.
     action_auth_token: str = ""
     # The host site signs its signed-in customer's identity with this secret
-    # (handoff/identity.py); only a verified identity links earlier conversations.
+    # (handoff/customer/identity.py); only a verified identity links earlier conversations.
     # Empty: no identity can be verified.
     identity_secret: str = ""
     kb_dir: Path = PROJECT_ROOT / "data" / "kb"
@@ -62,7 +62,7 @@ class Settings:
     db_path: Path = PROJECT_ROOT / "var" / "handoff.sqlite3"
     # Handoff triggers, priorities, skills and canned replies.
     handoff_config_path: Path = PROJECT_ROOT / "data" / "handoff.yml"
-    # Business hours per team (handoff/coverage.py).
+    # Business hours per team (handoff/conversation/coverage.py).
     coverage_path: Path = PROJECT_ROOT / "data" / "coverage.yml"
     # Every abstain, clarify and "that didn't help", for designers (kb_index unanswered).
     unanswered_path: Path = PROJECT_ROOT / "var" / "unanswered.jsonl"
@@ -90,10 +90,10 @@ class Settings:
     max_delivery_attempts: int = 5
     # Largest customer or agent message, in characters. Longer ones are refused with a
     # clear error rather than truncated. At most the API's own limit (2000,
-    # handoff/models.py MAX_MESSAGE_CHARS): this may lower it; the gateway refuses to
+    # handoff/conversation/models.py MAX_MESSAGE_CHARS): this may lower it; the gateway refuses to
     # start with a higher value.
     max_message_chars: int = 2000
-    # Customer rate limits (handoff/rate_limit.py), far above what a person does; 0 turns
+    # Customer rate limits (handoff/web/rate_limit.py), far above what a person does; 0 turns
     # one off. Over a limit: HTTP 429 with Retry-After, or a `rate_limited` websocket
     # frame; nothing is stored. Messages per conversation per minute (HTTP and websocket
     # together), of which at most `message_burst` back to back: this is what keeps one
@@ -115,7 +115,7 @@ class Settings:
     # Origins whose pages may show the widget page (/) in an iframe, besides the gateway
     # itself (CSP frame-ancestors); the agent console can never be framed.
     widget_frame_origins: str = ""
-    # Agent sign-in (handoff/passwords.py, handoff/login_guard.py). Password hashes
+    # Agent sign-in (handoff/agent/passwords.py, handoff/agent/login_guard.py). Password hashes
     # (scrypt: 16 MiB and tens of ms each) run off the event loop, at most this many at
     # once (1 leaves the other core to the event loop); sign-ins beyond that wait, and
     # when this many already wait one more is refused at once (429 `busy`): the longest

@@ -138,10 +138,12 @@ def test_an_explicit_id_wins() -> None:
 
 def test_text_format_shows_the_conversation_when_known() -> None:
     formatter = TextFormatter()
-    record = logging.LogRecord("handoff.api", logging.INFO, __file__, 1, "started", None, None)
-    assert formatter.format(record).endswith(" INFO handoff.api: started")
+    record = logging.LogRecord(
+        "handoff.customer.api", logging.INFO, __file__, 1, "started", None, None
+    )
+    assert formatter.format(record).endswith(" INFO handoff.customer.api: started")
     with conversation_context("conv-2"):
-        assert formatter.format(record).endswith(" INFO handoff.api [conv-2]: started")
+        assert formatter.format(record).endswith(" INFO handoff.customer.api [conv-2]: started")
 
 
 def test_unknown_format_is_refused() -> None:

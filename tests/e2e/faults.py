@@ -29,7 +29,7 @@ from typing import Any
 import aiohttp
 import psutil
 
-from handoff.rasa_client import effective_events
+from handoff.conversation.rasa_client import effective_events
 from stack.settings import PROJECT_ROOT, Settings
 
 # In-scope questions and small talk only: two unanswered questions in a row would

@@ -148,7 +148,7 @@ async def test_openapi_document_describes_the_customer_api(gateway_url: str) -> 
 
 async def test_openapi_document_lists_every_api_route(live_stack: Stack) -> None:
     """The document and the routes must not drift apart."""
-    from handoff.app import create_app
+    from handoff.web.app import create_app
 
     app = create_app(live_stack.settings)
     routes = {

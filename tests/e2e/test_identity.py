@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from handoff.identity import signed_fields
+from handoff.customer.identity import signed_fields
 from stack.launcher import Stack
 from tests.e2e.client import AgentClient, Customer
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from handoff.identity import signed_fields
+from handoff.customer.identity import signed_fields
 from stack.launcher import Stack
 from tests.e2e.test_handoff_browser import sign_in
 from tests.e2e.test_widget_browser import (

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from common.language import detect_language
-from handoff.rasa_client import effective_events
+from handoff.conversation.rasa_client import effective_events
 from stack.launcher import Stack
 from tests.e2e.client import AgentClient, Customer
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from handoff.models import Reply
-from handoff.rasa_client import BotUnavailable, effective_events
+from handoff.conversation.models import Reply
+from handoff.conversation.rasa_client import BotUnavailable, effective_events
 
 
 class FakeRasa:

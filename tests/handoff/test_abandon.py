@@ -3,13 +3,13 @@
 from pathlib import Path
 from typing import Any
 
-from handoff.bot_relay import BotRelay
-from handoff.handoff_service import ABANDON_AFTER_SECONDS, HandoffService
-from handoff.handoff_store import HandoffStore
-from handoff.hub import Hub
-from handoff.models import Reply
-from handoff.store import SQLiteStore
-from handoff.texts import load_texts
+from handoff.conversation.bot_relay import BotRelay
+from handoff.conversation.handoff_service import ABANDON_AFTER_SECONDS, HandoffService
+from handoff.conversation.models import Reply
+from handoff.customer.texts import load_texts
+from handoff.realtime.hub import Hub
+from handoff.store.sqlite import SQLiteStore
+from handoff.store.sqlite_handoffs import HandoffStore
 from stack.settings import Settings
 
 

@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from handoff.handoff_store import HandoffStore, hash_password, verify_password
-from handoff.store import SQLiteStore
+from handoff.store.sqlite import SQLiteStore
+from handoff.store.sqlite_handoffs import HandoffStore, hash_password, verify_password
 
 
 def test_passwords_are_salted_scrypt_hashes() -> None:

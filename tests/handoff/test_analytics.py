@@ -16,16 +16,16 @@ from typing import Any
 
 import pytest
 
-from handoff import analytics
-from handoff.analytics_api import live_state, parse_filters
-from handoff.bot_relay import BotRelay
-from handoff.handoff_service import CANCEL_PAYLOAD, HandoffService
-from handoff.handoff_store import HandoffStore
-from handoff.hub import Hub
-from handoff.models import Conversation, Reply
-from handoff.service import ConversationService
-from handoff.store import SQLiteStore
-from handoff.texts import load_texts
+from handoff.agent import analytics
+from handoff.agent.analytics_api import live_state, parse_filters
+from handoff.conversation.bot_relay import BotRelay
+from handoff.conversation.handoff_service import CANCEL_PAYLOAD, HandoffService
+from handoff.conversation.models import Conversation, Reply
+from handoff.conversation.service import ConversationService
+from handoff.customer.texts import load_texts
+from handoff.realtime.hub import Hub
+from handoff.store.sqlite import SQLiteStore
+from handoff.store.sqlite_handoffs import HandoffStore
 from stack.settings import Settings
 from tests.handoff.fake_rasa import FakeRasa
 
@@ -133,10 +133,10 @@ class World:
 async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[World]:
     clock = Clock()
     fake_time = SimpleNamespace(time=clock.time)
-    monkeypatch.setattr("handoff.handoff_store.time", fake_time)
-    monkeypatch.setattr("handoff.handoff_service.time", fake_time)
-    monkeypatch.setattr("handoff.store.utc_now", clock.iso)
-    monkeypatch.setattr("handoff.handoff_store.utc_now", clock.iso)
+    monkeypatch.setattr("handoff.store.sqlite_handoffs.time", fake_time)
+    monkeypatch.setattr("handoff.conversation.handoff_service.time", fake_time)
+    monkeypatch.setattr("handoff.store.sqlite.utc_now", clock.iso)
+    monkeypatch.setattr("handoff.store.sqlite_handoffs.utc_now", clock.iso)
     store = await SQLiteStore.open(tmp_path / "db.sqlite3")
     rasa, hub = ScriptedRasa(), Hub()
     texts = load_texts(Settings().gateway_texts_path)
@@ -489,7 +489,7 @@ def test_cli_adds_a_supervisor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_bot_events_read_from_reply_meta() -> None:
-    from handoff.bot_events import bot_events
+    from handoff.conversation.bot_events import bot_events
 
     assert bot_events({"kb": {"decision": "answer", "article_id": "a"}}) == [("answer", "a")]
     assert bot_events({"kb": {"decision": "abstain"}, "handoff": {}}) == [("abstain", None)]

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import holidays as public_holiday_data
 import pytest
 
-from handoff.coverage import (
+from handoff.conversation.coverage import (
     DAYS,
     Coverage,
     CoverageError,

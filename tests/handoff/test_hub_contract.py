@@ -12,8 +12,8 @@ from typing import Protocol
 
 import pytest
 
-from handoff.hub import Frame, Hub
-from handoff.realtime_redis import RedisHub
+from handoff.realtime.hub import Frame, Hub
+from handoff.realtime.redis_hub import RedisHub
 from stack.devservers import RedisServer
 
 

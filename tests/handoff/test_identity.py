@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from handoff.identity import (
+from handoff.customer.identity import (
     MAX_LIFETIME_SECONDS,
     IdentityError,
     canonical,
@@ -21,7 +21,7 @@ from handoff.identity import (
     sign,
     signed_fields,
 )
-from handoff.store import SQLiteStore
+from handoff.store.sqlite import SQLiteStore
 from stack.settings import PROJECT_ROOT
 
 SECRET = "host-site-shared-secret"

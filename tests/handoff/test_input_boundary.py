@@ -16,12 +16,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handoff.agent_api import check_agent_text
-from handoff.api import BadJSON, parse_json
-from handoff.models import VISIBLE_TEXT_PATTERN
-from handoff.openapi import openapi_document
-from handoff.request_models import AgentMessage, CustomerMessage, InvalidRequest, parse
-from handoff.service import InvalidMessage, check_message
+from handoff.agent.api import check_agent_text
+from handoff.conversation.models import VISIBLE_TEXT_PATTERN
+from handoff.conversation.service import InvalidMessage, check_message
+from handoff.web.http import BadJSON, parse_json
+from handoff.web.openapi import openapi_document
+from handoff.web.request_models import AgentMessage, CustomerMessage, InvalidRequest, parse
 
 LIMIT = 2000  # the document's maxLength; Settings.max_message_chars' default
 

@@ -1,4 +1,4 @@
-"""Sign-in throttling (handoff/login_guard.py) and off-loop hashing (handoff/passwords.py)."""
+"""Sign-in throttling (handoff/agent/login_guard.py) and off-loop hashing (handoff/agent/passwords.py)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-import handoff.passwords as passwords
+import handoff.agent.passwords as passwords
 from handoff.__main__ import main
-from handoff.handoff_store import HandoffStore
-from handoff.login_guard import Attempt, LoginGuard, LoginPolicy, Refusal, address_key
-from handoff.passwords import HashingBusy, PasswordHasher
-from handoff.store import SQLiteStore
+from handoff.agent.login_guard import Attempt, LoginGuard, LoginPolicy, Refusal, address_key
+from handoff.agent.passwords import HashingBusy, PasswordHasher
+from handoff.store.sqlite import SQLiteStore
+from handoff.store.sqlite_handoffs import HandoffStore
 from stack.settings import Settings
 
 PASSWORD = "right-password-1"

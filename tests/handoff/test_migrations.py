@@ -1,4 +1,4 @@
-"""The store's migrations (handoff/migrations): yoyo at start, on both backends.
+"""The store's migrations (handoff/store/migrations): yoyo at start, on both backends.
 
 Older databases keep their rows and come out with the current schema; a step added later
 applies once over a database with rows; a failing step is rolled back and named; a lock
@@ -26,7 +26,7 @@ from urllib.parse import quote
 import asyncpg
 import pytest
 
-from handoff.migrations import (
+from handoff.store.migrations import (
     BOOKKEEPING_TABLES,
     MIGRATIONS_DIR,
     Database,
@@ -35,8 +35,8 @@ from handoff.migrations import (
     postgres_database,
     sqlite_database,
 )
-from handoff.postgres_store import PostgresStore
-from handoff.store import SQLiteStore
+from handoff.store.postgres import PostgresStore
+from handoff.store.sqlite import SQLiteStore
 from stack.devservers import PostgresServer
 from stack.shared_stores import parse_database_url
 

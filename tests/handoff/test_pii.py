@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from handoff.bot_relay import BotRelay
-from handoff.handoff_service import HandoffService
-from handoff.handoff_store import HandoffStore
-from handoff.hub import Hub
-from handoff.models import Conversation
-from handoff.service import ConversationService
-from handoff.store import SQLiteStore
-from handoff.texts import load_texts
+from handoff.conversation.bot_relay import BotRelay
+from handoff.conversation.handoff_service import HandoffService
+from handoff.conversation.models import Conversation
+from handoff.conversation.service import ConversationService
+from handoff.customer.texts import load_texts
+from handoff.realtime.hub import Hub
+from handoff.store.sqlite import SQLiteStore
+from handoff.store.sqlite_handoffs import HandoffStore
 from stack.settings import Settings
 from tests.handoff.fake_rasa import FakeRasa
 

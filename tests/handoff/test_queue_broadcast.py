@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from handoff.bot_relay import BotRelay
-from handoff.handoff_service import HandoffService, agent_channel
-from handoff.handoff_store import Handoff, HandoffStore
-from handoff.hub import Frame, Hub
-from handoff.models import Conversation, Reply
-from handoff.queue_broadcast import Coalescer, queue_positions, wait_estimate
-from handoff.store import SQLiteStore
-from handoff.texts import load_texts
+from handoff.conversation.bot_relay import BotRelay
+from handoff.conversation.handoff_service import HandoffService, agent_channel
+from handoff.conversation.models import Conversation, Handoff, Reply
+from handoff.conversation.queue_broadcast import Coalescer, queue_positions, wait_estimate
+from handoff.customer.texts import load_texts
+from handoff.realtime.hub import Frame, Hub
+from handoff.store.sqlite import SQLiteStore
+from handoff.store.sqlite_handoffs import HandoffStore
 from stack.settings import Settings
 
 FAST = 0.05  # seconds: the coalescing intervals in these tests

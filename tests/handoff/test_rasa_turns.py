@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from handoff.rasa_client import effective_events, find_turn
+from handoff.conversation.rasa_client import effective_events, find_turn
 
 USER_1 = {"event": "user", "text": "hi", "message_id": "c:1"}
 BOT_1 = {"event": "bot", "text": "hello!", "data": {"buttons": None, "custom": None}}

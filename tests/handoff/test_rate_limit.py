@@ -1,4 +1,4 @@
-"""The customer rate limiters (handoff/rate_limit.py), on a clock the test moves."""
+"""The customer rate limiters (handoff/web/rate_limit.py), on a clock the test moves."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from handoff.rate_limit import LocalConcurrencyLimiter, LocalRateLimiter, retry_after_header
+from handoff.web.rate_limit import LocalConcurrencyLimiter, LocalRateLimiter, retry_after_header
 
 
 class Clock:

@@ -1,4 +1,4 @@
-"""Rate limits shared by replicas through Redis (handoff/rate_limit_redis.py), on the test
+"""Rate limits shared by replicas through Redis (handoff/web/rate_limit_redis.py), on the test
 run's real Redis (tests/conftest.py)."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 import pytest
 from redis import asyncio as redis_asyncio
 
-from handoff.rate_limit import LocalRateLimiter
-from handoff.rate_limit_redis import RedisRateLimiter
+from handoff.web.rate_limit import LocalRateLimiter
+from handoff.web.rate_limit_redis import RedisRateLimiter
 from stack.devservers import free_port
 
 
@@ -62,7 +62,7 @@ async def test_without_redis_a_replica_limits_alone_and_says_so_once(
         f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.5
     )
     limiter = RedisRateLimiter(client, "messages", 30, burst=2)
-    with caplog.at_level(logging.WARNING, logger="handoff.rate_limit_redis"):
+    with caplog.at_level(logging.WARNING, logger="handoff.web.rate_limit_redis"):
         waits = [await limiter.hit("c") for _ in range(3)]
     await client.aclose()
     assert waits[:2] == [0.0, 0.0] and waits[2] > 0.0  # still limited, in this process

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from handoff.handoff_store import HandoffStore
-from handoff.store import SQLiteStore
+from handoff.store.sqlite import SQLiteStore
+from handoff.store.sqlite_handoffs import HandoffStore
 
 
 async def test_a_second_rating_of_a_handoff_replaces_the_first(tmp_path: Path) -> None:

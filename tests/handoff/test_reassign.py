@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from handoff.bot_relay import BotRelay
-from handoff.handoff_service import HandoffError, HandoffService, agent_channel
-from handoff.handoff_store import Agent, HandoffStore
-from handoff.hub import Frame, Hub
-from handoff.live_view import MAX_LISTED_QUEUED, LiveFeed, open_chats
-from handoff.models import Conversation
-from handoff.store import SQLiteStore
-from handoff.texts import load_texts
+from handoff.agent.live_view import MAX_LISTED_QUEUED, LiveFeed, open_chats
+from handoff.conversation.bot_relay import BotRelay
+from handoff.conversation.handoff_service import HandoffError, HandoffService, agent_channel
+from handoff.conversation.models import Agent, Conversation
+from handoff.customer.texts import load_texts
+from handoff.realtime.hub import Frame, Hub
+from handoff.store.sqlite import SQLiteStore
+from handoff.store.sqlite_handoffs import HandoffStore
 from stack.settings import Settings
 from tests.handoff.test_abandon import FakeRasa
 

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 from redis import asyncio as redis_asyncio
 
-from handoff.relay_coordination import LocalCoordination, RedisCoordination
+from handoff.conversation.relay_coordination import LocalCoordination, RedisCoordination
 from stack.devservers import free_port
 
 
@@ -80,7 +80,7 @@ async def test_without_redis_a_replica_serves_alone_and_says_so(
         f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.5
     )
     coordination = RedisCoordination(client, 0.5)
-    with caplog.at_level(logging.WARNING, logger="handoff.relay_coordination"):
+    with caplog.at_level(logging.WARNING, logger="handoff.conversation.relay_coordination"):
         order = await _turns(coordination, coordination, hold_seconds=0.05)
         await coordination.mark_in_doubt(3)
         assert await coordination.in_doubt(3)  # remembered in memory meanwhile

@@ -1,4 +1,4 @@
-from handoff.rasa_client import replies_from_rasa
+from handoff.conversation.rasa_client import replies_from_rasa
 
 
 def test_custom_payload_folds_into_the_text_before_it() -> None:

@@ -1,4 +1,4 @@
-"""The request models (handoff/request_models.py) are the one input boundary, and the
+"""The request models (handoff/web/request_models.py) are the one input boundary, and the
 OpenAPI document is generated from them: what the document's schema accepts the model
 accepts, and what it refuses the handler refuses with a 400 naming the field (an error
 frame on a websocket), never a 500 or a traceback in the log."""
@@ -19,12 +19,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from common.language import SUPPORTED_LANGUAGES
-from handoff import analytics
-from handoff import request_models as models
-from handoff.app import create_app
-from handoff.openapi import openapi_document
-from handoff.request_models import InvalidRequest, RequestModel, parse
-from handoff.state import SERVICE
+from handoff.agent import analytics
+from handoff.web import request_models as models
+from handoff.web.app import create_app
+from handoff.web.openapi import openapi_document
+from handoff.web.request_models import InvalidRequest, RequestModel, parse
+from handoff.web.state import SERVICE
 from stack.settings import Settings
 from tests.e2e.isolated import ALWAYS_OPEN, free_port
 

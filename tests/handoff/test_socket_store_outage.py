@@ -12,7 +12,7 @@ import aiohttp
 import asyncpg
 import pytest
 
-from handoff.app import SERVICE
+from handoff.web.app import SERVICE
 from tests.handoff.test_request_models import Gateway, gateway  # noqa: F401 - the fixture
 
 

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from handoff.state_machine import TRANSITIONS, InvalidTransition, target
-from handoff.store import SQLiteStore
+from handoff.conversation.state_machine import TRANSITIONS, InvalidTransition, target
+from handoff.store.sqlite import SQLiteStore
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from handoff.store import SQLiteStore
+from handoff.store.sqlite import SQLiteStore
 
 
 async def test_messages_get_increasing_seq_and_survive_reopen(tmp_path: Path) -> None:
@@ -47,7 +47,7 @@ async def test_tokens_open_only_their_own_conversation(tmp_path: Path) -> None:
 
 
 async def test_a_turns_replies_are_stored_together_in_order(tmp_path: Path) -> None:
-    from handoff.models import Reply
+    from handoff.conversation.models import Reply
 
     store = await SQLiteStore.open(tmp_path / "db.sqlite3")
     conversation, _ = await store.create_conversation("ja", {})
@@ -74,7 +74,7 @@ async def test_writers_racing_in_one_conversation_get_distinct_seqs(tmp_path: Pa
     """The customer, the bot and an agent may write at the same moment."""
     import asyncio
 
-    from handoff.models import Reply
+    from handoff.conversation.models import Reply
 
     store = await SQLiteStore.open(tmp_path / "db.sqlite3")
     conversation, _ = await store.create_conversation("en", {})
@@ -105,7 +105,7 @@ async def test_planner_statistics_steer_handoff_figures_to_their_covering_index(
     from datetime import timedelta
 
     from bench.analytics import DAYS, START, fill
-    from handoff import analytics
+    from handoff.agent import analytics
 
     path = tmp_path / "db.sqlite3"
     await (await SQLiteStore.open(path)).close()

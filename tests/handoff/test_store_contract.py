@@ -24,14 +24,14 @@ from typing import Any
 import asyncpg
 import pytest
 
-from handoff.handoff_store import SESSION_SECONDS, Handoff, HandoffStore
-from handoff.migrations import BOOKKEEPING_TABLES, MIGRATIONS_DIR
-from handoff.models import Reply
-from handoff.passwords import PasswordHasher
-from handoff.postgres_store import PostgresHandoffStore, PostgresStore, postgres_fetch
-from handoff.state_machine import InvalidTransition
-from handoff.store import SQLiteStore
-from handoff.stores import open_stores
+from handoff.agent.passwords import PasswordHasher
+from handoff.conversation.models import Handoff, Reply
+from handoff.conversation.state_machine import InvalidTransition
+from handoff.store.backends import open_stores
+from handoff.store.migrations import BOOKKEEPING_TABLES, MIGRATIONS_DIR
+from handoff.store.postgres import PostgresHandoffStore, PostgresStore, postgres_fetch
+from handoff.store.sqlite import SQLiteStore
+from handoff.store.sqlite_handoffs import SESSION_SECONDS, HandoffStore
 from stack.settings import Settings
 from stack.shared_stores import parse_database_url
 
@@ -817,7 +817,7 @@ async def test_one_rating_per_handoff_the_latest_wins(backend: Backend) -> None:
 async def test_postgres_has_the_tables_columns_and_indexes_sqlite_has(
     postgres_url: str, pg_schema: str, tmp_path: Path
 ) -> None:
-    """Column for column (analytics.py's portable SQL reads either backend by these
+    """Column for column (handoff/agent/analytics.py's portable SQL reads either backend by these
     names); PostgreSQL's ratings add an explicit id where SQLite has its rowid."""
     sqlite_store = await SQLiteStore.open(tmp_path / "db.sqlite3")
     try:
@@ -995,12 +995,12 @@ async def test_analytics_reads_the_same_figures_from_both_backends(
     """test_analytics.py's conversations (written through the gateway's services: relay,
     handoff service, a scripted Rasa), once per backend; every figure must come out the
     same, for a whole-hour time zone and for one at a :30 offset."""
-    from handoff import analytics
-    from handoff.bot_relay import BotRelay
-    from handoff.handoff_service import HandoffService
-    from handoff.hub import Hub
-    from handoff.service import ConversationService
-    from handoff.texts import load_texts
+    from handoff.agent import analytics
+    from handoff.conversation.bot_relay import BotRelay
+    from handoff.conversation.handoff_service import HandoffService
+    from handoff.conversation.service import ConversationService
+    from handoff.customer.texts import load_texts
+    from handoff.realtime.hub import Hub
     from tests.handoff import test_analytics as scene
 
     filters = [
@@ -1012,9 +1012,9 @@ async def test_analytics_reads_the_same_figures_from_both_backends(
     async def reports(settings: Settings) -> list[dict[str, Any]]:
         clock = scene.Clock()
         fake_time = SimpleNamespace(time=clock.time)
-        for module in ("handoff_store", "handoff_service", "postgres_store"):
+        for module in ("store.sqlite_handoffs", "conversation.handoff_service", "store.postgres"):
             monkeypatch.setattr(f"handoff.{module}.time", fake_time)
-        for module in ("store", "handoff_store", "postgres_store"):
+        for module in ("store.sqlite", "store.sqlite_handoffs", "store.postgres"):
             monkeypatch.setattr(f"handoff.{module}.utc_now", clock.iso)
         store, handoffs = await open_stores(settings, schema=pg_schema)
         rasa, hub = scene.ScriptedRasa(), Hub()

@@ -1,4 +1,4 @@
-"""The supervisor routes over HTTP (handoff/supervisor_api.py), on the gateway app with no
+"""The supervisor routes over HTTP (handoff/agent/supervisor_api.py), on the gateway app with no
 Rasa behind it: who may reassign, what a malformed request gets, and the live socket."""
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import pytest
 from aiohttp import WSMsgType
 from aiohttp.test_utils import TestClient, TestServer
 
-from handoff.app import create_app
-from handoff.handoff_service import HandoffService
-from handoff.models import Conversation
-from handoff.state import SERVICE
+from handoff.conversation.handoff_service import HandoffService
+from handoff.conversation.models import Conversation
+from handoff.web.app import create_app
+from handoff.web.state import SERVICE
 from stack.settings import Settings
 from tests.e2e.isolated import ALWAYS_OPEN, free_port
 

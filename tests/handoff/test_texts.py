@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from handoff.texts import LANGUAGES, TEXT_PLACEHOLDERS, TextsError, load_texts, problems
+from handoff.customer.texts import LANGUAGES, TEXT_PLACEHOLDERS, TextsError, load_texts, problems
 from stack.settings import Settings
 
 SHIPPED = Settings().gateway_texts_path

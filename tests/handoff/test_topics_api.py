@@ -15,8 +15,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from handoff.app import create_app
-from handoff.state import SERVICE
+from handoff.web.app import create_app
+from handoff.web.state import SERVICE
 from stack.settings import Settings
 from tests.e2e.isolated import ALWAYS_OPEN, free_port
 

@@ -1,5 +1,5 @@
 """Origin allowlist, client addresses behind proxies, and the header policies
-(handoff/web_guard.py), on requests made up here."""
+(handoff/web/guard.py), on requests made up here."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from aiohttp.http_exceptions import BadHttpMessage
 from aiohttp.test_utils import make_mocked_request
 
-from handoff.web_guard import MalformedRequestFilter, WebGuard, parse_origins
+from handoff.web.guard import MalformedRequestFilter, WebGuard, parse_origins
 from stack.settings import Settings
 
 

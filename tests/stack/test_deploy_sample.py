@@ -32,8 +32,8 @@ import jsonschema_rs  # the validator schemathesis brings (requirements/app.txt)
 import pytest
 import yaml
 
-from handoff.api import routes
-from handoff.web_guard import WebGuard
+from handoff.web.guard import WebGuard
+from handoff.web.ops_api import routes
 from stack import shared_stores
 from stack.launcher import gateway_ports, rasa_endpoints
 from stack.settings import PROJECT_ROOT, Settings

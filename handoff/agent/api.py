@@ -1,0 +1,246 @@
+"""Agent console routes: sign-in, queue, accept, chat, resolve, suggestions, tickets.
+
+Every route but login needs `Authorization: Bearer <agent session token>`; the
+console's websocket sends the token in its first frame instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from handoff.agent.login_guard import LOGIN_GUARD, Refusal
+from handoff.conversation.handoff_service import HandoffError, HandoffService, agent_channel
+from handoff.conversation.models import Agent
+from handoff.conversation.queue_broadcast import EncodedFrame
+from handoff.conversation.service import InvalidMessage
+from handoff.realtime.hub import Frame
+from handoff.store.errors import STORE_UNAVAILABLE
+from handoff.web.http import (
+    MAX_BODY_BYTES,
+    STATIC_DIR,
+    BadJSON,
+    bearer_token,
+    close_socket_for_store_outage,
+    parse_json,
+    read_model,
+)
+from handoff.web.request_models import (
+    AgentHello,
+    AgentLogin,
+    AgentMessage,
+    InvalidRequest,
+    TypingFrame,
+    parse,
+)
+from handoff.web.state import SERVICE
+
+routes = web.RouteTableDef()
+
+
+def handoffs(request: web.Request) -> HandoffService:
+    return request.app[SERVICE].handoff
+
+
+async def signed_in_agent(request: web.Request) -> Agent:
+    token = bearer_token(request)
+    service = handoffs(request)
+    agent = await service.handoffs.agent_for_token(token)
+    if agent is None:
+        raise web.HTTPUnauthorized(text="sign in again: the session is unknown or expired")
+    service.presence.seen(agent.username)
+    return agent
+
+
+@routes.get("/agent")
+async def console_page(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC_DIR / "agent.html")
+
+
+@routes.post("/api/agent/login")
+async def login(request: web.Request) -> web.Response:
+    credentials = await read_model(request, AgentLogin)
+    username, password = credentials.username, credentials.password
+    # Throttled before any hashing: 429 + Retry-After (login_guard.py).
+    result = await request.app[LOGIN_GUARD].attempt(
+        username,
+        request.remote or "",
+        lambda: handoffs(request).handoffs.login(username, password),
+    )
+    if isinstance(result, Refusal):
+        return result.response()
+    if result is None:
+        raise web.HTTPUnauthorized(text="wrong username or password")
+    agent, token, expires_at = result
+    handoffs(request).presence.seen(agent.username)
+    return web.json_response({"token": token, "agent": agent.public(), "expires_at": expires_at})
+
+
+@routes.post("/api/agent/logout")
+async def logout(request: web.Request) -> web.Response:
+    await signed_in_agent(request)
+    await handoffs(request).handoffs.logout(bearer_token(request))
+    return web.Response(status=204)
+
+
+@routes.get("/api/agent/queue")
+async def queue(request: web.Request) -> web.Response:
+    agent = await signed_in_agent(request)
+    return web.json_response(await handoffs(request).queue_for(agent))
+
+
+@routes.get("/api/agent/conversations")
+async def my_conversations(request: web.Request) -> web.Response:
+    agent = await signed_in_agent(request)
+    service = handoffs(request)
+    items = []
+    for handoff in await service.handoffs.assigned_to(agent.username):
+        items.append(
+            {
+                "conversation_id": handoff.conversation_id,
+                "language": handoff.language,
+                "reason": handoff.reason,
+                "summary": handoff.summary,
+                "state": "assigned",
+            }
+        )
+    return web.json_response(items)
+
+
+@routes.post("/api/agent/conversations/{conversation_id}/accept")
+async def accept(request: web.Request) -> web.Response:
+    agent = await signed_in_agent(request)
+    view = await handoffs(request).accept(agent, request.match_info["conversation_id"])
+    return web.json_response(view)
+
+
+@routes.get("/api/agent/conversations/{conversation_id}")
+async def conversation_view(request: web.Request) -> web.Response:
+    agent = await signed_in_agent(request)
+    view = await handoffs(request).agent_view(agent, request.match_info["conversation_id"])
+    return web.json_response(view)
+
+
+def check_agent_text(text: object, limit: int) -> str:
+    """An agent's message as stored, or InvalidMessage: AgentMessage's rule, with the
+    gateway's own limit (Settings.max_message_chars, which may be lower)."""
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidMessage("send {'text': '...'} with a non-empty string")
+    if len(text) > limit:
+        raise InvalidMessage(f"message is {len(text)} characters; the limit is {limit}")
+    return text.strip()
+
+
+@routes.post("/api/agent/conversations/{conversation_id}/messages")
+async def agent_message(request: web.Request) -> web.Response:
+    agent = await signed_in_agent(request)
+    body = await read_model(request, AgentMessage)
+    try:
+        text = check_agent_text(body.text, request.app[SERVICE].max_message_chars)
+    except InvalidMessage as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from exc
+    message = await handoffs(request).agent_message(
+        agent, request.match_info["conversation_id"], text
+    )
+    return web.json_response({"seq": message.seq}, status=201)
+
+
+@routes.post("/api/agent/conversations/{conversation_id}/resolve")
+async def resolve(request: web.Request) -> web.Response:
+    agent = await signed_in_agent(request)
+    await handoffs(request).resolve(agent, request.match_info["conversation_id"])
+    return web.json_response(
+        {"conversation_id": request.match_info["conversation_id"], "state": "bot"}
+    )
+
+
+@routes.get("/api/agent/conversations/{conversation_id}/suggestions")
+async def suggestions(request: web.Request) -> web.Response:
+    agent = await signed_in_agent(request)
+    service = handoffs(request)
+    conversation_id = request.match_info["conversation_id"]
+    latest = await service.handoffs.latest_handoff(conversation_id)
+    if latest is None or latest.agent != agent.username:
+        raise HandoffError("not_yours", "this conversation is not assigned to you")
+    return web.json_response(await service.suggestions(conversation_id))
+
+
+@routes.get("/api/agent/canned")
+async def canned(request: web.Request) -> web.Response:
+    await signed_in_agent(request)
+    replies: list[dict[str, Any]] = handoffs(request).config.get("canned_replies") or []
+    return web.json_response(replies)
+
+
+@routes.get("/api/agent/tickets")
+async def tickets(request: web.Request) -> web.Response:
+    await signed_in_agent(request)
+    return web.json_response(await handoffs(request).handoffs.tickets())
+
+
+@routes.get("/api/agent/ws")
+async def agent_socket(request: web.Request) -> web.WebSocketResponse:
+    ws = web.WebSocketResponse(heartbeat=25.0, max_msg_size=MAX_BODY_BYTES)
+    await ws.prepare(request)
+    service = handoffs(request)
+    try:
+        hello = parse(AgentHello, parse_json(await ws.receive_str(timeout=10)))
+        agent = await service.handoffs.agent_for_token(hello.token)
+    except STORE_UNAVAILABLE as exc:
+        await close_socket_for_store_outage(ws, request, exc)
+        return ws
+    except (TimeoutError, TypeError, ValueError):  # BadJSON, InvalidRequest: ValueErrors
+        agent = None
+    if agent is None:
+        with contextlib.suppress(ConnectionError):  # the client may have gone already
+            await ws.send_json(
+                {"type": "error", "code": "unauthorized", "message": "sign in again"}
+            )
+        await ws.close()
+        return ws
+    channel = agent_channel(agent.username)
+    queue = service.hub.subscribe(channel)
+    service.presence.sockets[agent.username] = service.presence.sockets.get(agent.username, 0) + 1
+    service.presence.seen(agent.username)
+    writer = asyncio.create_task(_forward(ws, queue))
+    try:
+        await ws.send_json({"type": "ready", "agent": agent.public()})
+        await service.broadcast_queue()
+        async for raw in ws:
+            if raw.type != WSMsgType.TEXT:
+                continue
+            try:
+                typing = parse(TypingFrame, parse_json(raw.data))
+            except (BadJSON, InvalidRequest) as exc:
+                why = f"the frame {exc}" if isinstance(exc, BadJSON) else str(exc)
+                queue.put_nowait({"type": "error", "code": "bad_frame", "message": why})
+                continue
+            await service.agent_typing(agent, typing.conversation_id, typing.on)
+    except STORE_UNAVAILABLE as exc:
+        await close_socket_for_store_outage(ws, request, exc)
+    finally:
+        writer.cancel()
+        service.hub.unsubscribe(channel, queue)
+        service.presence.sockets[agent.username] -= 1
+        service.presence.seen(agent.username)
+        service.changed()  # the supervisors' live view shows who has a console open
+    return ws
+
+
+async def _forward(ws: web.WebSocketResponse, queue: asyncio.Queue[Frame | None]) -> None:
+    while True:
+        frame = await queue.get()
+        if frame is None:
+            await ws.close()
+            return
+        if isinstance(frame, EncodedFrame):  # a queue snapshot: serialized once for all
+            await ws.send_str(frame.text)
+        else:
+            await ws.send_json(frame)
+
+
+def setup_agent_routes(app: web.Application) -> None:
+    app.add_routes(routes)

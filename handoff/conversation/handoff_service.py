@@ -1,0 +1,837 @@
+"""People in the loop: escalation, the queue, agents, and giving the chat back to the bot.
+
+The gateway owns a conversation from the moment an action asks for a person
+(its reply carries `{"handoff": {reason, priority, skill}}` and Rasa is paused), or
+the customer asks for one while the bot is down, until an agent resolves it: then the
+relay (bot_relay.py) gives Rasa `resume` + `action_listen` and the bot asks the
+customer for a rating, as soon as Rasa is reachable.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from time import monotonic  # (tests replace the `time` module here)
+from typing import Any
+
+from common.jsonlog import conversation_context
+from common.pii import find_emails, find_phones, mask_secrets, redact_strings
+from handoff.agent.assist import AssistUnavailable, KBAssist
+from handoff.conversation.bot_relay import BotRelay, for_bot
+from handoff.conversation.coverage import Coverage, format_reopening
+from handoff.conversation.models import Agent, Conversation, Handoff, Message, Reply
+from handoff.conversation.queue_broadcast import (
+    AGENT_INTERVAL,
+    CUSTOMER_INTERVAL,
+    Capacity,
+    Coalescer,
+    EncodedFrame,
+    QueueKey,
+    queue_key,
+    queue_positions,
+    wait_estimate,
+)
+from handoff.conversation.rasa_client import BotUnavailable, RasaClient
+from handoff.conversation.state_machine import InvalidTransition
+from handoff.customer.texts import GatewayTexts
+from handoff.realtime.hub import Realtime
+from handoff.store.interface import Handoffs, Store
+from handoff.web.metrics import Metrics
+from kb_index.retriever import IndexReader
+
+log = logging.getLogger(__name__)
+
+# An agent counts as online while a console is connected, or for this long
+# after their last API call.
+ONLINE_SECONDS = 300.0
+DEFAULT_HANDLING_SECONDS = 240.0
+# A waiting customer with no open connection who has said nothing for this long
+# has left: the chat is marked abandoned and goes back to the bot.
+ABANDON_AFTER_SECONDS = 600.0
+CANCEL_PAYLOAD = "/cancel_handoff"
+SMALL_TALK_INTENTS = {"greet", "goodbye", "thanks", "affirm", "deny", "rate", "handoff_done"}
+
+
+class HandoffError(Exception):
+    """An agent action that cannot be done; `code` is machine-readable."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class QueueSnapshot:
+    queued: list[Handoff]
+    load: dict[str, int]  # open chats per agent
+    handling_seconds: float
+
+
+@dataclass
+class Presence:
+    """Who is online: a console open here (`sockets`), a console open on another gateway
+    replica (`elsewhere`: the hub knows who listens on the agent's channel), or an API
+    call to this replica in the last ONLINE_SECONDS."""
+
+    last_seen: dict[str, float] = field(default_factory=dict)
+    sockets: dict[str, int] = field(default_factory=dict)
+    elsewhere: Callable[[str], bool] = lambda username: False
+
+    def seen(self, username: str) -> None:
+        self.last_seen[username] = time.time()
+
+    def online(self, username: str) -> bool:
+        if self.sockets.get(username, 0) > 0 or self.elsewhere(username):
+            return True
+        return time.time() - self.last_seen.get(username, 0.0) < ONLINE_SECONDS
+
+
+class HandoffService:
+    def __init__(
+        self,
+        store: Store,
+        handoffs: Handoffs,
+        rasa: RasaClient,
+        relay: BotRelay,
+        hub: Realtime,
+        texts: GatewayTexts,
+        config: dict[str, Any],
+        coverage: Coverage | None = None,
+        assist: KBAssist | None = None,
+        catalog: IndexReader | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.metrics = metrics or Metrics()
+        self.store = store
+        self.handoffs = handoffs
+        self.rasa = rasa
+        self.relay = relay
+        self.hub = hub
+        self.texts = texts
+        self.config = config
+        self.coverage = coverage
+        self.assist = assist  # suggested answers (the action server's retrieval)
+        self.catalog = catalog  # article titles for the console (no model needed)
+        self.presence = Presence(elsewhere=lambda name: hub.has_subscribers(agent_channel(name)))
+        self._agents: list[Agent] = []
+        # Queue frames, coalesced (queue_broadcast.py): what each waiting customer on this
+        # replica was last told, and the inputs of the wait estimate, read at most 1/s.
+        self._told: dict[str, tuple[int, int]] = {}
+        self._load_cache: dict[str, int] = {}
+        self._load_read_at = -math.inf
+        self._handling_seconds = DEFAULT_HANDLING_SECONDS
+        self._agents_saw = 0
+        self.position_frames = Coalescer(
+            CUSTOMER_INTERVAL, self._flush_customers, name="queue positions"
+        )
+        self.queue_frames = Coalescer(AGENT_INTERVAL, self._flush_agents, name="agent queues")
+        # Called (cheaply: they coalesce) whenever the queue, an assignment or an agent's
+        # presence changes: the supervisors' live view (handoff/agent/live_view.py) listens.
+        self.watchers: list[Callable[[], None]] = []
+
+    # -- escalation -------------------------------------------------------------
+
+    async def escalate(self, conversation: Conversation, info: dict[str, Any]) -> list[Message]:
+        """Queue the conversation for a person (or take an offline ticket)."""
+        reason = str(info.get("reason") or "requested")
+        skill = info.get("skill") or None
+        priority = int(info.get("priority") or 1)
+        context = await self.build_context(conversation)
+        if info.get("bot_unavailable"):
+            context["bot_unavailable"] = True  # the customer asked while the bot was down
+        await self.refresh_agents()
+        try:
+            await self.store.transition(conversation.id, "escalate", {"reason": reason})
+        except InvalidTransition:
+            return []  # already with people
+        self.metrics.handoffs.labels(reason).inc()
+        log.info("queued for a person: reason %s, language %s", reason, conversation.language)
+        kept = stored_context(context)
+        handoff = await self.handoffs.enqueue(
+            conversation.id,
+            reason,
+            priority,
+            conversation.language,
+            skill,
+            kept["summary"],
+            kept,
+        )
+        language = conversation.language
+        unavailable = self._unavailable_notice(language, skill)
+        if unavailable is not None:
+            # Still queued (an agent who comes online can take it), but the
+            # customer's next message becomes an offline ticket.
+            handoff.context["offline"] = True
+            await self.handoffs.save_context(handoff)
+            text = unavailable
+        else:
+            status = await self.position_of(handoff)
+            text = self.texts.say(
+                "queued",
+                language,
+                position=status["position"],
+                minutes=max(1, math.ceil(status["estimated_wait_seconds"] / 60)),
+            )
+        notice = await self._system(conversation.id, text, cancel_button=language)
+        self.hub.publish(conversation.id, await self.state_frame(conversation.id))
+        await self.broadcast_queue()
+        return [notice]
+
+    def _unavailable_notice(self, language: str, skill: str | None) -> str | None:
+        """None when someone can take the chat now; else what to tell the customer."""
+        now = datetime.now(UTC)
+        if self.coverage is not None and not self.coverage.is_open(language, now):
+            opening = self.coverage.next_opening(language, now)
+            if opening is not None:
+                return self.texts.say(
+                    "closed", language, reopening=format_reopening(opening, language, now=now)
+                )
+            return self.texts.say("nobody", language)
+        if not self._eligible_online(language, skill):
+            return self.texts.say("nobody", language)
+        return None
+
+    def _eligible_online(self, language: str, skill: str | None) -> list[Agent]:
+        return [
+            a
+            for a in self._agents
+            if a.can_take(language, skill) and self.presence.online(a.username)
+        ]
+
+    async def refresh_agents(self) -> None:
+        self._agents = await self.handoffs.agents()
+
+    # -- while people own the conversation ----------------------------------------
+
+    async def customer_message(
+        self, conversation: Conversation, message: Message, payload: str | None
+    ) -> list[Message]:
+        """A customer message while queued or assigned: to the agent, or a ticket."""
+        handoff = await self.handoffs.open_handoff(conversation.id)
+        if handoff is None:
+            return []
+        text = message.text.strip()
+        wants_to_cancel = payload == CANCEL_PAYLOAD or self.texts.is_word("cancel", text)
+        if wants_to_cancel and handoff.status == "queued":
+            return await self.cancel(conversation, handoff)
+        if handoff.status == "assigned" and handoff.agent:
+            self.hub.publish(
+                agent_channel(handoff.agent),
+                {"type": "message", "conversation_id": conversation.id, **message.public()},
+            )
+            return []
+        if handoff.context.get("offline"):
+            return await self._offline_message(conversation, handoff, message)
+        await self.broadcast_queue()  # the summary shows the latest message
+        return []
+
+    async def _offline_message(
+        self, conversation: Conversation, handoff: Handoff, message: Message
+    ) -> list[Message]:
+        language = conversation.language
+        # The context keeps which messages make the ticket, not their text: they may hold
+        # the contact details, which stay in the transcript and the ticket only.
+        seqs = handoff.context.setdefault("ticket_seqs", [])
+        seqs.append(message.seq)
+        said = {m.seq: m.text for m in await self.store.messages(conversation.id)}
+        joined = "\n".join(said.get(seq, "") for seq in seqs)
+        contact: dict[str, str] = {}
+        if emails := find_emails(joined):
+            contact["email"] = emails[0]
+        if phones := find_phones(joined):
+            contact["phone"] = phones[0].strip()
+        if not contact and conversation.customer.get("email"):
+            contact["email"] = str(conversation.customer["email"])
+        if not contact:
+            await self.handoffs.save_context(handoff)
+            return [await self._system(conversation.id, self.texts.say("ask_contact", language))]
+        if conversation.customer.get("name"):
+            contact["name"] = str(conversation.customer["name"])
+        ticket = await self.handoffs.create_ticket(conversation.id, language, contact, joined)
+        await self.handoffs.close(handoff.id, "offline_ticket")
+        await self.store.transition(conversation.id, "take_ticket", {"ticket": ticket})
+        reach = contact.get("email") or contact.get("phone") or ""
+        notice = await self._system(
+            conversation.id,
+            self.texts.say("ticket_created", language, ticket=ticket, contact=reach),
+        )
+        await self._back_to_bot(conversation.id, ask_rating=False)
+        await self.broadcast_queue()
+        return [notice]
+
+    async def cancel(self, conversation: Conversation, handoff: Handoff) -> list[Message]:
+        await self.store.transition(conversation.id, "cancel")
+        await self.handoffs.close(handoff.id, "cancelled")
+        notice = await self._system(
+            conversation.id, self.texts.say("cancelled", conversation.language)
+        )
+        await self._back_to_bot(conversation.id, ask_rating=False)
+        await self.broadcast_queue()
+        return [notice]
+
+    async def _back_to_bot(self, conversation_id: str, ask_rating: bool) -> None:
+        """Give the conversation back to the bot. The transition queues Rasa's `resume`
+        (and, with `ask_rating`, the rating question) in the relay's outbox; whoever
+        holds the conversation's lock delivers it (`relay.drain`)."""
+        await self.store.transition(conversation_id, "return_to_bot", {"ask_rating": ask_rating})
+        self.hub.publish(conversation_id, await self.state_frame(conversation_id))
+
+    async def _system(
+        self, conversation_id: str, text: str, cancel_button: str | None = None
+    ) -> Message:
+        buttons = (
+            [{"title": self.texts.say("cancel_button", cancel_button), "payload": CANCEL_PAYLOAD}]
+            if cancel_button
+            else []
+        )
+        [message] = await self.store.add_replies(
+            conversation_id, [Reply(text=text, buttons=buttons, role="system")]
+        )
+        self.metrics.messages.labels("out", "system").inc()
+        self.hub.publish(conversation_id, {"type": "message", **message.public()})
+        return message
+
+    async def abandon_stale(self, now: float | None = None) -> list[str]:
+        """Mark as abandoned the queued chats whose customer has gone; returns their ids."""
+        now = time.time() if now is None else now
+        gone = []
+        for handoff in await self.handoffs.queue_entries():
+            if self.hub.has_subscribers(handoff.conversation_id):
+                continue
+            conversation = await self.store.get_conversation(handoff.conversation_id)
+            if conversation is None:
+                continue
+            last = datetime.fromisoformat(conversation.updated_at.replace("Z", "+00:00"))
+            if now - last.timestamp() < ABANDON_AFTER_SECONDS:
+                continue
+            try:
+                await self.store.transition(conversation.id, "abandon")
+            except InvalidTransition:
+                continue
+            # A background sweep: name the conversation in what it and the bot log.
+            with conversation_context(conversation.id):
+                log.info("abandoned: the customer left the queue")
+                await self.handoffs.close(handoff.id, "abandoned")
+                await self._back_to_bot(conversation.id, ask_rating=False)
+                await self.relay.drain_when_free(conversation.id)
+            gone.append(conversation.id)
+        if gone:
+            await self.broadcast_queue()
+        return gone
+
+    # -- the queue ----------------------------------------------------------------------
+
+    async def snapshot(self) -> QueueSnapshot:
+        """The queue, each agent's load and recent handling time, read once."""
+        recent = await self.handoffs.recent_handling_seconds()
+        return QueueSnapshot(
+            queued=await self.handoffs.queued(),
+            load=await self.handoffs.assigned_counts(),
+            handling_seconds=sum(recent) / len(recent) if recent else DEFAULT_HANDLING_SECONDS,
+        )
+
+    async def _light_snapshot(self) -> QueueSnapshot:
+        """As `snapshot`, without the chats' stored contexts; load and handling time are
+        read at most once per `CUSTOMER_INTERVAL` (they only feed the wait estimate)."""
+        return QueueSnapshot(
+            queued=await self.handoffs.queue_entries(),
+            load=await self._load(),
+            handling_seconds=self._handling_seconds,
+        )
+
+    async def _load(self) -> dict[str, int]:
+        now = monotonic()
+        if now - self._load_read_at >= CUSTOMER_INTERVAL:
+            self._load_read_at = now
+            self._load_cache = await self.handoffs.assigned_counts()
+            recent = await self.handoffs.recent_handling_seconds()
+            self._handling_seconds = (
+                sum(recent) / len(recent) if recent else DEFAULT_HANDLING_SECONDS
+            )
+        return self._load_cache
+
+    def _capacity(self, key: QueueKey, load: dict[str, int]) -> Capacity:
+        agents = self._eligible_online(*key)
+        free = sum(max(0, a.capacity - load.get(a.username, 0)) for a in agents)
+        return Capacity(agents=len(agents), free_seats=free)
+
+    def _status(self, position: int, capacity: Capacity, handling: float) -> dict[str, int]:
+        estimate = wait_estimate(position, capacity.free_seats, capacity.agents, handling)
+        return {"position": position, "estimated_wait_seconds": estimate}
+
+    def queue_status(self, handoff: Handoff, snapshot: QueueSnapshot) -> dict[str, int]:
+        """Position among chats waiting for the same kind of agent, and a wait estimate."""
+        position = queue_positions(snapshot.queued).get(handoff.id, 1)
+        capacity = self._capacity(queue_key(handoff), snapshot.load)
+        return self._status(position, capacity, snapshot.handling_seconds)
+
+    async def position_of(self, handoff: Handoff) -> dict[str, int]:
+        """`queue_status` of one chat with one indexed count, not a read of the queue."""
+        position = await self.handoffs.queue_position(handoff)
+        load = await self._load()
+        status = self._status(
+            position, self._capacity(queue_key(handoff), load), self._handling_seconds
+        )
+        self._told[handoff.conversation_id] = (status["position"], status["estimated_wait_seconds"])
+        return status
+
+    async def state_frame(
+        self, conversation_id: str, snapshot: QueueSnapshot | None = None
+    ) -> dict[str, Any]:
+        conversation = await self.store.get_conversation(conversation_id)
+        state = conversation.state if conversation else "bot"
+        frame: dict[str, Any] = {"type": "state", "state": state}
+        if state == "assigned":
+            # Who the customer is talking to (after a reassign: the new person), by the
+            # name the "joined" notice gave them.
+            handoff = await self.handoffs.open_handoff(conversation_id)
+            person = await self.handoffs.agent(handoff.agent) if handoff and handoff.agent else None
+            if person is not None:
+                frame["agent"] = person.display_name
+        if state != "queued":
+            return frame
+        if snapshot is not None:
+            handoff = next(
+                (h for h in snapshot.queued if h.conversation_id == conversation_id), None
+            )
+            if handoff is not None and not handoff.context.get("offline"):
+                frame["queue"] = self.queue_status(handoff, snapshot)
+            return frame
+        handoff = await self.handoffs.open_handoff(conversation_id)
+        if (
+            handoff is not None
+            and handoff.status == "queued"
+            and not handoff.context.get("offline")
+        ):
+            frame["queue"] = await self.position_of(handoff)
+        return frame
+
+    async def queue_for(
+        self, agent: Agent, snapshot: QueueSnapshot | None = None
+    ) -> list[dict[str, Any]]:
+        now = time.time()
+        queued = snapshot.queued if snapshot else await self.handoffs.queue_entries()
+        return [h.queue_item(now) for h in queued if agent.can_take(h.language, h.skill)]
+
+    async def broadcast_queue(self) -> None:
+        """The queue changed: every connected agent gets their queue, every waiting
+        customer whose position or estimate changed gets it, coalesced (queue_broadcast.py).
+        O(1) here; each flush reads the queue once."""
+        self.position_frames.touch()
+        self.queue_frames.touch()
+        self.changed()
+
+    def changed(self) -> None:
+        """Tell the watchers (the supervisors' live view) that something they show changed."""
+        for watcher in self.watchers:
+            watcher()
+
+    async def resync_queue(self) -> None:
+        """Periodically: pick up queue changes made by another gateway replica."""
+        self.position_frames.touch()
+
+    async def queue_idle(self) -> None:
+        """Wait until every pending queue frame is sent (tests, shutdown)."""
+        while self.position_frames.pending or self.queue_frames.pending:
+            await self.position_frames.idle()
+            await self.queue_frames.idle()
+
+    async def aclose(self) -> None:
+        await self.position_frames.aclose()
+        await self.queue_frames.aclose()
+
+    async def _flush_customers(self) -> None:
+        """Each waiting customer on this replica whose numbers changed gets them, once."""
+        await self.refresh_agents()
+        snapshot = await self._light_snapshot()
+        self.metrics.queue_length.set(len(snapshot.queued))
+        positions = queue_positions(snapshot.queued)
+        capacities: dict[QueueKey, Capacity] = {}
+        told: dict[str, tuple[int, int]] = {}
+        for handoff in snapshot.queued:
+            conversation_id = handoff.conversation_id
+            if handoff.context.get("offline") or not self.hub.has_subscribers(conversation_id):
+                continue
+            key = queue_key(handoff)
+            if key not in capacities:
+                capacities[key] = self._capacity(key, snapshot.load)
+            status = self._status(positions[handoff.id], capacities[key], snapshot.handling_seconds)
+            now = (status["position"], status["estimated_wait_seconds"])
+            told[conversation_id] = now
+            if self._told.get(conversation_id) != now:
+                self.hub.publish(
+                    conversation_id, {"type": "state", "state": "queued", "queue": status}
+                )
+        self._told = told  # chats that left the queue (or this replica) are forgotten
+        fingerprint = hash(tuple((h.id, h.summary) for h in snapshot.queued))
+        if fingerprint != self._agents_saw:
+            self.queue_frames.touch()  # e.g. a change made on another replica
+
+    async def _flush_agents(self) -> None:
+        """Every agent with a console open on this replica gets their queue snapshot;
+        computed once per kind of agent (languages and skills)."""
+        await self.refresh_agents()
+        queued = await self.handoffs.queue_entries()
+        self._agents_saw = hash(tuple((h.id, h.summary) for h in queued))
+        now = time.time()
+        items = [h.queue_item(now) for h in queued]
+        frames: dict[tuple[tuple[str, ...], tuple[str, ...]], EncodedFrame] = {}
+        for agent in self._agents:
+            if not self.presence.sockets.get(agent.username):
+                continue
+            kind = (agent.languages, agent.skills)
+            if kind not in frames:  # one list, serialized once, per kind of agent
+                mine = [
+                    item
+                    for item, h in zip(items, queued, strict=True)
+                    if agent.can_take(h.language, h.skill)
+                ]
+                frames[kind] = EncodedFrame(type="queue", items=mine)
+            self.hub.publish(agent_channel(agent.username), frames[kind])
+
+    # -- agents -------------------------------------------------------------------------
+
+    async def accept(self, agent: Agent, conversation_id: str) -> dict[str, Any]:
+        handoff = await self.handoffs.open_handoff(conversation_id)
+        if handoff is None:
+            raise HandoffError("not_waiting", "this conversation is not waiting for a person")
+        if handoff.status == "assigned":
+            raise HandoffError("already_assigned", f"{handoff.agent} already took this chat")
+        if not agent.can_take(handoff.language, handoff.skill):
+            raise HandoffError("not_eligible", "this chat needs another language or skill")
+        if len(await self.handoffs.assigned_to(agent.username)) >= agent.capacity:
+            raise HandoffError("at_capacity", f"you already have {agent.capacity} chats")
+        if not await self.handoffs.assign(handoff.id, agent.username):
+            raise HandoffError("already_assigned", "another agent took this chat first")
+        self.metrics.queue_wait.observe(max(0.0, time.time() - handoff.queued_at))
+        await self.store.transition(conversation_id, "assign", {"agent": agent.username})
+        conversation = await self.store.get_conversation(conversation_id)
+        assert conversation is not None
+        await self._system(
+            conversation_id,
+            self.texts.say("agent_joined", conversation.language, name=agent.display_name),
+        )
+        self.hub.publish(conversation_id, await self.state_frame(conversation_id))
+        await self.broadcast_queue()
+        return await self.agent_view(agent, conversation_id)
+
+    # -- supervisors --------------------------------------------------------------------
+
+    async def reassign(
+        self, supervisor: Agent, conversation_id: str, username: str, force: bool = False
+    ) -> dict[str, Any]:
+        """A supervisor gives a waiting chat to `username` (as if that agent accepted it)
+        or moves an assigned chat from its agent to `username`.
+
+        The target must exist, be online and not have the chat already. Unless `force`,
+        they must also speak the chat's language, have its skill and have a free seat:
+        `force` is the supervisor knowing better (one more chat, a second language), but
+        never skips presence, since a chat given to someone who is not there leaves the
+        customer alone. HandoffError (409) says which check refused it."""
+        handoff = await self.handoffs.open_handoff(conversation_id)
+        if handoff is None:
+            raise HandoffError("not_waiting", "this conversation is not with people now")
+        target = await self.handoffs.agent(username)
+        if target is None:
+            raise HandoffError("unknown_agent", f"there is no agent called {username!r}")
+        if handoff.agent == target.username:
+            raise HandoffError("already_assigned", f"{username} already has this chat")
+        if not self.presence.online(target.username):
+            raise HandoffError("agent_offline", f"{username} is not online (no console open)")
+        if not force:
+            if not target.can_take(handoff.language, handoff.skill):
+                needs = handoff.language + (
+                    f" and the skill {handoff.skill}" if handoff.skill else ""
+                )
+                raise HandoffError(
+                    "agent_not_eligible", f"{username} cannot take this chat: it needs {needs}"
+                )
+            load = (await self.handoffs.assigned_counts()).get(target.username, 0)
+            if load >= target.capacity:
+                raise HandoffError(
+                    "agent_at_capacity", f"{username} already has {load} of {target.capacity} chats"
+                )
+        by = {"by": supervisor.username, "forced": force}
+        if handoff.status == "queued":
+            if not await self.handoffs.assign(handoff.id, target.username):
+                raise HandoffError("already_assigned", "an agent took this chat meanwhile")
+            self.metrics.queue_wait.observe(max(0.0, time.time() - handoff.queued_at))
+            await self._transition_or_conflict(
+                conversation_id, "assign", {"agent": target.username, **by}
+            )
+            joined = "agent_joined"
+        else:
+            previous = str(handoff.agent)
+            if not await self.handoffs.reassign(handoff.id, previous, target.username):
+                raise HandoffError("moved", "the chat was moved or closed meanwhile")
+            try:
+                await self.store.transition(
+                    conversation_id,
+                    "reassign",
+                    {"from_agent": previous, "to_agent": target.username, **by},
+                )
+            except InvalidTransition as exc:
+                # Resolved meanwhile: the record keeps the agent who resolved it.
+                await self.handoffs.reassign(handoff.id, target.username, previous, only_open=False)
+                raise HandoffError("moved", "the chat was resolved meanwhile") from exc
+            # The old console drops the chat (its replies are refused from now on).
+            self.hub.publish(
+                agent_channel(previous),
+                {
+                    "type": "state",
+                    "conversation_id": conversation_id,
+                    "state": "reassigned",
+                    "agent": target.username,
+                    "by": supervisor.username,
+                },
+            )
+            joined = "agent_transferred"
+        log.info(
+            "%s gave %s's chat to %s (forced: %s)",
+            supervisor.username,
+            handoff.agent or "the queue",
+            target.username,
+            force,
+        )
+        conversation = await self.store.get_conversation(conversation_id)
+        assert conversation is not None
+        await self._system(
+            conversation_id,
+            self.texts.say(joined, conversation.language, name=target.display_name),
+        )
+        self.hub.publish(conversation_id, await self.state_frame(conversation_id))
+        # The new console gets the chat with everything an accept would have shown.
+        self.hub.publish(
+            agent_channel(target.username),
+            {
+                "type": "assigned",
+                "conversation_id": conversation_id,
+                "by": supervisor.username,
+                "view": await self.agent_view(target, conversation_id),
+            },
+        )
+        await self.broadcast_queue()
+        return {
+            "conversation_id": conversation_id,
+            "state": "assigned",
+            "agent": target.username,
+            "from_agent": handoff.agent,
+            "forced": force,
+        }
+
+    async def _transition_or_conflict(
+        self, conversation_id: str, name: str, data: dict[str, Any]
+    ) -> None:
+        try:
+            await self.store.transition(conversation_id, name, data)
+        except InvalidTransition as exc:  # the customer left (cancel, abandon) meanwhile
+            raise HandoffError("not_waiting", str(exc)) from exc
+
+    async def agent_view(self, agent: Agent, conversation_id: str) -> dict[str, Any]:
+        handoff = await self.handoffs.latest_handoff(conversation_id)
+        if handoff is None or handoff.agent != agent.username:
+            raise HandoffError("not_yours", "this conversation is not assigned to you")
+        conversation = await self.store.get_conversation(conversation_id)
+        assert conversation is not None
+        context = await self.build_context(conversation)
+        return {
+            "conversation_id": conversation_id,
+            "state": conversation.state,
+            "language": conversation.language,
+            "reason": handoff.reason,
+            "summary": handoff.summary,
+            "transcript": context["transcript"],
+            "bot_attempts": context["bot_attempts"],
+            "customer": context["customer"],
+        }
+
+    async def agent_message(self, agent: Agent, conversation_id: str, text: str) -> Message:
+        handoff = await self.handoffs.open_handoff(conversation_id)
+        if handoff is None or handoff.status != "assigned" or handoff.agent != agent.username:
+            raise HandoffError("not_yours", "this conversation is not assigned to you")
+        # An agent who pastes a card number or an id does not store it either.
+        message, _ = await self.store.add_message(conversation_id, "agent", mask_secrets(text))
+        await self.handoffs.note_agent_reply(handoff.id)
+        self.metrics.messages.labels("out", "agent").inc()
+        self.hub.publish(conversation_id, {"type": "message", **message.public()})
+        self.hub.publish(
+            agent_channel(agent.username),
+            {"type": "message", "conversation_id": conversation_id, **message.public()},
+        )
+        return message
+
+    async def agent_typing(self, agent: Agent, conversation_id: str, on: bool) -> None:
+        handoff = await self.handoffs.open_handoff(conversation_id)
+        if handoff is not None and handoff.agent == agent.username:
+            self.hub.publish(conversation_id, {"type": "typing", "on": on})
+
+    async def resolve(self, agent: Agent, conversation_id: str) -> None:
+        handoff = await self.handoffs.open_handoff(conversation_id)
+        if handoff is None or handoff.status != "assigned" or handoff.agent != agent.username:
+            raise HandoffError("not_yours", "this conversation is not assigned to you")
+        # The row decides, not the read above: a supervisor's reassign landing in between
+        # moves it (then this finds it no longer the agent's) or is refused (it moves only
+        # a chat still assigned), never both.
+        if not await self.handoffs.resolve_handoff(handoff.id, agent.username):
+            raise HandoffError("not_yours", "this conversation was moved or closed meanwhile")
+        await self._transition_or_conflict(conversation_id, "resolve", {"agent": agent.username})
+        self.hub.publish(
+            agent_channel(agent.username),
+            {"type": "state", "conversation_id": conversation_id, "state": "resolved"},
+        )
+        await self._back_to_bot(conversation_id, ask_rating=True)
+        await self.relay.drain_when_free(conversation_id)
+        await self.broadcast_queue()
+
+    async def suggestions(self, conversation_id: str) -> list[dict[str, Any]]:
+        """KB answers for the customer's latest message, in the customer's language."""
+        conversation = await self.store.get_conversation(conversation_id)
+        if conversation is None or self.assist is None:
+            return []
+        customer_lines = [
+            m for m in await self.store.messages(conversation_id) if m.role == "customer"
+        ]
+        if not customer_lines:
+            return []
+        try:
+            # The action server needs no contact details (and would log them).
+            return await self.assist.suggest(
+                for_bot(customer_lines[-1].text), conversation.language
+            )
+        except AssistUnavailable as exc:
+            raise HandoffError("assist_unavailable", f"no suggestions right now: {exc}") from exc
+
+    # -- context ------------------------------------------------------------------------
+
+    async def build_context(self, conversation: Conversation) -> dict[str, Any]:
+        """Everything an agent needs so the customer never repeats themselves."""
+        messages = await self.store.messages(conversation.id)
+        intents = await self._intents(conversation.id)
+        transcript: list[dict[str, Any]] = []
+        cursor = 0
+        for message in messages:
+            entry = message.public()
+            if message.role == "customer":
+                said = for_bot(message.payload or message.text)  # as Rasa got it
+                for i in range(cursor, len(intents)):
+                    if intents[i][0] == said:
+                        entry["intent"] = intents[i][1]
+                        cursor = i + 1
+                        break
+            transcript.append(entry)
+        attempts = self._bot_attempts(messages)
+        customer_lines = [t for t in transcript if t["role"] == "customer"]
+        first = next(
+            (
+                t["text"]
+                for t in customer_lines
+                if (t.get("intent") or {}).get("name") not in SMALL_TALK_INTENTS
+            ),
+            customer_lines[0]["text"] if customer_lines else "",
+        )
+        last = customer_lines[-1]["text"] if customer_lines else ""
+        summary = first if first == last else f"{first} … {last}"
+        earlier = await self.store.conversations_of_customer(conversation.customer, conversation.id)
+        earlier_items = []
+        for other in earlier:
+            lines = [m.text for m in await self.store.messages(other.id) if m.role == "customer"]
+            earlier_items.append(
+                {
+                    "conversation_id": other.id,
+                    "created_at": other.created_at,
+                    "summary": lines[0] if lines else "",
+                }
+            )
+        return {
+            "summary": summary[:300],
+            "language": conversation.language,
+            "transcript": transcript,
+            "bot_attempts": attempts,
+            "customer": {
+                **conversation.customer,
+                # True only when the host site signed the identity (handoff/customer/identity.py);
+                # else the fields are what the customer typed, shown as unverified.
+                "verified": conversation.customer.get("verified") is True,
+                "earlier_conversations": earlier_items,
+            },
+        }
+
+    async def _intents(self, conversation_id: str) -> list[tuple[str, dict[str, Any]]]:
+        try:
+            events = await self.rasa.tracker_events(conversation_id)
+        except BotUnavailable:
+            return []
+        found = []
+        for event in events:
+            if event.get("event") == "user":
+                intent = (event.get("parse_data") or {}).get("intent") or {}
+                found.append(
+                    (
+                        str(event.get("text") or ""),
+                        {
+                            "name": intent.get("name"),
+                            "confidence": round(float(intent.get("confidence") or 0), 3),
+                        },
+                    )
+                )
+        return found
+
+    def _bot_attempts(self, messages: list[Message]) -> list[dict[str, Any]]:
+        attempts: list[dict[str, Any]] = []
+        last_customer = ""
+        for message in messages:
+            if message.role == "customer":
+                feedback = {"/affirm": "helpful", "/deny": "not_helpful"}.get(message.payload or "")
+                if feedback and attempts and "feedback" not in attempts[-1]:
+                    attempts[-1]["feedback"] = feedback
+                if not feedback:
+                    last_customer = message.text
+                continue
+            kb = message.meta.get("kb")
+            if not isinstance(kb, dict):
+                continue
+            articles = [
+                {
+                    "article_id": c.get("article_id"),
+                    "title": self._title(str(c.get("article_id")), message),
+                    "score": c.get("score"),
+                }
+                for c in kb.get("candidates") or []
+            ]
+            if kb.get("article_id") and not articles:
+                articles = [
+                    {
+                        "article_id": kb["article_id"],
+                        "title": self._title(kb["article_id"], message),
+                        "score": None,
+                    }
+                ]
+            attempts.append(
+                {"query": last_customer, "decision": kb.get("decision"), "articles": articles}
+            )
+        return attempts
+
+    def _title(self, article_id: str, message: Message) -> str:
+        if self.catalog is None:
+            return article_id
+        try:
+            article = self.catalog.index.articles.get(article_id)
+        except Exception:  # no index yet: the id is still informative
+            return article_id
+        return article.title_in("en") if article else article_id
+
+
+def stored_context(context: dict[str, Any]) -> dict[str, Any]:
+    """The context as kept with the handoff (queue lists, analytics): no emails or phone
+    numbers. The agent who takes the chat reads them in the transcript
+    (`agent_view` builds the context afresh)."""
+    kept: dict[str, Any] = redact_strings(context)
+    return kept
+
+
+def agent_channel(username: str) -> str:
+    return f"agent:{username}"

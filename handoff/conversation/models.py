@@ -1,0 +1,158 @@
+"""Conversations and messages as the gateway stores and serves them.
+
+Schema (SQLite; see store/sqlite.py):
+  conversations(id, token_hash, language, state, customer_json, created_at, updated_at,
+                engaged, kb_answered, kb_rejected, last_handoff)  -- the last four: agent/analytics.py
+  messages(conversation_id, seq, role, text, payload, client_id, buttons_json,
+           links_json, meta_json, ts)   -- unique (conversation_id, seq) and
+                                         -- (conversation_id, client_id)
+  bot_outbox(id, conversation_id, kind, seq, ask_rating, attempts, notified, created_at)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+# A text "has content" when it has one character Python's str.strip() keeps. The class
+# is spelled out (not \S) because the OpenAPI document carries it as a JSON Schema
+# `pattern`, and regex engines disagree on what \s means (\x1c-\x1f, \x85, \ufeff).
+VISIBLE_TEXT_PATTERN = (
+    r"[^\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+)
+
+# A widget's id for one message (it makes a resend idempotent); a uuid is 36.
+MAX_CLIENT_ID_CHARS = 128
+# The longest message the API documents (web/request_models.py); Settings.max_message_chars
+# (default the same) may only lower it.
+MAX_MESSAGE_CHARS = 2000
+# Longer is no username of ours: refused before any lookup.
+MAX_USERNAME_CHARS = 100
+
+Role = Literal["customer", "bot", "agent", "system"]
+State = Literal["bot", "queued", "assigned", "resolved", "cancelled", "offline_ticket", "abandoned"]
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: str
+    language: str
+    state: State
+    customer: dict[str, Any]
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class Message:
+    conversation_id: str
+    seq: int
+    role: Role
+    text: str
+    ts: str
+    payload: str | None = None
+    client_id: str | None = None
+    buttons: list[dict[str, str]] = field(default_factory=list)
+    links: list[dict[str, str]] = field(default_factory=list)
+    # Not shown to customers: intent, KB decision, ... for agents and designers.
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def public(self) -> dict[str, Any]:
+        """The message as a customer may see it."""
+        out: dict[str, Any] = {"seq": self.seq, "role": self.role, "text": self.text, "ts": self.ts}
+        if self.buttons:
+            out["buttons"] = self.buttons
+        if self.links:
+            out["links"] = self.links
+        if isinstance(self.meta.get("reply_to"), int):
+            out["reply_to"] = self.meta["reply_to"]  # the customer message this answers
+        return out
+
+
+@dataclass
+class Reply:
+    """A bot reply before it is stored."""
+
+    text: str
+    buttons: list[dict[str, str]] = field(default_factory=list)
+    links: list[dict[str, str]] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+    role: Role = "bot"
+
+
+OutboxKind = Literal["message", "resume"]
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """Something the bot still has to be told, kept until it has been (bot_relay.py).
+
+    `message`: the customer message `seq`, for Rasa. `resume`: a person gave the chat
+    back, so Rasa must be un-paused (and, with `ask_rating`, ask for a rating).
+    """
+
+    id: int
+    conversation_id: str
+    kind: OutboxKind
+    seq: int | None
+    ask_rating: bool
+    attempts: int  # tries while every part reported healthy
+    notified: bool  # the customer was told the bot is down
+
+
+ROLES = ("agent", "supervisor")
+
+
+@dataclass(frozen=True)
+class Agent:
+    username: str
+    display_name: str
+    languages: tuple[str, ...]
+    skills: tuple[str, ...]
+    capacity: int
+    role: str = "agent"  # one of ROLES; a supervisor also sees analytics
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == "supervisor"
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "username": self.username,
+            "display_name": self.display_name,
+            "languages": list(self.languages),
+            "skills": list(self.skills),
+            "capacity": self.capacity,
+            "role": self.role,
+        }
+
+    def can_take(self, language: str, skill: str | None) -> bool:
+        return language in self.languages and (skill is None or skill in self.skills)
+
+
+@dataclass
+class Handoff:
+    id: int
+    conversation_id: str
+    status: str  # queued, assigned, resolved, cancelled, offline_ticket, abandoned
+    reason: str
+    priority: int
+    language: str
+    skill: str | None
+    agent: str | None
+    summary: str
+    context: dict[str, Any] = field(default_factory=dict)
+    queued_at: float = 0.0
+    assigned_at: float | None = None
+    closed_at: float | None = None
+
+    def queue_item(self, now: float) -> dict[str, Any]:
+        return {
+            "conversation_id": self.conversation_id,
+            "language": self.language,
+            "reason": self.reason,
+            "waiting_seconds": int(now - self.queued_at),
+            "summary": self.summary,
+            "priority": self.priority,
+            "skill": self.skill,
+        }

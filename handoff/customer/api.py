@@ -1,0 +1,328 @@
+"""HTTP and websocket routes for customers (what they accept: handoff/web/request_models.py;
+the OpenAPI document: handoff/web/openapi.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import logging
+import math
+
+from aiohttp import WSMsgType, web
+
+from common.jsonlog import conversation_context
+from handoff.conversation.models import MAX_CLIENT_ID_CHARS, Conversation, Message
+from handoff.conversation.service import ConversationService, InvalidMessage
+from handoff.customer.identity import IdentityError, identity_from_request
+from handoff.realtime.hub import Frame
+from handoff.store.errors import STORE_UNAVAILABLE
+from handoff.web.http import (
+    MAX_BODY_BYTES,
+    STATIC_DIR,
+    BadJSON,
+    bearer_token,
+    client_address,
+    close_socket_for_store_outage,
+    json_error,
+    parse_json,
+    read_model,
+    too_many_requests,
+)
+from handoff.web.rate_limit import RateLimiter
+from handoff.web.request_models import (
+    CustomerHello,
+    CustomerMessage,
+    CustomerMessageFrame,
+    InvalidRequest,
+    NewConversation,
+    parse,
+)
+from handoff.web.state import LIMITS, SERVICE, SETTINGS
+
+log = logging.getLogger(__name__)
+
+_HELLO_TIMEOUT_SECONDS = 10.0
+# What a client over the open-websocket limit is told to wait before trying again.
+_SOCKET_RETRY_SECONDS = 10.0
+
+routes = web.RouteTableDef()
+
+
+async def authorized_conversation(request: web.Request, token: str) -> Conversation:
+    """The conversation in the path, if `token` is its token. Same answer for
+    unknown ids and wrong tokens, so nobody can probe which ids exist."""
+    service = request.app[SERVICE]
+    conversation_id = request.match_info["conversation_id"]
+    if not await service.store.check_token(conversation_id, token):
+        raise web.HTTPForbidden(text="this token does not open this conversation")
+    conversation = await service.store.get_conversation(conversation_id)
+    if conversation is None:  # deleted between the two reads
+        raise web.HTTPForbidden(text="this token does not open this conversation")
+    return conversation
+
+
+# -- pages -------------------------------------------------------------------
+
+
+@routes.get("/")
+async def widget_page(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC_DIR / "index.html")
+
+
+# -- customer API ----------------------------------------------------------------
+
+
+@routes.post("/api/conversations")
+async def create_conversation(request: web.Request) -> web.Response:
+    if wait := await request.app[LIMITS].conversations.hit(client_address(request)):
+        return too_many_requests(wait, "too many new conversations from this address")
+    new = await read_model(request, NewConversation)
+    try:
+        # Self-typed fields are kept unverified; a host-signed identity is checked.
+        identity = identity_from_request(
+            new.model_dump(exclude_none=True), request.app[SETTINGS].identity_secret
+        )
+    except IdentityError as exc:
+        return json_error(400, exc.code, str(exc))
+    customer = identity.stored()
+    try:
+        conversation, token = await request.app[SERVICE].start_conversation(new.language, customer)
+    except InvalidMessage as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from exc
+    with conversation_context(conversation.id):
+        log.info("conversation started (%s)", conversation.language)
+    return web.json_response(
+        {"conversation_id": conversation.id, "token": token, "language": conversation.language},
+        status=201,
+    )
+
+
+@routes.get("/api/conversations/{conversation_id}")
+async def get_conversation(request: web.Request) -> web.Response:
+    conversation = await authorized_conversation(request, bearer_token(request))
+    service = request.app[SERVICE]
+    messages = await service.store.messages(conversation.id)
+    body = {
+        "conversation_id": conversation.id,
+        "state": conversation.state,
+        "language": conversation.language,
+        "messages": [m.public() for m in messages],
+    }
+    state = await service.handoff.state_frame(conversation.id)
+    if "queue" in state:
+        body["queue"] = state["queue"]
+    return web.json_response(body)
+
+
+@routes.post("/api/conversations/{conversation_id}/messages")
+async def post_message(request: web.Request) -> web.Response:
+    # A flood is refused before the store is read (cheap), counted only once authorized;
+    # a request with no token at all is told that first (401).
+    token = bearer_token(request)
+    limiter = request.app[LIMITS].messages
+    if wait := await limiter.wait(request.match_info["conversation_id"]):
+        return too_many_requests(wait, "too many messages in this conversation: slow down")
+    conversation = await authorized_conversation(request, token)
+    if wait := await limiter.hit(conversation.id):
+        return too_many_requests(wait, "too many messages in this conversation: slow down")
+    message = await read_model(request, CustomerMessage)
+    service = request.app[SERVICE]
+    try:
+        exchange = await service.handle_customer_message(
+            conversation, message.text, message.payload, client_id=message.client_id or None
+        )
+    except InvalidMessage as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from exc
+    current = await service.store.get_conversation(conversation.id)
+    return web.json_response(
+        {
+            "seq": exchange.customer_message.seq,
+            "duplicate": exchange.duplicate,
+            "pending": exchange.pending,
+            "replies": [m.public() for m in exchange.replies],
+            "state": current.state if current else conversation.state,
+        }
+    )
+
+
+# -- customer websocket ----------------------------------------------------------
+
+
+@routes.get("/api/conversations/{conversation_id}/ws")
+async def customer_socket(request: web.Request) -> web.StreamResponse:
+    """Browsers cannot set headers on a websocket, so the token comes in the
+    first frame: {"type": "hello", "token", "last_seq"}."""
+    sockets, address = request.app[LIMITS].sockets, client_address(request)
+    if not await sockets.acquire(address):
+        return too_many_requests(
+            _SOCKET_RETRY_SECONDS, "too many open connections from this address"
+        )
+    try:
+        return await _customer_socket(request)
+    finally:
+        await sockets.release(address)
+
+
+async def _customer_socket(request: web.Request) -> web.WebSocketResponse:
+    ws = web.WebSocketResponse(heartbeat=25.0, max_msg_size=MAX_BODY_BYTES)
+    await ws.prepare(request)
+    service = request.app[SERVICE]
+    try:
+        hello = parse(
+            CustomerHello, parse_json(await ws.receive_str(timeout=_HELLO_TIMEOUT_SECONDS))
+        )
+        conversation = await authorized_conversation(request, hello.token)
+    except STORE_UNAVAILABLE as exc:
+        await close_socket_for_store_outage(ws, request, exc)
+        return ws
+    except (TimeoutError, web.HTTPException, TypeError, ValueError) as exc:
+        if isinstance(exc, BadJSON):
+            why = f"the hello frame {exc}"
+        elif isinstance(exc, InvalidRequest):
+            why = f"the hello frame was refused: {exc}"
+        else:
+            why = "unknown conversation or token"
+        # The client may be gone already (it closed without a hello): nothing to tell.
+        with contextlib.suppress(ConnectionError):
+            await ws.send_json({"type": "error", "code": "unauthorized", "message": why})
+        await ws.close()
+        return ws
+
+    queue = service.hub.subscribe(conversation.id)
+    try:
+        last_seq = hello.last_seq or 0
+        try:
+            ready = await service.handoff.state_frame(conversation.id)
+            await ws.send_json({**ready, "type": "ready"})
+            for message in await service.store.messages(conversation.id, after_seq=last_seq):
+                await ws.send_json({"type": "message", **message.public()})
+                last_seq = message.seq
+        except STORE_UNAVAILABLE as exc:
+            await close_socket_for_store_outage(ws, request, exc)
+            return ws
+        writer = asyncio.create_task(_forward_frames(ws, queue, last_seq))
+        try:
+            await _read_customer_frames(
+                ws, service, conversation, queue, request.app[LIMITS].messages
+            )
+        finally:
+            writer.cancel()
+    finally:
+        service.hub.unsubscribe(conversation.id, queue)
+    return ws
+
+
+async def _forward_frames(
+    ws: web.WebSocketResponse, queue: asyncio.Queue[Frame | None], last_seq: int
+) -> None:
+    """Everything sent to this socket goes through here, in order, once."""
+    while True:
+        frame = await queue.get()
+        if frame is None:
+            await ws.close()
+            return
+        if frame.get("type") == "message":
+            if frame["seq"] <= last_seq:
+                continue  # already sent during catch-up
+            last_seq = frame["seq"]
+        await ws.send_json(frame)
+
+
+async def _read_customer_frames(
+    ws: web.WebSocketResponse,
+    service: ConversationService,
+    conversation: Conversation,
+    queue: asyncio.Queue[Frame | None],
+    limiter: RateLimiter,
+) -> None:
+    async for raw in ws:
+        if raw.type != WSMsgType.TEXT:
+            continue
+        try:
+            frame = parse_json(raw.data)
+        except BadJSON as exc:
+            # Not worth resending: the widget drops a message refused with a client_id.
+            client_id = None
+            with contextlib.suppress(ValueError, RecursionError):
+                loose = json.loads(raw.data)
+                client_id = str(loose.get("client_id")) if isinstance(loose, dict) else None
+            queue.put_nowait(
+                {
+                    "type": "error",
+                    "code": "bad_frame",
+                    "client_id": client_id,
+                    "message": f"the frame {exc}",
+                }
+            )
+            continue
+        try:
+            message = parse(CustomerMessageFrame, frame)
+        except InvalidRequest as exc:
+            # With a usable client_id the widget drops the message instead of resending it.
+            sent_id = frame.get("client_id") if isinstance(frame, dict) else None
+            usable = isinstance(sent_id, str) and 0 < len(sent_id) <= MAX_CLIENT_ID_CHARS
+            queue.put_nowait(
+                {
+                    "type": "error",
+                    "code": "invalid_message",
+                    "client_id": sent_id if usable else None,
+                    "message": str(exc),
+                }
+            )
+            continue
+        client_id = message.client_id or None
+        if wait := await limiter.hit(conversation.id):
+            # Refused and not stored. With its client_id the widget drops it (no resend,
+            # unlike `temporary`) and asks the customer to slow down.
+            queue.put_nowait(
+                {
+                    "type": "error",
+                    "code": "rate_limited",
+                    "client_id": client_id,
+                    "retry_after": math.ceil(wait),
+                    "message": "too many messages in this conversation: slow down",
+                }
+            )
+            continue
+        try:
+            await service.handle_customer_message(
+                conversation,
+                message.text,
+                message.payload,
+                client_id=client_id,
+                on_stored=functools.partial(_ack, queue, client_id),
+            )
+        except InvalidMessage as exc:
+            queue.put_nowait(
+                {
+                    "type": "error",
+                    "code": "invalid_message",
+                    "client_id": client_id,
+                    "message": str(exc),
+                }
+            )
+        except Exception as exc:
+            if isinstance(exc, STORE_UNAVAILABLE):
+                log.warning("store unavailable (%s): frame to be resent", type(exc).__name__)
+                await service.store.forget_connections()
+            else:
+                log.exception("could not handle a customer frame")
+            queue.put_nowait(
+                {
+                    "type": "error",
+                    # no client_id: the widget keeps the message pending and
+                    # resends it when it reconnects
+                    "code": "temporary",
+                    "message": "the message could not be handled; it will be sent again",
+                }
+            )
+
+
+def _ack(queue: asyncio.Queue[Frame | None], client_id: str | None, message: Message) -> None:
+    queue.put_nowait({"type": "ack", "client_id": client_id, "seq": message.seq})
+
+
+def setup_customer_routes(app: web.Application) -> None:
+    app.add_routes(routes)

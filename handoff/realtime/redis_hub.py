@@ -1,0 +1,360 @@
+"""The realtime hub over Redis, for several gateway replicas (ASSISTANT_REDIS_URL).
+
+Same interface as the in-process `handoff.realtime.hub.Hub` (subscribe / unsubscribe / publish /
+has_subscribers / close_all), plus `start()` and `aclose()` for its connections:
+
+- `publish` hands the frame to this replica's own subscribers at once, and appends it to
+  the conversation's Redis stream (`<prefix>conv:<conversation id>`, capped, expiring a
+  day after its last frame) through one ordered sender task. Every replica with a
+  subscriber of that conversation reads the stream from where it left off, so frames
+  arrive in the order they were published, also across a lost connection; frames a
+  replica published itself are skipped when they come back.
+- `has_subscribers` is true when a websocket of the conversation is open on any replica:
+  replicas announce their conversations on the pub/sub channel `<prefix>presence` (on
+  change, every `heartbeat_seconds`, and to a replica that (re)connects and says hello);
+  a replica not heard from for three heartbeats counts as gone.
+- When Redis goes away (restart, network), the hub keeps serving its own subscribers,
+  keeps what it has to send (up to `max_pending` frames), reconnects with backoff and
+  goes on: the kept frames are sent in order and read by the other replicas from where
+  they were. What a Redis restart empties (frames already delivered) is not needed;
+  websocket clients catch up from the store in any case.
+
+Frames must be JSON (they are what the websockets send).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+import time
+import uuid
+from collections import defaultdict, deque
+from typing import Any
+
+import redis
+from redis import asyncio as redis_asyncio
+
+from handoff.realtime.hub import Frame
+
+log = logging.getLogger(__name__)
+
+_MAX_QUEUED_FRAMES = 500  # per subscriber, as handoff.realtime.hub
+# How long a read waits for frames before it looks for new subscriptions.
+_POLL_SECONDS = 0.1
+# Each conversation's stream keeps about this many frames, and goes a day after its last.
+_STREAM_LENGTH = 1000
+_STREAM_TTL_SECONDS = 86_400
+# Frames sent to Redis in one round trip at most.
+_SEND_BATCH = 256
+_REDIS_ERRORS = (redis.RedisError, OSError, asyncio.TimeoutError)
+
+
+class RedisHub:
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "assistant:hub:",
+        heartbeat_seconds: float = 5.0,
+        max_pending: int = 10_000,
+    ) -> None:
+        self._url = url
+        self._prefix = prefix
+        self._heartbeat = heartbeat_seconds
+        self._max_pending = max_pending
+        self.replica_id = uuid.uuid4().hex
+        self._subscribers: dict[str, set[asyncio.Queue[Frame | None]]] = defaultdict(set)
+        # replica id -> (its conversations with subscribers, when last heard from)
+        self._remote: dict[str, tuple[set[str], float]] = {}
+        self._outbox: deque[tuple[str, str]] = deque()
+        self._outbox_ready = asyncio.Event()
+        self._presence_on = False  # subscribed to the presence channel right now
+        # stream key -> id of the last entry read, for every conversation with a subscriber
+        self._positions: dict[str, str] = {}
+        self._client: redis_asyncio.Redis | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._closed = False
+        self.connected = False
+        self.dropped = 0  # frames not sent: more than max_pending waited for Redis
+
+    # -- life cycle -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect and start listening; returns once Redis answered (or raises)."""
+        self._client = redis_asyncio.Redis.from_url(
+            self._url, socket_connect_timeout=2.0, health_check_interval=10
+        )
+        await self._client.ping()
+        self._tasks = [
+            asyncio.create_task(self._listen(), name="redis-hub-presence"),
+            asyncio.create_task(self._read(), name="redis-hub-read"),
+            asyncio.create_task(self._send(), name="redis-hub-send"),
+            asyncio.create_task(self._beat(), name="redis-hub-heartbeat"),
+        ]
+
+    async def aclose(self) -> None:
+        """Say goodbye to the other replicas (if Redis is there), close every local
+        subscriber and the connections."""
+        if self._closed:
+            return
+        self.close_all()
+        self._queue(self._presence_channel, {"replica": self.replica_id, "bye": True})
+        with contextlib.suppress(TimeoutError):
+            await self.flush(timeout=1.0)
+        self._closed = True  # the loops end at their next turn, or on being cancelled
+        for task in self._tasks:
+            task.cancel()
+        # (a cancel that meets a read's own timeout can be taken for that timeout:
+        # the loops then see _closed)
+        await asyncio.wait(self._tasks, timeout=5)
+        if self._client is not None:
+            await self._client.aclose()
+
+    async def flush(self, timeout: float = 5.0) -> None:
+        """Wait until every frame published so far was handed to Redis and every
+        subscription is in place (tests; a graceful stop)."""
+        deadline = time.monotonic() + timeout
+        while (
+            self._outbox or not self._presence_on or set(self._positions) != self._wanted_streams()
+        ):
+            if time.monotonic() > deadline:
+                raise TimeoutError("the Redis hub did not catch up (is Redis reachable?)")
+            await asyncio.sleep(0.01)
+
+    # -- the Hub interface ------------------------------------------------------------
+
+    def subscribe(self, conversation_id: str) -> asyncio.Queue[Frame | None]:
+        queue: asyncio.Queue[Frame | None] = asyncio.Queue(maxsize=_MAX_QUEUED_FRAMES)
+        first = not self._subscribers.get(conversation_id)
+        self._subscribers[conversation_id].add(queue)
+        if first:
+            self._announce(conversation_id, True)
+        return queue
+
+    def unsubscribe(self, conversation_id: str, queue: asyncio.Queue[Frame | None]) -> None:
+        subscribers = self._subscribers.get(conversation_id)
+        if subscribers is not None:
+            subscribers.discard(queue)
+            if not subscribers:
+                del self._subscribers[conversation_id]
+                self._announce(conversation_id, False)
+
+    def has_subscribers(self, conversation_id: str) -> bool:
+        if self._subscribers.get(conversation_id):
+            return True
+        cutoff = time.monotonic() - 3 * self._heartbeat
+        return any(
+            conversation_id in conversations and seen >= cutoff
+            for conversations, seen in self._remote.values()
+        )
+
+    def publish(self, conversation_id: str, frame: Frame) -> None:
+        self._deliver(conversation_id, frame)
+        self._queue(
+            self._stream(conversation_id),
+            {"replica": self.replica_id, "conversation": conversation_id, "frame": frame},
+        )
+
+    def close_all(self) -> None:
+        for conversation_id in list(self._subscribers):
+            for queue in list(self._subscribers[conversation_id]):
+                _close(queue)
+            self._announce(conversation_id, False)
+        self._subscribers.clear()
+
+    # -- local delivery ---------------------------------------------------------------
+
+    def _deliver(self, conversation_id: str, frame: Frame) -> None:
+        for queue in list(self._subscribers.get(conversation_id, ())):
+            try:
+                queue.put_nowait(frame)
+            except asyncio.QueueFull:
+                # As handoff.realtime.hub: the stuck subscriber is told to close; its client
+                # reconnects and catches up from the store.
+                self.unsubscribe(conversation_id, queue)
+                _close(queue)
+
+    # -- Redis ------------------------------------------------------------------------
+
+    @property
+    def _presence_channel(self) -> str:
+        return f"{self._prefix}presence"
+
+    def _stream(self, conversation_id: str) -> str:
+        return f"{self._prefix}conv:{conversation_id}"
+
+    def _wanted_streams(self) -> set[str]:
+        return {self._stream(c) for c in self._subscribers}
+
+    def _queue(self, channel: str, message: dict[str, Any]) -> None:
+        if self._closed:
+            return
+        if len(self._outbox) >= self._max_pending:
+            self._outbox.popleft()
+            self.dropped += 1
+        self._outbox.append((channel, json.dumps(message, ensure_ascii=False)))
+        self._outbox_ready.set()
+
+    def _announce(self, conversation_id: str, present: bool) -> None:
+        self._queue(
+            self._presence_channel,
+            {"replica": self.replica_id, "conversation": conversation_id, "present": present},
+        )
+
+    def _announce_all(self, hello: bool = False) -> None:
+        message: dict[str, Any] = {
+            "replica": self.replica_id,
+            "conversations": sorted(self._subscribers),
+        }
+        if hello:
+            message["hello"] = True
+        self._queue(self._presence_channel, message)
+
+    async def _send(self) -> None:
+        """The one sender: frames leave in the order they were published, as many as are
+        waiting (up to `_SEND_BATCH`) in one pipeline, so a burst costs one round trip to
+        Redis rather than one per frame. A pipeline that fails is sent again whole: a
+        frame that had landed may then reach the other replicas twice, which websocket
+        clients already ignore (they keep the highest `seq` they have)."""
+        assert self._client is not None
+        backoff = 0.05
+        while not self._closed:
+            if not self._outbox:
+                self._outbox_ready.clear()
+                await self._outbox_ready.wait()
+                continue
+            batch = list(itertools.islice(self._outbox, _SEND_BATCH))
+            try:
+                async with self._client.pipeline(transaction=False) as pipe:
+                    for channel, payload in batch:
+                        if channel == self._presence_channel:
+                            pipe.publish(channel, payload)
+                        else:
+                            pipe.xadd(channel, {"m": payload}, maxlen=_STREAM_LENGTH)
+                            pipe.expire(channel, _STREAM_TTL_SECONDS)
+                    await pipe.execute()
+            except _REDIS_ERRORS as exc:
+                log.warning("Redis hub: cannot publish (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 2.0)
+                continue
+            backoff = 0.05
+            # What was sent is still at the head, unless a full outbox dropped some of it
+            # meanwhile (then only what is left of it goes).
+            for item in batch:
+                if self._outbox and self._outbox[0] is item:
+                    self._outbox.popleft()
+
+    async def _beat(self) -> None:
+        while not self._closed:
+            await asyncio.sleep(self._heartbeat)
+            self._announce_all()
+            cutoff = time.monotonic() - 3 * self._heartbeat
+            for replica, (_, seen) in list(self._remote.items()):
+                if seen < cutoff:
+                    del self._remote[replica]
+
+    async def _listen(self) -> None:
+        """Follow the presence channel; on a lost connection start over (with backoff)
+        and say hello again."""
+        assert self._client is not None
+        backoff = 0.05
+        while not self._closed:
+            pubsub = self._client.pubsub()
+            try:
+                await pubsub.subscribe(self._presence_channel)
+                self._presence_on = True
+                self._announce_all(hello=True)
+                backoff = 0.05
+                while not self._closed:
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                    if message is not None and message.get("type") == "message":
+                        self._received(message["data"])
+            except _REDIS_ERRORS as exc:
+                if self._presence_on:
+                    log.warning("Redis hub: lost Redis (%s); reconnecting", type(exc).__name__)
+                self._presence_on = False
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 2.0)
+            finally:
+                with contextlib.suppress(*_REDIS_ERRORS):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def _read(self) -> None:
+        """Read the streams of the conversations this replica has subscribers for, each
+        from where it left off (a new one from its end), and hand the frames on."""
+        assert self._client is not None
+        backoff = 0.05
+        while not self._closed:
+            try:
+                wanted = self._wanted_streams()
+                for key in set(self._positions) - wanted:
+                    del self._positions[key]
+                for key in wanted - set(self._positions):
+                    last: Any = await self._client.xrevrange(key, count=1)
+                    self._positions[key] = _text(last[0][0]) if last else "0-0"
+                if not self._positions:
+                    self.connected = bool(await self._client.ping())
+                    await asyncio.sleep(_POLL_SECONDS)
+                    continue
+                streams: dict[Any, Any] = dict(self._positions)
+                result: Any = await self._client.xread(
+                    streams, count=500, block=int(_POLL_SECONDS * 1000)
+                )
+                self.connected = True
+                backoff = 0.05
+                for stream_key, entries in result or []:
+                    name = _text(stream_key)
+                    for entry_id, fields in entries:
+                        if name in self._positions:
+                            self._positions[name] = _text(entry_id)
+                            self._received(fields.get(b"m", b"{}"))
+            except _REDIS_ERRORS as exc:
+                if self.connected:
+                    log.warning("Redis hub: lost Redis (%s); reconnecting", type(exc).__name__)
+                self.connected = False
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 2.0)
+
+    def _received(self, data: bytes | str) -> None:
+        try:
+            message = json.loads(data)
+            replica = str(message["replica"])
+        except (ValueError, KeyError, TypeError):
+            log.warning("Redis hub: ignored a malformed message")
+            return
+        if replica == self.replica_id:
+            return
+        if "frame" in message:
+            self._deliver(str(message["conversation"]), message["frame"])
+        else:
+            self._presence(replica, message)
+
+    def _presence(self, replica: str, message: dict[str, Any]) -> None:
+        if message.get("bye"):
+            self._remote.pop(replica, None)
+            return
+        conversations, _ = self._remote.get(replica, (set(), 0.0))
+        if "conversations" in message:
+            conversations = {str(c) for c in message["conversations"]}
+        elif "conversation" in message:
+            if message.get("present"):
+                conversations.add(str(message["conversation"]))
+            else:
+                conversations.discard(str(message["conversation"]))
+        self._remote[replica] = (conversations, time.monotonic())
+        if message.get("hello"):
+            self._announce_all()  # a replica (re)joined: tell it who is here
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _close(queue: asyncio.Queue[Frame | None]) -> None:
+    while not queue.empty():
+        queue.get_nowait()
+    queue.put_nowait(None)

@@ -1,0 +1,208 @@
+"""What every store backend implements (SQLite in store/sqlite*.py, PostgreSQL in
+store/postgres.py), and the two helpers both use.
+
+`Store` is the conversations side (conversations, messages, the bot outbox, transitions);
+`Handoffs` is the people side (agents and their sessions, sign-in lockouts, the handoff
+queue, tickets, ratings). A method added to a backend goes here too: mypy then checks both
+implementations have it, and tests/handoff/test_store_contract.py that both behave the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from handoff.agent.passwords import PasswordHasher
+from handoff.conversation.models import (
+    Agent,
+    Conversation,
+    Handoff,
+    Message,
+    OutboxItem,
+    Reply,
+    Role,
+)
+from handoff.conversation.state_machine import TransitionEvent
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Store(Protocol):
+    async def create_conversation(
+        self, language: str, customer: dict[str, Any]
+    ) -> tuple[Conversation, str]: ...
+
+    async def get_conversation(self, conversation_id: str) -> Conversation | None: ...
+
+    async def check_token(self, conversation_id: str, token: str) -> bool: ...
+
+    async def set_language(self, conversation_id: str, language: str) -> None: ...
+
+    async def transition(
+        self, conversation_id: str, name: str, data: dict[str, Any] | None = None
+    ) -> TransitionEvent: ...
+
+    async def events(self, conversation_id: str) -> list[TransitionEvent]: ...
+
+    async def conversations_of_customer(
+        self, customer: dict[str, Any], exclude: str
+    ) -> list[Conversation]: ...
+
+    async def add_message(
+        self,
+        conversation_id: str,
+        role: Role,
+        text: str,
+        *,
+        payload: str | None = None,
+        client_id: str | None = None,
+        buttons: list[dict[str, str]] | None = None,
+        links: list[dict[str, str]] | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> tuple[Message, bool]:
+        """Store a message; returns it and whether it is new (False: a resend)."""
+        ...
+
+    async def add_customer_message(
+        self, conversation_id: str, text: str, *, payload: str | None, client_id: str | None
+    ) -> tuple[Message, bool, OutboxItem | None]:
+        """Store a customer message; while the bot owns the conversation, also its
+        outbox item, in the same transaction. Returns (message, is new, outbox item)."""
+        ...
+
+    async def add_replies(
+        self, conversation_id: str, replies: list[Reply], *, completes: OutboxItem | None = None
+    ) -> list[Message]:
+        """Store a turn's bot replies in one transaction, in order; with `completes`,
+        that outbox item is deleted in the same transaction."""
+        ...
+
+    async def messages(self, conversation_id: str, after_seq: int = 0) -> list[Message]: ...
+
+    async def message(self, conversation_id: str, seq: int) -> Message | None: ...
+
+    async def outbox(self, conversation_id: str) -> list[OutboxItem]:
+        """The conversation's undelivered outbox items, oldest first."""
+        ...
+
+    async def outbox_conversations(self) -> list[str]:
+        """Conversations with undelivered outbox items, the longest-waiting first."""
+        ...
+
+    async def note_delivery_attempt(self, item: OutboxItem, *, counted: bool) -> OutboxItem:
+        """Record a failed delivery: the customer has been told (`notified`), and with
+        `counted` one more attempt while every part looked healthy."""
+        ...
+
+    async def ping(self) -> None: ...
+
+    async def forget_connections(self) -> None:
+        """After a 'server away' error: the next calls open fresh connections rather
+        than each meet one more connection the restart broke."""
+        ...
+
+    async def refresh_statistics(self) -> None:
+        """Let the query planner know how big the tables have grown (the analytics
+        report's plans depend on it); cheap, and called at start and every hour."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class Handoffs(Protocol):
+    """Agents and their sessions, sign-in lockouts, the handoff queue, tickets, ratings."""
+
+    hasher: PasswordHasher
+
+    async def upsert_agent(
+        self,
+        username: str,
+        password: str,
+        languages: list[str],
+        skills: list[str],
+        capacity: int,
+        display_name: str = "",
+        role: str = "agent",
+    ) -> Agent: ...
+
+    async def agent(self, username: str) -> Agent | None: ...
+
+    async def agents(self) -> list[Agent]: ...
+
+    async def login(self, username: str, password: str) -> tuple[Agent, str, float] | None: ...
+
+    async def agent_for_token(self, token: str) -> Agent | None: ...
+
+    async def logout(self, token: str) -> None: ...
+
+    async def login_locked(self, username: str) -> bool: ...
+
+    async def lock_login(self, username: str, failures: int) -> None: ...
+
+    async def unlock_login(self, username: str) -> bool: ...
+
+    async def login_lockouts(self) -> dict[str, str]: ...
+
+    async def enqueue(
+        self,
+        conversation_id: str,
+        reason: str,
+        priority: int,
+        language: str,
+        skill: str | None,
+        summary: str,
+        context: dict[str, Any],
+    ) -> Handoff: ...
+
+    async def handoff(self, handoff_id: int) -> Handoff | None: ...
+
+    async def open_handoff(self, conversation_id: str) -> Handoff | None: ...
+
+    async def latest_handoff(self, conversation_id: str) -> Handoff | None: ...
+
+    async def queued(self) -> list[Handoff]: ...
+
+    async def queue_entries(self) -> list[Handoff]: ...
+
+    async def queue_position(self, handoff: Handoff) -> int: ...
+
+    async def assigned_to(self, username: str) -> list[Handoff]: ...
+
+    async def assigned_counts(self) -> dict[str, int]: ...
+
+    async def assign(self, handoff_id: int, username: str) -> bool: ...
+
+    async def reassign(
+        self, handoff_id: int, from_agent: str, to_agent: str, *, only_open: bool = True
+    ) -> bool: ...
+
+    async def assigned(self) -> list[Handoff]: ...
+
+    async def save_context(self, handoff: Handoff) -> None: ...
+
+    async def note_agent_reply(self, handoff_id: int) -> None: ...
+
+    async def resolve_handoff(self, handoff_id: int, agent: str) -> bool: ...
+
+    async def close(self, handoff_id: int, status: str) -> None: ...
+
+    async def recent_handling_seconds(self, limit: int = 20) -> list[float]: ...
+
+    async def create_ticket(
+        self, conversation_id: str, language: str, contact: dict[str, str], message: str
+    ) -> int: ...
+
+    async def tickets(self) -> list[dict[str, Any]]: ...
+
+    async def add_rating(
+        self, conversation_id: str, rating: int, handoff: Handoff | None
+    ) -> None: ...
+
+    async def ratings(self, conversation_id: str) -> list[int]: ...

@@ -1,0 +1,985 @@
+"""The gateway's store on PostgreSQL (asyncpg), for gateways on several machines sharing
+one database: the same methods and semantics as SQLiteStore (sqlite.py) and HandoffStore
+(sqlite_handoffs.py), returning the same dataclasses.
+
+Two classes on one connection pool, as the SQLite pair shares one connection:
+`PostgresStore` (conversations, messages, transition events, the bot outbox, bot events)
+and `PostgresHandoffStore` (agents, sessions, login lockouts, the queue, tickets, ratings).
+
+SQLiteStore is safe because it is the only process and holds a lock per conversation in
+memory; here several gateways write at once, so the database decides:
+- a transition is `UPDATE ... WHERE state = <from>` in the transaction that writes its
+  event: PostgreSQL re-checks the condition once a competing writer's row lock is gone,
+  so of two transitions from one state exactly one happens, on whichever gateway;
+- a message write locks its conversation's row first (`SELECT ... FOR NO KEY UPDATE`),
+  so the next seq, the resend check and the outbox decision see every earlier writer of
+  that conversation; writers of other conversations are not held up (a message for an
+  unknown conversation is a KeyError here, where SQLite, without foreign-key checks,
+  would store it);
+- assigning a queued chat is `UPDATE ... WHERE status = 'queued'` (the same re-check):
+  one agent gets it, however many try at once from however many gateways.
+
+The schema is handoff/store/migrations/postgres/ (applied by `open`), the SQLite one column for
+column, so agent/analytics.py's portable SQL runs unchanged through `postgres_fetch`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+import json
+import re
+import secrets
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+
+from handoff.agent.passwords import PasswordHasher
+from handoff.conversation.bot_events import ANSWERS, REJECTIONS, bot_events
+from handoff.conversation.models import (
+    ROLES,
+    Agent,
+    Conversation,
+    Handoff,
+    Message,
+    OutboxItem,
+    Reply,
+    Role,
+)
+from handoff.conversation.state_machine import (
+    HUMAN_STATES,
+    InvalidTransition,
+    TransitionEvent,
+    target,
+)
+from handoff.store.interface import hash_token, utc_now
+from handoff.store.migrations import migrate, postgres_database
+from handoff.store.sqlite_handoffs import SESSION_SECONDS
+from stack.shared_stores import parse_database_url
+
+_CONVERSATION_COLUMNS = "id, language, state, customer_json, created_at, updated_at"
+# A ":name" parameter of agent/analytics.py's SQL (not the "::" of a PostgreSQL cast).
+_NAMED_PARAMETER = re.compile(r"(?<!:):([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _count(status: str) -> int:
+    """Rows a command touched, from its status tag ("DELETE 1", "UPDATE 0")."""
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0
+
+
+class _StoreConnection(asyncpg.Connection):  # type: ignore[misc]
+    """The store's pooled connection. The store keeps no session state on it (no SET,
+    LISTEN, advisory lock, or cursor outside a transaction), so a connection going back
+    to the pool needs no reset query: asyncpg's default one (advisory unlock, CLOSE ALL,
+    UNLISTEN, RESET ALL) is one more round trip per pooled call, 13 % of a replica's
+    event loop in bench/handoff.py's relay. An open transaction is still rolled back."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
+class PostgresStore:
+    """Conversations and their messages; one pool, shared with PostgresHandoffStore."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        """Shared with the handoff store (the SQLite pair shares its connection)."""
+        return self._pool
+
+    @classmethod
+    async def open(
+        cls,
+        url: str,
+        *,
+        schema: str | None = None,
+        min_size: int = 1,
+        max_size: int = 10,
+        timeout: float = 10.0,
+    ) -> PostgresStore:
+        """Connect to `url` (postgresql://user:password@host:port/database) and bring the
+        schema up to date (handoff/store/migrations). `schema` puts the tables in that (existing)
+        schema instead of the user's default one. Errors never hold the password (the
+        migrations' are MigrationError, the pool's asyncpg's); the URL is not logged."""
+        server = parse_database_url(url)
+        if server is None:
+            raise ValueError("PostgresStore needs a postgresql:// URL")
+        # yoyo, on a psycopg connection of its own in a thread, before the pool exists:
+        # a gateway that cannot bring the schema up to date stops here, with a
+        # MigrationError that says why (and holds no password).
+        await migrate(postgres_database(server, schema))
+        settings = {"application_name": "assistant-gateway"}
+        if schema:
+            settings["search_path"] = schema
+        ssl_mode = server.options.get("sslmode")
+        pool = await asyncpg.create_pool(
+            host=server.host,
+            port=server.port,
+            user=server.user,
+            password=server.password or None,
+            database=server.database,
+            ssl=ssl_mode or None,
+            min_size=min_size,
+            max_size=max_size,
+            timeout=timeout,
+            server_settings=settings,
+            connection_class=_StoreConnection,
+        )
+        return cls(pool)
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    async def ping(self) -> None:
+        await self._pool.fetchval("SELECT 1")
+
+    async def forget_connections(self) -> None:
+        """PostgreSQL restarted: every idle connection of the pool is broken and would
+        fail its next caller once. Expired, they are replaced as they are next taken."""
+        await self._pool.expire_connections()
+
+    async def refresh_statistics(self) -> None:
+        """PostgreSQL's autovacuum analyzes tables as they grow."""
+
+    # -- conversations ------------------------------------------------------------------
+
+    async def create_conversation(
+        self, language: str, customer: dict[str, Any]
+    ) -> tuple[Conversation, str]:
+        token = secrets.token_urlsafe(32)
+        now = utc_now()
+        conversation = Conversation(str(uuid.uuid4()), language, "bot", customer, now, now)
+        await self._pool.execute(
+            "INSERT INTO conversations (id, token_hash, language, state, customer_json,"
+            " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            conversation.id,
+            hash_token(token),
+            language,
+            conversation.state,
+            json.dumps(customer, ensure_ascii=False),
+            now,
+            now,
+        )
+        return conversation, token
+
+    async def get_conversation(self, conversation_id: str) -> Conversation | None:
+        row = await self._pool.fetchrow(
+            f"SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE id = $1", conversation_id
+        )
+        return _conversation(row) if row else None
+
+    async def check_token(self, conversation_id: str, token: str) -> bool:
+        stored = await self._pool.fetchval(
+            "SELECT token_hash FROM conversations WHERE id = $1", conversation_id
+        )
+        # Compare even when the conversation is unknown, so timing does not tell which
+        # ids exist.
+        expected = stored if stored is not None else hash_token(secrets.token_hex(16))
+        return hmac.compare_digest(expected, hash_token(token)) and stored is not None
+
+    async def set_language(self, conversation_id: str, language: str) -> None:
+        await self._pool.execute(
+            "UPDATE conversations SET language = $1, updated_at = $2 WHERE id = $3",
+            language,
+            utc_now(),
+            conversation_id,
+        )
+
+    async def transition(
+        self, conversation_id: str, name: str, data: dict[str, Any] | None = None
+    ) -> TransitionEvent:
+        """Apply a named transition (conversation/state_machine.py) and record its event, atomically."""
+        async with self._pool.acquire() as connection, connection.transaction():
+            current = await connection.fetchval(
+                "SELECT state FROM conversations WHERE id = $1", conversation_id
+            )
+            if current is None:
+                raise KeyError(conversation_id)
+            to_state = target(name, current)
+            now = utc_now()
+            moved = await connection.fetchval(
+                "UPDATE conversations SET state = $1, updated_at = $2"
+                " WHERE id = $3 AND state = $4 RETURNING 1",
+                to_state,
+                now,
+                conversation_id,
+                current,
+            )
+            if moved is None:  # another writer moved it first; the rollback undoes nothing
+                now_state = await connection.fetchval(
+                    "SELECT state FROM conversations WHERE id = $1", conversation_id
+                )
+                raise InvalidTransition(name, now_state or "gone")
+            event = TransitionEvent(conversation_id, name, current, to_state, data or {}, now)
+            await connection.execute(
+                "INSERT INTO events (conversation_id, name, from_state, to_state, data_json, ts)"
+                " VALUES ($1, $2, $3, $4, $5, $6)",
+                conversation_id,
+                name,
+                current,
+                to_state,
+                json.dumps(event.data),
+                now,
+            )
+            if to_state in HUMAN_STATES:
+                # People own the chat now: messages the bot never answered are theirs.
+                await connection.execute(
+                    "DELETE FROM bot_outbox WHERE conversation_id = $1 AND kind = 'message'",
+                    conversation_id,
+                )
+            elif to_state == "bot":
+                # Rasa paused itself when it handed over: it must be told to go on.
+                await connection.execute(
+                    "INSERT INTO bot_outbox (conversation_id, kind, ask_rating, created_at)"
+                    " VALUES ($1, 'resume', $2, $3)",
+                    conversation_id,
+                    int(bool(event.data.get("ask_rating"))),
+                    now,
+                )
+        return event
+
+    async def events(self, conversation_id: str) -> list[TransitionEvent]:
+        rows = await self._pool.fetch(
+            "SELECT conversation_id, name, from_state, to_state, data_json, ts FROM events"
+            " WHERE conversation_id = $1 ORDER BY id",
+            conversation_id,
+        )
+        return [
+            TransitionEvent(
+                r["conversation_id"],
+                r["name"],
+                r["from_state"],
+                r["to_state"],
+                json.loads(r["data_json"]),
+                r["ts"],
+            )
+            for r in rows
+        ]
+
+    async def conversations_of_customer(
+        self, customer: dict[str, Any], exclude: str
+    ) -> list[Conversation]:
+        """Earlier conversations of the same customer: only for an identity the host site
+        signed (handoff/customer/identity.py), and only other verified conversations with the same
+        customer id. Anyone can type anyone's email, so self-typed fields link nothing."""
+        if customer.get("verified") is not True or not customer.get("id"):
+            return []
+        # Spelt as the partial index conversations_verified_customer, which serves it.
+        rows = await self._pool.fetch(
+            f"SELECT {_CONVERSATION_COLUMNS} FROM conversations"
+            " WHERE ((customer_json::jsonb) -> 'verified') IN ('true'::jsonb, '1'::jsonb)"
+            " AND ((customer_json::jsonb) ->> 'id') = $1 AND id <> $2"
+            " ORDER BY created_at DESC LIMIT 10",
+            str(customer["id"]),
+            exclude,
+        )
+        return [_conversation(row) for row in rows]
+
+    # -- messages -------------------------------------------------------------------------
+
+    async def add_message(
+        self,
+        conversation_id: str,
+        role: Role,
+        text: str,
+        *,
+        payload: str | None = None,
+        client_id: str | None = None,
+        buttons: list[dict[str, str]] | None = None,
+        links: list[dict[str, str]] | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> tuple[Message, bool]:
+        """Store a message; returns it and whether it is new (False: a resend)."""
+        message = Message(
+            conversation_id=conversation_id,
+            seq=0,  # chosen by _insert
+            role=role,
+            text=text,
+            ts=utc_now(),
+            payload=payload,
+            client_id=client_id,
+            buttons=buttons or [],
+            links=links or [],
+            meta=meta or {},
+        )
+        async with self._pool.acquire() as connection, connection.transaction():
+            await _lock_conversation(connection, conversation_id)
+            if client_id is not None:
+                existing = await _by_client_id(connection, conversation_id, client_id)
+                if existing is not None:
+                    return existing, False
+            stored = await _insert(connection, message)
+            await _touch(connection, conversation_id, stored.ts)
+        return stored, True
+
+    async def add_customer_message(
+        self, conversation_id: str, text: str, *, payload: str | None, client_id: str | None
+    ) -> tuple[Message, bool, OutboxItem | None]:
+        """Store a customer message; while the bot owns the conversation, also its outbox
+        item, in the same transaction. Returns (message, is new, outbox item)."""
+        message = Message(
+            conversation_id=conversation_id,
+            seq=0,  # chosen by _insert
+            role="customer",
+            text=text,
+            ts=utc_now(),
+            payload=payload,
+            client_id=client_id,
+        )
+        async with self._pool.acquire() as connection, connection.transaction():
+            # Locked: a transition to people cannot slip in between reading the state and
+            # writing the outbox item (it would delete the item, or never see it).
+            state = await _lock_conversation(connection, conversation_id)
+            if client_id is not None:
+                existing = await _by_client_id(connection, conversation_id, client_id)
+                if existing is not None:
+                    return existing, False, None
+            stored = await _insert(connection, message)
+            await _touch(connection, conversation_id, stored.ts)
+            item = None
+            if state == "bot":
+                item_id = await connection.fetchval(
+                    "INSERT INTO bot_outbox (conversation_id, kind, seq, created_at)"
+                    " VALUES ($1, 'message', $2, $3) RETURNING id",
+                    conversation_id,
+                    stored.seq,
+                    stored.ts,
+                )
+                item = OutboxItem(item_id, conversation_id, "message", stored.seq, False, 0, False)
+        return stored, True, item
+
+    async def add_replies(
+        self, conversation_id: str, replies: list[Reply], *, completes: OutboxItem | None = None
+    ) -> list[Message]:
+        """Store a turn's bot replies in one transaction, in order, with the bot events
+        they carry (conversation/bot_events.py); with `completes`, that outbox item is deleted in the
+        same transaction."""
+        if not replies and completes is None:
+            return []
+        ts = utc_now()
+        async with self._pool.acquire() as connection, connection.transaction():
+            await _lock_conversation(connection, conversation_id)
+            stored = [
+                await _insert(
+                    connection,
+                    Message(
+                        conversation_id=conversation_id,
+                        seq=0,
+                        role=reply.role,
+                        text=reply.text,
+                        ts=ts,
+                        buttons=reply.buttons,
+                        links=reply.links,
+                        meta=reply.meta,
+                    ),
+                )
+                for reply in replies
+            ]
+            await _record_bot_events(connection, stored)
+            if completes is not None:
+                await connection.execute("DELETE FROM bot_outbox WHERE id = $1", completes.id)
+            await _touch(connection, conversation_id, ts)
+        return stored
+
+    async def messages(self, conversation_id: str, after_seq: int = 0) -> list[Message]:
+        rows = await self._pool.fetch(
+            "SELECT * FROM messages WHERE conversation_id = $1 AND seq > $2 ORDER BY seq",
+            conversation_id,
+            after_seq,
+        )
+        return [_message(row) for row in rows]
+
+    async def message(self, conversation_id: str, seq: int) -> Message | None:
+        row = await self._pool.fetchrow(
+            "SELECT * FROM messages WHERE conversation_id = $1 AND seq = $2",
+            conversation_id,
+            seq,
+        )
+        return _message(row) if row else None
+
+    # -- the bot outbox ---------------------------------------------------------------------
+
+    async def outbox(self, conversation_id: str) -> list[OutboxItem]:
+        """The conversation's undelivered outbox items, oldest first."""
+        rows = await self._pool.fetch(
+            "SELECT * FROM bot_outbox WHERE conversation_id = $1 ORDER BY id", conversation_id
+        )
+        return [_outbox_item(row) for row in rows]
+
+    async def outbox_conversations(self) -> list[str]:
+        """Conversations with undelivered outbox items, the longest-waiting first."""
+        rows = await self._pool.fetch(
+            "SELECT conversation_id FROM bot_outbox GROUP BY conversation_id ORDER BY MIN(id)"
+        )
+        return [str(row["conversation_id"]) for row in rows]
+
+    async def note_delivery_attempt(self, item: OutboxItem, *, counted: bool) -> OutboxItem:
+        """Record a failed delivery: the customer has been told (`notified`), and with
+        `counted` one more attempt while every part looked healthy."""
+        updated = dataclasses.replace(item, attempts=item.attempts + int(counted), notified=True)
+        await self._pool.execute(
+            "UPDATE bot_outbox SET attempts = $1, notified = 1 WHERE id = $2",
+            updated.attempts,
+            item.id,
+        )
+        return updated
+
+
+async def _lock_conversation(connection: asyncpg.Connection, conversation_id: str) -> str:
+    """Hold the conversation's row until the transaction ends; returns its state. Every
+    writer of a conversation's messages takes this lock first, so they go one at a time."""
+    state = await connection.fetchval(
+        "SELECT state FROM conversations WHERE id = $1 FOR NO KEY UPDATE", conversation_id
+    )
+    if state is None:
+        raise KeyError(conversation_id)
+    return str(state)
+
+
+async def _insert(connection: asyncpg.Connection, message: Message) -> Message:
+    """Insert with the next seq; the caller holds the conversation's row lock."""
+    seq = await connection.fetchval(
+        "INSERT INTO messages (conversation_id, seq, role, text, payload, client_id,"
+        " buttons_json, links_json, meta_json, ts)"
+        " SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9"
+        " FROM messages WHERE conversation_id = $1 RETURNING seq",
+        message.conversation_id,
+        message.role,
+        message.text,
+        message.payload,
+        message.client_id,
+        json.dumps(message.buttons, ensure_ascii=False),
+        json.dumps(message.links, ensure_ascii=False),
+        json.dumps(message.meta, ensure_ascii=False),
+        message.ts,
+    )
+    if message.role == "customer":  # analytics count conversations the customer used
+        await connection.execute(
+            "UPDATE conversations SET engaged = 1 WHERE id = $1 AND engaged = 0",
+            message.conversation_id,
+        )
+    return dataclasses.replace(message, seq=int(seq))
+
+
+async def _touch(connection: asyncpg.Connection, conversation_id: str, ts: str) -> None:
+    await connection.execute(
+        "UPDATE conversations SET updated_at = $1 WHERE id = $2", ts, conversation_id
+    )
+
+
+async def _by_client_id(
+    connection: asyncpg.Connection, conversation_id: str, client_id: str
+) -> Message | None:
+    row = await connection.fetchrow(
+        "SELECT * FROM messages WHERE conversation_id = $1 AND client_id = $2",
+        conversation_id,
+        client_id,
+    )
+    return _message(row) if row else None
+
+
+async def _record_bot_events(connection: asyncpg.Connection, messages: list[Message]) -> None:
+    """bot_events.record_bot_events on PostgreSQL: the facts of stored bot replies, and
+    on the conversation whether an answer was shown or rejected; in the caller's
+    transaction."""
+    facts = [
+        (m.conversation_id, m.seq, kind, article, m.ts)
+        for m in messages
+        if m.role == "bot"
+        for kind, article in bot_events(m.meta)
+    ]
+    if not facts:
+        return
+    await connection.executemany(
+        "INSERT INTO bot_events (conversation_id, seq, kind, article_id, language, ts, day,"
+        " started_at) SELECT $1, $2, $3, $4, language, $5, SUBSTR(created_at, 1, 10),"
+        " created_at FROM conversations WHERE id = $1 ON CONFLICT DO NOTHING",
+        facts,
+    )
+    for conversation_id, _, kind, article, _ in facts:
+        if kind in ANSWERS and article is not None:
+            await connection.execute(
+                "UPDATE conversations SET kb_answered = 1 WHERE id = $1 AND kb_answered = 0",
+                conversation_id,
+            )
+        elif kind in REJECTIONS:
+            await connection.execute(
+                "UPDATE conversations SET kb_rejected = 1 WHERE id = $1 AND kb_rejected = 0",
+                conversation_id,
+            )
+
+
+def _conversation(row: asyncpg.Record) -> Conversation:
+    return Conversation(
+        id=row["id"],
+        language=row["language"],
+        state=row["state"],
+        customer=json.loads(row["customer_json"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _message(row: asyncpg.Record) -> Message:
+    return Message(
+        conversation_id=row["conversation_id"],
+        seq=row["seq"],
+        role=row["role"],
+        text=row["text"],
+        ts=row["ts"],
+        payload=row["payload"],
+        client_id=row["client_id"],
+        buttons=json.loads(row["buttons_json"]),
+        links=json.loads(row["links_json"]),
+        meta=json.loads(row["meta_json"]),
+    )
+
+
+def _outbox_item(row: asyncpg.Record) -> OutboxItem:
+    return OutboxItem(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        kind=row["kind"],
+        seq=row["seq"],
+        ask_rating=bool(row["ask_rating"]),
+        attempts=row["attempts"],
+        notified=bool(row["notified"]),
+    )
+
+
+# -- agents, the queue, tickets, ratings ------------------------------------------------------
+
+
+def _agent(row: asyncpg.Record) -> Agent:
+    return Agent(
+        username=row["username"],
+        display_name=row["display_name"],
+        languages=tuple(json.loads(row["languages_json"])),
+        skills=tuple(json.loads(row["skills_json"])),
+        capacity=int(row["capacity"]),
+        role=str(row["role"]),
+    )
+
+
+def _handoff(row: asyncpg.Record, context: dict[str, Any] | None = None) -> Handoff:
+    """A handoffs row as a Handoff; `context` stands in for a row read without
+    `context_json` (the queue's light read)."""
+    return Handoff(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        status=row["status"],
+        reason=row["reason"],
+        priority=row["priority"],
+        language=row["language"],
+        skill=row["skill"],
+        agent=row["agent"],
+        summary=row["summary"],
+        context=json.loads(row["context_json"]) if context is None else context,
+        queued_at=row["queued_at"],
+        assigned_at=row["assigned_at"],
+        closed_at=row["closed_at"],
+    )
+
+
+class PostgresHandoffStore:
+    """HandoffStore (sqlite_handoffs.py) on PostgreSQL, on the PostgresStore's pool."""
+
+    def __init__(self, pool: asyncpg.Pool, hasher: PasswordHasher | None = None) -> None:
+        self._pool = pool
+        # Password hashes run off the event loop (handoff/agent/passwords.py).
+        self.hasher = hasher or PasswordHasher()
+
+    # -- agents ------------------------------------------------------------------------
+
+    async def upsert_agent(
+        self,
+        username: str,
+        password: str,
+        languages: list[str],
+        skills: list[str],
+        capacity: int,
+        display_name: str = "",
+        role: str = "agent",
+    ) -> Agent:
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        row = await self._pool.fetchrow(
+            "INSERT INTO agents (username, display_name, password_hash, languages_json,"
+            " skills_json, capacity, created_at, role) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            " ON CONFLICT (username) DO UPDATE SET"
+            " display_name = excluded.display_name, password_hash = excluded.password_hash,"
+            " languages_json = excluded.languages_json, skills_json = excluded.skills_json,"
+            " capacity = excluded.capacity, role = excluded.role RETURNING *",
+            username,
+            display_name or username,
+            await self.hasher.hash(password),
+            json.dumps(languages),
+            json.dumps(skills),
+            capacity,
+            utc_now(),
+            role,
+        )
+        return _agent(row)
+
+    async def agent(self, username: str) -> Agent | None:
+        row = await self._pool.fetchrow("SELECT * FROM agents WHERE username = $1", username)
+        return _agent(row) if row else None
+
+    async def agents(self) -> list[Agent]:
+        return [
+            _agent(row) for row in await self._pool.fetch("SELECT * FROM agents ORDER BY username")
+        ]
+
+    async def login(self, username: str, password: str) -> tuple[Agent, str, float] | None:
+        row = await self._pool.fetchrow("SELECT * FROM agents WHERE username = $1", username)
+        # Unknown users are verified against the hasher's dummy hash: one scrypt either
+        # way, so timing does not reveal which usernames exist. Raises HashingBusy.
+        if not await self.hasher.verify(password, row["password_hash"] if row else None):
+            return None
+        assert row is not None
+        token = secrets.token_urlsafe(32)
+        expires_at = time.time() + SESSION_SECONDS
+        async with self._pool.acquire() as connection, connection.transaction():
+            await connection.execute(
+                "INSERT INTO agent_sessions (token_hash, username, expires_at) VALUES ($1, $2, $3)",
+                hash_token(token),
+                username,
+                expires_at,
+            )
+            await connection.execute(
+                "DELETE FROM agent_sessions WHERE expires_at < $1", time.time()
+            )
+        return _agent(row), token, expires_at
+
+    async def agent_for_token(self, token: str) -> Agent | None:
+        row = await self._pool.fetchrow(
+            "SELECT a.* FROM agent_sessions s JOIN agents a ON a.username = s.username"
+            " WHERE s.token_hash = $1 AND s.expires_at > $2",
+            hash_token(token),
+            time.time(),
+        )
+        return _agent(row) if row else None
+
+    async def logout(self, token: str) -> None:
+        await self._pool.execute(
+            "DELETE FROM agent_sessions WHERE token_hash = $1", hash_token(token)
+        )
+
+    # -- sign-in lockouts (agent/login_guard.py) ------------------------------------------------
+
+    async def login_locked(self, username: str) -> bool:
+        found = await self._pool.fetchval(
+            "SELECT 1 FROM login_lockouts WHERE username = $1", username
+        )
+        return found is not None
+
+    async def lock_login(self, username: str, failures: int) -> None:
+        await self._pool.execute(
+            "INSERT INTO login_lockouts (username, failures, locked_at) VALUES ($1, $2, $3)"
+            " ON CONFLICT (username) DO UPDATE SET failures = excluded.failures",
+            username,
+            failures,
+            utc_now(),
+        )
+
+    async def unlock_login(self, username: str) -> bool:
+        """Lift a lock; False when the username was not locked."""
+        status = await self._pool.execute(
+            "DELETE FROM login_lockouts WHERE username = $1", username
+        )
+        return _count(status) > 0
+
+    async def login_lockouts(self) -> dict[str, str]:
+        """Locked usernames (known or not) and when each was locked."""
+        rows = await self._pool.fetch(
+            "SELECT username, locked_at FROM login_lockouts ORDER BY username"
+        )
+        return {row["username"]: row["locked_at"] for row in rows}
+
+    # -- the queue --------------------------------------------------------------------------
+
+    async def enqueue(
+        self,
+        conversation_id: str,
+        reason: str,
+        priority: int,
+        language: str,
+        skill: str | None,
+        summary: str,
+        context: dict[str, Any],
+    ) -> Handoff:
+        async with self._pool.acquire() as connection, connection.transaction():
+            row = await connection.fetchrow(
+                "INSERT INTO handoffs (conversation_id, status, reason, priority, language,"
+                " skill, summary, context_json, queued_at, day, started_at)"
+                " VALUES ($1, 'queued', $2, $3, $4, $5, $6, $7, $8,"
+                " (SELECT SUBSTR(created_at, 1, 10) FROM conversations WHERE id = $1),"
+                " (SELECT created_at FROM conversations WHERE id = $1))"
+                " RETURNING *",
+                conversation_id,
+                reason,
+                priority,
+                language,
+                skill,
+                summary,
+                json.dumps(context, ensure_ascii=False),
+                time.time(),
+            )
+            await _note_last_handoff(connection, row["id"])
+        return _handoff(row)
+
+    async def handoff(self, handoff_id: int) -> Handoff | None:
+        row = await self._pool.fetchrow("SELECT * FROM handoffs WHERE id = $1", handoff_id)
+        return _handoff(row) if row else None
+
+    async def open_handoff(self, conversation_id: str) -> Handoff | None:
+        """The conversation's handoff that is still queued or assigned, if any."""
+        row = await self._pool.fetchrow(
+            "SELECT * FROM handoffs WHERE conversation_id = $1"
+            " AND status IN ('queued', 'assigned') ORDER BY id DESC LIMIT 1",
+            conversation_id,
+        )
+        return _handoff(row) if row else None
+
+    async def latest_handoff(self, conversation_id: str) -> Handoff | None:
+        row = await self._pool.fetchrow(
+            "SELECT * FROM handoffs WHERE conversation_id = $1 ORDER BY id DESC LIMIT 1",
+            conversation_id,
+        )
+        return _handoff(row) if row else None
+
+    async def queued(self) -> list[Handoff]:
+        """Waiting handoffs in service order: priority first, then first come."""
+        rows = await self._pool.fetch(
+            "SELECT * FROM handoffs WHERE status = 'queued' ORDER BY priority DESC, queued_at, id"
+        )
+        return [_handoff(row) for row in rows]
+
+    async def queue_entries(self) -> list[Handoff]:
+        """The queue in service order without each chat's stored context (its transcript);
+        `context` only keeps the `offline` flag. What queue frames and positions need."""
+        rows = await self._pool.fetch(
+            "SELECT id, conversation_id, status, reason, priority, language, skill, agent,"
+            " summary, (context_json::json -> 'offline')::text AS offline, queued_at,"
+            " assigned_at, closed_at FROM handoffs WHERE status = 'queued'"
+            " ORDER BY priority DESC, queued_at, id"
+        )
+        # Truthy as SQLite's json_extract value is: true, a non-zero number, a non-empty
+        # string.
+        return [
+            _handoff(
+                row,
+                context={"offline": True}
+                if row["offline"] is not None and json.loads(row["offline"])
+                else {},
+            )
+            for row in rows
+        ]
+
+    async def queue_position(self, handoff: Handoff) -> int:
+        """1-based place of `handoff` among queued chats of its language and skill
+        (priority, then first come: the order of `queued`); one indexed count."""
+        count = await self._pool.fetchval(
+            "SELECT COUNT(*) FROM handoffs WHERE status = 'queued' AND language = $1"
+            " AND skill IS NOT DISTINCT FROM $2 AND (priority > $3 OR (priority = $3"
+            " AND (queued_at < $4 OR (queued_at = $4 AND id <= $5))))",
+            handoff.language,
+            handoff.skill,
+            handoff.priority,
+            handoff.queued_at,
+            handoff.id,
+        )
+        return max(1, int(count or 0))
+
+    async def assigned_to(self, username: str) -> list[Handoff]:
+        rows = await self._pool.fetch(
+            "SELECT * FROM handoffs WHERE status = 'assigned' AND agent = $1 ORDER BY assigned_at",
+            username,
+        )
+        return [_handoff(row) for row in rows]
+
+    async def assigned_counts(self) -> dict[str, int]:
+        """How many chats each agent has open."""
+        rows = await self._pool.fetch(
+            "SELECT agent, COUNT(*) AS open FROM handoffs WHERE status = 'assigned' GROUP BY agent"
+        )
+        return {str(row["agent"]): int(row["open"]) for row in rows}
+
+    async def assign(self, handoff_id: int, username: str) -> bool:
+        """True if this agent got it; False if it was no longer waiting. Safe across
+        gateways: a competing UPDATE waits for this row, then finds it no longer queued."""
+        async with self._pool.acquire() as connection, connection.transaction():
+            won = await connection.fetchval(
+                "UPDATE handoffs SET status = 'assigned', agent = $1, assigned_at = $2"
+                " WHERE id = $3 AND status = 'queued' RETURNING 1",
+                username,
+                time.time(),
+                handoff_id,
+            )
+            await _note_last_handoff(connection, handoff_id)
+        return won is not None
+
+    async def reassign(
+        self, handoff_id: int, from_agent: str, to_agent: str, *, only_open: bool = True
+    ) -> bool:
+        """Give an assigned chat to `to_agent`; False if it was no longer `from_agent`'s
+        (moved by someone else first, or, with `only_open`, closed). `assigned_at` stays:
+        handle time counts from the first agent. Of two racing moves one wins, as `assign`."""
+        moved = await self._pool.fetchval(
+            "UPDATE handoffs SET agent = $1 WHERE id = $2 AND agent = $3"
+            + (" AND status = 'assigned'" if only_open else "")
+            + " RETURNING 1",
+            to_agent,
+            handoff_id,
+            from_agent,
+        )
+        return moved is not None
+
+    async def assigned(self) -> list[Handoff]:
+        """Every chat an agent has now, longest held first, without the stored contexts
+        (the supervisors' live view)."""
+        rows = await self._pool.fetch(
+            "SELECT id, conversation_id, status, reason, priority, language, skill, agent,"
+            " summary, queued_at, assigned_at, closed_at FROM handoffs"
+            " WHERE status = 'assigned' ORDER BY assigned_at, id"
+        )
+        return [_handoff(row, context={}) for row in rows]
+
+    async def save_context(self, handoff: Handoff) -> None:
+        await self._pool.execute(
+            "UPDATE handoffs SET context_json = $1 WHERE id = $2",
+            json.dumps(handoff.context, ensure_ascii=False),
+            handoff.id,
+        )
+
+    async def note_agent_reply(self, handoff_id: int) -> None:
+        """Remember when the agent first wrote to the customer (analytics: the wait)."""
+        await self._pool.execute(
+            "UPDATE handoffs SET first_reply_at = $1 WHERE id = $2 AND first_reply_at IS NULL",
+            time.time(),
+            handoff_id,
+        )
+
+    async def resolve_handoff(self, handoff_id: int, agent: str) -> bool:
+        """Close an assigned chat as resolved if it is still `agent`'s; False if it was
+        moved or closed meanwhile. Against a racing reassign one UPDATE waits for the
+        other's row lock, then finds the row changed."""
+        async with self._pool.acquire() as connection, connection.transaction():
+            resolved = await connection.fetchval(
+                "UPDATE handoffs SET status = 'resolved', closed_at = $1"
+                " WHERE id = $2 AND status = 'assigned' AND agent = $3 RETURNING 1",
+                time.time(),
+                handoff_id,
+                agent,
+            )
+            await _note_last_handoff(connection, handoff_id)
+        return resolved is not None
+
+    async def close(self, handoff_id: int, status: str) -> None:
+        async with self._pool.acquire() as connection, connection.transaction():
+            await connection.execute(
+                "UPDATE handoffs SET status = $1, closed_at = $2 WHERE id = $3",
+                status,
+                time.time(),
+                handoff_id,
+            )
+            await _note_last_handoff(connection, handoff_id)
+
+    async def recent_handling_seconds(self, limit: int = 20) -> list[float]:
+        rows = await self._pool.fetch(
+            "SELECT closed_at - assigned_at AS seconds FROM handoffs WHERE status = 'resolved'"
+            " AND assigned_at IS NOT NULL ORDER BY closed_at DESC LIMIT $1",
+            limit,
+        )
+        return [float(row["seconds"]) for row in rows if row["seconds"] is not None]
+
+    # -- tickets and ratings ------------------------------------------------------------------
+
+    async def create_ticket(
+        self, conversation_id: str, language: str, contact: dict[str, str], message: str
+    ) -> int:
+        ticket_id = await self._pool.fetchval(
+            "INSERT INTO tickets (conversation_id, language, contact_json, message, status,"
+            " created_at) VALUES ($1, $2, $3, $4, 'open', $5) RETURNING id",
+            conversation_id,
+            language,
+            json.dumps(contact, ensure_ascii=False),
+            message,
+            utc_now(),
+        )
+        return int(ticket_id)
+
+    async def tickets(self) -> list[dict[str, Any]]:
+        rows = await self._pool.fetch("SELECT * FROM tickets ORDER BY id DESC LIMIT 200")
+        return [
+            {
+                "ticket_id": r["id"],
+                "conversation_id": r["conversation_id"],
+                "language": r["language"],
+                "created_at": r["created_at"],
+                "contact": json.loads(r["contact_json"]),
+                "message": r["message"],
+                "status": r["status"],
+            }
+            for r in rows
+        ]
+
+    async def add_rating(self, conversation_id: str, rating: int, handoff: Handoff | None) -> None:
+        """One rating per handoff (per conversation without one): the customer's latest
+        answer replaces an earlier one (the unique index ratings_one_per_handoff)."""
+        await self._pool.execute(
+            "INSERT INTO ratings (conversation_id, handoff_id, agent, rating, ts)"
+            " VALUES ($1, $2, $3, $4, $5)"
+            " ON CONFLICT (conversation_id, (COALESCE(handoff_id, 0))) DO UPDATE SET"
+            " agent = excluded.agent, rating = excluded.rating, ts = excluded.ts",
+            conversation_id,
+            handoff.id if handoff else None,
+            handoff.agent if handoff else None,
+            rating,
+            utc_now(),
+        )
+
+    async def ratings(self, conversation_id: str) -> list[int]:
+        rows = await self._pool.fetch(
+            "SELECT rating FROM ratings WHERE conversation_id = $1 ORDER BY ts, id",
+            conversation_id,
+        )
+        return [int(row["rating"]) for row in rows]
+
+
+async def _note_last_handoff(connection: asyncpg.Connection, handoff_id: int) -> None:
+    """The conversation keeps its latest handoff's status (analytics.outcomes); in the
+    same transaction as the change."""
+    await connection.execute(
+        "UPDATE conversations SET last_handoff = h.status FROM handoffs h"
+        " WHERE h.id = $1 AND conversations.id = h.conversation_id",
+        handoff_id,
+    )
+
+
+def postgres_fetch(
+    pool: asyncpg.Pool,
+) -> Callable[[str, dict[str, object]], Awaitable[list[dict[str, Any]]]]:
+    """analytics.Fetch on PostgreSQL: its queries name parameters (":start"), as SQLite
+    takes them; asyncpg numbers them ("$1"), so each name becomes a number."""
+
+    async def fetch(sql: str, params: dict[str, object]) -> list[dict[str, Any]]:
+        numbers: dict[str, int] = {}
+
+        def number(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in numbers:
+                numbers[name] = len(numbers) + 1
+            return f"${numbers[name]}"
+
+        numbered = _NAMED_PARAMETER.sub(number, sql)
+        rows = await pool.fetch(numbered, *(params[name] for name in numbers))
+        return [dict(row) for row in rows]
+
+    return fetch

@@ -1,0 +1,432 @@
+"""Agents, their sessions, the handoff queue, offline tickets and ratings (SQLite).
+
+Passwords are stored as scrypt hashes (a memory-hard KDF from the standard
+library), computed off the event loop (handoff/agent/passwords.py); session tokens are
+stored only as SHA-256 hashes and expire. Sign-ins locked after too many failures
+(handoff/agent/login_guard.py) are kept here too, so a restart keeps them.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from typing import Any
+
+import aiosqlite
+
+from handoff.agent.passwords import PasswordHasher
+from handoff.agent.passwords import hash_password as hash_password
+from handoff.agent.passwords import verify_password as verify_password
+from handoff.conversation.models import ROLES, Agent, Handoff
+from handoff.store.interface import hash_token, utc_now
+
+SESSION_SECONDS = 8 * 3600  # one working day
+
+
+def _agent(row: aiosqlite.Row) -> Agent:
+    return Agent(
+        username=row["username"],
+        display_name=row["display_name"],
+        languages=tuple(json.loads(row["languages_json"])),
+        skills=tuple(json.loads(row["skills_json"])),
+        capacity=int(row["capacity"]),
+        role=str(row["role"]),
+    )
+
+
+def _handoff(row: aiosqlite.Row, context: dict[str, Any] | None = None) -> Handoff:
+    """A handoffs row as a Handoff; `context` stands in for a row read without
+    `context_json` (the queue's light read)."""
+    return Handoff(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        status=row["status"],
+        reason=row["reason"],
+        priority=row["priority"],
+        language=row["language"],
+        skill=row["skill"],
+        agent=row["agent"],
+        summary=row["summary"],
+        context=json.loads(row["context_json"]) if context is None else context,
+        queued_at=row["queued_at"],
+        assigned_at=row["assigned_at"],
+        closed_at=row["closed_at"],
+    )
+
+
+class HandoffStore:
+    def __init__(self, db: aiosqlite.Connection, hasher: PasswordHasher | None = None) -> None:
+        self._db = db
+        # Password hashes run off the event loop (handoff/agent/passwords.py).
+        self.hasher = hasher or PasswordHasher()
+
+    # -- agents ------------------------------------------------------------------
+
+    async def upsert_agent(
+        self,
+        username: str,
+        password: str,
+        languages: list[str],
+        skills: list[str],
+        capacity: int,
+        display_name: str = "",
+        role: str = "agent",
+    ) -> Agent:
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        await self._db.execute(
+            "INSERT INTO agents (username, display_name, password_hash, languages_json,"
+            " skills_json, capacity, created_at, role) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(username) DO UPDATE SET"
+            " display_name = excluded.display_name, password_hash = excluded.password_hash,"
+            " languages_json = excluded.languages_json, skills_json = excluded.skills_json,"
+            " capacity = excluded.capacity, role = excluded.role",
+            (
+                username,
+                display_name or username,
+                await self.hasher.hash(password),
+                json.dumps(languages),
+                json.dumps(skills),
+                capacity,
+                utc_now(),
+                role,
+            ),
+        )
+        await self._db.commit()
+        agent = await self.agent(username)
+        assert agent is not None
+        return agent
+
+    async def agent(self, username: str) -> Agent | None:
+        async with self._db.execute("SELECT * FROM agents WHERE username = ?", (username,)) as c:
+            row = await c.fetchone()
+        return _agent(row) if row else None
+
+    async def agents(self) -> list[Agent]:
+        async with self._db.execute("SELECT * FROM agents ORDER BY username") as c:
+            return [_agent(row) for row in await c.fetchall()]
+
+    async def login(self, username: str, password: str) -> tuple[Agent, str, float] | None:
+        async with self._db.execute(
+            "SELECT * FROM agents WHERE username = ?", (username,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        # Unknown users are verified against the hasher's dummy hash: one scrypt either
+        # way, so timing does not reveal which usernames exist. Raises HashingBusy.
+        if not await self.hasher.verify(password, row["password_hash"] if row else None):
+            return None
+        assert row is not None
+        token = secrets.token_urlsafe(32)
+        expires_at = time.time() + SESSION_SECONDS
+        await self._db.execute(
+            "INSERT INTO agent_sessions VALUES (?, ?, ?)", (hash_token(token), username, expires_at)
+        )
+        await self._db.execute("DELETE FROM agent_sessions WHERE expires_at < ?", (time.time(),))
+        await self._db.commit()
+        return _agent(row), token, expires_at
+
+    async def agent_for_token(self, token: str) -> Agent | None:
+        async with self._db.execute(
+            "SELECT a.* FROM agent_sessions s JOIN agents a ON a.username = s.username"
+            " WHERE s.token_hash = ? AND s.expires_at > ?",
+            (hash_token(token), time.time()),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return _agent(row) if row else None
+
+    async def logout(self, token: str) -> None:
+        await self._db.execute(
+            "DELETE FROM agent_sessions WHERE token_hash = ?", (hash_token(token),)
+        )
+        await self._db.commit()
+
+    # -- sign-in lockouts (agent/login_guard.py) ---------------------------------------------
+
+    async def login_locked(self, username: str) -> bool:
+        async with self._db.execute(
+            "SELECT 1 FROM login_lockouts WHERE username = ?", (username,)
+        ) as cursor:
+            return await cursor.fetchone() is not None
+
+    async def lock_login(self, username: str, failures: int) -> None:
+        await self._db.execute(
+            "INSERT INTO login_lockouts VALUES (?, ?, ?) ON CONFLICT(username) DO UPDATE SET"
+            " failures = excluded.failures",
+            (username, failures, utc_now()),
+        )
+        await self._db.commit()
+
+    async def unlock_login(self, username: str) -> bool:
+        """Lift a lock; False when the username was not locked."""
+        cursor = await self._db.execute(
+            "DELETE FROM login_lockouts WHERE username = ?", (username,)
+        )
+        await self._db.commit()
+        return cursor.rowcount > 0
+
+    async def login_lockouts(self) -> dict[str, str]:
+        """Locked usernames (known or not) and when each was locked."""
+        async with self._db.execute(
+            "SELECT username, locked_at FROM login_lockouts ORDER BY username"
+        ) as cursor:
+            return {row["username"]: row["locked_at"] for row in await cursor.fetchall()}
+
+    # -- the queue -----------------------------------------------------------------
+
+    async def enqueue(
+        self,
+        conversation_id: str,
+        reason: str,
+        priority: int,
+        language: str,
+        skill: str | None,
+        summary: str,
+        context: dict[str, Any],
+    ) -> Handoff:
+        cursor = await self._db.execute(
+            "INSERT INTO handoffs (conversation_id, status, reason, priority, language, skill,"
+            " summary, context_json, queued_at, day, started_at)"
+            " VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?,"
+            " (SELECT SUBSTR(created_at, 1, 10) FROM conversations WHERE id = ?),"
+            " (SELECT created_at FROM conversations WHERE id = ?))",
+            (
+                conversation_id,
+                reason,
+                priority,
+                language,
+                skill,
+                summary,
+                json.dumps(context, ensure_ascii=False),
+                time.time(),
+                conversation_id,
+                conversation_id,
+            ),
+        )
+        await self._note_last_handoff(int(cursor.lastrowid or 0))
+        await self._db.commit()
+        handoff = await self.handoff(int(cursor.lastrowid or 0))
+        assert handoff is not None
+        return handoff
+
+    async def _note_last_handoff(self, handoff_id: int) -> None:
+        """The conversation keeps its latest handoff's status (analytics.outcomes); in the
+        same transaction as the change."""
+        await self._db.execute(
+            "UPDATE conversations SET last_handoff = (SELECT status FROM handoffs WHERE id = ?)"
+            " WHERE id = (SELECT conversation_id FROM handoffs WHERE id = ?)",
+            (handoff_id, handoff_id),
+        )
+
+    async def handoff(self, handoff_id: int) -> Handoff | None:
+        async with self._db.execute("SELECT * FROM handoffs WHERE id = ?", (handoff_id,)) as c:
+            row = await c.fetchone()
+        return _handoff(row) if row else None
+
+    async def open_handoff(self, conversation_id: str) -> Handoff | None:
+        """The conversation's handoff that is still queued or assigned, if any."""
+        async with self._db.execute(
+            "SELECT * FROM handoffs WHERE conversation_id = ? AND status IN ('queued', 'assigned')"
+            " ORDER BY id DESC LIMIT 1",
+            (conversation_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return _handoff(row) if row else None
+
+    async def latest_handoff(self, conversation_id: str) -> Handoff | None:
+        async with self._db.execute(
+            "SELECT * FROM handoffs WHERE conversation_id = ? ORDER BY id DESC LIMIT 1",
+            (conversation_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return _handoff(row) if row else None
+
+    async def queued(self) -> list[Handoff]:
+        """Waiting handoffs in service order: priority first, then first come."""
+        async with self._db.execute(
+            "SELECT * FROM handoffs WHERE status = 'queued' ORDER BY priority DESC, queued_at, id"
+        ) as cursor:
+            return [_handoff(row) for row in await cursor.fetchall()]
+
+    async def queue_entries(self) -> list[Handoff]:
+        """The queue in service order without each chat's stored context (its transcript);
+        `context` only keeps the `offline` flag. What queue frames and positions need."""
+        async with self._db.execute(
+            "SELECT id, conversation_id, status, reason, priority, language, skill, agent,"
+            " summary, json_extract(context_json, '$.offline') AS offline, queued_at,"
+            " assigned_at, closed_at FROM handoffs WHERE status = 'queued'"
+            " ORDER BY priority DESC, queued_at, id"
+        ) as cursor:
+            return [
+                _handoff(row, context={"offline": True} if row["offline"] else {})
+                for row in await cursor.fetchall()
+            ]
+
+    async def queue_position(self, handoff: Handoff) -> int:
+        """1-based place of `handoff` among queued chats of its language and skill
+        (priority, then first come: the order of `queued`); one indexed count."""
+        async with self._db.execute(
+            "SELECT COUNT(*) FROM handoffs WHERE status = 'queued' AND language = ?"
+            " AND skill IS ? AND (priority > ? OR (priority = ? AND (queued_at < ?"
+            " OR (queued_at = ? AND id <= ?))))",
+            (
+                handoff.language,
+                handoff.skill,
+                handoff.priority,
+                handoff.priority,
+                handoff.queued_at,
+                handoff.queued_at,
+                handoff.id,
+            ),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return max(1, int(row[0])) if row else 1
+
+    async def assigned_to(self, username: str) -> list[Handoff]:
+        async with self._db.execute(
+            "SELECT * FROM handoffs WHERE status = 'assigned' AND agent = ? ORDER BY assigned_at",
+            (username,),
+        ) as cursor:
+            return [_handoff(row) for row in await cursor.fetchall()]
+
+    async def assigned_counts(self) -> dict[str, int]:
+        """How many chats each agent has open."""
+        async with self._db.execute(
+            "SELECT agent, COUNT(*) FROM handoffs WHERE status = 'assigned' GROUP BY agent"
+        ) as cursor:
+            return {str(row[0]): int(row[1]) for row in await cursor.fetchall()}
+
+    async def assign(self, handoff_id: int, username: str) -> bool:
+        """True if this agent got it; False if it was no longer waiting."""
+        cursor = await self._db.execute(
+            "UPDATE handoffs SET status = 'assigned', agent = ?, assigned_at = ?"
+            " WHERE id = ? AND status = 'queued'",
+            (username, time.time(), handoff_id),
+        )
+        await self._note_last_handoff(handoff_id)
+        await self._db.commit()
+        return cursor.rowcount == 1
+
+    async def reassign(
+        self, handoff_id: int, from_agent: str, to_agent: str, *, only_open: bool = True
+    ) -> bool:
+        """Give an assigned chat to `to_agent`; False if it was no longer `from_agent`'s
+        (moved by someone else first, or, with `only_open`, closed). `assigned_at` stays:
+        handle time counts from the first agent."""
+        cursor = await self._db.execute(
+            "UPDATE handoffs SET agent = ? WHERE id = ? AND agent = ?"
+            + (" AND status = 'assigned'" if only_open else ""),
+            (to_agent, handoff_id, from_agent),
+        )
+        await self._db.commit()
+        return cursor.rowcount == 1
+
+    async def assigned(self) -> list[Handoff]:
+        """Every chat an agent has now, longest held first, without the stored contexts
+        (the supervisors' live view)."""
+        async with self._db.execute(
+            "SELECT id, conversation_id, status, reason, priority, language, skill, agent,"
+            " summary, queued_at, assigned_at, closed_at FROM handoffs"
+            " WHERE status = 'assigned' ORDER BY assigned_at, id"
+        ) as cursor:
+            return [_handoff(row, context={}) for row in await cursor.fetchall()]
+
+    async def save_context(self, handoff: Handoff) -> None:
+        await self._db.execute(
+            "UPDATE handoffs SET context_json = ? WHERE id = ?",
+            (json.dumps(handoff.context, ensure_ascii=False), handoff.id),
+        )
+        await self._db.commit()
+
+    async def note_agent_reply(self, handoff_id: int) -> None:
+        """Remember when the agent first wrote to the customer (analytics: the wait)."""
+        await self._db.execute(
+            "UPDATE handoffs SET first_reply_at = ? WHERE id = ? AND first_reply_at IS NULL",
+            (time.time(), handoff_id),
+        )
+        await self._db.commit()
+
+    async def resolve_handoff(self, handoff_id: int, agent: str) -> bool:
+        """Close an assigned chat as resolved if it is still `agent`'s; False if it was
+        moved or closed meanwhile (the row decides between a resolve and a reassign)."""
+        cursor = await self._db.execute(
+            "UPDATE handoffs SET status = 'resolved', closed_at = ?"
+            " WHERE id = ? AND status = 'assigned' AND agent = ?",
+            (time.time(), handoff_id, agent),
+        )
+        await self._note_last_handoff(handoff_id)
+        await self._db.commit()
+        return cursor.rowcount == 1
+
+    async def close(self, handoff_id: int, status: str) -> None:
+        await self._db.execute(
+            "UPDATE handoffs SET status = ?, closed_at = ? WHERE id = ?",
+            (status, time.time(), handoff_id),
+        )
+        await self._note_last_handoff(handoff_id)
+        await self._db.commit()
+
+    async def recent_handling_seconds(self, limit: int = 20) -> list[float]:
+        async with self._db.execute(
+            "SELECT closed_at - assigned_at FROM handoffs WHERE status = 'resolved'"
+            " AND assigned_at IS NOT NULL ORDER BY closed_at DESC LIMIT ?",
+            (limit,),
+        ) as cursor:
+            return [float(row[0]) for row in await cursor.fetchall() if row[0] is not None]
+
+    # -- tickets and ratings -------------------------------------------------------------
+
+    async def create_ticket(
+        self, conversation_id: str, language: str, contact: dict[str, str], message: str
+    ) -> int:
+        cursor = await self._db.execute(
+            "INSERT INTO tickets (conversation_id, language, contact_json, message, status,"
+            " created_at) VALUES (?, ?, ?, ?, 'open', ?)",
+            (
+                conversation_id,
+                language,
+                json.dumps(contact, ensure_ascii=False),
+                message,
+                utc_now(),
+            ),
+        )
+        await self._db.commit()
+        return int(cursor.lastrowid or 0)
+
+    async def tickets(self) -> list[dict[str, Any]]:
+        async with self._db.execute("SELECT * FROM tickets ORDER BY id DESC LIMIT 200") as c:
+            rows = await c.fetchall()
+        return [
+            {
+                "ticket_id": r["id"],
+                "conversation_id": r["conversation_id"],
+                "language": r["language"],
+                "created_at": r["created_at"],
+                "contact": json.loads(r["contact_json"]),
+                "message": r["message"],
+                "status": r["status"],
+            }
+            for r in rows
+        ]
+
+    async def add_rating(self, conversation_id: str, rating: int, handoff: Handoff | None) -> None:
+        """One rating per handoff (per conversation without one): the customer's latest
+        answer replaces an earlier one (the unique index ratings_one_per_handoff)."""
+        await self._db.execute(
+            "INSERT OR REPLACE INTO ratings (conversation_id, handoff_id, agent, rating, ts)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (
+                conversation_id,
+                handoff.id if handoff else None,
+                handoff.agent if handoff else None,
+                rating,
+                utc_now(),
+            ),
+        )
+        await self._db.commit()
+
+    async def ratings(self, conversation_id: str) -> list[int]:
+        async with self._db.execute(
+            "SELECT rating FROM ratings WHERE conversation_id = ? ORDER BY ts", (conversation_id,)
+        ) as cursor:
+            return [int(row[0]) for row in await cursor.fetchall()]

@@ -1,0 +1,705 @@
+"""The gateway's public HTTP API as an OpenAPI 3.1 document (served at /api/openapi.json).
+
+What a client may send (request bodies, query parameters, websocket frames) is not
+written here: it comes from the models the handlers validate with (request_models.py),
+as JSON Schema under components/schemas. This module wires paths to them and describes
+the responses (hand-written).
+"""
+
+from __future__ import annotations
+
+from typing import Any, get_args
+
+from handoff.web import request_models
+from handoff.web.request_models import RequestModel
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+# A day in a report's answer (the query's days: request_models.Day).
+_DAY = {
+    "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "maxLength": 0}],
+    "examples": ["2026-12-01"],
+}
+_READINESS = {
+    "type": "object",
+    "required": ["status", "parts", "down"],
+    "properties": {
+        "status": {"type": "string", "enum": ["ok", "down"]},
+        "parts": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "gateway, store, rasa, actions: 'up' or 'down: <why>'",
+        },
+        "down": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    reasons = {
+        400: "Malformed or invalid body; the message says what is wrong",
+        401: "No bearer token",
+        403: "The token does not open this conversation",
+        413: "Body larger than 64 KiB",
+    }
+    return {str(code): _json(_ERROR, reasons[code]) for code in codes}
+
+
+def _rate_limited(what: str) -> dict[str, Any]:
+    """429 from the customer rate limits (stack/settings.py has the numbers)."""
+    return {
+        **_json(_ERROR, f"`rate_limited`: {what}; nothing was stored"),
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds until it would be accepted",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+    }
+
+
+def _body(model: type[RequestModel], required: bool = True) -> dict[str, Any]:
+    """A JSON request body validated by `model` (its schema: components/schemas)."""
+    schema = {"$ref": request_models.REF_TEMPLATE.format(model=model.__name__)}
+    return {"required": required, "content": {"application/json": {"schema": schema}}}
+
+
+def _agent_paths() -> dict[str, Any]:
+    """The agent side: every route needs a signed-in agent's bearer token."""
+    conversation_id = {
+        "name": "conversation_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+    }
+    secured: dict[str, Any] = {"security": [{"agentSession": []}]}
+    any_json = {"type": "object"}
+    view = _json({"$ref": "#/components/schemas/AgentView"}, "The conversation with its context")
+    return {
+        "/api/agent/login": {
+            "post": {
+                "summary": "Sign in; returns a session token (expires after 8 hours)",
+                "requestBody": _body(request_models.AgentLogin),
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "token": {"type": "string"},
+                                "agent": any_json,
+                                "expires_at": {"type": "number"},
+                            },
+                        },
+                        "Signed in",
+                    ),
+                    "401": _json(_ERROR, "Wrong username or password"),
+                    "429": {
+                        **_json(
+                            _ERROR,
+                            "Refused without checking the password: `too_many_attempts` (too"
+                            " many failed sign-ins for this username or from this address; each"
+                            " failure past the first few doubles the wait), `locked` (locked"
+                            " until a supervisor runs `python -m handoff agents unlock NAME`),"
+                            " or `busy` (too many sign-ins being checked at once)",
+                        ),
+                        "headers": {
+                            "Retry-After": {
+                                "description": "Seconds to wait before trying again",
+                                "schema": {"type": "integer", "minimum": 1},
+                            }
+                        },
+                    },
+                },
+            }
+        },
+        "/api/agent/logout": {
+            "post": {
+                **secured,
+                "summary": "End the session",
+                "responses": {"204": {"description": "Signed out"}},
+            }
+        },
+        "/api/agent/queue": {
+            "get": {
+                **secured,
+                "summary": "Chats waiting for an agent with my languages and skills, "
+                "highest priority first, then oldest",
+                "responses": {
+                    "200": _json(
+                        {"type": "array", "items": {"$ref": "#/components/schemas/QueueItem"}},
+                        "The queue",
+                    ),
+                    **_errors(401),
+                },
+            }
+        },
+        "/api/agent/conversations": {
+            "get": {
+                **secured,
+                "summary": "Chats assigned to me",
+                "responses": {"200": _json({"type": "array", "items": any_json}, "Mine")},
+            }
+        },
+        "/api/agent/conversations/{conversation_id}": {
+            "get": {
+                **secured,
+                "parameters": [conversation_id],
+                "summary": "Reopen a chat assigned to me",
+                "responses": {"200": view, **_errors(401, 403)},
+            }
+        },
+        "/api/agent/conversations/{conversation_id}/accept": {
+            "post": {
+                **secured,
+                "parameters": [conversation_id],
+                "summary": "Take a waiting chat; 409 if another agent took it first",
+                "responses": {
+                    "200": view,
+                    "409": _json(_ERROR, "Already taken, or at capacity"),
+                    **_errors(401, 403),
+                },
+            }
+        },
+        "/api/agent/conversations/{conversation_id}/messages": {
+            "post": {
+                **secured,
+                "parameters": [conversation_id],
+                "summary": "Write to the customer",
+                "requestBody": _body(request_models.AgentMessage),
+                "responses": {
+                    "201": _json(
+                        {"type": "object", "properties": {"seq": {"type": "integer"}}},
+                        "Stored and delivered",
+                    ),
+                    **_errors(400, 401, 403),
+                },
+            }
+        },
+        "/api/agent/conversations/{conversation_id}/resolve": {
+            "post": {
+                **secured,
+                "parameters": [conversation_id],
+                "summary": "Done: the bot takes over again and asks the customer for a rating",
+                "responses": {"200": _json(any_json, "Back with the bot"), **_errors(401, 403)},
+            }
+        },
+        "/api/agent/conversations/{conversation_id}/reassign": _reassign_path(
+            secured, conversation_id
+        ),
+        "/api/agent/conversations/{conversation_id}/suggestions": {
+            "get": {
+                **secured,
+                "parameters": [conversation_id],
+                "summary": "KB answers for the customer's latest message, in their language",
+                "responses": {"200": _json({"type": "array", "items": any_json}, "Suggestions")},
+            }
+        },
+        "/api/agent/canned": {
+            "get": {
+                **secured,
+                "summary": "Canned replies per language (data/handoff.yml)",
+                "responses": {"200": _json({"type": "array", "items": any_json}, "Replies")},
+            }
+        },
+        "/api/agent/tickets": {
+            "get": {
+                **secured,
+                "summary": "Offline tickets left when nobody was available",
+                "responses": {"200": _json({"type": "array", "items": any_json}, "Tickets")},
+            }
+        },
+        "/api/agent/analytics": _analytics_path(secured),
+        "/api/agent/analytics/topics": _topics_path(secured),
+        "/api/agent/live": {
+            "get": {
+                **secured,
+                "summary": "Now (supervisors only): the queue per team, language and skill "
+                "(waiting, oldest wait), every agent (online, open chats, capacity) and every "
+                "chat with people (`chats`); the same body is pushed as it changes over the "
+                'websocket /api/agent/live/ws (first frame: {"type": "hello", "token": ...})',
+                "responses": {
+                    "200": _json(any_json, "The live state"),
+                    "401": _json(_ERROR, "No or expired session token"),
+                    "403": _json(_ERROR, "Signed in, but not a supervisor"),
+                },
+            }
+        },
+    }
+
+
+def _reassign_path(secured: dict[str, Any], conversation_id: dict[str, Any]) -> dict[str, Any]:
+    """Supervisors only (handoff/agent/supervisor_api.py; the rules: HandoffService.reassign)."""
+    return {
+        "post": {
+            **secured,
+            "parameters": [conversation_id],
+            "summary": "Supervisors: give a waiting chat to an agent, or move an assigned one "
+            "to another agent (both consoles and the customer are told at once; the event "
+            "records who moved it)",
+            "requestBody": _body(request_models.Reassign),
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "conversation_id": {"type": "string"},
+                            "state": {"const": "assigned"},
+                            "agent": {"type": "string"},
+                            "from_agent": {"type": ["string", "null"]},
+                            "forced": {"type": "boolean"},
+                        },
+                    },
+                    "Assigned to `agent` (`from_agent` is null for a chat that was waiting)",
+                ),
+                "400": _json(_ERROR, "Malformed body: the message says what is wrong"),
+                "401": _json(_ERROR, "No or expired session token"),
+                "403": _json(_ERROR, "`supervisors_only`: signed in, but not a supervisor"),
+                "404": _json(_ERROR, "`not_found`: no conversation with this id"),
+                "409": _json(
+                    _ERROR,
+                    "Not possible now: `not_waiting` (not with people), `already_assigned`, "
+                    "`moved` (moved or resolved meanwhile), `unknown_agent`, `agent_offline`, "
+                    "`agent_not_eligible` (language or skill), `agent_at_capacity`",
+                ),
+                "413": _json(_ERROR, "Body larger than 64 KiB"),
+            },
+        }
+    }
+
+
+def _analytics_path(secured: dict[str, Any]) -> dict[str, Any]:
+    """Supervisors only (handoff/agent/analytics_api.py; figures and definitions: agent/analytics.py)."""
+    day = _DAY
+    rows = {"type": "array", "items": {"type": "object"}}
+    figures = get_args(request_models.Figure)
+    return {
+        "get": {
+            **secured,
+            "summary": "Support analytics per day and language (supervisors only)",
+            "description": "Every figure as rows per (day, language) plus roll-ups "
+            '(day or language "all"), with its definition. A conversation counts on the '
+            "day it started (in `tz`), in its language. `format=csv` with `figure` exports "
+            "one figure's rows (same builder).",
+            "parameters": request_models.query_parameters(request_models.AnalyticsQuery),
+            "responses": {
+                "200": {
+                    "description": "The report (JSON), or one figure as text/csv",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "from": day,
+                                    "to": day,
+                                    "language": {"type": "string"},
+                                    "tz": {"type": "string"},
+                                    "days": {"type": "array", "items": day},
+                                    "definitions": {
+                                        "type": "object",
+                                        "additionalProperties": {"type": "string"},
+                                    },
+                                    "figures": {
+                                        "type": "object",
+                                        "properties": {f: rows for f in figures},
+                                    },
+                                },
+                            }
+                        },
+                        "text/csv": {"schema": {"type": "string"}},
+                    },
+                },
+                "400": _json(
+                    _ERROR, "A bad date, range (over 366 days), language, time zone or parameter"
+                ),
+                "401": _json(_ERROR, "No or expired session token"),
+                "403": _json(_ERROR, "Signed in, but not a supervisor"),
+            },
+        }
+    }
+
+
+def _topics_path(secured: dict[str, Any]) -> dict[str, Any]:
+    """Supervisors only (handoff/agent/topics_api.py; built by the action server, kb_index/topics.py)."""
+    day = _DAY
+    counts = {"type": "object", "additionalProperties": {"type": "integer"}}
+    topic = {
+        "type": "object",
+        "properties": {
+            "rank": {"type": "integer"},
+            "id": {"type": "string", "description": "the draft article's id"},
+            "representative": {"type": "string"},
+            "size": {"type": "integer"},
+            "languages": counts,
+            "kinds": {**counts, "description": "abstain, clarify, not_helpful, none_of_these"},
+            "examples": {"type": "array", "items": {"type": "string"}},
+            "nearest": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "article_id": {"type": "string"},
+                        "title": {"type": "string"},
+                        "count": {"type": "integer"},
+                    },
+                },
+            },
+            "draft": {"type": "string", "description": "a KB file (YAML) with this draft"},
+        },
+    }
+    return {
+        "get": {
+            **secured,
+            "summary": "Unanswered questions grouped into topics, with KB-article drafts "
+            "(supervisors only)",
+            "description": 'Abstains, clarifications, "didn\'t help" and "none of these" of '
+            "the range (UTC days), grouped by the KB's embedder on the action server; the "
+            "biggest topics first. Example questions are masked (no contact details, cards "
+            "or ids). `format=csv` exports the topics table, `format=yaml` every listed "
+            "draft as one KB file (data/kb format, answers left empty).",
+            "parameters": request_models.query_parameters(request_models.TopicsQuery),
+            "responses": {
+                "200": {
+                    "description": "The topics (JSON), the table (CSV) or the drafts (YAML)",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "from": day,
+                                    "to": day,
+                                    "language": {"type": "string"},
+                                    "questions": {"type": "integer"},
+                                    "grouped": {
+                                        "type": "integer",
+                                        "description": "the newest questions grouped (capped)",
+                                    },
+                                    "pending": {
+                                        "type": "integer",
+                                        "description": "questions not embedded yet (read in "
+                                        "the background: load again shortly)",
+                                    },
+                                    "groups": {"type": "integer"},
+                                    "topics": {"type": "array", "items": topic},
+                                    "drafts": {"type": "string"},
+                                },
+                            }
+                        },
+                        "text/csv": {"schema": {"type": "string"}},
+                        # a KB file (data/kb format): the drafts to complete
+                        "application/yaml": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["articles"],
+                                "properties": {"articles": {"type": "array"}},
+                            }
+                        },
+                    },
+                },
+                "400": _json(_ERROR, "A bad date, range (over 366 days), language or parameter"),
+                "401": _json(_ERROR, "No or expired session token"),
+                "403": _json(_ERROR, "Signed in, but not a supervisor"),
+                "503": _json(_ERROR, "`topics_unavailable`: the action server is down or failed"),
+            },
+        }
+    }
+
+
+def openapi_document() -> dict[str, Any]:
+    document = _document()
+    for operation in _operations(document):
+        _add_boundary_errors(operation)
+    return document
+
+
+def _operations(document: dict[str, Any]) -> list[dict[str, Any]]:
+    methods = ("get", "post", "put", "patch", "delete")
+    return [
+        operation
+        for path in document["paths"].values()
+        for method, operation in path.items()
+        if method in methods
+    ]
+
+
+def _add_boundary_errors(operation: dict[str, Any]) -> None:
+    """The errors every route of a kind answers, whatever its handler does: the auth check
+    (401, and 403 where the path names a conversation the token may not open) and the body
+    reader (400 malformed, 413 too large). Written once here, not per route."""
+    responses: dict[str, Any] = operation["responses"]
+    parameters = operation.get("parameters", [])
+    if operation.get("security"):
+        responses.setdefault("401", _json(_ERROR, "No bearer token, or an expired one"))
+        if any(p.get("name") == "conversation_id" for p in parameters):
+            responses.setdefault("403", _json(_ERROR, "The token does not open this conversation"))
+    if "requestBody" in operation:
+        responses.setdefault("400", _json(_ERROR, "Malformed or invalid body"))
+        responses.setdefault("413", _json(_ERROR, "Body larger than 64 KiB"))
+
+
+def _document() -> dict[str, Any]:
+    conversation_id = {
+        "name": "conversation_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Support assistant gateway",
+            "version": "1.0.0",
+            "description": "Customer side of the gateway: start a conversation, send messages, "
+            "read the transcript. The widget uses the websocket at "
+            "/api/conversations/{conversation_id}/ws (first frame: CustomerHello, then "
+            "CustomerMessageFrame; the agent console's /api/agent/ws: AgentHello, then "
+            "TypingFrame; the frames' schemas are under components/schemas).",
+        },
+        "components": {
+            "securitySchemes": {
+                "conversationToken": {"type": "http", "scheme": "bearer"},
+                "agentSession": {"type": "http", "scheme": "bearer"},
+            },
+            "schemas": {
+                **request_models.components(),
+                "Error": {
+                    "type": "object",
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "properties": {
+                                "code": {"type": "string"},
+                                "message": {"type": "string"},
+                            },
+                        }
+                    },
+                },
+                "Button": {
+                    "type": "object",
+                    "properties": {"title": {"type": "string"}, "payload": {"type": "string"}},
+                },
+                "Link": {
+                    "type": "object",
+                    "properties": {"title": {"type": "string"}, "url": {"type": "string"}},
+                },
+                "Message": {
+                    "type": "object",
+                    "required": ["seq", "role", "text", "ts"],
+                    "properties": {
+                        "seq": {"type": "integer"},
+                        "role": {"type": "string", "enum": ["customer", "bot", "agent", "system"]},
+                        "text": {"type": "string"},
+                        "ts": {"type": "string", "format": "date-time"},
+                        "reply_to": {
+                            "type": "integer",
+                            "description": "bot and system replies: the seq of the "
+                            "customer message they answer",
+                        },
+                        "buttons": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/Button"},
+                        },
+                        "links": {"type": "array", "items": {"$ref": "#/components/schemas/Link"}},
+                    },
+                },
+                "State": {
+                    "type": "string",
+                    "enum": [
+                        "bot",
+                        "queued",
+                        "assigned",
+                        "resolved",
+                        "cancelled",
+                        "offline_ticket",
+                        "abandoned",
+                    ],
+                },
+                "QueueItem": {
+                    "type": "object",
+                    "properties": {
+                        "conversation_id": {"type": "string"},
+                        "language": {"type": "string"},
+                        "reason": {
+                            "type": "string",
+                            "enum": [
+                                "requested",
+                                "misses",
+                                "not_helpful",
+                                "complaint",
+                                "always_human",
+                            ],
+                        },
+                        "waiting_seconds": {"type": "integer"},
+                        "summary": {"type": "string"},
+                        "priority": {"type": "integer"},
+                    },
+                },
+                "AgentView": {
+                    "type": "object",
+                    "properties": {
+                        "conversation_id": {"type": "string"},
+                        "language": {"type": "string"},
+                        "reason": {"type": "string"},
+                        "summary": {"type": "string"},
+                        "transcript": {
+                            "type": "array",
+                            "items": {"type": "object"},
+                            "description": "messages; customer ones carry intent + confidence",
+                        },
+                        "bot_attempts": {
+                            "type": "array",
+                            "items": {"type": "object"},
+                            "description": "KB decisions, articles with scores, feedback",
+                        },
+                        "customer": {
+                            "type": "object",
+                            "description": "id, name, email as given; `verified` (true only "
+                            "when the host site signed them); earlier_conversations (only "
+                            "for a verified identity)",
+                        },
+                    },
+                },
+            },
+        },
+        "paths": {
+            **_agent_paths(),
+            "/healthz": {
+                "get": {
+                    "summary": "Liveness: the gateway process answers",
+                    "responses": {
+                        "200": _json(
+                            {"type": "object", "properties": {"status": {"const": "alive"}}},
+                            "Alive",
+                        )
+                    },
+                }
+            },
+            "/metrics": {
+                "get": {
+                    "summary": "Prometheus metrics (text format): messages, bot decisions by "
+                    "kind and language, handoffs by reason, queue length, waits, reply latency, "
+                    "errors",
+                    "responses": {
+                        "200": {
+                            "description": "Prometheus exposition format",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
+            },
+            "/readyz": {
+                "get": {
+                    "summary": "Readiness: whether every part (store, Rasa, action server) "
+                    "answers. While one is down, customer messages are still stored and "
+                    "answered once it is back",
+                    "responses": {
+                        "200": _json(_READINESS, "All parts up"),
+                        "503": _json(_READINESS, "At least one part down; `down` names them"),
+                    },
+                }
+            },
+            "/api/conversations": {
+                "post": {
+                    "summary": "Start a conversation",
+                    "requestBody": _body(request_models.NewConversation, required=False),
+                    "responses": {
+                        "201": _json(
+                            {
+                                "type": "object",
+                                "required": ["conversation_id", "token"],
+                                "properties": {
+                                    "conversation_id": {"type": "string"},
+                                    "token": {"type": "string"},
+                                    "language": {"type": "string"},
+                                },
+                            },
+                            "Created; keep the token, it is shown once",
+                        ),
+                        **_errors(413),
+                        "400": _json(
+                            _ERROR,
+                            "Malformed body, or a signed identity that cannot be accepted "
+                            "(a host misconfiguration, never silently downgraded): code "
+                            "`invalid_identity_signature` (does not match: wrong secret or "
+                            "fields), `identity_expired` (sign again), "
+                            "`identity_not_configured` (the gateway has no identity secret), "
+                            "`invalid_identity` (malformed fields)",
+                        ),
+                        "429": _rate_limited("too many new conversations from this address"),
+                    },
+                }
+            },
+            "/api/conversations/{conversation_id}": {
+                "get": {
+                    "summary": "The conversation's state, language and transcript",
+                    "security": [{"conversationToken": []}],
+                    "parameters": [conversation_id],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "conversation_id": {"type": "string"},
+                                    "state": {"$ref": "#/components/schemas/State"},
+                                    "language": {"type": "string"},
+                                    "queue": {
+                                        "type": "object",
+                                        "description": "while queued",
+                                        "properties": {
+                                            "position": {"type": "integer"},
+                                            "estimated_wait_seconds": {"type": "integer"},
+                                        },
+                                    },
+                                    "messages": {
+                                        "type": "array",
+                                        "items": {"$ref": "#/components/schemas/Message"},
+                                    },
+                                },
+                            },
+                            "The conversation",
+                        ),
+                        **_errors(401, 403),
+                    },
+                }
+            },
+            "/api/conversations/{conversation_id}/messages": {
+                "post": {
+                    "summary": "Send a customer message (text, or a button's payload)",
+                    "security": [{"conversationToken": []}],
+                    "parameters": [conversation_id],
+                    "requestBody": _body(request_models.CustomerMessage),
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "seq": {"type": "integer"},
+                                    "duplicate": {"type": "boolean"},
+                                    "pending": {
+                                        "type": "boolean",
+                                        "description": "The bot is down: the message is kept "
+                                        "and its answer arrives later (websocket, or GET)",
+                                    },
+                                    "replies": {
+                                        "type": "array",
+                                        "items": {"$ref": "#/components/schemas/Message"},
+                                    },
+                                    "state": {"$ref": "#/components/schemas/State"},
+                                },
+                            },
+                            "Stored; the bot's replies (or a notice in the customer's language "
+                            "when the bot is unavailable)",
+                        ),
+                        **_errors(400, 401, 403, 413),
+                        "429": _rate_limited(
+                            "too many messages in this conversation (HTTP and websocket "
+                            "together; over the websocket: an `error` frame with code "
+                            "`rate_limited`, the message's `client_id` and `retry_after`)"
+                        ),
+                    },
+                }
+            },
+        },
+    }

@@ -1,0 +1,467 @@
+"""What clients may send: every request body, query and websocket frame, as a pydantic model.
+
+These models are the gateway's one input boundary. Handlers validate with `parse`, which
+turns any refusal into an `InvalidRequest` whose message names the field and says what is
+wrong (a 400, or an error frame on a websocket); the OpenAPI document (openapi.py) takes
+its request schemas from the same models (`components`, `query_parameters`), so the two
+cannot drift apart.
+
+Before a model sees anything, api.parse_json has refused what cannot be parsed safely
+(broken syntax, nesting deep enough to exhaust the parser, lone surrogates): a model only
+ever validates a parsed value. Types are strict: 7 where a string belongs is refused,
+not turned into "7".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic.json_schema import models_json_schema
+from pydantic_core import ErrorDetails, PydanticCustomError
+
+from handoff.conversation.models import (
+    MAX_CLIENT_ID_CHARS,
+    MAX_MESSAGE_CHARS,
+    MAX_USERNAME_CHARS,
+    VISIBLE_TEXT_PATTERN,
+)
+
+REF_TEMPLATE = "#/components/schemas/{model}"
+# Identity fields as customer/identity.py signs them (its MAX_FIELD_CHARS).
+MAX_IDENTITY_FIELD_CHARS = 200
+# IANA names: "Asia/Seoul", "America/Argentina/Buenos_Aires", "Etc/GMT+9", "UTC"; empty
+# means UTC. analytics.time_zone checks the name exists.
+TIME_ZONE_PATTERN = r"^(?:[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+){0,2})?$"
+MAX_TIME_ZONE_CHARS = 64
+
+Language = Literal["ko", "ja", "en"]
+# "all" and empty both mean every language.
+LanguageFilter = Literal["", "all", "ko", "ja", "en"]
+# analytics.FIGURES, in its order (a test holds the two together).
+Figure = Literal[
+    "outcomes",
+    "handoff_reasons",
+    "first_reply_wait",
+    "handle_time",
+    "csat",
+    "bot_decisions",
+    "articles",
+]
+
+# A string with at least one character str.strip() keeps (conversation/models.py: why spelled out).
+VisibleText = Annotated[str, Field(pattern=VISIBLE_TEXT_PATTERN)]
+
+
+class InvalidRequest(ValueError):
+    """Input a model refused; the message names the field and says what is wrong."""
+
+    def __init__(self, message: str, code: str = "bad_request") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class RequestModel(BaseModel):
+    """Strict types; fields nobody asked for are ignored unless a model forbids them."""
+
+    # Patterns run on pydantic's default engine (Rust's regex crate), whose `$` means
+    # the end, as in the document's JSON Schema (Python's `$` also matches before a
+    # final newline).
+    model_config = ConfigDict(strict=True, extra="ignore", hide_input_in_errors=True)
+    # What the error message calls a key: a body's "field", a query's "parameter".
+    noun: ClassVar[str] = "field"
+    # A whole message instead of the generic one, by "field/error_type" or "field".
+    # "{limit}" and "{length}" are filled in for a string that is too long.
+    hints: ClassVar[Mapping[str, str]] = {}
+    # The error code for a refusal of a field (by its top-level name); else bad_request.
+    codes: ClassVar[Mapping[str, str]] = {}
+
+
+Model = TypeVar("Model", bound=RequestModel)
+
+
+def parse(model: type[Model], value: object) -> Model:
+    """`value` (parsed JSON, or a query as a dict) as `model`, or InvalidRequest."""
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        first = errors[0]["loc"][0] if errors and errors[0]["loc"] else ""
+        code = model.codes.get(str(first), "bad_request")
+        raise InvalidRequest(describe(model, errors), code) from None
+
+
+def describe(model: type[RequestModel], errors: list[ErrorDetails]) -> str:
+    """One sentence per thing wrong (at most three), unknown keys together."""
+    unknown = [_field(e) for e in errors if e["type"] == "extra_forbidden"]
+    parts = []
+    if unknown:
+        known = ", ".join(sorted(_aliases(model)))
+        parts.append(f"unknown {model.noun} {', '.join(unknown)}; use {known}")
+    for error in errors:
+        if error["type"] != "extra_forbidden":
+            sentence = _sentence(model, error)
+            if sentence not in parts:
+                parts.append(sentence)
+    return "; ".join(parts[:3])
+
+
+def _field(error: ErrorDetails) -> str:
+    """Where the error is ("customer.id"); a client's own key is echoed back cut short."""
+    return ".".join(str(part)[:_ECHOED_KEY_CHARS] for part in error["loc"])
+
+
+def _aliases(model: type[RequestModel]) -> list[str]:
+    return [info.alias or name for name, info in model.model_fields.items()]
+
+
+_QUOTED = re.compile(r"'([^']*)'")
+_ECHOED_KEY_CHARS = 64
+
+
+def _sentence(model: type[RequestModel], error: ErrorDetails) -> str:
+    field = _field(error)
+    kind = error["type"]
+    context: dict[str, Any] = dict(error.get("ctx") or {})
+    hint = model.hints.get(f"{field}/{kind}") or model.hints.get(field)
+    if hint is not None:
+        given = error.get("input")
+        length = len(given) if isinstance(given, str) else 0
+        limit = context.get("max_length", "")
+        return hint.replace("{length}", str(length)).replace("{limit}", str(limit))
+    if kind == "missing":
+        phrase = "is required"
+    elif kind == "string_type":
+        phrase = "must be a string"
+    elif kind == "int_type":
+        phrase = "must be an integer"
+    elif kind == "bool_type":
+        phrase = "must be true or false"
+    elif kind in ("model_type", "dict_type", "model_attributes_type"):
+        phrase = "must be a JSON object"
+    elif kind == "string_too_long":
+        given = error.get("input")
+        actual = f", not {len(given)}" if isinstance(given, str) else ""
+        phrase = f"must be at most {context['max_length']} characters{actual}"
+    elif kind == "string_pattern_mismatch":
+        if context.get("pattern") == VISIBLE_TEXT_PATTERN:
+            phrase = "must have a visible character (not only spaces)"
+        else:
+            phrase = f"must match {context.get('pattern')}"
+    elif kind == "literal_error":
+        choices = [c for c in _QUOTED.findall(str(context.get("expected", ""))) if c]
+        phrase = f"must be one of {', '.join(choices)}"
+    elif kind == "greater_than_equal":
+        phrase = f"must be at least {context.get('ge')}"
+    else:  # our own checks (PydanticCustomError) say it themselves
+        phrase = error["msg"]
+    return f"'{field}' {phrase}" if field else phrase
+
+
+# -- customer side -------------------------------------------------------------
+
+
+class CustomerFields(RequestModel):
+    """Who the customer says they are (customer/identity.py: signed by the host site, or not)."""
+
+    id: str | None = Field(None, max_length=MAX_IDENTITY_FIELD_CHARS)
+    name: str | None = Field(None, max_length=MAX_IDENTITY_FIELD_CHARS)
+    email: str | None = Field(None, max_length=MAX_IDENTITY_FIELD_CHARS)
+
+
+class NewConversation(RequestModel):
+    """POST /api/conversations (the body may be left out)."""
+
+    language: Language | None = Field(None, description="default: en")
+    customer: CustomerFields | None = Field(
+        None,
+        description="Shown to agents; unsigned, it is labelled unverified and links no "
+        "earlier conversations",
+    )
+    identity_signature: str | None = Field(
+        None,
+        description="The host site vouches for `customer`: hex HMAC-SHA256, with the secret "
+        "shared with the gateway (ASSISTANT_IDENTITY_SECRET), of the UTF-8 text "
+        '"v1\\n{id}\\n{email}\\n{name}\\n{identity_expires}" (fields NFC-normalised, absent '
+        "ones empty; `customer.id` required). Only a verified identity links the "
+        "customer's earlier conversations (by id). `python -m handoff sign-identity` "
+        "prints these fields.",
+    )
+    identity_expires: int | None = Field(
+        None,
+        description="Unix seconds after which the signature is refused (at most 30 days "
+        "ahead); required with identity_signature",
+    )
+
+    codes: ClassVar[Mapping[str, str]] = {
+        "customer": "invalid_identity",
+        "identity_signature": "invalid_identity",
+        "identity_expires": "invalid_identity",
+    }
+
+
+_NOTHING_TO_SEND = "send {'text': '...'} with a non-empty string, or {'payload': '...'}"
+
+
+def _text_or_payload(schema: dict[str, Any]) -> None:
+    """What the model's check below says, as JSON Schema: a visible text, or a payload
+    (then the text, if any, is only its label)."""
+    schema["anyOf"] = [
+        {
+            "required": ["text"],
+            "properties": {"text": {"type": "string", "pattern": VISIBLE_TEXT_PATTERN}},
+        },
+        {"required": ["payload"], "properties": {"payload": {"type": "string"}}},
+    ]
+
+
+class CustomerMessage(RequestModel):
+    """POST /api/conversations/{conversation_id}/messages: text, or a button's payload."""
+
+    model_config = ConfigDict(json_schema_extra=_text_or_payload)
+
+    text: str | None = Field(None, max_length=MAX_MESSAGE_CHARS)
+    payload: VisibleText | None = Field(None, max_length=MAX_MESSAGE_CHARS)
+    client_id: str | None = Field(
+        None, max_length=MAX_CLIENT_ID_CHARS, description="Makes a resend idempotent"
+    )
+
+    hints: ClassVar[Mapping[str, str]] = {
+        "text/string_too_long": "text is {length} characters; the limit is {limit}. "
+        "Please split it into shorter messages.",
+        "payload/string_too_long": "payload is {length} characters; the limit is {limit}.",
+        "payload/string_pattern_mismatch": "'payload' must be a non-empty string",
+        "client_id/string_too_long": f"'client_id' must be a string of at most "
+        f"{MAX_CLIENT_ID_CHARS} characters",
+    }
+
+    @model_validator(mode="after")
+    def _something_to_send(self) -> CustomerMessage:
+        if self.payload is None and (self.text is None or not self.text.strip()):
+            raise PydanticCustomError("nothing_to_send", _NOTHING_TO_SEND)
+        return self
+
+
+class CustomerHello(RequestModel):
+    """The customer websocket's first frame (browsers cannot set headers on a websocket)."""
+
+    type: Literal["hello"] = "hello"
+    token: str
+    last_seq: int | None = Field(None, ge=0, description="the last message already shown")
+
+
+class CustomerMessageFrame(CustomerMessage):
+    """A message over the customer websocket: the HTTP body, with its type."""
+
+    type: Literal["message"]
+
+
+# -- agent side ----------------------------------------------------------------
+
+
+class AgentLogin(RequestModel):
+    """POST /api/agent/login."""
+
+    username: str
+    password: str
+
+    hints: ClassVar[Mapping[str, str]] = {
+        "username": "send {'username': '...', 'password': '...'} as strings",
+        "password": "send {'username': '...', 'password': '...'} as strings",
+    }
+
+
+class AgentMessage(RequestModel):
+    """POST /api/agent/conversations/{conversation_id}/messages."""
+
+    text: VisibleText = Field(max_length=MAX_MESSAGE_CHARS)
+
+    hints: ClassVar[Mapping[str, str]] = {
+        "text/string_too_long": "message is {length} characters; the limit is {limit}",
+        "text": "send {'text': '...'} with a non-empty string",
+    }
+
+
+class Reassign(RequestModel):
+    """POST /api/agent/conversations/{conversation_id}/reassign (supervisors)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agent: VisibleText = Field(
+        max_length=MAX_USERNAME_CHARS, description="Username of the agent to give it to"
+    )
+    force: bool = Field(
+        False,
+        description="Skip the language, skill and capacity checks (never presence: the "
+        "agent must be online)",
+    )
+
+    hints: ClassVar[Mapping[str, str]] = {
+        "agent": "'agent' must be the username of the agent to give the chat to",
+    }
+
+
+class AgentHello(RequestModel):
+    """The first frame of the agent console's and the live view's websockets."""
+
+    type: Literal["hello"] = "hello"
+    token: str
+
+
+class TypingFrame(RequestModel):
+    """The agent console: the agent is (or stopped) writing to a customer."""
+
+    type: Literal["typing"]
+    conversation_id: str
+    on: bool
+
+
+# -- supervisor queries ------------------------------------------------------------
+
+
+def _day(value: object) -> date | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise PydanticCustomError("day", "must be a date like 2026-12-01")
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise PydanticCustomError("day", "is not a date: {why}", {"why": str(exc)}) from None
+
+
+# A day filter; empty (as the page's cleared date field sends it) means the default.
+Day = Annotated[
+    date | None,
+    PlainValidator(_day),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "maxLength": 0}],
+            "examples": ["2026-12-01"],
+        }
+    ),
+]
+
+
+class DayRange(RequestModel):
+    """The days and language every supervisor report is filtered by."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=False)
+    noun: ClassVar[str] = "parameter"
+
+    start: Day = Field(None, alias="from", description="default: 29 days before `to`")
+    end: Day = Field(None, alias="to", description="included; default: today")
+    language: LanguageFilter = Field("", description="empty or all: every language")
+
+
+class AnalyticsQuery(DayRange):
+    """GET /api/agent/analytics."""
+
+    format: Literal["json", "csv"] = "json"
+    figure: Figure | None = Field(None, description="with format=csv")
+    tz: str = Field(
+        "",
+        max_length=MAX_TIME_ZONE_CHARS,
+        pattern=TIME_ZONE_PATTERN,
+        description="IANA time zone whose days `from`, `to` and the rows are (DST-exact); "
+        "default UTC",
+        examples=["Asia/Seoul"],
+    )
+
+    hints: ClassVar[Mapping[str, str]] = {
+        "tz": "'tz' must be an IANA time zone name like Asia/Seoul or UTC",
+    }
+
+
+class TopicsQuery(DayRange):
+    """GET /api/agent/analytics/topics."""
+
+    format: Literal["json", "csv", "yaml"] = "json"
+
+
+def query_dict(query: Mapping[str, str]) -> dict[str, str]:
+    """A query string's parameters, the first value of each (as aiohttp's `get`)."""
+    return {name: query[name] for name in query}
+
+
+# -- the OpenAPI document's side ----------------------------------------------------
+
+BODIES: tuple[type[RequestModel], ...] = (
+    NewConversation,
+    CustomerMessage,
+    AgentLogin,
+    AgentMessage,
+    Reassign,
+)
+FRAMES: tuple[type[RequestModel], ...] = (
+    CustomerHello,
+    CustomerMessageFrame,
+    AgentHello,
+    TypingFrame,
+)
+
+
+def components() -> dict[str, Any]:
+    """Every body and frame model's JSON Schema, by model name (nested models included),
+    for the document's components/schemas."""
+    _, top = models_json_schema(
+        [(model, "validation") for model in (*BODIES, *FRAMES)], ref_template=REF_TEMPLATE
+    )
+    return {name: _untitled(schema) for name, schema in top.get("$defs", {}).items()}
+
+
+def query_parameters(model: type[RequestModel]) -> list[dict[str, Any]]:
+    """A query model's fields as OpenAPI parameters (`in: query`)."""
+    schema = model.model_json_schema(ref_template=REF_TEMPLATE)
+    required = set(schema.get("required", []))
+    parameters = []
+    for name, field in schema["properties"].items():
+        field = _not_null(_untitled(field))
+        description = field.pop("description", None)
+        parameter: dict[str, Any] = {
+            "name": name,
+            "in": "query",
+            "required": name in required,
+            "schema": field,
+        }
+        if description:
+            parameter["description"] = description
+        parameters.append(parameter)
+    return parameters
+
+
+def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter's schema without the `null` a Python default of None brings:
+    a query string has no null, only an absent parameter."""
+    schema = {key: value for key, value in schema.items() if key != "default" or value is not None}
+    choices = [choice for choice in schema.get("anyOf", []) if choice != {"type": "null"}]
+    if "anyOf" in schema and len(choices) == 1:
+        del schema["anyOf"]
+        schema.update(choices[0])
+    elif "anyOf" in schema:
+        schema["anyOf"] = choices
+    return schema
+
+
+def _untitled(schema: Any, in_properties: bool = False) -> Any:
+    """The schema without pydantic's generated titles ("Client Id"): noise in a document."""
+    if isinstance(schema, dict):
+        return {
+            key: _untitled(value, key == "properties" and not in_properties)
+            for key, value in schema.items()
+            if in_properties or not (key == "title" and isinstance(value, str))
+        }
+    if isinstance(schema, list):
+        return [_untitled(item) for item in schema]
+    return schema
