@@ -132,6 +132,9 @@ class ConversationService:
             await self._track_language(conversation, shown_text, rasa_payload)
             if item is None:  # people own the conversation
                 replies = await self.handoff.customer_message(conversation, stored, rasa_payload)
+                if conversation.state == "assigned":
+                    # Relayed to the agent; the outbox is empty while people own the chat.
+                    return Exchange(stored, replies, False)
                 # Leaving the queue (cancel, ticket) gives the chat back to the bot now.
                 return Exchange(
                     stored, replies + (await self.relay.drain(conversation.id)).replies, False

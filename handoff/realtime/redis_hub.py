@@ -4,11 +4,15 @@ Same interface as the in-process `handoff.realtime.hub.Hub` (subscribe / unsubsc
 has_subscribers / close_all), plus `start()` and `aclose()` for its connections:
 
 - `publish` hands the frame to this replica's own subscribers at once, and appends it to
-  the conversation's Redis stream (`<prefix>conv:<conversation id>`, capped, expiring a
-  day after its last frame) through one ordered sender task. Every replica with a
-  subscriber of that conversation reads the stream from where it left off, so frames
-  arrive in the order they were published, also across a lost connection; frames a
-  replica published itself are skipped when they come back.
+  its conversation's shard: one of `SHARDS` Redis streams (`<prefix>frames:<n>`, n from
+  a CRC of the conversation id, each capped), through one ordered sender task. Every
+  replica with a subscriber in a shard reads that stream from where it left off, so a
+  conversation's frames arrive in the order they were published, also across a lost
+  connection. Each entry names its conversation and replica, so a replica skips the
+  frames of conversations it has no subscriber for, and its own, without parsing them.
+  Why shards rather than a stream per conversation: a replica's read then names at most
+  `SHARDS` streams, not one per open chat (with thousands of chats, building, sending and
+  scanning that list on every read was most of the cost), and no key needs an expiry.
 - `has_subscribers` is true when a websocket of the conversation is open on any replica:
   replicas announce their conversations on the pub/sub channel `<prefix>presence` (on
   change, every `heartbeat_seconds`, and to a replica that (re)connects and says hello);
@@ -31,6 +35,7 @@ import json
 import logging
 import time
 import uuid
+import zlib
 from collections import defaultdict, deque
 from typing import Any
 
@@ -44,9 +49,14 @@ log = logging.getLogger(__name__)
 _MAX_QUEUED_FRAMES = 500  # per subscriber, as handoff.realtime.hub
 # How long a read waits for frames before it looks for new subscriptions.
 _POLL_SECONDS = 0.1
-# Each conversation's stream keeps about this many frames, and goes a day after its last.
-_STREAM_LENGTH = 1000
-_STREAM_TTL_SECONDS = 86_400
+# What every key and channel of the hub starts with, unless told otherwise.
+DEFAULT_PREFIX = "assistant:hub:"
+# Streams that carry the frames; a conversation's shard is fixed by its id.
+SHARDS = 16
+# Each shard keeps about this many frames (trimmed by whole blocks, the cheap way): enough
+# for a replica that lost Redis for a while to catch up; websocket clients that missed
+# more catch up from the store when they reconnect.
+_STREAM_LENGTH = 5000
 # Frames sent to Redis in one round trip at most.
 _SEND_BATCH = 256
 _REDIS_ERRORS = (redis.RedisError, OSError, asyncio.TimeoutError)
@@ -57,7 +67,7 @@ class RedisHub:
         self,
         url: str,
         *,
-        prefix: str = "assistant:hub:",
+        prefix: str = DEFAULT_PREFIX,
         heartbeat_seconds: float = 5.0,
         max_pending: int = 10_000,
     ) -> None:
@@ -69,7 +79,8 @@ class RedisHub:
         self._subscribers: dict[str, set[asyncio.Queue[Frame | None]]] = defaultdict(set)
         # replica id -> (its conversations with subscribers, when last heard from)
         self._remote: dict[str, tuple[set[str], float]] = {}
-        self._outbox: deque[tuple[str, str]] = deque()
+        # (stream or channel, what to add or publish), in publishing order
+        self._outbox: deque[tuple[str, str | dict[str, str]]] = deque()
         self._outbox_ready = asyncio.Event()
         self._presence_on = False  # subscribed to the presence channel right now
         # stream key -> id of the last entry read, for every conversation with a subscriber
@@ -153,9 +164,13 @@ class RedisHub:
 
     def publish(self, conversation_id: str, frame: Frame) -> None:
         self._deliver(conversation_id, frame)
-        self._queue(
-            self._stream(conversation_id),
-            {"replica": self.replica_id, "conversation": conversation_id, "frame": frame},
+        self._enqueue(
+            self.stream_key(conversation_id),
+            {
+                "r": self.replica_id,
+                "c": conversation_id,
+                "f": json.dumps(frame, ensure_ascii=False),
+            },
         )
 
     def close_all(self) -> None:
@@ -183,19 +198,23 @@ class RedisHub:
     def _presence_channel(self) -> str:
         return f"{self._prefix}presence"
 
-    def _stream(self, conversation_id: str) -> str:
-        return f"{self._prefix}conv:{conversation_id}"
+    def stream_key(self, conversation_id: str) -> str:
+        return shard_stream(self._prefix, conversation_id)
 
     def _wanted_streams(self) -> set[str]:
-        return {self._stream(c) for c in self._subscribers}
+        return {self.stream_key(c) for c in self._subscribers}
 
     def _queue(self, channel: str, message: dict[str, Any]) -> None:
+        """Publish `message` on a pub/sub channel, in order with the frames."""
+        self._enqueue(channel, json.dumps(message, ensure_ascii=False))
+
+    def _enqueue(self, key: str, item: str | dict[str, str]) -> None:
         if self._closed:
             return
         if len(self._outbox) >= self._max_pending:
             self._outbox.popleft()
             self.dropped += 1
-        self._outbox.append((channel, json.dumps(message, ensure_ascii=False)))
+        self._outbox.append((key, item))
         self._outbox_ready.set()
 
     def _announce(self, conversation_id: str, present: bool) -> None:
@@ -229,12 +248,12 @@ class RedisHub:
             batch = list(itertools.islice(self._outbox, _SEND_BATCH))
             try:
                 async with self._client.pipeline(transaction=False) as pipe:
-                    for channel, payload in batch:
-                        if channel == self._presence_channel:
-                            pipe.publish(channel, payload)
+                    for key, item in batch:
+                        if isinstance(item, str):
+                            pipe.publish(key, item)
                         else:
-                            pipe.xadd(channel, {"m": payload}, maxlen=_STREAM_LENGTH)
-                            pipe.expire(channel, _STREAM_TTL_SECONDS)
+                            fields: Any = item
+                            pipe.xadd(key, fields, maxlen=_STREAM_LENGTH, approximate=True)
                     await pipe.execute()
             except _REDIS_ERRORS as exc:
                 log.warning("Redis hub: cannot publish (%s); retrying", type(exc).__name__)
@@ -244,8 +263,8 @@ class RedisHub:
             backoff = 0.05
             # What was sent is still at the head, unless a full outbox dropped some of it
             # meanwhile (then only what is left of it goes).
-            for item in batch:
-                if self._outbox and self._outbox[0] is item:
+            for entry in batch:
+                if self._outbox and self._outbox[0] is entry:
                     self._outbox.popleft()
 
     async def _beat(self) -> None:
@@ -284,7 +303,7 @@ class RedisHub:
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def _read(self) -> None:
-        """Read the streams of the conversations this replica has subscribers for, each
+        """Read the shards of the conversations this replica has subscribers for, each
         from where it left off (a new one from its end), and hand the frames on."""
         assert self._client is not None
         backoff = 0.05
@@ -308,10 +327,11 @@ class RedisHub:
                 backoff = 0.05
                 for stream_key, entries in result or []:
                     name = _text(stream_key)
+                    if name not in self._positions:
+                        continue
                     for entry_id, fields in entries:
-                        if name in self._positions:
-                            self._positions[name] = _text(entry_id)
-                            self._received(fields.get(b"m", b"{}"))
+                        self._positions[name] = _text(entry_id)
+                        self._frame_read(fields)
             except _REDIS_ERRORS as exc:
                 if self.connected:
                     log.warning("Redis hub: lost Redis (%s); reconnecting", type(exc).__name__)
@@ -319,18 +339,28 @@ class RedisHub:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
 
+    def _frame_read(self, fields: dict[bytes, bytes]) -> None:
+        """A shard entry: delivered if this replica has subscribers for its conversation
+        and another replica published it (parsed only then)."""
+        try:
+            conversation_id = fields[b"c"].decode()
+            if conversation_id not in self._subscribers or fields[b"r"].decode() == self.replica_id:
+                return
+            frame = json.loads(fields[b"f"])
+        except (KeyError, ValueError):  # UnicodeDecodeError and JSONDecodeError too
+            log.warning("Redis hub: ignored a malformed frame")
+            return
+        self._deliver(conversation_id, frame)
+
     def _received(self, data: bytes | str) -> None:
+        """A presence message from the pub/sub channel."""
         try:
             message = json.loads(data)
             replica = str(message["replica"])
         except (ValueError, KeyError, TypeError):
             log.warning("Redis hub: ignored a malformed message")
             return
-        if replica == self.replica_id:
-            return
-        if "frame" in message:
-            self._deliver(str(message["conversation"]), message["frame"])
-        else:
+        if replica != self.replica_id:
             self._presence(replica, message)
 
     def _presence(self, replica: str, message: dict[str, Any]) -> None:
@@ -348,6 +378,12 @@ class RedisHub:
         self._remote[replica] = (conversations, time.monotonic())
         if message.get("hello"):
             self._announce_all()  # a replica (re)joined: tell it who is here
+
+
+def shard_stream(prefix: str, conversation_id: str) -> str:
+    """The Redis stream a conversation's frames go through (CRC-32: the same on every
+    replica, unlike Python's per-process string hash)."""
+    return f"{prefix}frames:{zlib.crc32(conversation_id.encode()) % SHARDS}"
 
 
 def _text(value: bytes | str) -> str:

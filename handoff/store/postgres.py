@@ -310,12 +310,9 @@ class PostgresStore:
         )
         async with self._pool.acquire() as connection, connection.transaction():
             await _lock_conversation(connection, conversation_id)
-            if client_id is not None:
-                existing = await _by_client_id(connection, conversation_id, client_id)
-                if existing is not None:
-                    return existing, False
-            stored = await _insert(connection, message)
-            await _touch(connection, conversation_id, stored.ts)
+            stored, _ = await _insert(connection, message)
+            if stored is None:  # a resend
+                return await _by_client_id(connection, message), False
         return stored, True
 
     async def add_customer_message(
@@ -336,22 +333,12 @@ class PostgresStore:
             # Locked: a transition to people cannot slip in between reading the state and
             # writing the outbox item (it would delete the item, or never see it).
             state = await _lock_conversation(connection, conversation_id)
-            if client_id is not None:
-                existing = await _by_client_id(connection, conversation_id, client_id)
-                if existing is not None:
-                    return existing, False, None
-            stored = await _insert(connection, message)
-            await _touch(connection, conversation_id, stored.ts)
-            item = None
-            if state == "bot":
-                item_id = await connection.fetchval(
-                    "INSERT INTO bot_outbox (conversation_id, kind, seq, created_at)"
-                    " VALUES ($1, 'message', $2, $3) RETURNING id",
-                    conversation_id,
-                    stored.seq,
-                    stored.ts,
-                )
-                item = OutboxItem(item_id, conversation_id, "message", stored.seq, False, 0, False)
+            stored, item_id = await _insert(connection, message, for_the_bot=state == "bot")
+            if stored is None:  # a resend
+                return await _by_client_id(connection, message), False, None
+        item = None
+        if item_id is not None:
+            item = OutboxItem(item_id, conversation_id, "message", stored.seq, False, 0, False)
         return stored, True, item
 
     async def add_replies(
@@ -366,7 +353,7 @@ class PostgresStore:
         async with self._pool.acquire() as connection, connection.transaction():
             await _lock_conversation(connection, conversation_id)
             stored = [
-                await _insert(
+                await _insert_reply(
                     connection,
                     Message(
                         conversation_id=conversation_id,
@@ -384,7 +371,6 @@ class PostgresStore:
             await _record_bot_events(connection, stored)
             if completes is not None:
                 await connection.execute("DELETE FROM bot_outbox WHERE id = $1", completes.id)
-            await _touch(connection, conversation_id, ts)
         return stored
 
     async def messages(self, conversation_id: str, after_seq: int = 0) -> list[Message]:
@@ -442,13 +428,40 @@ async def _lock_conversation(connection: asyncpg.Connection, conversation_id: st
     return str(state)
 
 
-async def _insert(connection: asyncpg.Connection, message: Message) -> Message:
-    """Insert with the next seq; the caller holds the conversation's row lock."""
-    seq = await connection.fetchval(
-        "INSERT INTO messages (conversation_id, seq, role, text, payload, client_id,"
-        " buttons_json, links_json, meta_json, ts)"
-        " SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9"
-        " FROM messages WHERE conversation_id = $1 RETURNING seq",
+# One statement, one round trip: the message with the next seq, unless its client_id is
+# stored already (a resend: then nothing at all); the conversation marked updated (and
+# used, for analytics, by a customer message); and with $10 the outbox item that hands it
+# to the bot. Sound only under the conversation's row lock, taken by an earlier statement
+# of the transaction: this one's snapshot then holds every message stored before.
+_INSERT_MESSAGE = """
+WITH new AS (
+    INSERT INTO messages (conversation_id, seq, role, text, payload, client_id,
+                          buttons_json, links_json, meta_json, ts)
+    SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9
+    FROM messages WHERE conversation_id = $1
+    ON CONFLICT (conversation_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
+    RETURNING seq
+), touched AS (
+    UPDATE conversations
+    SET updated_at = $9, engaged = CASE WHEN $2 = 'customer' THEN 1 ELSE engaged END
+    WHERE id = $1 AND EXISTS (SELECT 1 FROM new)
+), queued AS (
+    INSERT INTO bot_outbox (conversation_id, kind, seq, created_at)
+    SELECT $1, 'message', seq, $9 FROM new WHERE $10
+    RETURNING id
+)
+SELECT new.seq, (SELECT id FROM queued) AS outbox_id FROM new
+"""
+
+
+async def _insert(
+    connection: asyncpg.Connection, message: Message, *, for_the_bot: bool = False
+) -> tuple[Message | None, int | None]:
+    """Store `message` with the next seq (the caller holds the conversation's row lock);
+    returns it, or None if its client_id was stored already, and `for_the_bot` the id of
+    its outbox item."""
+    row = await connection.fetchrow(
+        _INSERT_MESSAGE,
         message.conversation_id,
         message.role,
         message.text,
@@ -458,30 +471,31 @@ async def _insert(connection: asyncpg.Connection, message: Message) -> Message:
         json.dumps(message.links, ensure_ascii=False),
         json.dumps(message.meta, ensure_ascii=False),
         message.ts,
+        for_the_bot,
     )
-    if message.role == "customer":  # analytics count conversations the customer used
-        await connection.execute(
-            "UPDATE conversations SET engaged = 1 WHERE id = $1 AND engaged = 0",
-            message.conversation_id,
-        )
-    return dataclasses.replace(message, seq=int(seq))
+    if row is None:
+        return None, None
+    outbox_id = row["outbox_id"]
+    stored = dataclasses.replace(message, seq=int(row["seq"]))
+    return stored, int(outbox_id) if outbox_id is not None else None
 
 
-async def _touch(connection: asyncpg.Connection, conversation_id: str, ts: str) -> None:
-    await connection.execute(
-        "UPDATE conversations SET updated_at = $1 WHERE id = $2", ts, conversation_id
-    )
+async def _insert_reply(connection: asyncpg.Connection, message: Message) -> Message:
+    """A bot or system reply (no client_id: never a resend)."""
+    stored, _ = await _insert(connection, message)
+    assert stored is not None
+    return stored
 
 
-async def _by_client_id(
-    connection: asyncpg.Connection, conversation_id: str, client_id: str
-) -> Message | None:
+async def _by_client_id(connection: asyncpg.Connection, message: Message) -> Message:
+    """The message stored before with `message`'s client_id (the insert met it)."""
     row = await connection.fetchrow(
         "SELECT * FROM messages WHERE conversation_id = $1 AND client_id = $2",
-        conversation_id,
-        client_id,
+        message.conversation_id,
+        message.client_id,
     )
-    return _message(row) if row else None
+    assert row is not None
+    return _message(row)
 
 
 async def _record_bot_events(connection: asyncpg.Connection, messages: list[Message]) -> None:

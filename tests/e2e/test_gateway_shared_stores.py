@@ -24,6 +24,7 @@ import asyncpg
 import pytest
 from redis import asyncio as redis_asyncio
 
+from handoff.realtime.redis_hub import DEFAULT_PREFIX, shard_stream
 from kb_index.articles import Article, load_kb
 from stack.devservers import PostgresServer, RedisServer
 from stack.launcher import Stack
@@ -159,10 +160,14 @@ async def test_a_chat_and_its_handoff_live_in_postgresql(
     # the frames the customer's and the agent's websockets got went through Redis
     client = redis_asyncio.Redis.from_url(redis_url)
     try:
-        entries = await client.xrange(f"assistant:hub:conv:{customer.conversation_id}")
+        entries = await client.xrange(shard_stream(DEFAULT_PREFIX, customer.conversation_id))
     finally:
         await client.aclose()
-    frames = [json.loads(fields[b"m"])["frame"] for _, fields in entries]
+    frames = [
+        json.loads(fields[b"f"])
+        for _, fields in entries
+        if fields[b"c"].decode() == customer.conversation_id
+    ]
     assert "hello from a person" in [f.get("text") for f in frames if f.get("type") == "message"]
 
 

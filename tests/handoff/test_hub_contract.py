@@ -13,7 +13,7 @@ from typing import Protocol
 import pytest
 
 from handoff.realtime.hub import Frame, Hub
-from handoff.realtime.redis_hub import RedisHub
+from handoff.realtime.redis_hub import RedisHub, shard_stream
 from stack.devservers import RedisServer
 
 
@@ -95,6 +95,32 @@ async def test_only_the_conversation_s_subscribers_get_its_frames(replicas: Repl
     assert await receive(mine, 1) == [{"n": 1}]
     assert await receive(other, 1) == [{"n": 2}]
     assert mine.empty() and other.empty()
+
+
+def shard_mate(conversation_id: str) -> str:
+    """Another conversation whose frames go through the same Redis stream."""
+    mine = shard_stream("", conversation_id)
+    return next(f"mate-{n}" for n in range(10_000) if shard_stream("", f"mate-{n}") == mine)
+
+
+async def test_a_conversation_sharing_a_stream_gets_only_its_own_frames(
+    replicas: Replicas,
+) -> None:
+    a, b = await replicas()
+    mate = shard_mate("mine")
+    mine = b.subscribe("mine")
+    await settle(a, b)
+    a.publish(mate, {"n": 0})  # nobody on b follows it: read from the stream, not delivered
+    a.publish("mine", {"n": 1})
+    assert await receive(mine, 1) == [{"n": 1}]
+    # A later subscriber in a stream the replica already reads gets what comes next.
+    mates = b.subscribe(mate)
+    await settle(a, b)
+    a.publish(mate, {"n": 2})
+    a.publish("mine", {"n": 3})
+    assert await receive(mates, 1) == [{"n": 2}]
+    assert await receive(mine, 1) == [{"n": 3}]
+    assert mine.empty() and mates.empty()
 
 
 async def test_unicode_frames_survive(replicas: Replicas) -> None:
