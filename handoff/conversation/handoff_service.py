@@ -56,6 +56,10 @@ CANCEL_PAYLOAD = "/cancel_handoff"
 SMALL_TALK_INTENTS = {"greet", "goodbye", "thanks", "affirm", "deny", "rate", "handoff_done"}
 
 
+# How many handoffs' first agent reply a gateway remembers having recorded.
+_FIRST_REPLIES_KEPT = 10_000
+
+
 class HandoffError(Exception):
     """An agent action that cannot be done; `code` is machine-readable."""
 
@@ -124,6 +128,10 @@ class HandoffService:
         self._load_cache: dict[str, int] = {}
         self._load_read_at = -math.inf
         self._handling_seconds = DEFAULT_HANDLING_SECONDS
+        # Handoffs whose first agent reply this gateway has recorded: later replies need
+        # no write (the store keeps the first time only; another replica may write it
+        # once more, harmlessly). Bounded: forgotten all at once when full.
+        self._first_reply_noted: set[int] = set()
         self._agents_saw = 0
         self.position_frames = Coalescer(
             CUSTOMER_INTERVAL, self._flush_customers, name="queue positions"
@@ -655,7 +663,11 @@ class HandoffService:
             raise HandoffError("not_yours", "this conversation is not assigned to you")
         # An agent who pastes a card number or an id does not store it either.
         message, _ = await self.store.add_message(conversation_id, "agent", mask_secrets(text))
-        await self.handoffs.note_agent_reply(handoff.id)
+        if handoff.id not in self._first_reply_noted:
+            await self.handoffs.note_agent_reply(handoff.id)
+            if len(self._first_reply_noted) >= _FIRST_REPLIES_KEPT:
+                self._first_reply_noted.clear()
+            self._first_reply_noted.add(handoff.id)
         self.metrics.messages.labels("out", "agent").inc()
         self.hub.publish(conversation_id, {"type": "message", **message.public()})
         self.hub.publish(

@@ -308,18 +308,17 @@ class PostgresStore:
             links=links or [],
             meta=meta or {},
         )
-        async with self._pool.acquire() as connection, connection.transaction():
-            await _lock_conversation(connection, conversation_id)
+        async with self._pool.acquire() as connection:
             stored, _ = await _insert(connection, message)
-            if stored is None:  # a resend
-                return await _by_client_id(connection, message), False
+            if stored is None:
+                return await _stored_before(connection, message), False
         return stored, True
 
     async def add_customer_message(
         self, conversation_id: str, text: str, *, payload: str | None, client_id: str | None
     ) -> tuple[Message, bool, OutboxItem | None]:
         """Store a customer message; while the bot owns the conversation, also its outbox
-        item, in the same transaction. Returns (message, is new, outbox item)."""
+        item, in the same statement. Returns (message, is new, outbox item)."""
         message = Message(
             conversation_id=conversation_id,
             seq=0,  # chosen by _insert
@@ -329,13 +328,12 @@ class PostgresStore:
             payload=payload,
             client_id=client_id,
         )
-        async with self._pool.acquire() as connection, connection.transaction():
-            # Locked: a transition to people cannot slip in between reading the state and
-            # writing the outbox item (it would delete the item, or never see it).
-            state = await _lock_conversation(connection, conversation_id)
-            stored, item_id = await _insert(connection, message, for_the_bot=state == "bot")
-            if stored is None:  # a resend
-                return await _by_client_id(connection, message), False, None
+        async with self._pool.acquire() as connection:
+            # One statement under the row's lock: a transition to people cannot slip in
+            # between reading the state and writing the outbox item.
+            stored, item_id = await _insert(connection, message, for_the_bot=True)
+            if stored is None:
+                return await _stored_before(connection, message), False, None
         item = None
         if item_id is not None:
             item = OutboxItem(item_id, conversation_id, "message", stored.seq, False, 0, False)
@@ -428,26 +426,37 @@ async def _lock_conversation(connection: asyncpg.Connection, conversation_id: st
     return str(state)
 
 
-# One statement, one round trip: the message with the next seq, unless its client_id is
-# stored already (a resend: then nothing at all); the conversation marked updated (and
-# used, for analytics, by a customer message); and with $10 the outbox item that hands it
-# to the bot. Sound only under the conversation's row lock, taken by an earlier statement
-# of the transaction: this one's snapshot then holds every message stored before.
+# One statement, one round trip, no transaction of its own. It locks the conversation's
+# row (held until the statement ends; a concurrent writer waits, then reads the committed
+# row, so its count is current) and reads its message count (last_seq; GREATEST also
+# covers rows written without the count); inserts the message with the next seq unless
+# its client_id is stored already (a resend, also one racing the original: the unique
+# index sees committed rows, so nothing is stored and nothing counted); records the new
+# count and marks the conversation updated (and used, for analytics, by a customer
+# message); and with $10, while the bot owns the conversation, inserts the outbox item
+# that hands the message to the bot.
 _INSERT_MESSAGE = """
-WITH new AS (
+WITH locked AS (
+    SELECT last_seq, state FROM conversations WHERE id = $1 FOR NO KEY UPDATE
+), new AS (
     INSERT INTO messages (conversation_id, seq, role, text, payload, client_id,
                           buttons_json, links_json, meta_json, ts)
-    SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9
-    FROM messages WHERE conversation_id = $1
+    SELECT $1, GREATEST(
+               last_seq,
+               (SELECT COALESCE(MAX(seq), 0) FROM messages WHERE conversation_id = $1)
+           ) + 1,
+           $2, $3, $4, $5, $6, $7, $8, $9
+    FROM locked
     ON CONFLICT (conversation_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
     RETURNING seq
-), touched AS (
+), counted AS (
     UPDATE conversations
-    SET updated_at = $9, engaged = CASE WHEN $2 = 'customer' THEN 1 ELSE engaged END
-    WHERE id = $1 AND EXISTS (SELECT 1 FROM new)
+    SET last_seq = new.seq, updated_at = $9,
+        engaged = CASE WHEN $2 = 'customer' THEN 1 ELSE engaged END
+    FROM new WHERE id = $1
 ), queued AS (
     INSERT INTO bot_outbox (conversation_id, kind, seq, created_at)
-    SELECT $1, 'message', seq, $9 FROM new WHERE $10
+    SELECT $1, 'message', new.seq, $9 FROM new, locked WHERE $10 AND locked.state = 'bot'
     RETURNING id
 )
 SELECT new.seq, (SELECT id FROM queued) AS outbox_id FROM new
@@ -457,9 +466,9 @@ SELECT new.seq, (SELECT id FROM queued) AS outbox_id FROM new
 async def _insert(
     connection: asyncpg.Connection, message: Message, *, for_the_bot: bool = False
 ) -> tuple[Message | None, int | None]:
-    """Store `message` with the next seq (the caller holds the conversation's row lock);
-    returns it, or None if its client_id was stored already, and `for_the_bot` the id of
-    its outbox item."""
+    """Store `message` with the next seq; returns it (None: its client_id was stored
+    already, or there is no such conversation) and, `for_the_bot` while the bot owns the
+    conversation, the id of its outbox item."""
     row = await connection.fetchrow(
         _INSERT_MESSAGE,
         message.conversation_id,
@@ -483,19 +492,23 @@ async def _insert(
 async def _insert_reply(connection: asyncpg.Connection, message: Message) -> Message:
     """A bot or system reply (no client_id: never a resend)."""
     stored, _ = await _insert(connection, message)
-    assert stored is not None
+    if stored is None:
+        raise KeyError(message.conversation_id)
     return stored
 
 
-async def _by_client_id(connection: asyncpg.Connection, message: Message) -> Message:
-    """The message stored before with `message`'s client_id (the insert met it)."""
-    row = await connection.fetchrow(
-        "SELECT * FROM messages WHERE conversation_id = $1 AND client_id = $2",
-        message.conversation_id,
-        message.client_id,
-    )
-    assert row is not None
-    return _message(row)
+async def _stored_before(connection: asyncpg.Connection, message: Message) -> Message:
+    """What `_insert` met instead of storing `message`: the message stored before with
+    its client_id, or (KeyError) no such conversation."""
+    if message.client_id is not None:
+        row = await connection.fetchrow(
+            "SELECT * FROM messages WHERE conversation_id = $1 AND client_id = $2",
+            message.conversation_id,
+            message.client_id,
+        )
+        if row is not None:
+            return _message(row)
+    raise KeyError(message.conversation_id)
 
 
 async def _record_bot_events(connection: asyncpg.Connection, messages: list[Message]) -> None:

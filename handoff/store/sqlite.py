@@ -340,11 +340,13 @@ class SQLiteStore:
         await self._db.execute(
             "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _row(stored)
         )
-        if stored.role == "customer":  # analytics count conversations the customer used
-            await self._db.execute(
-                "UPDATE conversations SET engaged = 1 WHERE id = ? AND engaged = 0",
-                (stored.conversation_id,),
-            )
+        # The message count (PostgreSQL stores by it; here it is kept alongside), and for
+        # a customer message the mark analytics count used conversations by.
+        await self._db.execute(
+            "UPDATE conversations SET last_seq = ?,"
+            " engaged = CASE WHEN ? = 'customer' THEN 1 ELSE engaged END WHERE id = ?",
+            (stored.seq, stored.role, stored.conversation_id),
+        )
         return stored
 
     async def _touch(self, conversation_id: str, ts: str) -> None:

@@ -212,8 +212,11 @@ async def test_a_postgres_database_of_the_old_runner_keeps_its_rows(
     finally:
         await store.close()
     place = Place("postgres", Path(), postgres_url, pg_schema)
-    assert await place.query("SELECT migration_id FROM _yoyo_migration") == [("0001.baseline",)]
+    applied = await place.query("SELECT migration_id FROM _yoyo_migration ORDER BY 1")
+    assert applied == [("0001.baseline",), ("0002.message-counter",)]
     assert await place.query("SELECT id FROM schema_migrations") == [("0001.baseline",)]
+    # the message count the later step added, filled in from the rows already there
+    assert await place.query("SELECT last_seq FROM conversations WHERE id = 'c1'") == [(2,)]
 
 
 EARLY_FILE = """
@@ -282,7 +285,10 @@ async def test_an_sqlite_file_of_an_early_release_gets_the_current_schema(
         assert sorted(row[0] for row in db.execute("SELECT migration_id FROM _yoyo_migration")) == [
             "0000.early-files",
             "0001.baseline",
+            "0002.message-counter",
         ]
+        # each conversation's message count, filled in from its messages
+        assert db.execute("SELECT id, last_seq FROM conversations").fetchall() == [("c1", 1)]
     assert await migrate(sqlite_database(path)) == []
 
 

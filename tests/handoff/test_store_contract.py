@@ -388,6 +388,47 @@ async def test_gateways_writing_to_one_conversation_get_distinct_seqs(backend: B
     assert sum(m.text == "dup" for m in stored) == 1
 
 
+async def test_a_resend_racing_its_original_skips_no_seq(backend: Backend) -> None:
+    """The same client_id sent through several gateways at once: stored once, and the
+    next message gets the next number (the resends counted nothing)."""
+    if backend.name == "sqlite":
+        pytest.skip("SQLite is written by one gateway process")
+    gateways = [backend.store, (await backend.peer())[0], (await backend.peer())[0]]
+    conversation, _ = await backend.store.create_conversation("ja", {})
+    for round_ in range(20):
+        results = await asyncio.gather(
+            *(
+                gateway.add_customer_message(
+                    conversation.id, f"再送{round_}", payload=None, client_id=f"r{round_}"
+                )
+                for gateway in gateways
+            )
+        )
+        assert sum(is_new for _, is_new, _ in results) == 1
+        assert {message.seq for message, _, _ in results} == {round_ + 1}
+    stored = await backend.store.messages(conversation.id)
+    assert [m.seq for m in stored] == list(range(1, 21))
+    later, _ = await backend.store.add_message(conversation.id, "agent", "はい")
+    assert later.seq == 21
+
+
+async def test_a_message_written_without_the_count_is_not_overwritten(
+    backend: Backend,
+) -> None:
+    """A row that came in some other way (a restore, an import) leaves the count behind:
+    the next message still takes the number after the highest one stored."""
+    conversation, _ = await backend.store.create_conversation("ko", {})
+    await backend.store.add_message(conversation.id, "customer", "안녕하세요")
+    imported = await backend.scalar(
+        "INSERT INTO messages (conversation_id, seq, role, text, ts)"
+        " VALUES (?, 5, 'bot', '가져온 메시지', '2026-12-05T00:00:00.000Z') RETURNING seq",
+        conversation.id,
+    )
+    assert imported == 5
+    message, is_new = await backend.store.add_message(conversation.id, "agent", "네")
+    assert is_new and message.seq == 6
+
+
 async def test_a_handoff_racing_customer_messages_leaves_the_bot_nothing(
     backend: Backend,
 ) -> None:
@@ -889,15 +930,18 @@ def _sqlite_schema(path: Path) -> list[tuple[str, str, str]]:
     ]
 
 
-async def test_the_sqlite_baseline_migration_is_the_schema_the_store_creates(
+async def test_the_sqlite_steps_from_the_baseline_on_are_the_schema_the_store_creates(
     tmp_path: Path,
 ) -> None:
-    """On a new file the steps before and after the baseline add nothing of their own."""
+    """On a new file the step before the baseline (for files of an early release) adds
+    nothing of its own: the schema is the baseline's and the SQL steps after it."""
     store = await SQLiteStore.open(tmp_path / "store.sqlite3")
     await store.close()
-    baseline = (MIGRATIONS_DIR / "sqlite" / "0001.baseline.sql").read_text("utf-8")
+    steps = sorted((MIGRATIONS_DIR / "sqlite").glob("*.sql"))
+    assert steps[0].name == "0001.baseline.sql"
     with sqlite3.connect(tmp_path / "migrated.sqlite3") as db:
-        db.executescript(baseline)
+        for step in steps:
+            db.executescript(step.read_text("utf-8"))
     assert _sqlite_schema(tmp_path / "migrated.sqlite3") == _sqlite_schema(
         tmp_path / "store.sqlite3"
     )
