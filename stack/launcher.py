@@ -117,6 +117,52 @@ def stack_files(settings: Settings) -> SupervisorFiles:
     return SupervisorFiles(settings.run_dir / f"stack-{name}", settings.log_dir, name)
 
 
+def running_supervisord(files: SupervisorFiles) -> psutil.Process | None:
+    """The supervisord (or the `unshare` that started it) of the stack these files
+    belong to, as this machine numbers it; None when none runs."""
+    config = str(files.config)
+    for process in psutil.process_iter(["cmdline"]):
+        command = process.info["cmdline"] or []
+        if config in command and any(Path(part).name == "supervisord" for part in command):
+            return process
+    return None
+
+
+def program_host_pid(supervisord: psutil.Process, supervisor_pid: int) -> int:
+    """A program's own process as this machine numbers it, from the pid supervisord
+    gives it. supervisord counts inside its own PID namespace (the kernel lists each
+    process's number in every namespace it is in: NSpid), and a contained program runs
+    below `unshare` and `dumb-init`, which are skipped."""
+    if not supervisor_pid:
+        raise StackError("that program is not running")
+    pid = supervisor_pid
+    outer, _ = namespace_prefixes()
+    if outer:
+        pid = _outer_pid(supervisord, supervisor_pid)
+    wrappers = {"unshare", DUMB_INIT.name}
+    process = psutil.Process(pid)
+    while process.name() in wrappers:
+        children = process.children()
+        if not children:
+            break
+        process = children[0]
+    return int(process.pid)
+
+
+def _outer_pid(supervisord: psutil.Process, supervisor_pid: int) -> int:
+    for process in supervisord.children(recursive=True):
+        try:
+            status = Path(f"/proc/{process.pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("NSpid:"):
+                numbers = line.split()[1:]
+                if len(numbers) >= 2 and int(numbers[1]) == supervisor_pid:
+                    return int(process.pid)
+    raise StackError(f"no process with supervisord's pid {supervisor_pid}")
+
+
 def rasa_endpoints(settings: Settings) -> dict[str, Any]:
     """Rasa's endpoints for `rasa run`: the action server, and trackers kept in a file
     (bot/endpoints.yml stays the designers' file for `rasa shell` and `rasa test`).
@@ -491,35 +537,10 @@ class Stack:
     def program_pid(self, name: str) -> int:
         """The program's own process (below `unshare` and `dumb-init` when contained),
         as this machine's process list numbers it."""
-        pid = self._host_pid(int(self.supervisor.process(name)["pid"] or 0))
-        wrappers = {"unshare", DUMB_INIT.name}
-        process = psutil.Process(pid)
-        while process.name() in wrappers:
-            children = process.children()
-            if not children:
-                break
-            process = children[0]
-        return int(process.pid)
-
-    def _host_pid(self, supervisor_pid: int) -> int:
-        """supervisord numbers processes inside its own PID namespace; the kernel
-        lists each process's number in every namespace it is in (NSpid)."""
-        if not supervisor_pid or self._supervisord is None:
+        if self._supervisord is None:
             raise StackError("that program is not running")
-        outer, _ = namespace_prefixes()
-        if not outer:
-            return supervisor_pid
-        for process in psutil.Process(self._supervisord.pid).children(recursive=True):
-            try:
-                status = Path(f"/proc/{process.pid}/status").read_text()
-            except OSError:
-                continue
-            for line in status.splitlines():
-                if line.startswith("NSpid:"):
-                    numbers = line.split()[1:]
-                    if len(numbers) >= 2 and int(numbers[1]) == supervisor_pid:
-                        return int(process.pid)
-        raise StackError(f"no process with supervisord's pid {supervisor_pid}")
+        supervisord = psutil.Process(self._supervisord.pid)
+        return program_host_pid(supervisord, int(self.supervisor.process(name)["pid"] or 0))
 
     def kill(self, name: str, signum: int = signal.SIGKILL) -> int:
         """Send `signum` to the program's own process (as an outside fault would);

@@ -7,13 +7,15 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 
 import psutil
 import pytest
 
 from stack.launcher import Stack, StackError
-from stack.settings import Settings
+from stack.settings import PROJECT_ROOT, Settings
 from tests.e2e.isolated import free_port
 
 pytestmark = pytest.mark.e2e
@@ -34,6 +36,33 @@ def test_a_crashed_action_server_is_restarted_without_leaving_its_workers(
     assert [w.pid for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE] == []
     restarted = psutil.Process(live_stack.program_pid("actions"))
     assert restarted.pid != main.pid
+
+
+def _ctl(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "stack", "ctl", *args],
+        env={**os.environ, **stack.settings.to_env()},
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_ctl_pid_is_the_number_this_machine_signals(live_stack: Stack) -> None:
+    """supervisord counts inside the stack's PID namespace; an operator's `kill` of that
+    number would reach some other process of this machine."""
+    done = _ctl(live_stack, "pid", "gateway", "actions")
+    assert done.returncode == 0, done.stderr
+    gateway, actions = (int(line) for line in done.stdout.split())
+    assert gateway == live_stack.program_pid("gateway")
+    assert "handoff" in " ".join(psutil.Process(gateway).cmdline())
+    assert actions == live_stack.program_pid("actions")
+    unknown = _ctl(live_stack, "pid", "nonesuch")
+    assert unknown.returncode == 1
+    assert "nonesuch: no such program" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
 
 
 def _wait_running(stack: Stack, name: str, not_pid: int, said: list[str]) -> int:
