@@ -1,8 +1,9 @@
 """Agent sign-in throttling: per-username and per-address backoff, and lockout.
 
 Every sign-in attempt is admitted or refused here *before* any password is hashed, so
-a refused attempt costs a dictionary lookup (and, for the username, one indexed SQLite
-read), never a scrypt. The numbers are settings (`login_*` in stack/settings.py).
+a refused attempt costs a counter lookup (a dictionary, or a Redis round trip) and, for
+the username, one indexed store read, never a scrypt. The numbers are settings
+(`login_*` in stack/settings.py).
 
 Per username — any username, known or not, so that neither the answers nor a lock
 tell which usernames exist:
@@ -17,9 +18,9 @@ tell which usernames exist:
   the right password included, until an operator lifts it:
   `python -m handoff agents unlock USERNAME`;
 - a successful sign-in forgets the failures; counters idle for `account_window_seconds`
-  are forgotten too (in memory: only the lock has to survive a restart).
+  are forgotten too (only the lock has to survive a restart).
 
-Per client address (in memory, a short window): the same backoff after
+Per client address (a short window): the same backoff after
 `address_free_failures` failures from that address whatever the usernames (password
 spraying); forgotten after `address_window_seconds` without a failure. The address is
 the TCP peer: behind a reverse proxy that is the proxy, so give the gateway its own
@@ -32,9 +33,12 @@ that are refused like a closed backoff. Once admitted, an attempt waits for a ha
 slot (handoff/agent/passwords.py): when too many are already waiting it is refused as
 `busy`, and counts for nothing.
 
-One gateway process holds the counters; gateway replicas would each keep their own
-(the lock is shared through the store). Shared counters belong in Redis with the
-other rate limits.
+Where the counters live is the `LoginCounters` table's business; this module holds the
+policy. One gateway keeps them in its memory (`LocalLoginCounters`). Gateway replicas
+sharing Redis (ASSISTANT_REDIS_URL) keep them there (agent/login_counters_redis.py), so
+an attacker spreading guesses over the replicas spends one budget, not one per replica;
+while Redis is unreachable each replica counts alone (as with one gateway) rather than
+refuse anyone. The lock itself is in the store, shared by all.
 """
 
 from __future__ import annotations
@@ -84,10 +88,27 @@ class LoginPolicy:
 
     def backoff(self, failures: int, free: int) -> float:
         """How long a key stays closed after its `failures`-th failure in a row."""
-        if failures <= free:
-            return 0.0
-        doublings = min(failures - free - 1, 40)  # 2**40 s is "the cap" already
-        return min(self.backoff_max_seconds, self.backoff_seconds * 2.0**doublings)
+        return _backoff(failures, free, self.backoff_seconds, self.backoff_max_seconds)
+
+    @property
+    def account_budget(self) -> Budget:
+        return Budget(
+            "account",
+            self.free_failures,
+            self.account_window_seconds,
+            self.backoff_seconds,
+            self.backoff_max_seconds,
+        )
+
+    @property
+    def address_budget(self) -> Budget:
+        return Budget(
+            "address",
+            self.address_free_failures,
+            self.address_window_seconds,
+            self.backoff_seconds,
+            self.backoff_max_seconds,
+        )
 
 
 class LockStore(Protocol):
@@ -125,6 +146,82 @@ def _refusal(code: RefusalCode, wait: float) -> Refusal:
     return Refusal(code, seconds, messages[code])
 
 
+# -- the counters -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Budget:
+    """One counter table's numbers: `free` failures in a row, then the doubling back-off;
+    a key's failures are forgotten `window` seconds after its last one."""
+
+    table: Literal["account", "address"]
+    free: int
+    window: float
+    backoff_seconds: float
+    backoff_max_seconds: float
+
+    def backoff(self, failures: int) -> float:
+        return _backoff(failures, self.free, self.backoff_seconds, self.backoff_max_seconds)
+
+
+def _backoff(failures: int, free: int, seconds: float, cap: float) -> float:
+    if failures <= free:
+        return 0.0
+    doublings = min(failures - free - 1, 40)  # 2**40 s is "the cap" already
+    return min(cap, seconds * 2.0**doublings)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """An admitted attempt's place among its key's attempts in flight."""
+
+    token: str
+    shared: bool = False  # held in Redis (False: in this process's table)
+
+
+class LoginCounters(Protocol):
+    """Failures, back-off and attempts in flight per key, for each `Budget`'s table.
+
+    Every call is one atomic step for the key. Calls never raise for the table's own
+    sake (a shared table that cannot be reached answers from a local one)."""
+
+    async def admit(self, budget: Budget, key: str, count_refusal: bool) -> Slot | float:
+        """Admit an attempt (it is in flight until its `Slot` is given back), or say how
+        many seconds the key must wait: while it is closed, or while as many attempts are
+        in flight as it may still fail (`max(1, free - failures)`). A refusal counts as
+        a failure when `count_refusal`. Failures idle for the window are forgotten."""
+        ...
+
+    async def failed(self, budget: Budget, key: str, slot: Slot | None) -> int:
+        """A failure: give the slot back, count it, close the key for its back-off.
+        Returns the key's failures."""
+        ...
+
+    async def refused(self, budget: Budget, key: str, slot: Slot | None) -> int:
+        """An attempt refused: give the slot back and count a failure (no back-off).
+        Returns the key's failures."""
+        ...
+
+    async def succeeded(self, budget: Budget, key: str, slot: Slot | None) -> None:
+        """The right password: give the slot back; the key starts afresh (other attempts
+        in flight stay so)."""
+        ...
+
+    async def release(self, budget: Budget, key: str, slot: Slot) -> None:
+        """Give the slot back; nothing is counted."""
+        ...
+
+    async def forget(self, budget: Budget, key: str) -> None:
+        """Drop the key altogether (its attempts in flight included)."""
+        ...
+
+    async def failures(self, budget: Budget, key: str) -> int: ...
+
+    async def wait(self, budget: Budget, key: str) -> float:
+        """Seconds until the key's back-off is over (0.0 or less: it is)."""
+        ...
+
+
 @dataclass
 class _Counter:
     failures: int = 0
@@ -140,14 +237,118 @@ class _Counter:
             return 1.0  # as many checks running as the key may still fail
         return 0.0
 
+    def count(self, now: float) -> int:
+        self.failures += 1
+        self.last_failure = now
+        return self.failures
+
+    def give_back(self) -> None:
+        self.in_flight = max(0, self.in_flight - 1)
+
+
+class LocalLoginCounters:
+    """The counters of one gateway process, in dictionaries swept once a minute."""
+
+    def __init__(self, clock: Clock = time.monotonic) -> None:
+        self._clock = clock
+        self._tables: dict[str, tuple[Budget, dict[str, _Counter]]] = {}
+        self._next_sweep = clock() + 60.0
+
+    def _table(self, budget: Budget) -> dict[str, _Counter]:
+        entry = self._tables.get(budget.table)
+        if entry is None or entry[0] != budget:
+            entry = self._tables[budget.table] = (budget, entry[1] if entry else {})
+        return entry[1]
+
+    async def admit(self, budget: Budget, key: str, count_refusal: bool) -> Slot | float:
+        now = self._clock()
+        if now >= self._next_sweep:
+            self._sweep(now)
+        table = self._table(budget)
+        counter = table.get(key)
+        if counter is None:
+            counter = table[key] = _Counter()
+        elif (
+            counter.failures
+            and now >= counter.closed_until
+            and now - counter.last_failure > budget.window
+        ):
+            counter.failures = 0  # idle for the window (and no wait left): forgotten
+        wait = counter.refuses(now, budget.free)
+        if wait:
+            if count_refusal:
+                counter.count(now)
+            return wait
+        counter.in_flight += 1
+        return Slot("")
+
+    async def failed(self, budget: Budget, key: str, slot: Slot | None) -> int:
+        now = self._clock()
+        counter = self._table(budget).setdefault(key, _Counter())
+        if slot is not None:
+            counter.give_back()
+        failures = counter.count(now)
+        counter.closed_until = max(counter.closed_until, now + budget.backoff(failures))
+        return failures
+
+    async def refused(self, budget: Budget, key: str, slot: Slot | None) -> int:
+        counter = self._table(budget).setdefault(key, _Counter())
+        if slot is not None:
+            counter.give_back()
+        return counter.count(self._clock())
+
+    async def succeeded(self, budget: Budget, key: str, slot: Slot | None) -> None:
+        table = self._table(budget)
+        counter = table.get(key)
+        if counter is not None:
+            in_flight = counter.in_flight - (1 if slot is not None else 0)
+            table[key] = _Counter(in_flight=max(0, in_flight))
+
+    async def release(self, budget: Budget, key: str, slot: Slot) -> None:
+        counter = self._table(budget).get(key)
+        if counter is not None:
+            counter.give_back()
+
+    async def forget(self, budget: Budget, key: str) -> None:
+        self._table(budget).pop(key, None)
+
+    async def failures(self, budget: Budget, key: str) -> int:
+        counter = self._table(budget).get(key)
+        return counter.failures if counter else 0
+
+    async def wait(self, budget: Budget, key: str) -> float:
+        counter = self._table(budget).get(key)
+        return counter.closed_until - self._clock() if counter else 0.0
+
+    def _sweep(self, now: float) -> None:
+        """Forget idle counters (memory stays bounded by recent traffic)."""
+        for budget, table in self._tables.values():
+            stale = [
+                key
+                for key, c in table.items()
+                if c.in_flight == 0
+                and now >= c.closed_until
+                and now - c.last_failure > budget.window
+            ]
+            for key in stale:
+                del table[key]
+        self._next_sweep = now + 60.0
+
+
+# -- the guard ----------------------------------------------------------------------------
+
 
 class Attempt:
     """An admitted attempt: report how it ended exactly once."""
 
-    def __init__(self, guard: LoginGuard, username: str, address: str) -> None:
+    def __init__(
+        self, guard: LoginGuard, username: str, address: str, site: Slot, account: Slot
+    ) -> None:
         self._guard = guard
         self.username = username
         self.address = address
+        self.site_slot = site
+        self.account_slot = account
         self._open = True
 
     async def failed(self) -> None:
@@ -155,85 +356,98 @@ class Attempt:
             self._open = False
             await self._guard._failed(self)
 
-    def succeeded(self) -> None:
+    async def succeeded(self) -> None:
         if self._open:
             self._open = False
-            self._guard._succeeded(self)
+            await self._guard._succeeded(self)
 
-    def abandon(self) -> None:
+    async def abandon(self) -> None:
         """The password was never checked (busy, an error): counts for nothing."""
         if self._open:
             self._open = False
-            self._guard._release(self)
+            await self._guard._release(self)
 
 
 class LoginGuard:
     def __init__(
-        self, policy: LoginPolicy, locks: LockStore, clock: Clock = time.monotonic
+        self,
+        policy: LoginPolicy,
+        locks: LockStore,
+        clock: Clock = time.monotonic,
+        counters: LoginCounters | None = None,
     ) -> None:
+        """`counters`: where the counts live (default: this process, on `clock`)."""
         self.policy = policy
         self._locks = locks
-        self._clock = clock
-        self._accounts: dict[str, _Counter] = {}
-        self._addresses: dict[str, _Counter] = {}
-        # Admission and locking of one username never interleave (they await the store).
+        self.counters: LoginCounters = counters or LocalLoginCounters(clock)
+        self._accounts = policy.account_budget
+        self._addresses = policy.address_budget
+        # Admission and locking of one username never interleave in this process (they
+        # await the store); across replicas see `admit`.
         self._mutexes: weakref.WeakValueDictionary[str, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
-        self._next_sweep = clock() + 60.0
 
-    def failures(self, username: str) -> int:
-        counter = self._accounts.get(username)
-        return counter.failures if counter else 0
+    async def failures(self, username: str) -> int:
+        return await self.counters.failures(self._accounts, username)
 
-    def address_failures(self, address: str) -> int:
-        counter = self._addresses.get(address_key(address))
-        return counter.failures if counter else 0
+    async def address_failures(self, address: str) -> int:
+        return await self.counters.failures(self._addresses, address_key(address))
 
-    def wait(self, username: str, address: str | None = None) -> float:
+    async def wait(self, username: str, address: str | None = None) -> float:
         """Seconds until the backoff lets `username` (from `address`) try again; 0.0: now.
         (Whether it is locked is the store's to say.)"""
-        now = self._clock()
-        counters = [self._accounts.get(username)]
+        waits = [await self.counters.wait(self._accounts, username)]
         if address is not None:
-            counters.append(self._addresses.get(address_key(address)))
-        return max([0.0] + [c.closed_until - now for c in counters if c is not None])
+            waits.append(await self.counters.wait(self._addresses, address_key(address)))
+        return max([0.0, *waits])
 
     async def admit(self, username: str, address: str) -> Attempt | Refusal:
         """Admit an attempt (the caller then checks the password), or refuse it."""
-        now = self._clock()
-        if now >= self._next_sweep:
-            self._sweep(now)
-        policy = self.policy
-        site = _current(self._addresses, address_key(address), policy.address_window_seconds, now)
-        wait = site.refuses(now, policy.address_free_failures)
-        if wait:
-            self._count(site, now)
-            return _refusal("too_many_attempts", wait)
-        site.in_flight += 1  # held across the store read below
-        attempt = Attempt(self, username, address)
-        async with self._mutex(username):
-            try:
+        counters = self.counters
+        site_key = address_key(address)
+        site = await counters.admit(self._addresses, site_key, count_refusal=True)
+        if not isinstance(site, Slot):
+            return _refusal("too_many_attempts", site)
+        account: Slot | float = 0.0
+        held = True  # the slots are ours to give back if this fails
+        try:
+            async with self._mutex(username):
+                # The username's slot is taken before the store is asked whether it is
+                # locked: whoever locks it (this replica or another) forgets its counters
+                # only once the lock is written, so an attempt finds either the counters
+                # (closed) or the lock, never neither.
+                account = await counters.admit(self._accounts, username, count_refusal=False)
                 locked = await self._locks.login_locked(username)
-            except BaseException:
-                site.in_flight -= 1
-                raise
-            if locked:
-                site.in_flight -= 1
-                self._count(site, now)
-                return _refusal("locked", policy.backoff_max_seconds)
-            account = _current(self._accounts, username, policy.account_window_seconds, now)
-            wait = account.refuses(now, policy.free_failures)
-            if not wait:
-                account.in_flight += 1
-                return attempt
-            site.in_flight -= 1
-            self._count(site, now)
-            self._count(account, now)
-            if account.failures >= policy.lockout_failures:
-                await self._lock(username, account)
-                return _refusal("locked", policy.backoff_max_seconds)
-            return _refusal("too_many_attempts", wait)
+                held = False
+                return await self._decide(username, address, site, account, locked)
+        except BaseException:
+            if held:
+                await counters.release(self._addresses, site_key, site)
+                if isinstance(account, Slot):
+                    await counters.release(self._accounts, username, account)
+            raise
+
+    async def _decide(
+        self, username: str, address: str, site: Slot, account: Slot | float, locked: bool
+    ) -> Attempt | Refusal:
+        """Under the username's mutex, with both answers in."""
+        counters, policy = self.counters, self.policy
+        if isinstance(account, Slot):
+            if not locked:
+                return Attempt(self, username, address, site, account)
+            await counters.release(self._accounts, username, account)
+            wait = 0.0
+        else:
+            wait = account
+        await counters.refused(self._addresses, address_key(address), site)
+        if locked:
+            return _refusal("locked", policy.backoff_max_seconds)
+        failures = await counters.refused(self._accounts, username, None)
+        if failures >= policy.lockout_failures:
+            await self._lock(username, failures)
+            return _refusal("locked", policy.backoff_max_seconds)
+        return _refusal("too_many_attempts", wait)
 
     async def attempt(
         self, username: str, address: str, check: Callable[[], Awaitable[T | None]]
@@ -246,100 +460,53 @@ class LoginGuard:
         try:
             result = await check()
         except HashingBusy:
-            admitted.abandon()
+            await admitted.abandon()
             return _refusal("busy", 1.0)
         except BaseException:
-            admitted.abandon()
+            await admitted.abandon()
             raise
         if result is None:
             await admitted.failed()
         else:
-            admitted.succeeded()
+            await admitted.succeeded()
         return result
 
     # -- outcomes ---------------------------------------------------------------------
 
     async def _failed(self, attempt: Attempt) -> None:
-        now = self._clock()
-        policy = self.policy
-        site = self._addresses.setdefault(address_key(attempt.address), _Counter())
-        site.in_flight = max(0, site.in_flight - 1)
-        self._count(site, now)
-        site.closed_until = max(
-            site.closed_until, now + policy.backoff(site.failures, policy.address_free_failures)
-        )
+        counters = self.counters
+        await counters.failed(self._addresses, address_key(attempt.address), attempt.site_slot)
         async with self._mutex(attempt.username):
-            account = self._accounts.setdefault(attempt.username, _Counter())
-            account.in_flight = max(0, account.in_flight - 1)
-            self._count(account, now)
-            if account.failures >= policy.lockout_failures:
-                await self._lock(attempt.username, account)
-                return
-            account.closed_until = max(
-                account.closed_until, now + policy.backoff(account.failures, policy.free_failures)
-            )
+            failures = await counters.failed(self._accounts, attempt.username, attempt.account_slot)
+            if failures >= self.policy.lockout_failures:
+                await self._lock(attempt.username, failures)
 
-    def _succeeded(self, attempt: Attempt) -> None:
-        site = self._addresses.get(address_key(attempt.address))
-        if site is not None:
-            site.in_flight = max(0, site.in_flight - 1)
+    async def _succeeded(self, attempt: Attempt) -> None:
+        await self.counters.release(
+            self._addresses, address_key(attempt.address), attempt.site_slot
+        )
         # The right password: this username starts afresh (other attempts still being
         # checked end as they end).
-        account = self._accounts.get(attempt.username)
-        if account is not None:
-            in_flight = max(0, account.in_flight - 1)
-            self._accounts[attempt.username] = _Counter(in_flight=in_flight)
+        await self.counters.succeeded(self._accounts, attempt.username, attempt.account_slot)
 
-    def _release(self, attempt: Attempt) -> None:
-        for counter in (
-            self._addresses.get(address_key(attempt.address)),
-            self._accounts.get(attempt.username),
-        ):
-            if counter is not None:
-                counter.in_flight = max(0, counter.in_flight - 1)
+    async def _release(self, attempt: Attempt) -> None:
+        await self.counters.release(
+            self._addresses, address_key(attempt.address), attempt.site_slot
+        )
+        await self.counters.release(self._accounts, attempt.username, attempt.account_slot)
 
     # -- helpers ----------------------------------------------------------------------
 
-    @staticmethod
-    def _count(counter: _Counter, now: float) -> None:
-        counter.failures += 1
-        counter.last_failure = now
-
-    async def _lock(self, username: str, account: _Counter) -> None:
+    async def _lock(self, username: str, failures: int) -> None:
         """Write the lock; the store holds this username's state from now on."""
-        await self._locks.lock_login(username, account.failures)
-        self._accounts.pop(username, None)
+        await self._locks.lock_login(username, failures)
+        await self.counters.forget(self._accounts, username)
 
     def _mutex(self, username: str) -> asyncio.Lock:
         mutex = self._mutexes.get(username)
         if mutex is None:
             mutex = self._mutexes[username] = asyncio.Lock()
         return mutex
-
-    def _sweep(self, now: float) -> None:
-        """Forget idle counters (memory stays bounded by recent traffic)."""
-        for table, window in (
-            (self._accounts, self.policy.account_window_seconds),
-            (self._addresses, self.policy.address_window_seconds),
-        ):
-            stale = [
-                key
-                for key, c in table.items()
-                if c.in_flight == 0 and now >= c.closed_until and now - c.last_failure > window
-            ]
-            for key in stale:
-                del table[key]
-        self._next_sweep = now + 60.0
-
-
-def _current(table: dict[str, _Counter], key: str, window: float, now: float) -> _Counter:
-    """The key's counter; failures older than `window` (and no wait left) are forgotten."""
-    counter = table.get(key)
-    if counter is None:
-        counter = table[key] = _Counter()
-    elif counter.failures and now >= counter.closed_until and now - counter.last_failure > window:
-        counter.failures = 0
-    return counter
 
 
 def address_key(address: str) -> str:

@@ -1,20 +1,34 @@
-"""Sign-in throttling (handoff/agent/login_guard.py) and off-loop hashing (handoff/agent/passwords.py)."""
+"""Sign-in throttling (handoff/agent/login_guard.py) and off-loop hashing (handoff/agent/passwords.py).
+
+The guard's tests run on both counter tables: in memory, and in Redis (the test run's,
+tests/conftest.py) on the test's clock (tests/handoff/test_login_guard_redis.py has
+what only Redis does: replicas sharing the counters)."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import os
+import secrets
 import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from redis import asyncio as redis_asyncio
 
 import handoff.agent.passwords as passwords
 from handoff.__main__ import main
-from handoff.agent.login_guard import Attempt, LoginGuard, LoginPolicy, Refusal, address_key
+from handoff.agent.login_counters_redis import RedisLoginCounters
+from handoff.agent.login_guard import (
+    Attempt,
+    LoginCounters,
+    LoginGuard,
+    LoginPolicy,
+    Refusal,
+    address_key,
+)
 from handoff.agent.passwords import HashingBusy, PasswordHasher
 from handoff.store.sqlite import SQLiteStore
 from handoff.store.sqlite_handoffs import HandoffStore
@@ -56,8 +70,32 @@ async def agents(tmp_path: Path) -> AsyncIterator[HandoffStore]:
     agents.hasher.close()
 
 
-def make_guard(agents: HandoffStore, clock: Clock, **policy: Any) -> LoginGuard:
-    return LoginGuard(LoginPolicy(**policy), agents, clock)
+GuardMaker = Callable[..., LoginGuard]
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def make_guard(
+    request: pytest.FixtureRequest, agents: HandoffStore
+) -> AsyncIterator[GuardMaker]:
+    """make_guard(clock, **policy): a guard counting in memory, or in Redis on `clock`
+    (guards made by one test share the counters, as a restarted gateway would)."""
+    client = None
+    if request.param == "redis":
+        client = redis_asyncio.Redis.from_url(request.getfixturevalue("redis_url"))
+    prefix = f"test:login:{secrets.token_hex(4)}:"
+    made: list[RedisLoginCounters] = []
+
+    def make(clock: Clock, **policy: Any) -> LoginGuard:
+        counters: LoginCounters | None = None
+        if client is not None:
+            counters = RedisLoginCounters(client, prefix=prefix, clock=clock)
+            made.append(counters)
+        return LoginGuard(LoginPolicy(**policy), agents, clock, counters)
+
+    yield make
+    if client is not None:
+        await client.aclose()
+    assert not any(counters.degraded for counters in made)  # Redis really counted
 
 
 async def sign_in(
@@ -89,22 +127,25 @@ def test_backoff_numbers() -> None:
 
 async def test_backoff_doubles_after_the_free_failures_and_is_capped(
     agents: HandoffStore,
+    make_guard: GuardMaker,
 ) -> None:
     clock = Clock()
-    guard = make_guard(agents, clock, backoff_max_seconds=8.0, lockout_failures=100)
+    guard = make_guard(clock, backoff_max_seconds=8.0, lockout_failures=100)
     for _ in range(5):
         await fail(guard, "mina")
-        assert guard.wait("mina") == 0.0
+        assert await guard.wait("mina") == 0.0
     for expected in (1.0, 2.0, 4.0, 8.0, 8.0):
         await fail(guard, "mina")
-        assert guard.wait("mina") == expected
+        assert await guard.wait("mina") == expected
         clock.advance(expected)
-    assert guard.failures("mina") == 10
+    assert await guard.failures("mina") == 10
 
 
-async def test_a_throttled_attempt_is_refused_without_hashing(agents: HandoffStore) -> None:
+async def test_a_throttled_attempt_is_refused_without_hashing(
+    agents: HandoffStore, make_guard: GuardMaker
+) -> None:
     clock = Clock()
-    guard = make_guard(agents, clock, lockout_failures=100)
+    guard = make_guard(clock, lockout_failures=100)
     for _ in range(6):
         assert await sign_in(guard, agents, "mina", "wrong") is None
     assert verified(agents) == 6
@@ -112,7 +153,7 @@ async def test_a_throttled_attempt_is_refused_without_hashing(agents: HandoffSto
     assert isinstance(refusal, Refusal)
     assert (refusal.code, refusal.retry_after) == ("too_many_attempts", 1)
     assert verified(agents) == 6  # nothing was hashed
-    assert guard.failures("mina") == 7  # hammering counts
+    assert await guard.failures("mina") == 7  # hammering counts
     response = refusal.response()
     assert response.status == 429 and response.headers["Retry-After"] == "1"
     assert response.text is not None and '"code": "too_many_attempts"' in response.text
@@ -120,9 +161,11 @@ async def test_a_throttled_attempt_is_refused_without_hashing(agents: HandoffSto
     assert await sign_in(guard, agents, "mina", PASSWORD) is not None
 
 
-async def test_lockout_survives_a_restart_until_unlocked(agents: HandoffStore) -> None:
+async def test_lockout_survives_a_restart_until_unlocked(
+    agents: HandoffStore, make_guard: GuardMaker
+) -> None:
     clock = Clock()
-    guard = make_guard(agents, clock, lockout_failures=10)
+    guard = make_guard(clock, lockout_failures=10)
     answers = [await sign_in(guard, agents, "mina", "wrong") for _ in range(30)]
     codes = [a.code if isinstance(a, Refusal) else a for a in answers]
     assert codes[:6] == [None] * 6
@@ -134,7 +177,7 @@ async def test_lockout_survives_a_restart_until_unlocked(agents: HandoffStore) -
     locked = await sign_in(guard, agents, "mina", PASSWORD)
     assert isinstance(locked, Refusal) and locked.code == "locked"
     assert locked.retry_after >= 1
-    restarted = make_guard(agents, Clock(), lockout_failures=10)  # counters are gone
+    restarted = make_guard(Clock(), lockout_failures=10)  # a restart: only the lock is kept
     assert isinstance(await sign_in(restarted, agents, "mina", PASSWORD), Refusal)
     assert verified(agents) == 6
     assert await agents.unlock_login("mina")
@@ -142,69 +185,79 @@ async def test_lockout_survives_a_restart_until_unlocked(agents: HandoffStore) -
     assert await sign_in(restarted, agents, "mina", PASSWORD) is not None
     # the running guard sees the unlock too, and starts the username afresh
     assert await sign_in(guard, agents, "mina", PASSWORD) is not None
-    assert guard.failures("mina") == 0
+    assert await guard.failures("mina") == 0
 
 
-async def test_unknown_usernames_are_throttled_and_locked_alike(agents: HandoffStore) -> None:
-    guard = make_guard(agents, Clock(), lockout_failures=10)
+async def test_unknown_usernames_are_throttled_and_locked_alike(
+    agents: HandoffStore, make_guard: GuardMaker
+) -> None:
+    guard = make_guard(Clock(), lockout_failures=10)
     known = [await sign_in(guard, agents, "mina", "wrong", HERE) for _ in range(12)]
     unknown = [await sign_in(guard, agents, "nobody", "wrong", THERE) for _ in range(12)]
     assert known == unknown
     assert await agents.login_locked("nobody")
 
 
-async def test_success_resets_the_username(agents: HandoffStore) -> None:
+async def test_success_resets_the_username(agents: HandoffStore, make_guard: GuardMaker) -> None:
     clock = Clock()
-    guard = make_guard(agents, clock)
+    guard = make_guard(clock)
     for _ in range(6):
         await fail(guard, "mina")
     clock.advance(1)
     assert await sign_in(guard, agents, "mina", PASSWORD) is not None
-    assert guard.failures("mina") == 0 and guard.wait("mina") == 0.0
+    assert await guard.failures("mina") == 0 and await guard.wait("mina") == 0.0
     for _ in range(5):  # the free failures are free again
         await fail(guard, "mina")
-    assert guard.wait("mina") == 0.0
+    assert await guard.wait("mina") == 0.0
 
 
-async def test_failures_are_forgotten_after_the_window(agents: HandoffStore) -> None:
+async def test_failures_are_forgotten_after_the_window(
+    agents: HandoffStore, make_guard: GuardMaker
+) -> None:
     clock = Clock()
-    guard = make_guard(agents, clock, account_window_seconds=600.0)
+    guard = make_guard(clock, account_window_seconds=600.0)
     for _ in range(5):
         await fail(guard, "mina")
     clock.advance(601)
     await fail(guard, "mina")
-    assert guard.failures("mina") == 1
+    assert await guard.failures("mina") == 1
 
 
-async def test_one_address_trying_many_usernames_is_throttled(agents: HandoffStore) -> None:
+async def test_one_address_trying_many_usernames_is_throttled(
+    agents: HandoffStore, make_guard: GuardMaker
+) -> None:
     clock = Clock()
-    guard = make_guard(agents, clock, address_free_failures=10)
+    guard = make_guard(clock, address_free_failures=10)
     for n in range(11):  # one failure per username: no username is throttled
         await fail(guard, f"user{n}")
-    assert guard.address_failures(HERE) == 11
+    assert await guard.address_failures(HERE) == 11
     refusal = await sign_in(guard, agents, "mina", PASSWORD, HERE)
     assert isinstance(refusal, Refusal) and refusal.code == "too_many_attempts"
     assert verified(agents) == 0
     # another address is not affected, nor is the username
     assert await sign_in(guard, agents, "mina", PASSWORD, THERE) is not None
-    assert guard.failures("mina") == 0
+    assert await guard.failures("mina") == 0
     clock.advance(1)
     assert await sign_in(guard, agents, "mina", PASSWORD, HERE) is not None
 
 
-async def test_address_failures_are_forgotten_after_the_window(agents: HandoffStore) -> None:
+async def test_address_failures_are_forgotten_after_the_window(
+    agents: HandoffStore, make_guard: GuardMaker
+) -> None:
     clock = Clock()
-    guard = make_guard(agents, clock, address_free_failures=3, address_window_seconds=900.0)
+    guard = make_guard(clock, address_free_failures=3, address_window_seconds=900.0)
     for n in range(4):
         await fail(guard, f"user{n}")
-    assert guard.wait("x", HERE) == 1.0
+    assert await guard.wait("x", HERE) == 1.0
     clock.advance(901)
     await fail(guard, "other")
-    assert guard.address_failures(HERE) == 1
+    assert await guard.address_failures(HERE) == 1
 
 
-async def test_a_concurrent_burst_cannot_outrun_the_count(agents: HandoffStore) -> None:
-    guard = make_guard(agents, Clock(), lockout_failures=100)
+async def test_a_concurrent_burst_cannot_outrun_the_count(
+    agents: HandoffStore, make_guard: GuardMaker
+) -> None:
+    guard = make_guard(Clock(), lockout_failures=100)
     release = asyncio.Event()
     running = 0
 
@@ -215,7 +268,9 @@ async def test_a_concurrent_burst_cannot_outrun_the_count(agents: HandoffStore) 
         return None
 
     tasks = [asyncio.create_task(guard.attempt("mina", HERE, slow_wrong)) for _ in range(30)]
-    await asyncio.sleep(0.05)
+    async with asyncio.timeout(10):  # every attempt checked or refused
+        while running + sum(task.done() for task in tasks) < 30:
+            await asyncio.sleep(0.01)
     assert running == 5  # as many as may still fail for free
     release.set()
     answers = await asyncio.gather(*tasks)
@@ -224,8 +279,10 @@ async def test_a_concurrent_burst_cannot_outrun_the_count(agents: HandoffStore) 
     assert running == 5
 
 
-async def test_concurrent_right_passwords_pass(agents: HandoffStore) -> None:
-    guard = make_guard(agents, Clock())
+async def test_concurrent_right_passwords_pass(
+    agents: HandoffStore, make_guard: GuardMaker
+) -> None:
+    guard = make_guard(Clock())
     answers = await asyncio.gather(*(sign_in(guard, agents, "mina", PASSWORD) for _ in range(5)))
     assert all(isinstance(a, tuple) for a in answers)
 
@@ -249,7 +306,7 @@ async def test_unknown_and_known_users_cost_one_scrypt_each_off_the_loop(
 
 
 async def test_a_full_hashing_queue_is_refused_at_once(
-    agents: HandoffStore, monkeypatch: pytest.MonkeyPatch
+    agents: HandoffStore, monkeypatch: pytest.MonkeyPatch, make_guard: GuardMaker
 ) -> None:
     gate = threading.Event()
     real_verify: Callable[[str, str], bool] = passwords.verify_password
@@ -267,22 +324,24 @@ async def test_a_full_hashing_queue_is_refused_at_once(
     with pytest.raises(HashingBusy):
         await hasher.verify("c", None)
     # behind the guard: a 429 `busy` that counts as nothing
-    guard = make_guard(agents, Clock())
+    guard = make_guard(Clock())
     refusal = await guard.attempt("mina", HERE, lambda: hasher.verify("d", None))
     assert isinstance(refusal, Refusal) and refusal.code == "busy"
-    assert guard.failures("mina") == 0 and guard.address_failures(HERE) == 0
+    assert await guard.failures("mina") == 0 and await guard.address_failures(HERE) == 0
     gate.set()
     assert await running is False and await waiting is False
     hasher.close()
 
 
-async def test_an_abandoned_attempt_counts_for_nothing(agents: HandoffStore) -> None:
-    guard = make_guard(agents, Clock())
+async def test_an_abandoned_attempt_counts_for_nothing(
+    agents: HandoffStore, make_guard: GuardMaker
+) -> None:
+    guard = make_guard(Clock())
     admitted = await guard.admit("mina", HERE)
     assert isinstance(admitted, Attempt)
-    admitted.abandon()
+    await admitted.abandon()
     await admitted.failed()  # reported once only: ignored after abandon
-    assert guard.failures("mina") == 0
+    assert await guard.failures("mina") == 0
 
 
 def test_address_keys() -> None:
