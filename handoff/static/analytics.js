@@ -3,24 +3,24 @@
  * /static/vendor) with a table beside every chart and a CSV download of every table (the API's
  * ?format=csv, the same builder as the JSON). Text is only ever set with textContent.
  * The session is the console's (sessionStorage, this tab only), so one sign-in serves both.
+ * So is the language: every word comes from console_i18n.js (loaded first) and every number,
+ * day and duration is formatted for it (Intl); switching redraws the report from the last data.
+ * Server data (article titles and ids, agent names, error messages) is shown as it came.
  */
 (function () {
   'use strict';
 
   const SESSION_KEY = 'maru-agent';
   const DEFAULT_DAYS = 30;
-  const LANGUAGE_NAMES = { all: 'All languages', ko: 'Korean', ja: 'Japanese', en: 'English' };
   const COLORS = ['#1f6f8b', '#e07a2e', '#3a9d5d', '#b3261e', '#7b5ea7', '#c9a227', '#6b7480', '#2b8fb3'];
-  const OUTCOMES = [
-    ['bot_resolved', 'Resolved by the bot'], ['bot_unresolved', 'Bot, unresolved'],
-    ['agent_resolved', 'Resolved by an agent'], ['abandoned', 'Abandoned'],
-    ['offline_ticket', 'Offline ticket'], ['cancelled', 'Cancelled'], ['open', 'Still open'],
-  ];
-  const REASONS = {
-    requested: 'Customer asked', misses: 'Two misses', not_helpful: "Didn't help twice",
-    complaint: 'Complaint', always_human: 'Always a person',
-  };
-  const DECISIONS = [['answer', 'Answer'], ['clarify', 'Clarify'], ['abstain', 'Abstain']];
+  // Codes the server sends, with their words in console_i18n.js as "<kind>.<code>".
+  const OUTCOMES = ['bot_resolved', 'bot_unresolved', 'agent_resolved', 'abandoned', 'offline_ticket', 'cancelled', 'open'];
+  const REASONS = ['requested', 'misses', 'not_helpful', 'complaint', 'always_human'];
+  const DECISIONS = ['answer', 'clarify', 'abstain'];
+  const LANGUAGES = ['ko', 'ja', 'en'];
+
+  const I18N = window.maruConsoleI18n;
+  const t = I18N.t;
 
   const $ = (id) => document.getElementById(id);
   const ui = {
@@ -30,7 +30,7 @@
     filters: $('filters'), from: $('from'), to: $('to'), language: $('language'),
     status: $('status'), figures: $('figures'),
   };
-  const app = { token: null, agent: null, charts: [], generation: 0 };
+  const app = { token: null, agent: null, charts: [], generation: 0, data: null };
   // Read by automated browser tests.
   const maruAnalytics = (window.maruAnalytics = { loaded: false, error: null });
 
@@ -47,20 +47,23 @@
   const TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
   const pad = (n) => String(n).padStart(2, '0');
   const isoDay = (date) => `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
-  const percent = (v) => (v === null || v === undefined ? '–' : (v * 100).toFixed(1) + ' %');
-  const number = (v) => (v === null || v === undefined ? '–' : String(v));
-  const seconds = (v) => {
-    if (v === null || v === undefined) return '–';
-    const s = Math.round(v);
-    return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`
-      : `${Math.floor(s / 3600)}h ${String(Math.floor(s / 60) % 60).padStart(2, '0')}m`;
-  };
-  const languageName = (code) => LANGUAGE_NAMES[code] || code;
+  const percent = (v) => I18N.formatPercent(v);
+  const number = (v) => I18N.formatNumber(v);
+  const average = (v) => I18N.formatNumber(v, { maximumFractionDigits: 2 });
+  const seconds = (v) => I18N.formatDuration(v);
+  const text = (v) => (v === null || v === undefined ? '–' : String(v));
+  const languageName = (code) => (code === 'all' ? t('analytics.all_languages')
+    : LANGUAGES.includes(code) ? t('language.' + code) : String(code));
+  const reasonName = (code) => (REASONS.includes(code) ? t('reason.' + code) : String(code));
+  // A day on a chart's axis: short, in the page's language ("Jun 3", "6월 3일", "6月3日").
+  const dayLabel = (day) => I18N.formatDay(day, { month: 'short', day: 'numeric' });
 
+  /** `message`: a function of the language (redone on a switch), server text, or none. */
   function showText(el, message) {
-    el.textContent = message || '';
+    I18N.bindText(el, message || null);
     el.hidden = !message;
   }
+  const say = (key, params) => () => t(key, params);
 
   /* ---------- session ---------- */
 
@@ -97,7 +100,7 @@
     app.token = session.token;
     app.agent = session.agent;
     if (!app.agent || app.agent.role !== 'supervisor') {
-      showLogin('Analytics are for supervisors. Sign in with a supervisor account.');
+      showLogin(say('analytics.supervisors_only'));
       return;
     }
     showReport();
@@ -114,14 +117,15 @@
       });
       const data = await res.json().catch(() => null);
       if (!res.ok || !data || typeof data.token !== 'string') {
-        showText(ui.loginError, (data && data.error && data.error.message) || 'Wrong username or password.');
+        showText(ui.loginError, res.status === 401 || !(data && data.error && data.error.message)
+          ? say('login.wrong') : data.error.message);
         return;
       }
       ui.password.value = '';
       saveSession(data.token, data.agent, data.expires_at);
       begin({ token: data.token, agent: data.agent });
     } catch (_) {
-      showText(ui.loginError, 'Cannot reach the server.');
+      showText(ui.loginError, say('error.unreachable'));
     } finally {
       ui.loginButton.disabled = false;
     }
@@ -150,11 +154,11 @@
     const res = await fetch(path, { headers: { Authorization: 'Bearer ' + app.token }, cache: 'no-store' });
     if (res.status === 401) {
       sessionStorage.removeItem(SESSION_KEY);
-      showLogin('Your session has ended. Sign in again.');
+      showLogin(say('session.expired'));
       return null;
     }
     if (res.status === 403) {
-      showLogin('Analytics are for supervisors. Sign in with a supervisor account.');
+      showLogin(say('analytics.supervisors_only'));
       return null;
     }
     return res;
@@ -164,7 +168,7 @@
     if (event) event.preventDefault();
     const generation = ++app.generation;
     maruAnalytics.loaded = false;
-    ui.status.textContent = 'Loading…';
+    I18N.bindText(ui.status, say('analytics.loading'));
     // Unanswered topics (topics.js) load on their own: the action server groups them.
     document.dispatchEvent(new CustomEvent('maru:analytics-filters', {
       detail: { token: app.token, from: ui.from.value, to: ui.to.value, language: ui.language.value, tz: TIME_ZONE },
@@ -173,19 +177,22 @@
     try {
       res = await request(query());
     } catch (_) {
-      ui.status.textContent = 'Cannot reach the server.';
+      I18N.bindText(ui.status, say('error.unreachable'));
       return;
     }
     if (!res || generation !== app.generation) return;
     const data = await res.json().catch(() => null);
     if (!res.ok || !data) {
-      const message = (data && data.error && data.error.message) || `Request failed (${res.status}).`;
-      ui.status.textContent = message;
-      maruAnalytics.error = message;
+      const serverMessage = data && data.error && data.error.message;
+      I18N.bindText(ui.status, serverMessage || say('error.request_failed', { status: res.status }));
+      maruAnalytics.error = serverMessage || `Request failed (${res.status}).`;
       return;
     }
+    app.data = data;
     render(data);
-    ui.status.textContent = `${data.from} – ${data.to} (${data.tz} days), ${languageName(data.language)}`;
+    I18N.bindText(ui.status, () => t('analytics.status', {
+      range: I18N.formatDayRange(data.from, data.to), tz: data.tz, language: languageName(data.language),
+    }));
     maruAnalytics.error = null;
     maruAnalytics.loaded = true;
   }
@@ -194,7 +201,7 @@
     const res = await request(query({ format: 'csv', figure }));
     if (!res) return;
     if (!res.ok) {
-      ui.status.textContent = `CSV export failed (${res.status}).`;
+      I18N.bindText(ui.status, say('analytics.csv_failed', { status: res.status }));
       return;
     }
     const blob = new Blob([await res.text()], { type: 'text/csv;charset=utf-8' });
@@ -212,8 +219,8 @@
   function live() {
     if (!window.maruLive || !app.token) return;
     window.maruLive.start(app.token, {
-      expired: () => { sessionStorage.removeItem(SESSION_KEY); showLogin('Your session has ended. Sign in again.'); },
-      forbidden: () => showLogin('Analytics are for supervisors. Sign in with a supervisor account.'),
+      expired: () => { sessionStorage.removeItem(SESSION_KEY); showLogin(say('session.expired')); },
+      forbidden: () => showLogin(say('analytics.supervisors_only')),
     });
   }
 
@@ -229,12 +236,16 @@
     return days.map((d) => (byDay.has(d) ? byDay.get(d)[key] : empty));
   }
 
-  function section(name, title, definition) {
+  /** A figure's box; its title and definition are the strings' (the server's if it is new). */
+  function section(name, serverDefinition) {
+    const title = t('figure.' + name);
+    const definitionKey = 'definition.' + name;
+    const definition = definitionKey in I18N.STRINGS.en ? t(definitionKey) : serverDefinition;
     const el = make('section', 'figure');
     el.id = 'figure-' + name;
     const head = make('div', 'figure-head');
     head.append(make('h2', null, title), make('span', 'spacer'));
-    const csv = make('button', 'button-small csv', 'Download CSV');
+    const csv = make('button', 'button-small csv', t('analytics.download_csv'));
     csv.type = 'button';
     csv.addEventListener('click', () => download(name));
     head.append(csv);
@@ -255,7 +266,7 @@
   /** columns: [[header, key or function(row), format?]]; rows marked `total` are bold. */
   function table(box, columns, rows, emptyText) {
     if (!rows.length) {
-      box.append(make('p', 'muted empty', emptyText || 'No data for this range.'));
+      box.append(make('p', 'muted empty', emptyText || t('analytics.no_data')));
       return;
     }
     const t = make('table');
@@ -276,6 +287,7 @@
     box.append(t);
   }
 
+  /** Chart.js formats its ticks and tooltips' numbers for `locale`: the page's language. */
   function chart(canvas, type, labels, datasets, options) {
     const colored = datasets.map((d, i) => ({
       backgroundColor: COLORS[i % COLORS.length], borderColor: COLORS[i % COLORS.length], ...d,
@@ -284,7 +296,7 @@
       type,
       data: { labels, datasets: colored },
       options: {
-        responsive: true, maintainAspectRatio: false, animation: false,
+        responsive: true, maintainAspectRatio: false, animation: false, locale: I18N.language,
         plugins: { legend: { position: 'bottom' } },
         ...(options || {}),
       },
@@ -294,6 +306,14 @@
   }
 
   const stacked = { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } };
+  // Waits and handle times: the axis and the tooltips in durations ("1m 05s", "1분 05초").
+  const inDurations = {
+    scales: { y: { beginAtZero: true, ticks: { precision: 0, callback: (value) => seconds(value) } } },
+    plugins: {
+      legend: { position: 'bottom' },
+      tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${seconds(item.parsed.y)}` } },
+    },
+  };
 
   /** The language rows, then the total row (day "all", language "all"). */
   function withTotal(rows) {
@@ -306,78 +326,87 @@
     app.charts = [];
     ui.figures.replaceChildren();
     const f = data.figures;
-    const d = data.definitions;
+    const d = data.definitions || {};
     const days = data.days;
-    const lang = ['Language', (r) => languageName(r.language), String];
+    const dayLabels = days.map(dayLabel);
+    const lang = [t('analytics.language'), (r) => languageName(r.language), text];
 
     // Outcomes: conversations per day by how they ended; deflection per language.
-    let s = section('outcomes', 'Conversations and how they ended', d.outcomes);
+    let s = section('outcomes', d.outcomes);
     const outDays = perDay(f.outcomes);
-    chart(s.canvas, 'bar', days,
-      OUTCOMES.map(([key, label]) => ({ label, data: series(days, outDays, key, 0) })), stacked);
-    table(s.tableBox, [lang, ['Conversations', 'conversations'],
-      ['Bot resolved', 'bot_resolved'], ['Deflection', 'deflection_rate', percent],
-      ['Handed off', 'handed_off'], ['Abandoned', 'abandoned'], ['Offline tickets', 'offline_ticket']],
+    chart(s.canvas, 'bar', dayLabels,
+      OUTCOMES.map((key) => ({ label: t('outcome.' + key), data: series(days, outDays, key, 0) })), stacked);
+    table(s.tableBox, [lang, [t('column.conversations'), 'conversations'],
+      [t('column.bot_resolved'), 'bot_resolved'], [t('column.deflection'), 'deflection_rate', percent],
+      [t('column.handed_off'), 'handed_off'], [t('column.abandoned'), 'abandoned'],
+      [t('tickets.title'), 'offline_ticket']],
     withTotal(f.outcomes));
 
     // Handoff reasons: totals per reason over the range.
-    s = section('handoff_reasons', 'Handoffs by reason', d.handoff_reasons);
+    s = section('handoff_reasons', d.handoff_reasons);
     const reasons = where(f.handoff_reasons, 'all', 'all').sort((a, b) => b.handoffs - a.handoffs);
-    chart(s.canvas, 'bar', reasons.map((r) => REASONS[r.reason] || r.reason),
-      [{ label: 'Handoffs', data: reasons.map((r) => r.handoffs) }],
+    chart(s.canvas, 'bar', reasons.map((r) => reasonName(r.reason)),
+      [{ label: t('column.handoffs'), data: reasons.map((r) => r.handoffs) }],
       { scales: { y: { beginAtZero: true } }, plugins: { legend: { display: false } } });
-    table(s.tableBox, [['Reason', (r) => REASONS[r.reason] || r.reason, String],
-      ['Language', (r) => languageName(r.language), String], ['Handoffs', 'handoffs']],
+    table(s.tableBox, [[t('context.reason'), (r) => reasonName(r.reason), text],
+      [t('analytics.language'), (r) => languageName(r.language), text], [t('column.handoffs'), 'handoffs']],
     f.handoff_reasons.filter((r) => r.day === 'all').sort((a, b) => (a.reason > b.reason ? 1 : -1)));
 
     // Waits and handle times: p50 / p90 per day; the table per language.
-    for (const [name, title] of [['first_reply_wait', 'Wait to the first agent reply'], ['handle_time', 'Handle time']]) {
-      s = section(name, title, d[name]);
+    for (const name of ['first_reply_wait', 'handle_time']) {
+      s = section(name, d[name]);
       const rows = perDay(f[name]);
-      chart(s.canvas, 'line', days, [
-        { label: 'p50 (s)', data: series(days, rows, 'p50', null), spanGaps: true },
-        { label: 'p90 (s)', data: series(days, rows, 'p90', null), spanGaps: true },
-      ], { scales: { y: { beginAtZero: true } } });
-      table(s.tableBox, [lang, ['Count', 'count'], ['Mean', 'mean', seconds],
+      chart(s.canvas, 'line', dayLabels, [
+        { label: t('analytics.seconds_series', { p: 'p50' }), data: series(days, rows, 'p50', null), spanGaps: true },
+        { label: t('analytics.seconds_series', { p: 'p90' }), data: series(days, rows, 'p90', null), spanGaps: true },
+      ], inDurations);
+      table(s.tableBox, [lang, [t('column.count'), 'count'], [t('column.mean'), 'mean', seconds],
         ['p50', 'p50', seconds], ['p90', 'p90', seconds]], withTotal(f[name]));
     }
 
     // CSAT: the distribution of all ratings; the table per agent.
-    s = section('csat', 'Customer satisfaction', d.csat);
+    s = section('csat', d.csat);
     const everyone = where(f.csat, 'all', 'all').find((r) => r.agent === 'all') || {};
     chart(s.canvas, 'bar', ['1', '2', '3', '4', '5'],
-      [{ label: 'Ratings', data: ['r1', 'r2', 'r3', 'r4', 'r5'].map((k) => everyone[k] || 0) }],
+      [{ label: t('column.ratings'), data: ['r1', 'r2', 'r3', 'r4', 'r5'].map((k) => everyone[k] || 0) }],
       { scales: { y: { beginAtZero: true } }, plugins: { legend: { display: false } } });
     const agents = where(f.csat, 'all', 'all')
       .map((r) => ({ ...r, __total: r.agent === 'all' }))
       .sort((a, b) => (a.__total - b.__total) || (a.agent > b.agent ? 1 : -1));
-    table(s.tableBox, [['Agent', (r) => (r.agent === 'all' ? 'Everyone' : r.agent === 'bot' ? 'Bot only' : r.agent), String],
-      ['Ratings', 'ratings'], ['Average', 'average'], ['1', 'r1'], ['2', 'r2'], ['3', 'r3'], ['4', 'r4'],
-      ['5', 'r5'], ['Asked', 'asked'], ['Response rate', 'response_rate', percent]], agents);
+    table(s.tableBox, [[t('role.agent'), (r) => (r.agent === 'all' ? t('csat.everyone') : r.agent === 'bot' ? t('csat.bot_only') : r.agent), text],
+      [t('column.ratings'), 'ratings'], [t('column.average'), 'average', average], ['1', 'r1'], ['2', 'r2'],
+      ['3', 'r3'], ['4', 'r4'], ['5', 'r5'], [t('column.asked'), 'asked'],
+      [t('column.response_rate'), 'response_rate', percent]], agents);
 
     // Bot decisions: per day, stacked; shares per language.
-    s = section('bot_decisions', 'Bot decisions', d.bot_decisions);
+    s = section('bot_decisions', d.bot_decisions);
     const decDays = perDay(f.bot_decisions);
-    chart(s.canvas, 'bar', days,
-      DECISIONS.map(([key, label]) => ({ label, data: series(days, decDays, key, 0) })), stacked);
-    table(s.tableBox, [lang, ['Answer', 'answer_share', percent], ['Clarify', 'clarify_share', percent],
-      ['Abstain', 'abstain_share', percent], ['Questions', (r) => r.answer + r.clarify + r.abstain],
-      ['Picked from options', 'chosen']], withTotal(f.bot_decisions));
+    chart(s.canvas, 'bar', dayLabels,
+      DECISIONS.map((key) => ({ label: t('decision.' + key), data: series(days, decDays, key, 0) })), stacked);
+    table(s.tableBox, [lang, ...DECISIONS.map((key) => [t('decision.' + key), key + '_share', percent]),
+      [t('column.questions'), (r) => r.answer + r.clarify + r.abstain],
+      [t('column.chosen'), 'chosen']], withTotal(f.bot_decisions));
 
-    // Articles: the most shown, with what customers said.
-    s = section('articles', 'Knowledge-base articles', d.articles);
+    // Articles: the most shown, with what customers said. Titles and ids are the KB's.
+    s = section('articles', d.articles);
     const arts = where(f.articles, 'all', 'all').sort((a, b) => b.shown - a.shown);
     const top = arts.slice(0, 10);
     chart(s.canvas, 'bar', top.map((r) => r.article_id), [
-      { label: 'Shown', data: top.map((r) => r.shown) },
-      { label: 'Helped', data: top.map((r) => r.helpful) },
-      { label: "Didn't help", data: top.map((r) => r.not_helpful) },
+      { label: t('column.shown'), data: top.map((r) => r.shown) },
+      { label: t('column.helped'), data: top.map((r) => r.helpful) },
+      { label: t('column.not_helped'), data: top.map((r) => r.not_helpful) },
     ], { indexAxis: 'y', scales: { x: { beginAtZero: true } } });
-    table(s.tableBox, [['Article', (r) => r.title || r.article_id, String], ['Shown', 'shown'],
-      ['Helped', 'helpful_rate', percent], ["Didn't help", 'not_helpful_rate', percent]], arts);
+    table(s.tableBox, [[t('column.article'), (r) => r.title || r.article_id, text], [t('column.shown'), 'shown'],
+      [t('column.helped'), 'helpful_rate', percent], [t('column.not_helped'), 'not_helpful_rate', percent]], arts);
   }
 
   /* ---------- start ---------- */
+
+  // The language: the console's choice (or the browser's); a switch redraws from the last data.
+  I18N.bindSwitcher($('ui-language-login'));
+  I18N.bindSwitcher($('ui-language'));
+  I18N.onChange(() => { if (app.data && !ui.report.hidden) render(app.data); });
+  I18N.show();
 
   const today = new Date();
   ui.to.value = isoDay(today);

@@ -14,6 +14,11 @@
  *
  * The language: the agent's last choice (localStorage), else the first of the browser's
  * languages that is Korean or Japanese, else English.
+ *
+ * The supervisor page (analytics.html: analytics.js, live.js, topics.js) loads it too, with the
+ * same stored choice: its keys are analytics.*, figure.*, definition.* (each figure's definition;
+ * English is the server's, handoff/agent/analytics.py), outcome.*, column.*, csat.*, live.* and
+ * topics.*. Numbers, days and durations go through the format* helpers (Intl, this language).
  */
 (function () {
   'use strict';
@@ -136,6 +141,119 @@
       'error.unreachable': 'Cannot reach the server.',
       'error.request_failed': 'Request failed ({status}).',
       'error.server': 'Server error.',
+      // The supervisor pages (analytics.html: analytics.js, live.js, topics.js).
+      'analytics.title': 'Maru Store analytics',
+      'analytics.supervisors_only': 'Analytics are for supervisors. Sign in with a supervisor account.',
+      'analytics.filters': 'Filters',
+      'analytics.from': 'From',
+      'analytics.to': 'To',
+      'analytics.language': 'Language',
+      'analytics.language_all': 'All',
+      'analytics.all_languages': 'All languages',
+      'analytics.show': 'Show',
+      'analytics.note': 'Days follow this browser’s time zone; each conversation counts on the day it started. Every figure’s definition is under its title.',
+      'analytics.loading': 'Loading…',
+      'analytics.status': '{range} (days in {tz}), {language}',
+      'analytics.csv_failed': 'CSV export failed ({status}).',
+      'analytics.download_csv': 'Download CSV',
+      'analytics.no_data': 'No data for this range.',
+      'analytics.seconds_series': '{p} (s)',
+      'figure.outcomes': 'Conversations and how they ended',
+      'figure.handoff_reasons': 'Handoffs by reason',
+      'figure.first_reply_wait': 'Wait to the first agent reply',
+      'figure.handle_time': 'Handle time',
+      'figure.csat': 'Customer satisfaction',
+      'figure.bot_decisions': 'Bot decisions',
+      'figure.articles': 'Knowledge-base articles',
+      'figure.topics': 'Unanswered topics',
+      'outcome.bot_resolved': 'Resolved by the bot',
+      'outcome.bot_unresolved': 'Bot, unresolved',
+      'outcome.agent_resolved': 'Resolved by an agent',
+      'outcome.abandoned': 'Abandoned',
+      'outcome.offline_ticket': 'Offline ticket',
+      'outcome.cancelled': 'Cancelled',
+      'outcome.open': 'Still open',
+      'column.conversations': 'Conversations',
+      'column.bot_resolved': 'Bot resolved',
+      'column.deflection': 'Deflection',
+      'column.handed_off': 'Handed off',
+      'column.abandoned': 'Abandoned',
+      'column.handoffs': 'Handoffs',
+      'column.count': 'Count',
+      'column.mean': 'Mean',
+      'column.ratings': 'Ratings',
+      'column.average': 'Average',
+      'column.asked': 'Asked',
+      'column.response_rate': 'Response rate',
+      'column.questions': 'Questions',
+      'column.chosen': 'Picked from options',
+      'column.article': 'Article',
+      'column.shown': 'Shown',
+      'column.helped': 'Helped',
+      'column.not_helped': 'Didn’t help',
+      'csat.everyone': 'Everyone',
+      'csat.bot_only': 'Bot only',
+      'live.title': 'Now',
+      'live.queue_label': 'Queue by team and language',
+      'live.agents_label': 'Agents',
+      'live.chats_label': 'Chats with people',
+      'live.team': 'Team',
+      'live.skill': 'Skill',
+      'live.waiting': 'Waiting',
+      'live.oldest_wait': 'Oldest wait',
+      'live.online': 'Online',
+      'live.open_chats': 'Open chats',
+      'live.capacity': 'Capacity',
+      'live.languages': 'Languages',
+      'live.yes': 'yes',
+      'live.no': 'no',
+      'live.no_agents': 'No agents.',
+      'live.no_chats': 'No chats with people right now.',
+      'live.conversation': 'Conversation',
+      'live.state': 'State',
+      'live.wait': 'Wait',
+      'live.give_to': 'Give to',
+      'live.state.queued': 'Waiting',
+      'live.state.assigned': 'With an agent',
+      'live.summary': '{waiting} waiting · agents online: {online} of {total} · {time}',
+      'live.agent_select': 'Agent to give this chat to',
+      'live.force': 'force',
+      'live.force_title': 'Ignore language, skill and capacity (the agent must still be online)',
+      'live.reassign': 'Reassign',
+      'live.choose_agent': 'Choose an agent…',
+      'live.offline': 'offline',
+      'live.choose_first': 'Choose an agent first.',
+      'live.reassigned': 'Conversation {id} is now with {agent}.',
+      'live.reassigned_from': 'Conversation {id} is now with {agent} (was {from}).',
+      'live.reassign_failed': 'Reassign failed ({status}).',
+      'live.not_reassigned': 'Not reassigned: {message}',
+      'topics.definition': 'Questions the knowledge base could not answer (no match, unsure between articles, “didn’t help”, “none of these”), grouped by meaning in any language; the biggest first. Each topic’s draft is a knowledge-base article with the customers’ wordings as its questions: write the answer, then add it under data/kb/.',
+      'topics.chart_label': 'Biggest unanswered topics',
+      'topics.download_drafts': 'Download all drafts (YAML)',
+      'topics.loading': 'Grouping unanswered questions…',
+      'topics.unavailable': 'Unanswered topics are unavailable: {why}',
+      'topics.summary': '{questions} questions, {groups} topics',
+      'topics.pending': '{pending} more are still being read: show again in a minute',
+      'topics.newest': 'the newest {grouped} grouped',
+      'topics.all_answered': 'Every question in this range found an answer.',
+      'topics.size': 'Size',
+      'topics.languages': 'Languages',
+      'topics.examples': 'Examples',
+      'topics.nearest': 'Nearest article',
+      'topics.draft': 'Draft',
+      'topics.download_draft': 'Download draft',
+      'topics.export_failed': 'Export failed ({status}).',
+      'topics.kind.abstain': 'no match',
+      'topics.kind.clarify': 'unsure',
+      'topics.kind.not_helpful': 'didn’t help',
+      'topics.kind.none_of_these': 'none of these',
+      'definition.outcomes': "How conversations ended. Every counted conversation is in exactly one outcome:\n- bot_resolved (deflection): never handed to a person, the bot showed at least one knowledge-base answer, and the customer never said \"that didn't help\" or \"none of these\";\n- bot_unresolved: never handed to a person, but no answer shown or one rejected;\n- handed_off: queued for a person at least once, split by how its last handoff ended: agent_resolved, abandoned (left the queue without an agent), offline_ticket (left a message for later), cancelled (withdrew the request), open (still queued or with an agent).\ndeflection_rate = bot_resolved / conversations.",
+      'definition.handoff_reasons': "Handoffs (each time a conversation was queued for a person) by the reason the bot or the gateway gave: requested (the customer asked), misses (two questions in a row the knowledge base could not answer), not_helpful (\"that didn't help\" twice), complaint (a complaint the knowledge base could not answer), always_human (a topic that always goes to a person, e.g. a billing dispute).",
+      'definition.first_reply_wait': "Wait to the first agent reply, in seconds: from the moment a conversation was queued for a person to the first message an agent wrote in it, for every handoff an agent replied to (handoffs nobody answered are not in it: see abandoned). count, mean, p50 and p90 (nearest rank).",
+      'definition.handle_time': "Handle time, in seconds: from an agent accepting a chat to the agent resolving it, for every handoff that ended resolved. count, mean, p50 and p90 (nearest rank).",
+      'definition.csat': "Customer satisfaction (1-5) per agent; agent \"bot\" collects ratings given with no agent's chat before them (bot-only conversations), agent \"all\" everyone. After an agent resolves a chat the bot asks for a rating: asked = resolved handoffs, responded = those rated, response_rate = responded / asked. ratings counts the ratings (one per handoff: a second tap replaces the first), average is their mean, r1..r5 their distribution.",
+      'definition.bot_decisions': "What the knowledge base decided for each question the bot took: answer (confident), clarify (offered close candidates), abstain (nothing close). Shares are over those three; chosen counts the articles customers then picked from the options. Counted in the conversation's language at the time of the decision.",
+      'definition.articles': "Per knowledge-base article and language, over the whole range (day \"all\": a daily split of every article would bury the table): shown = times the bot gave its answer (a confident answer, or the customer's pick from the options); helpful / not_helpful = times the customer then said \"that helped\" / \"that didn't help\"; the rates are over shown.",
     },
     ko: {
       'console.title': 'Maru Store 상담원 콘솔',
@@ -242,6 +360,119 @@
       'error.unreachable': '서버에 연결할 수 없습니다.',
       'error.request_failed': '요청에 실패했습니다 ({status}).',
       'error.server': '서버 오류가 발생했습니다.',
+      // 관리자 화면 (analytics.html: analytics.js, live.js, topics.js)
+      'analytics.title': 'Maru Store 상담 통계',
+      'analytics.supervisors_only': '통계는 관리자만 볼 수 있습니다. 관리자 계정으로 로그인해 주세요.',
+      'analytics.filters': '조회 조건',
+      'analytics.from': '시작일',
+      'analytics.to': '종료일',
+      'analytics.language': '언어',
+      'analytics.language_all': '전체',
+      'analytics.all_languages': '전체 언어',
+      'analytics.show': '조회',
+      'analytics.note': '날짜는 이 브라우저의 시간대 기준이며, 각 상담은 시작한 날짜에 집계됩니다. 각 지표의 정의는 제목 아래에 있습니다.',
+      'analytics.loading': '불러오는 중…',
+      'analytics.status': '{range} ({tz} 기준), {language}',
+      'analytics.csv_failed': 'CSV 내보내기에 실패했습니다 ({status}).',
+      'analytics.download_csv': 'CSV 다운로드',
+      'analytics.no_data': '이 기간에 해당하는 데이터가 없습니다.',
+      'analytics.seconds_series': '{p}(초)',
+      'figure.outcomes': '상담 건수 및 처리 결과',
+      'figure.handoff_reasons': '사유별 상담원 연결',
+      'figure.first_reply_wait': '첫 응답 대기 시간',
+      'figure.handle_time': '상담 처리 시간',
+      'figure.csat': '고객 만족도',
+      'figure.bot_decisions': '챗봇 응답 판단',
+      'figure.articles': '지식베이스 문서',
+      'figure.topics': '미답변 질문 주제',
+      'outcome.bot_resolved': '챗봇 해결',
+      'outcome.bot_unresolved': '챗봇 미해결',
+      'outcome.agent_resolved': '상담원 해결',
+      'outcome.abandoned': '고객 이탈',
+      'outcome.offline_ticket': '오프라인 문의',
+      'outcome.cancelled': '고객 취소',
+      'outcome.open': '진행 중',
+      'column.conversations': '상담 수',
+      'column.bot_resolved': '챗봇 해결',
+      'column.deflection': '챗봇 해결률',
+      'column.handed_off': '상담원 연결',
+      'column.abandoned': '이탈',
+      'column.handoffs': '연결 건수',
+      'column.count': '건수',
+      'column.mean': '평균',
+      'column.ratings': '평가 수',
+      'column.average': '평균 점수',
+      'column.asked': '평가 요청',
+      'column.response_rate': '응답률',
+      'column.questions': '질문 수',
+      'column.chosen': '후보에서 선택',
+      'column.article': '문서',
+      'column.shown': '노출 수',
+      'column.helped': '도움 됨',
+      'column.not_helped': '도움 안 됨',
+      'csat.everyone': '전체',
+      'csat.bot_only': '챗봇 단독',
+      'live.title': '실시간 현황',
+      'live.queue_label': '팀·언어별 대기열',
+      'live.agents_label': '상담원 현황',
+      'live.chats_label': '상담원 연결 상담',
+      'live.team': '팀',
+      'live.skill': '담당 분야',
+      'live.waiting': '대기 건수',
+      'live.oldest_wait': '최장 대기 시간',
+      'live.online': '접속 중',
+      'live.open_chats': '진행 중 상담',
+      'live.capacity': '최대 동시 상담',
+      'live.languages': '상담 언어',
+      'live.yes': '예',
+      'live.no': '아니요',
+      'live.no_agents': '등록된 상담원이 없습니다.',
+      'live.no_chats': '현재 상담원이 응대 중이거나 연결을 기다리는 상담이 없습니다.',
+      'live.conversation': '상담',
+      'live.state': '상태',
+      'live.wait': '대기 시간',
+      'live.give_to': '이관 대상',
+      'live.state.queued': '대기 중',
+      'live.state.assigned': '상담 중',
+      'live.summary': '대기 {waiting}건 · 접속 상담원 {online}/{total}명 · {time}',
+      'live.agent_select': '이 상담을 넘길 상담원',
+      'live.force': '강제',
+      'live.force_title': '언어·담당 분야·최대 동시 상담 수를 무시합니다 (상담원은 접속 중이어야 합니다)',
+      'live.reassign': '이관',
+      'live.choose_agent': '상담원 선택…',
+      'live.offline': '오프라인',
+      'live.choose_first': '먼저 상담원을 선택하세요.',
+      'live.reassigned': '{id} 상담이 {agent} 상담원에게 이관되었습니다.',
+      'live.reassigned_from': '{id} 상담이 {from} 상담원에게서 {agent} 상담원에게 이관되었습니다.',
+      'live.reassign_failed': '이관에 실패했습니다 ({status}).',
+      'live.not_reassigned': '이관하지 못했습니다: {message}',
+      'topics.definition': '지식베이스가 답하지 못한 질문(일치하는 문서 없음, 후보 문서 중 판단 보류, “도움 안 됨”, “해당 없음”)을 언어와 관계없이 의미별로 묶어 많은 순으로 보여 줍니다. 각 주제의 초안은 고객이 실제로 쓴 표현을 질문으로 담은 지식베이스 문서입니다. 답변을 작성한 뒤 data/kb/ 아래에 추가하세요.',
+      'topics.chart_label': '미답변 질문이 많은 주제',
+      'topics.download_drafts': '모든 초안 다운로드 (YAML)',
+      'topics.loading': '미답변 질문을 주제별로 묶는 중…',
+      'topics.unavailable': '미답변 질문 주제를 불러올 수 없습니다: {why}',
+      'topics.summary': '질문 {questions}건, 주제 {groups}개',
+      'topics.pending': '{pending}건은 아직 분석 중입니다. 잠시 후 다시 조회하세요',
+      'topics.newest': '최근 질문 {grouped}건만 분류됨',
+      'topics.all_answered': '이 기간의 모든 질문에 답변했습니다.',
+      'topics.size': '질문 수',
+      'topics.languages': '언어별',
+      'topics.examples': '질문 예시',
+      'topics.nearest': '가장 가까운 문서',
+      'topics.draft': '초안',
+      'topics.download_draft': '초안 다운로드',
+      'topics.export_failed': '내보내기에 실패했습니다 ({status}).',
+      'topics.kind.abstain': '일치 문서 없음',
+      'topics.kind.clarify': '판단 보류',
+      'topics.kind.not_helpful': '도움 안 됨',
+      'topics.kind.none_of_these': '해당 없음',
+      'definition.outcomes': "상담이 어떻게 끝났는지를 보여 줍니다. 집계된 상담은 모두 아래 결과 중 정확히 하나에 속합니다.\n- bot_resolved(챗봇 해결): 상담원에게 연결되지 않았고, 챗봇이 지식베이스 답변을 한 번 이상 보여 주었으며, 고객이 “도움이 안 됐어요”나 “해당 없음”을 한 번도 고르지 않은 상담\n- bot_unresolved(챗봇 미해결): 상담원에게 연결되지 않았지만, 답변을 보여 주지 못했거나 고객이 답변을 거절한 상담\n- handed_off(상담원 연결): 상담원 대기열에 한 번 이상 들어간 상담. 마지막 연결이 끝난 방식에 따라 agent_resolved(상담원 해결), abandoned(상담원 배정 전에 대기열에서 이탈), offline_ticket(나중에 답변받도록 메시지를 남김), cancelled(고객이 연결 요청을 취소), open(아직 대기 중이거나 상담 중)으로 나뉩니다.\ndeflection_rate(챗봇 해결률) = bot_resolved / conversations",
+      'definition.handoff_reasons': "상담원 연결 건수(상담이 상담원 대기열에 들어갈 때마다 1건)를 챗봇이나 게이트웨이가 판단한 사유별로 집계합니다: requested(고객이 상담원 연결을 요청), misses(지식베이스가 연속 두 번 답하지 못함), not_helpful(“도움이 안 됐어요”가 두 번), complaint(지식베이스가 답하지 못한 불만), always_human(결제 분쟁처럼 항상 상담원이 맡는 주제).",
+      'definition.first_reply_wait': "상담원의 첫 응답까지 걸린 대기 시간(초): 상담이 상담원 대기열에 들어간 시점부터 상담원이 그 상담에 첫 메시지를 보낸 시점까지입니다. 상담원이 응답한 연결 건만 포함합니다(아무도 응답하지 않은 연결은 제외: abandoned 참고). 건수, 평균, p50, p90(최근접 순위 방식).",
+      'definition.handle_time': "상담 처리 시간(초): 상담원이 상담을 수락한 시점부터 해결 처리한 시점까지이며, 해결로 끝난 연결 건이 모두 포함됩니다. 건수, 평균, p50, p90(최근접 순위 방식).",
+      'definition.csat': "상담원별 고객 만족도(1~5점). 상담원 “bot”에는 앞선 상담원 상담 없이 받은 평가(챗봇 단독 상담)가, 상담원 “all”에는 전체 평가가 집계됩니다. 상담원이 상담을 해결하면 챗봇이 평가를 요청합니다: asked = 해결된 연결 건수, responded = 그중 평가를 받은 건수, response_rate(응답률) = responded / asked. ratings는 평가 수(연결 건당 1개: 다시 누르면 이전 평가를 대체), average는 평균 점수, r1..r5는 점수별 분포입니다.",
+      'definition.bot_decisions': "챗봇이 받은 질문마다 지식베이스가 내린 판단입니다: answer(확신을 가지고 답변), clarify(가까운 후보를 제시), abstain(가까운 답변 없음). 비율은 이 세 가지 합계 대비이며, chosen은 고객이 제시된 후보 중에서 고른 문서 수입니다. 판단 시점의 상담 언어로 집계합니다.",
+      'definition.articles': "지식베이스 문서별·언어별로 기간 전체를 집계합니다(day “all”: 모든 문서를 날짜별로 나누면 표가 너무 길어지기 때문입니다). shown = 챗봇이 그 문서로 답변한 횟수(확신 있는 답변이거나 고객이 후보에서 고른 경우), helpful / not_helpful = 그 뒤 고객이 “도움이 됐어요” / “도움이 안 됐어요”라고 답한 횟수. 비율은 shown 대비입니다.",
     },
     ja: {
       'console.title': 'Maru Store オペレーターコンソール',
@@ -348,6 +579,119 @@
       'error.unreachable': 'サーバーに接続できません。',
       'error.request_failed': 'リクエストに失敗しました（{status}）。',
       'error.server': 'サーバーエラーが発生しました。',
+      // スーパーバイザー画面（analytics.html: analytics.js, live.js, topics.js）
+      'analytics.title': 'Maru Store 分析',
+      'analytics.supervisors_only': '分析はスーパーバイザー専用です。スーパーバイザーのアカウントでログインしてください。',
+      'analytics.filters': '絞り込み条件',
+      'analytics.from': '開始日',
+      'analytics.to': '終了日',
+      'analytics.language': '言語',
+      'analytics.language_all': 'すべて',
+      'analytics.all_languages': '全言語',
+      'analytics.show': '表示',
+      'analytics.note': '日付はこのブラウザのタイムゾーン基準で、各会話は開始した日に集計されます。各指標の定義はタイトルの下に記載しています。',
+      'analytics.loading': '読み込み中…',
+      'analytics.status': '{range}（{tz}基準）、{language}',
+      'analytics.csv_failed': 'CSVの書き出しに失敗しました（{status}）。',
+      'analytics.download_csv': 'CSVダウンロード',
+      'analytics.no_data': 'この期間のデータはありません。',
+      'analytics.seconds_series': '{p}（秒）',
+      'figure.outcomes': '会話数と対応結果',
+      'figure.handoff_reasons': '理由別の有人対応への引き継ぎ',
+      'figure.first_reply_wait': '初回応答までの待ち時間',
+      'figure.handle_time': '対応時間',
+      'figure.csat': '顧客満足度',
+      'figure.bot_decisions': 'ボットの回答判定',
+      'figure.articles': 'ナレッジベース記事',
+      'figure.topics': '未回答のトピック',
+      'outcome.bot_resolved': 'ボットで解決',
+      'outcome.bot_unresolved': 'ボットで未解決',
+      'outcome.agent_resolved': 'オペレーターが解決',
+      'outcome.abandoned': '離脱',
+      'outcome.offline_ticket': 'オフライン問い合わせ',
+      'outcome.cancelled': 'お客様がキャンセル',
+      'outcome.open': '対応継続中',
+      'column.conversations': '会話数',
+      'column.bot_resolved': 'ボット解決',
+      'column.deflection': 'ボット解決率',
+      'column.handed_off': '有人対応',
+      'column.abandoned': '離脱',
+      'column.handoffs': '引き継ぎ件数',
+      'column.count': '件数',
+      'column.mean': '平均',
+      'column.ratings': '評価数',
+      'column.average': '平均スコア',
+      'column.asked': '評価依頼数',
+      'column.response_rate': '回答率',
+      'column.questions': '質問数',
+      'column.chosen': '候補から選択',
+      'column.article': '記事',
+      'column.shown': '表示回数',
+      'column.helped': '役に立った',
+      'column.not_helped': '役に立たなかった',
+      'csat.everyone': '全体',
+      'csat.bot_only': 'ボットのみ',
+      'live.title': 'リアルタイム状況',
+      'live.queue_label': 'チーム・言語別のキュー',
+      'live.agents_label': 'オペレーターの状況',
+      'live.chats_label': '有人対応のチャット',
+      'live.team': 'チーム',
+      'live.skill': 'スキル',
+      'live.waiting': '待機件数',
+      'live.oldest_wait': '最長待ち時間',
+      'live.online': 'ログイン中',
+      'live.open_chats': '対応中のチャット',
+      'live.capacity': '同時対応上限',
+      'live.languages': '対応言語',
+      'live.yes': 'はい',
+      'live.no': 'いいえ',
+      'live.no_agents': 'オペレーターが登録されていません。',
+      'live.no_chats': '現在、有人対応中・待機中のチャットはありません。',
+      'live.conversation': '会話',
+      'live.state': '状態',
+      'live.wait': '待ち時間',
+      'live.give_to': '移管先',
+      'live.state.queued': '待機中',
+      'live.state.assigned': '対応中',
+      'live.summary': '待機 {waiting}件 · ログイン中のオペレーター {online}/{total}人 · {time}',
+      'live.agent_select': 'このチャットの移管先オペレーター',
+      'live.force': '強制',
+      'live.force_title': '言語・スキル・同時対応上限を無視します（オペレーターはログイン中である必要があります）',
+      'live.reassign': '移管',
+      'live.choose_agent': 'オペレーターを選択…',
+      'live.offline': 'オフライン',
+      'live.choose_first': '先にオペレーターを選択してください。',
+      'live.reassigned': '会話 {id} を{agent}さんに移管しました。',
+      'live.reassigned_from': '会話 {id} を{from}さんから{agent}さんに移管しました。',
+      'live.reassign_failed': '移管に失敗しました（{status}）。',
+      'live.not_reassigned': '移管できませんでした：{message}',
+      'topics.definition': 'ナレッジベースで回答できなかった質問（該当なし、候補の記事を絞り込めず、「役に立たなかった」、「どれも当てはまらない」）を、言語を問わず意味ごとにまとめ、件数の多い順に表示します。各トピックの下書きは、お客様の実際の言い回しを質問として収めたナレッジベース記事です。回答を書いてから data/kb/ に追加してください。',
+      'topics.chart_label': '件数の多い未回答トピック',
+      'topics.download_drafts': 'すべての下書きをダウンロード（YAML）',
+      'topics.loading': '未回答の質問をトピックにまとめています…',
+      'topics.unavailable': '未回答のトピックを表示できません：{why}',
+      'topics.summary': '質問 {questions}件、トピック {groups}件',
+      'topics.pending': 'ほかに{pending}件を解析中です。1分ほどしてから再表示してください',
+      'topics.newest': '新しい順に{grouped}件をまとめました',
+      'topics.all_answered': 'この期間の質問にはすべて回答できました。',
+      'topics.size': '件数',
+      'topics.languages': '言語別',
+      'topics.examples': '質問例',
+      'topics.nearest': '最も近い記事',
+      'topics.draft': '下書き',
+      'topics.download_draft': '下書きをダウンロード',
+      'topics.export_failed': '書き出しに失敗しました（{status}）。',
+      'topics.kind.abstain': '該当なし',
+      'topics.kind.clarify': '判断保留',
+      'topics.kind.not_helpful': '役に立たなかった',
+      'topics.kind.none_of_these': 'どれも当てはまらない',
+      'definition.outcomes': "会話がどのように終わったかを示します。集計対象の会話は、必ず次のいずれか1つの結果に分類されます。\n- bot_resolved（ボットで解決）：有人対応に引き継がれず、ボットがナレッジベースの回答を1回以上表示し、お客様が「役に立たなかった」「どれも当てはまらない」を一度も選ばなかった会話\n- bot_unresolved（ボットで未解決）：有人対応に引き継がれなかったものの、回答を表示できなかったか、回答が否定された会話\n- handed_off（有人対応）：オペレーターのキューに1回以上入った会話。最後の引き継ぎの結果により、agent_resolved（オペレーターが解決）、abandoned（オペレーターにつながる前にキューから離脱）、offline_ticket（後で回答を受け取るためにメッセージを残した）、cancelled（お客様が依頼を取り消した）、open（まだ待機中またはオペレーター対応中）に分かれます。\ndeflection_rate（ボット解決率）= bot_resolved / conversations",
+      'definition.handoff_reasons': "有人対応への引き継ぎ（会話がオペレーターのキューに入るたびに1件）を、ボットまたはゲートウェイが判断した理由別に集計します：requested（お客様が有人対応を希望）、misses（ナレッジベースで2回続けて回答できなかった）、not_helpful（「役に立たなかった」が2回）、complaint（ナレッジベースで回答できなかったクレーム）、always_human（請求への異議など、常に有人対応となるトピック）。",
+      'definition.first_reply_wait': "オペレーターの初回応答までの待ち時間（秒）：会話がオペレーターのキューに入ってから、オペレーターがその会話で最初のメッセージを送るまでです。オペレーターが応答した引き継ぎのみが対象です（誰も応答しなかった引き継ぎは含みません：abandonedを参照）。件数、平均、p50、p90（最近傍順位法）。",
+      'definition.handle_time': "対応時間（秒）：オペレーターがチャットを受け付けてから解決済みにするまでで、解決で終わったすべての引き継ぎが対象です。件数、平均、p50、p90（最近傍順位法）。",
+      'definition.csat': "オペレーター別の顧客満足度（1〜5）。オペレーター「bot」には、それ以前にオペレーターとのチャットがない評価（ボットのみの会話）が、「all」には全体が集計されます。オペレーターがチャットを解決すると、ボットが評価を依頼します：asked = 解決した引き継ぎ数、responded = そのうち評価された件数、response_rate（回答率）= responded / asked。ratingsは評価数（引き継ぎごとに1件：もう一度押すと前の評価を置き換えます）、averageはその平均、r1..r5は評価の分布です。",
+      'definition.bot_decisions': "ボットが受けた質問ごとのナレッジベースの判定です：answer（確信をもって回答）、clarify（近い候補を提示）、abstain（近いものがない）。割合はこの3つの合計に対する値で、chosenはお客様が提示された候補から選んだ記事の数です。判定時点の会話の言語で集計します。",
+      'definition.articles': "ナレッジベースの記事・言語ごとに、期間全体で集計します（day「all」：全記事を日別に分けると表が埋もれてしまうため）。shown = ボットがその記事で回答した回数（確信をもった回答、またはお客様が候補から選んだもの）、helpful / not_helpful = その後お客様が「役に立った」/「役に立たなかった」と答えた回数。割合はshownに対する値です。",
     },
   };
 
@@ -399,9 +743,91 @@
     return date.toLocaleString(current, options);
   }
 
+  /* Numbers, days and durations for the supervisor pages, with Intl in the console language. */
+  const NONE = '–';
+  const isNumber = (value) => value !== null && value !== undefined && value !== '' && Number.isFinite(Number(value));
+
+  /** A number (Intl.NumberFormat `options`); a dash for none. */
+  function formatNumber(value, options) {
+    return isNumber(value) ? new Intl.NumberFormat(current, options).format(Number(value)) : NONE;
+  }
+
+  /** A ratio (0.25) as a percentage with one decimal; a dash for none. */
+  function formatPercent(ratio) {
+    return formatNumber(ratio, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  }
+
+  /** Seconds written as the console writes waits ("3m 05s", "3분 05초", "3分05秒"); a dash for none. */
+  function formatDuration(seconds) {
+    if (!isNumber(seconds)) return NONE;
+    const s = Math.max(0, Math.round(Number(seconds)));
+    const pad = (n) => String(n).padStart(2, '0');
+    if (s < 60) return t('wait.seconds', { s });
+    if (s < 3600) return t('wait.minutes', { m: Math.floor(s / 60), s: pad(s % 60) });
+    return t('wait.hours', { h: Math.floor(s / 3600), m: pad(Math.floor(s / 60) % 60) });
+  }
+
+  /** A calendar day "YYYY-MM-DD" as a Date at UTC midnight (formatted in UTC: no shift). */
+  function dayDate(day) {
+    const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(day));
+    return match ? new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]))) : null;
+  }
+
+  /** A calendar day (Intl.DateTimeFormat `options`, medium date by default); as given if not a day. */
+  function formatDay(day, options) {
+    const date = dayDate(day);
+    if (!date) return String(day);
+    return new Intl.DateTimeFormat(current, { ...(options || { dateStyle: 'medium' }), timeZone: 'UTC' }).format(date);
+  }
+
+  /** Two calendar days as a range ("May 5 – Jun 3, 2024", "2024. 5. 5. ~ 2024. 6. 3."). */
+  function formatDayRange(from, to) {
+    const first = dayDate(from);
+    const last = dayDate(to);
+    if (!first || !last) return `${from} – ${to}`;
+    const format = new Intl.DateTimeFormat(current, { dateStyle: 'medium', timeZone: 'UTC' });
+    return format.formatRange ? format.formatRange(first, last) : `${format.format(first)} – ${format.format(last)}`;
+  }
+
+  /** A moment's clock time with seconds, in the browser's time zone. */
+  function formatClock(value) {
+    const date = value instanceof Date ? value : new Date(value);
+    if (isNaN(date)) return NONE;
+    return new Intl.DateTimeFormat(current, { hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(date);
+  }
+
+  // Intl.ListFormat's unit lists are space-separated in Korean and Japanese: ambiguous after numbers.
+  const LIST_SEPARATORS = { ko: ', ', ja: '、', en: ', ' };
+
+  /** Items as a list ("a 2, b 1"; "a 2、b 1" in Japanese). */
+  function formatList(items) {
+    return items.map(String).join(LIST_SEPARATORS[current]);
+  }
+
+  // Elements whose text a script builds from strings and data (bindText): rebuilt on a switch.
+  const bound = new Map();
+
+  /**
+   * Set `el`'s text from `produce()` (a function, called again whenever the language changes:
+   * it reads the strings and formats the data anew); text or null is shown as it is, once.
+   */
+  function bindText(el, produce) {
+    if (typeof produce === 'function') {
+      bound.set(el, produce);
+      el.textContent = produce();
+    } else {
+      bound.delete(el);
+      el.textContent = produce === null || produce === undefined ? '' : String(produce);
+    }
+  }
+
   function show() {
     document.documentElement.lang = current;
     apply(document);
+    bound.forEach((produce, el) => {
+      if (el.isConnected) el.textContent = produce();
+      else bound.delete(el);
+    });
     switchers.forEach((select) => { select.value = current; });
   }
 
@@ -433,6 +859,14 @@
     t,
     apply,
     formatTime,
+    formatNumber,
+    formatPercent,
+    formatDuration,
+    formatDay,
+    formatDayRange,
+    formatClock,
+    formatList,
+    bindText,
     setLanguage,
     bindSwitcher,
     get language() { return current; },

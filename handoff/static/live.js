@@ -7,23 +7,31 @@
  * second, and every 10 s anyway). Waits are counted on here between frames. Rows are kept per
  * conversation, so a frame never swaps out a menu the supervisor is using.
  * Text is only ever set with textContent. analytics.js calls start(token, hooks) and stop().
+ * Words and formats are the console's language (console_i18n.js): a switch relabels the panel
+ * from the last frame, keeping each row (and the agent picked in its menu).
  */
 (function () {
   'use strict';
 
   const BACKOFF_MIN_MS = 500;
   const BACKOFF_MAX_MS = 8000;
-  const LANGUAGES = { ko: 'Korean', ja: 'Japanese', en: 'English' };
-  const REASONS = {
-    requested: 'Customer asked', misses: 'Two misses', not_helpful: "Didn't help twice",
-    complaint: 'Complaint', always_human: 'Always a person',
-  };
-  const STATES = { queued: 'Waiting', assigned: 'With an agent' };
+  // Codes the server sends, with their words in console_i18n.js as "<kind>.<code>".
+  const LANGUAGES = ['ko', 'ja', 'en'];
+  const REASONS = ['requested', 'misses', 'not_helpful', 'complaint', 'always_human'];
+  const STATES = ['queued', 'assigned'];
+  const CHAT_COLUMNS = ['live.conversation', 'live.state', 'analytics.language', 'live.skill',
+    'context.reason', 'live.wait', 'role.agent', 'live.give_to'];
+
+  const I18N = window.maruConsoleI18n;
+  const t = I18N.t;
+  const say = (key, params) => () => t(key, params);
+  const word = (kind, codes, code) => (codes.includes(code) ? t(kind + code) : code ? String(code) : '');
+  const languageName = (code) => word('language.', LANGUAGES, code);
 
   const $ = (id) => document.getElementById(id);
   const live = {
     token: null, hooks: {}, ws: null, retryTimer: null, backoffMs: BACKOFF_MIN_MS,
-    rows: new Map(), agents: [], agentsKey: '', session: 0,
+    rows: new Map(), agents: [], agentsKey: '', session: 0, frame: null, received: 0,
   };
   // Read by automated browser tests; the page's own hooks are start() and stop().
   const maruLive = (window.maruLive = {
@@ -37,12 +45,7 @@
     return el;
   }
 
-  function duration(value) {
-    const s = Math.max(0, Math.round(value));
-    const pad = (n) => String(n).padStart(2, '0');
-    return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m ${pad(s % 60)}s`
-      : `${Math.floor(s / 3600)}h ${pad(Math.floor(s / 60) % 60)}m`;
-  }
+  const duration = (value) => I18N.formatDuration(value);
 
   /* ---------- the socket ---------- */
 
@@ -57,6 +60,7 @@
   function stop() {
     live.session += 1;
     live.token = null;
+    live.frame = null;
     clearTimeout(live.retryTimer);
     const ws = live.ws;
     live.ws = null;
@@ -78,7 +82,8 @@
       if (frame && frame.type === 'live') {
         live.backoffMs = BACKOFF_MIN_MS;
         setConnected(true);
-        render(frame);
+        maruLive.frames += 1;
+        render(frame, Date.now());
       } else if (frame && frame.type === 'error') {
         live.ws = null; // refused: no reconnect
         const hook = frame.code === 'supervisors_only' ? live.hooks.forbidden : live.hooks.expired;
@@ -98,27 +103,41 @@
     maruLive.connected = on;
     const stamp = $('live-stamp');
     if (stamp) stamp.dataset.state = on ? 'live' : 'reconnecting';
-    if (!on && stamp && live.token) stamp.textContent = 'Reconnecting…';
+    if (!on && stamp && live.token) I18N.bindText(stamp, say('connection.reconnecting'));
   }
 
   /* ---------- rendering ---------- */
 
-  function render(data) {
-    maruLive.frames += 1;
+  /** A frame, `received` at that time (kept: a language switch draws it again). */
+  function render(data, received) {
+    live.frame = data;
+    live.received = received;
     maruLive.chats = data.chats || [];
-    const received = Date.now();
     live.agents = data.agents || [];
-    renderTable($('live-queue'), ['Team', 'Language', 'Skill', 'Waiting', 'Oldest wait'],
-      (data.queue || []).map((g) => [g.team, LANGUAGES[g.language] || g.language, g.skill || '–',
-        String(g.waiting), { since: received - g.oldest_wait_seconds * 1000 }]),
-      'Nobody is waiting.');
-    renderTable($('live-agents'), ['Agent', 'Online', 'Open chats', 'Capacity', 'Languages'],
-      live.agents.map((a) => [a.display_name || a.username, a.online ? 'yes' : 'no',
-        String(a.open_chats), String(a.capacity), (a.languages || []).join(', ')]),
-      'No agents.');
+    const number = (n) => I18N.formatNumber(n);
+    renderTable($('live-queue'), ['live.team', 'analytics.language', 'live.skill', 'live.waiting', 'live.oldest_wait'],
+      (data.queue || []).map((g) => [g.team, languageName(g.language), g.skill || '–',
+        number(g.waiting), { since: received - g.oldest_wait_seconds * 1000 }]),
+      t('queue.empty'));
+    renderTable($('live-agents'), ['role.agent', 'live.online', 'live.open_chats', 'live.capacity', 'live.languages'],
+      live.agents.map((a) => [a.display_name || a.username, t(a.online ? 'live.yes' : 'live.no'),
+        number(a.open_chats), number(a.capacity), I18N.formatList((a.languages || []).map(languageName))]),
+      t('live.no_agents'));
     renderChats(maruLive.chats, received);
-    $('live-stamp').textContent = `${data.queued_total} waiting · agents online: `
-      + `${data.agents_online} of ${live.agents.length} · ${new Date(received).toLocaleTimeString()}`;
+    const agentsTotal = live.agents.length;
+    I18N.bindText($('live-stamp'), () => t('live.summary', {
+      waiting: I18N.formatNumber(data.queued_total), online: I18N.formatNumber(data.agents_online),
+      total: I18N.formatNumber(agentsTotal), time: I18N.formatClock(received),
+    }));
+  }
+
+  /** The language changed: the chats' header and rows relabelled, then the last frame again. */
+  function relabel() {
+    const table = $('live-chats').querySelector('table');
+    if (table) table.querySelector('thead').replaceWith(chatsHead());
+    live.rows.forEach(labelRow);
+    live.agentsKey = ''; // the menus' options are words too
+    if (live.frame) render(live.frame, live.received);
   }
 
   /** cells: text, or {since: ms} for a wait that keeps counting. */
@@ -128,7 +147,7 @@
       return;
     }
     const head = make('tr');
-    headers.forEach((h) => head.append(make('th', null, h)));
+    headers.forEach((key) => head.append(make('th', null, t(key))));
     const body = make('tbody');
     rows.forEach((cells) => {
       const tr = make('tr');
@@ -154,18 +173,13 @@
     let body = box.querySelector('tbody');
     if (!chats.length) {
       live.rows.clear();
-      box.replaceChildren(make('p', 'muted empty', 'No chats with people right now.'));
+      box.replaceChildren(make('p', 'muted empty', t('live.no_chats')));
       return;
     }
     if (!body) {
-      const head = make('tr');
-      ['Conversation', 'State', 'Language', 'Skill', 'Reason', 'Wait', 'Agent', 'Give to']
-        .forEach((h) => head.append(make('th', null, h)));
-      const thead = make('thead');
-      thead.append(head);
       body = make('tbody');
       const table = make('table', 'live-chats-table');
-      table.append(thead, body);
+      table.append(chatsHead(), body);
       box.replaceChildren(table);
       live.rows.clear();
     }
@@ -188,6 +202,14 @@
     }
   }
 
+  function chatsHead() {
+    const head = make('tr');
+    CHAT_COLUMNS.forEach((key) => head.append(make('th', null, t(key))));
+    const thead = make('thead');
+    thead.append(head);
+    return thead;
+  }
+
   function buildRow(id) {
     const tr = make('tr', 'live-chat');
     tr.dataset.conversationId = id;
@@ -199,29 +221,38 @@
     cells[0].textContent = id.slice(0, 8);
     cells[0].title = id;
     const select = make('select', 'reassign-agent');
-    select.setAttribute('aria-label', 'Agent to give this chat to');
     const forceBox = make('input', 'reassign-force');
     forceBox.type = 'checkbox';
-    const force = make('label', 'reassign-force-label', ' force');
-    force.title = 'Ignore language, skill and capacity (the agent must still be online)';
-    force.prepend(forceBox);
-    const go = make('button', 'button-small reassign', 'Reassign');
+    const forceText = make('span');
+    const force = make('label', 'reassign-force-label');
+    force.append(forceBox, ' ', forceText);
+    const go = make('button', 'button-small reassign');
     go.type = 'button';
     go.addEventListener('click', () => reassign(id, select, forceBox, go));
     const control = make('td', 'chat-control');
     control.append(select, force, go);
     tr.append(control);
-    return { tr, cells, select, forceBox, go, agent: undefined };
+    const row = { tr, cells, select, forceBox, force, forceText, go, agent: undefined };
+    labelRow(row);
+    return row;
+  }
+
+  /** A row's own words: the control's labels (its data is filled by fillRow). */
+  function labelRow(row) {
+    row.select.setAttribute('aria-label', t('live.agent_select'));
+    row.forceText.textContent = t('live.force');
+    row.force.title = t('live.force_title');
+    row.go.textContent = t('live.reassign');
   }
 
   function fillRow(row, chat, received, newOptions) {
     const [, state, language, skill, reason, wait, agent] = row.cells;
-    state.textContent = STATES[chat.state] || chat.state;
+    state.textContent = word('live.state.', STATES, chat.state);
     row.tr.dataset.state = chat.state;
     language.textContent = (chat.language || '').toUpperCase();
-    language.title = LANGUAGES[chat.language] || chat.language || '';
+    language.title = languageName(chat.language);
     skill.textContent = chat.skill || '–';
-    reason.textContent = REASONS[chat.reason] || chat.reason || '';
+    reason.textContent = word('reason.', REASONS, chat.reason);
     row.tr.title = chat.summary || '';
     if (chat.state === 'queued') {
       wait.dataset.since = String(received - chat.wait_seconds * 1000);
@@ -239,10 +270,10 @@
   /** Every agent but the one who has the chat; those offline cannot take it. */
   function fillOptions(select, current) {
     const keep = select.value;
-    const options = [new Option('Choose an agent…', '')];
+    const options = [new Option(t('live.choose_agent'), '')];
     live.agents.filter((a) => a.username !== current).forEach((a) => {
-      const label = `${a.display_name || a.username} (${a.open_chats}/${a.capacity}`
-        + `${a.online ? '' : ', offline'})`;
+      const load = `${I18N.formatNumber(a.open_chats)}/${I18N.formatNumber(a.capacity)}`;
+      const label = `${a.display_name || a.username} (${a.online ? load : I18N.formatList([load, t('live.offline')])})`;
       const option = new Option(label, a.username); // sets text, not HTML
       option.disabled = !a.online;
       options.push(option);
@@ -254,7 +285,7 @@
   async function reassign(id, select, forceBox, go) {
     const status = $('live-result');
     const agent = select.value;
-    if (!agent) { status.textContent = 'Choose an agent first.'; return; }
+    if (!agent) { I18N.bindText(status, say('live.choose_first')); return; }
     const session = live.session;
     go.disabled = true;
     let res = null;
@@ -274,15 +305,20 @@
       maruLive.lastResult = data;
       maruLive.lastError = null;
       forceBox.checked = false;
-      status.textContent = `Conversation ${id.slice(0, 8)} is now with ${data.agent}`
-        + (data.from_agent ? ` (was ${data.from_agent}).` : '.');
+      const params = { id: id.slice(0, 8), agent: data.agent, from: data.from_agent };
+      I18N.bindText(status, say(data.from_agent ? 'live.reassigned_from' : 'live.reassigned', params));
       return; // the row changes with the next pushed frame
     }
-    const message = !res ? 'Cannot reach the server.'
-      : (data && data.error && data.error.message) || `Reassign failed (${res.status}).`;
-    maruLive.lastError = (data && data.error && data.error.code) || message;
-    status.textContent = 'Not reassigned: ' + message;
+    // The server's message as it came; our own words in the page's language.
+    const serverMessage = data && data.error && data.error.message;
+    const message = () => (!res ? t('error.unreachable')
+      : serverMessage || t('live.reassign_failed', { status: res.status }));
+    maruLive.lastError = (data && data.error && data.error.code) || serverMessage
+      || (res ? `Reassign failed (${res.status}).` : 'Cannot reach the server.');
+    I18N.bindText(status, () => t('live.not_reassigned', { message: message() }));
   }
+
+  I18N.onChange(relabel);
 
   // Waits keep counting between frames.
   setInterval(() => {

@@ -3,22 +3,31 @@
  * page's filters. The action server groups the questions the KB could not answer (it holds the
  * KB's model), so this loads on its own, after the report, and says so when it is down.
  * analytics.js announces each load with a `maru:analytics-filters` event (token and filters).
- * Text is only ever set with textContent: the examples are customers' words.
+ * Text is only ever set with textContent: the examples are customers' words (shown as they came,
+ * like the nearest articles' titles). The page's own words and numbers are in the console's
+ * language (console_i18n.js); a switch draws the last topics again.
  */
 (function () {
   'use strict';
 
   const TOP_IN_CHART = 10;
   const LABEL_CHARS = 42;
-  const LANGUAGES = [['ko', 'Korean', '#1f6f8b'], ['ja', 'Japanese', '#e07a2e'], ['en', 'English', '#3a9d5d']];
-  const KINDS = { abstain: 'no match', clarify: 'unsure', not_helpful: "didn't help", none_of_these: 'none of these' };
+  const LANGUAGES = [['ko', '#1f6f8b'], ['ja', '#e07a2e'], ['en', '#3a9d5d']];
+  const LANGUAGE_CODES = LANGUAGES.map(([code]) => code);
+  // How a question went unanswered: its words are "topics.kind.<kind>" in console_i18n.js.
+  const KINDS = ['abstain', 'clarify', 'not_helpful', 'none_of_these'];
+  const COLUMNS = ['topics.size', 'topics.languages', 'topics.examples', 'topics.nearest', 'topics.draft'];
+
+  const I18N = window.maruConsoleI18n;
+  const t = I18N.t;
+  const say = (key, params) => () => t(key, params);
 
   const $ = (id) => document.getElementById(id);
   const ui = {
     status: $('topics-status'), table: $('topics-table'), canvas: $('chart-topics'),
     csv: $('topics-csv'), drafts: $('topics-drafts'),
   };
-  const state = { filters: null, chart: null, generation: 0 };
+  const state = { filters: null, chart: null, generation: 0, data: null, empty: null };
   // Read by automated browser tests.
   const maruTopics = (window.maruTopics = { loaded: false, error: null, topics: 0 });
 
@@ -29,8 +38,9 @@
     return el;
   }
 
-  const counts = (map, names) => Object.entries(map || {})
-    .map(([key, n]) => `${(names && names[key]) || key} ${n}`).join(', ');
+  /** {code: n} as "Korean 2, English 1" in the page's language (codes it has no word for, as is). */
+  const counts = (map, kind, codes) => I18N.formatList(Object.entries(map || {})
+    .map(([code, n]) => `${codes.includes(code) ? t(kind + code) : code} ${I18N.formatNumber(n)}`));
   const shorten = (text) => (text.length > LABEL_CHARS ? text.slice(0, LABEL_CHARS - 1) + '…' : text);
 
   function url(format) {
@@ -51,11 +61,13 @@
     setTimeout(() => URL.revokeObjectURL(link.href), 10000);
   }
 
+  /** `message`: a function of the language (drawn again on a switch), or none. */
   function clear(message) {
     if (state.chart) state.chart.destroy();
     state.chart = null;
+    state.empty = message || null;
     ui.table.replaceChildren();
-    if (message) ui.table.append(make('p', 'muted empty', message));
+    if (message) ui.table.append(make('p', 'muted empty', message()));
   }
 
   async function load(filters) {
@@ -63,8 +75,9 @@
     const generation = ++state.generation;
     maruTopics.loaded = false;
     maruTopics.error = null;
+    state.data = null;
     ui.csv.disabled = ui.drafts.disabled = true;
-    ui.status.textContent = 'Grouping unanswered questions…';
+    I18N.bindText(ui.status, say('topics.loading'));
     let res = null;
     let data = null;
     try {
@@ -75,38 +88,44 @@
     }
     if (generation !== state.generation) return; // the filters changed meanwhile
     if (!res || !res.ok || !data || !Array.isArray(data.topics)) {
-      const why = (data && data.error && data.error.message) || (res ? `request failed (${res.status})` : 'cannot reach the server');
-      const message = `Unanswered topics are unavailable: ${why}.`;
-      clear(message);
-      ui.status.textContent = '';
-      maruTopics.error = message;
+      // The server's reason as it came; our own in the page's language.
+      const serverMessage = data && data.error && data.error.message;
+      const status = res && res.status;
+      const why = () => serverMessage || (res ? t('error.request_failed', { status }) : t('error.unreachable'));
+      clear(() => t('topics.unavailable', { why: why() }));
+      I18N.bindText(ui.status, null);
+      maruTopics.error = serverMessage || (res ? `request failed (${status})` : 'cannot reach the server');
       return;
     }
+    state.data = data;
     render(data);
-    let note = '';
-    if (data.pending) note = ` · ${data.pending} more are still being read: show again in a minute`;
-    else if (data.grouped < data.questions) note = ` · the newest ${data.grouped} grouped`;
-    ui.status.textContent = `${data.questions} questions, ${data.groups} topics${note}`;
+    const n = (value) => I18N.formatNumber(value);
+    I18N.bindText(ui.status, () => {
+      const parts = [t('topics.summary', { questions: n(data.questions), groups: n(data.groups) })];
+      if (data.pending) parts.push(t('topics.pending', { pending: n(data.pending) }));
+      else if (data.grouped < data.questions) parts.push(t('topics.newest', { grouped: n(data.grouped) }));
+      return parts.join(' · ');
+    });
     ui.csv.disabled = ui.drafts.disabled = data.topics.length === 0;
     maruTopics.topics = data.topics.length;
     maruTopics.loaded = true;
   }
 
   function render(data) {
-    clear(data.topics.length ? '' : 'Every question in this range found an answer.');
+    clear(data.topics.length ? null : say('topics.all_answered'));
     if (!data.topics.length) return;
     const top = data.topics.slice(0, TOP_IN_CHART);
     state.chart = new window.Chart(ui.canvas, {
       type: 'bar',
       data: {
-        labels: top.map((t) => shorten(t.representative)),
-        datasets: LANGUAGES.map(([code, label, color]) => ({
-          label, backgroundColor: color, borderColor: color,
-          data: top.map((t) => (t.languages && t.languages[code]) || 0),
+        labels: top.map((topic) => shorten(topic.representative)),
+        datasets: LANGUAGES.map(([code, color]) => ({
+          label: t('language.' + code), backgroundColor: color, borderColor: color,
+          data: top.map((topic) => (topic.languages && topic.languages[code]) || 0),
         })),
       },
       options: {
-        indexAxis: 'y', responsive: true, maintainAspectRatio: false, animation: false,
+        indexAxis: 'y', responsive: true, maintainAspectRatio: false, animation: false, locale: I18N.language,
         plugins: { legend: { position: 'bottom' } },
         scales: { x: { stacked: true, beginAtZero: true, ticks: { precision: 0 } }, y: { stacked: true } },
       },
@@ -114,7 +133,8 @@
 
     const table = make('table', 'topics-table');
     const head = make('tr');
-    for (const title of ['#', 'Size', 'Languages', 'Examples', 'Nearest article', 'Draft']) head.append(make('th', null, title));
+    head.append(make('th', null, '#'));
+    for (const key of COLUMNS) head.append(make('th', null, t(key)));
     const thead = make('thead');
     thead.append(head);
     const tbody = make('tbody');
@@ -124,16 +144,16 @@
       const examples = make('td', 'examples');
       const list = make('ul');
       for (const example of topic.examples) list.append(make('li', null, example));
-      examples.append(list, make('span', 'muted small', counts(topic.kinds, KINDS)));
+      examples.append(list, make('span', 'muted small', counts(topic.kinds, 'topics.kind.', KINDS)));
       const nearest = topic.nearest && topic.nearest[0];
-      const draft = make('button', 'button-small draft', 'Download draft');
+      const draft = make('button', 'button-small draft', t('topics.download_draft'));
       draft.type = 'button';
       draft.addEventListener('click', () => save(topic.draft, 'application/yaml;charset=utf-8', `${topic.id}.yml`));
       const draftCell = make('td');
       draftCell.append(draft);
-      tr.append(make('td', null, topic.rank), make('td', null, topic.size),
-        make('td', null, counts(topic.languages)), examples,
-        make('td', 'nearest', nearest ? `${nearest.title} (${nearest.count})` : '–'), draftCell);
+      tr.append(make('td', null, I18N.formatNumber(topic.rank)), make('td', null, I18N.formatNumber(topic.size)),
+        make('td', null, counts(topic.languages, 'language.', LANGUAGE_CODES)), examples,
+        make('td', 'nearest', nearest ? `${nearest.title} (${I18N.formatNumber(nearest.count)})` : '–'), draftCell);
       tbody.append(tr);
     }
     table.append(thead, tbody);
@@ -146,12 +166,13 @@
       const res = await fetch(url(format), { headers: { Authorization: 'Bearer ' + state.filters.token }, cache: 'no-store' });
       if (!res.ok) {
         const data = await res.json().catch(() => null);
-        ui.status.textContent = (data && data.error && data.error.message) || `Export failed (${res.status}).`;
+        const serverMessage = data && data.error && data.error.message;
+        I18N.bindText(ui.status, serverMessage || say('topics.export_failed', { status: res.status }));
         return;
       }
       save(await res.text(), type, filename);
     } catch (_) {
-      ui.status.textContent = 'Cannot reach the server.';
+      I18N.bindText(ui.status, say('error.unreachable'));
     }
   }
 
@@ -159,4 +180,9 @@
   ui.csv.addEventListener('click', () => download('csv', 'text/csv;charset=utf-8', `topics_${stem()}.csv`));
   ui.drafts.addEventListener('click', () => download('yaml', 'application/yaml;charset=utf-8', `drafts_${stem()}.yml`));
   document.addEventListener('maru:analytics-filters', (event) => load(event.detail));
+  // A switch: the last topics (or the message shown instead) drawn again in the new language.
+  I18N.onChange(() => {
+    if (state.data) render(state.data);
+    else if (state.empty) clear(state.empty);
+  });
 })();
