@@ -46,9 +46,11 @@ async def one_chat(store: Store, handoffs: Handoffs, n: int) -> float:
     started = time.perf_counter()
     conversation, _ = await store.create_conversation(("ko", "ja", "en")[n % 3], {})
     for turn in range(3):
-        _, _, item = await store.add_customer_message(
-            conversation.id, f"question {turn}", payload=None, client_id=f"{n}-{turn}"
-        )
+        item = (
+            await store.add_customer_message(
+                conversation.id, f"question {turn}", payload=None, client_id=f"{n}-{turn}"
+            )
+        ).item
         await store.add_replies(conversation.id, [Reply(f"answer {turn}")], completes=item)
     await store.transition(conversation.id, "escalate", {"reason": "requested"})
     handoff = await handoffs.enqueue(

@@ -133,7 +133,7 @@ class Settings:
     login_lockout_failures: int = 20
     # A username's failures are forgotten after this long without one (or on success).
     login_account_window_seconds: float = 86400.0
-    # Per client address (in memory): failed sign-ins, whatever the usernames, before the
+    # Per client address: failed sign-ins, whatever the usernames, before the
     # same backoff applies to the address; forgotten after the window without a failure.
     login_address_free_failures: int = 50
     login_address_window_seconds: float = 900.0
@@ -147,6 +147,11 @@ class Settings:
     redis_url: str = dataclasses.field(default="", repr=False)
     # Gateways on consecutive ports from gateway_port; more than 1 needs both URLs above.
     gateway_replicas: int = 1
+    # Connections each gateway keeps open: to PostgreSQL (all opened at start, so the
+    # first busy minute does not pay for connecting and preparing statements), and at most
+    # this many to Redis (a burst of requests queues for one rather than opening hundreds).
+    database_pool_size: int = 10
+    redis_pool_size: int = 32
 
     @property
     def gateway_url(self) -> str:

@@ -227,15 +227,19 @@ class HandoffService:
         if wants_to_cancel and handoff.status == "queued":
             return await self.cancel(conversation, handoff)
         if handoff.status == "assigned" and handoff.agent:
-            self.hub.publish(
-                agent_channel(handoff.agent),
-                {"type": "message", "conversation_id": conversation.id, **message.public()},
-            )
+            self.relay_to_agent(handoff.agent, conversation.id, message)
             return []
         if handoff.context.get("offline"):
             return await self._offline_message(conversation, handoff, message)
         await self.broadcast_queue()  # the summary shows the latest message
         return []
+
+    def relay_to_agent(self, agent: str, conversation_id: str, message: Message) -> None:
+        """A customer message to the agent who has the chat (on whichever replica)."""
+        self.hub.publish(
+            agent_channel(agent),
+            {"type": "message", "conversation_id": conversation_id, **message.public()},
+        )
 
     async def _offline_message(
         self, conversation: Conversation, handoff: Handoff, message: Message
@@ -658,16 +662,19 @@ class HandoffService:
         }
 
     async def agent_message(self, agent: Agent, conversation_id: str, text: str) -> Message:
-        handoff = await self.handoffs.open_handoff(conversation_id)
-        if handoff is None or handoff.status != "assigned" or handoff.agent != agent.username:
+        # An agent who pastes a card number or an id does not store it either. Whether
+        # the chat is still this agent's is checked by the store, with the write.
+        stored = await self.store.add_agent_message(
+            conversation_id, agent.username, mask_secrets(text)
+        )
+        if stored is None:
             raise HandoffError("not_yours", "this conversation is not assigned to you")
-        # An agent who pastes a card number or an id does not store it either.
-        message, _ = await self.store.add_message(conversation_id, "agent", mask_secrets(text))
-        if handoff.id not in self._first_reply_noted:
-            await self.handoffs.note_agent_reply(handoff.id)
+        message, handoff_id = stored
+        if handoff_id not in self._first_reply_noted:
+            await self.handoffs.note_agent_reply(handoff_id)
             if len(self._first_reply_noted) >= _FIRST_REPLIES_KEPT:
                 self._first_reply_noted.clear()
-            self._first_reply_noted.add(handoff.id)
+            self._first_reply_noted.add(handoff_id)
         self.metrics.messages.labels("out", "agent").inc()
         self.hub.publish(conversation_id, {"type": "message", **message.public()})
         self.hub.publish(

@@ -104,6 +104,20 @@ ROLES = ("agent", "supervisor")
 
 
 @dataclass(frozen=True)
+class StoredCustomerMessage:
+    """What storing a customer message tells the service, read under the same row lock
+    as the write, so the service needs no second read to know who owns the chat."""
+
+    message: Message
+    is_new: bool  # False: its client_id was stored before (a resend)
+    item: OutboxItem | None  # its outbox item, while the bot owns the conversation
+    # The conversation as the message found it (None on a resend: not read).
+    state: State | None = None
+    language: str | None = None
+    agent: str | None = None  # whom the chat is assigned to, while it is
+
+
+@dataclass(frozen=True)
 class Agent:
     username: str
     display_name: str

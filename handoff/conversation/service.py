@@ -9,6 +9,7 @@ back in order even if a customer sends quickly.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from common.language import SUPPORTED_LANGUAGES, detect_language
 from common.pii import mask_secrets
 from handoff.conversation.bot_relay import REQUEST_PERSON_PAYLOAD, BotRelay
 from handoff.conversation.handoff_service import HandoffService
-from handoff.conversation.models import Conversation, Message
+from handoff.conversation.models import Conversation, Message, StoredCustomerMessage
 from handoff.customer.texts import GatewayTexts
 from handoff.realtime.hub import Realtime
 from handoff.store.interface import Store
@@ -105,17 +106,36 @@ class ConversationService:
         # Card numbers and national ids are never stored, so never sent anywhere either.
         shown_text = mask_secrets(shown_text)
         rasa_payload = mask_secrets(rasa_payload) if rasa_payload is not None else None
+        stored: StoredCustomerMessage | None = None
+        if conversation.state == "assigned":
+            # An agent owns the chat (as the caller last saw it): nothing goes to the bot,
+            # so the message is stored without the relay's lock (across replicas that
+            # lock costs Redis round trips on every message). The store says who owns
+            # the chat under the row's lock: if the bot had it back meanwhile, the
+            # message was queued for the bot and is answered under the lock below.
+            stored = await self._store(conversation.id, shown_text, rasa_payload, client_id)
+            if stored.is_new and stored.item is None and stored.agent is not None:
+                if on_stored is not None:
+                    on_stored(stored.message)
+                self._announce(stored.message)
+                await self._track_language(
+                    _as_found(conversation, stored), shown_text, rasa_payload
+                )
+                self.handoff.relay_to_agent(stored.agent, conversation.id, stored.message)
+                return Exchange(stored.message, [], False)
         async with self.relay.lock(conversation.id):
-            stored, is_new, item = await self.store.add_customer_message(
-                conversation.id, shown_text, payload=rasa_payload, client_id=client_id
-            )
+            if stored is None:
+                stored = await self._store(conversation.id, shown_text, rasa_payload, client_id)
+            message, item = stored.message, stored.item
             if on_stored is not None:
-                on_stored(stored)
-            if not is_new:
+                on_stored(message)
+            if not stored.is_new:
                 # A resend (the connection dropped before the answer): the same outcome again.
-                later = await self.store.messages(conversation.id, after_seq=stored.seq)
-                replies = [m for m in later if m.meta.get("reply_to") == stored.seq]
-                waiting = any(i.seq == stored.seq for i in await self.store.outbox(conversation.id))
+                later = await self.store.messages(conversation.id, after_seq=message.seq)
+                replies = [m for m in later if m.meta.get("reply_to") == message.seq]
+                waiting = any(
+                    i.seq == message.seq for i in await self.store.outbox(conversation.id)
+                )
                 if waiting and all(m.meta.get("error") == "bot_unavailable" for m in replies):
                     # Stored, but not answered (the gateway died in between, or the bot
                     # was down): try now, as for a new message, rather than leave the
@@ -124,20 +144,19 @@ class ConversationService:
                     drained = await self.relay.drain(conversation.id)
                     replies += drained.replies
                     waiting = drained.pending
-                return Exchange(stored, replies, duplicate=True, pending=waiting)
-            self.relay.metrics.messages.labels("in", "customer").inc()
-            self.hub.publish(conversation.id, {"type": "message", **stored.public()})
+                return Exchange(message, replies, duplicate=True, pending=waiting)
+            self._announce(message)
             # The state may have changed since the caller looked (an agent joined).
-            conversation = await self.store.get_conversation(conversation.id) or conversation
+            conversation = _as_found(conversation, stored)
             await self._track_language(conversation, shown_text, rasa_payload)
             if item is None:  # people own the conversation
-                replies = await self.handoff.customer_message(conversation, stored, rasa_payload)
+                replies = await self.handoff.customer_message(conversation, message, rasa_payload)
                 if conversation.state == "assigned":
                     # Relayed to the agent; the outbox is empty while people own the chat.
-                    return Exchange(stored, replies, False)
+                    return Exchange(message, replies, False)
                 # Leaving the queue (cancel, ticket) gives the chat back to the bot now.
                 return Exchange(
-                    stored, replies + (await self.relay.drain(conversation.id)).replies, False
+                    message, replies + (await self.relay.drain(conversation.id)).replies, False
                 )
             if rasa_payload and rasa_payload.startswith("/rate"):
                 await self._store_rating(conversation.id, rasa_payload)
@@ -150,8 +169,20 @@ class ConversationService:
                 replies += await self.handoff.escalate(
                     current, {"reason": "requested", "bot_unavailable": True}
                 )
-                return Exchange(stored, replies, duplicate=False)
-            return Exchange(stored, replies, duplicate=False, pending=drained.pending)
+                return Exchange(message, replies, duplicate=False)
+            return Exchange(message, replies, duplicate=False, pending=drained.pending)
+
+    async def _store(
+        self, conversation_id: str, text: str, payload: str | None, client_id: str | None
+    ) -> StoredCustomerMessage:
+        return await self.store.add_customer_message(
+            conversation_id, text, payload=payload, client_id=client_id
+        )
+
+    def _announce(self, message: Message) -> None:
+        """Count a new customer message and show it on the conversation's channel."""
+        self.relay.metrics.messages.labels("in", "customer").inc()
+        self.hub.publish(message.conversation_id, {"type": "message", **message.public()})
 
     def _asks_for_person(self, text: str, payload: str | None) -> bool:
         if payload is not None:
@@ -172,3 +203,10 @@ class ConversationService:
             await self.store.set_language(conversation.id, detected)
             return detected
         return conversation.language
+
+
+def _as_found(conversation: Conversation, stored: StoredCustomerMessage) -> Conversation:
+    """The conversation as the stored message found it (the caller's copy may be old)."""
+    if stored.state is None or stored.language is None:
+        return conversation
+    return dataclasses.replace(conversation, state=stored.state, language=stored.language)

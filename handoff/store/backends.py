@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 
+from redis import asyncio as redis_asyncio
+
 from handoff.agent.passwords import PasswordHasher
 from handoff.store.errors import STORE_UNAVAILABLE
 from handoff.store.interface import Handoffs, Store
@@ -52,5 +54,26 @@ async def open_stores(
     pool_log = logging.getLogger("asyncpg.pool")
     if _POOL_FILTER not in pool_log.filters:
         pool_log.addFilter(_POOL_FILTER)
-    postgres = await PostgresStore.open(settings.database_url, schema=schema)
+    postgres = await PostgresStore.open(
+        settings.database_url,
+        schema=schema,
+        min_size=settings.database_pool_size,
+        max_size=settings.database_pool_size,
+    )
     return postgres, PostgresHandoffStore(postgres.pool, hasher)
+
+
+def shared_redis(settings: Settings, socket_timeout: float) -> redis_asyncio.Redis | None:
+    """A client of the replicas' Redis (None without ASSISTANT_REDIS_URL). It holds at
+    most `redis_pool_size` connections: in a burst, a call waits (up to `socket_timeout`)
+    for a free one instead of opening a connection of its own."""
+    if not settings.redis_url:
+        return None
+    pool = redis_asyncio.BlockingConnectionPool.from_url(
+        settings.redis_url,
+        max_connections=settings.redis_pool_size,
+        timeout=socket_timeout,
+        socket_connect_timeout=2,
+        socket_timeout=socket_timeout,
+    )
+    return redis_asyncio.Redis.from_pool(pool)

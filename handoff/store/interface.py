@@ -22,6 +22,7 @@ from handoff.conversation.models import (
     OutboxItem,
     Reply,
     Role,
+    StoredCustomerMessage,
 )
 from handoff.conversation.state_machine import TransitionEvent
 
@@ -70,11 +71,20 @@ class Store(Protocol):
         """Store a message; returns it and whether it is new (False: a resend)."""
         ...
 
+    async def add_agent_message(
+        self, conversation_id: str, agent: str, text: str
+    ) -> tuple[Message, int] | None:
+        """Store an agent's message only while the conversation's open handoff is
+        assigned to `agent`, checked with the write (a chat moved to a colleague does not
+        take the old agent's message). Returns it and the handoff's id; None: not theirs."""
+        ...
+
     async def add_customer_message(
         self, conversation_id: str, text: str, *, payload: str | None, client_id: str | None
-    ) -> tuple[Message, bool, OutboxItem | None]:
+    ) -> StoredCustomerMessage:
         """Store a customer message; while the bot owns the conversation, also its
-        outbox item, in the same transaction. Returns (message, is new, outbox item)."""
+        outbox item, in the same transaction. The result also says who owned the
+        conversation when the message was stored (state, language, assigned agent)."""
         ...
 
     async def add_replies(

@@ -48,6 +48,7 @@ from handoff.conversation.models import (
     OutboxItem,
     Reply,
     Role,
+    StoredCustomerMessage,
 )
 from handoff.conversation.state_machine import (
     HUMAN_STATES,
@@ -314,11 +315,32 @@ class PostgresStore:
                 return await _stored_before(connection, message), False
         return stored, True
 
+    async def add_agent_message(
+        self, conversation_id: str, agent: str, text: str
+    ) -> tuple[Message, int] | None:
+        message = Message(conversation_id, 0, "agent", text, utc_now())
+        row = await self._pool.fetchrow(
+            _INSERT_AGENT_MESSAGE,
+            conversation_id,
+            message.role,
+            message.text,
+            None,
+            None,
+            "[]",
+            "[]",
+            "{}",
+            message.ts,
+            agent,
+        )
+        if row is None:
+            return None
+        return dataclasses.replace(message, seq=int(row["seq"])), int(row["handoff_id"])
+
     async def add_customer_message(
         self, conversation_id: str, text: str, *, payload: str | None, client_id: str | None
-    ) -> tuple[Message, bool, OutboxItem | None]:
+    ) -> StoredCustomerMessage:
         """Store a customer message; while the bot owns the conversation, also its outbox
-        item, in the same statement. Returns (message, is new, outbox item)."""
+        item, in the same statement (see interface.Store)."""
         message = Message(
             conversation_id=conversation_id,
             seq=0,  # chosen by _insert
@@ -331,13 +353,18 @@ class PostgresStore:
         async with self._pool.acquire() as connection:
             # One statement under the row's lock: a transition to people cannot slip in
             # between reading the state and writing the outbox item.
-            stored, item_id = await _insert(connection, message, for_the_bot=True)
-            if stored is None:
-                return await _stored_before(connection, message), False, None
+            row = await _insert_row(connection, message, for_the_bot=True)
+            if row is None:
+                return StoredCustomerMessage(await _stored_before(connection, message), False, None)
+        stored = dataclasses.replace(message, seq=int(row["seq"]))
         item = None
-        if item_id is not None:
-            item = OutboxItem(item_id, conversation_id, "message", stored.seq, False, 0, False)
-        return stored, True, item
+        if row["outbox_id"] is not None:
+            item = OutboxItem(
+                int(row["outbox_id"]), conversation_id, "message", stored.seq, False, 0, False
+            )
+        return StoredCustomerMessage(
+            stored, True, item, row["state"], row["language"], row["agent"]
+        )
 
     async def add_replies(
         self, conversation_id: str, replies: list[Reply], *, completes: OutboxItem | None = None
@@ -435,10 +462,8 @@ async def _lock_conversation(connection: asyncpg.Connection, conversation_id: st
 # count and marks the conversation updated (and used, for analytics, by a customer
 # message); and with $10, while the bot owns the conversation, inserts the outbox item
 # that hands the message to the bot.
-_INSERT_MESSAGE = """
-WITH locked AS (
-    SELECT last_seq, state FROM conversations WHERE id = $1 FOR NO KEY UPDATE
-), new AS (
+_NUMBERED_INSERT = """
+new AS (
     INSERT INTO messages (conversation_id, seq, role, text, payload, client_id,
                           buttons_json, links_json, meta_json, ts)
     SELECT $1, GREATEST(
@@ -454,12 +479,36 @@ WITH locked AS (
     SET last_seq = new.seq, updated_at = $9,
         engaged = CASE WHEN $2 = 'customer' THEN 1 ELSE engaged END
     FROM new WHERE id = $1
-), queued AS (
+)"""
+_INSERT_MESSAGE = f"""
+WITH locked AS (
+    SELECT last_seq, state, language FROM conversations WHERE id = $1 FOR NO KEY UPDATE
+), {_NUMBERED_INSERT}, queued AS (
     INSERT INTO bot_outbox (conversation_id, kind, seq, created_at)
     SELECT $1, 'message', new.seq, $9 FROM new, locked WHERE $10 AND locked.state = 'bot'
     RETURNING id
 )
-SELECT new.seq, (SELECT id FROM queued) AS outbox_id FROM new
+SELECT new.seq, (SELECT id FROM queued) AS outbox_id, locked.state, locked.language,
+       CASE WHEN $10 AND locked.state = 'assigned' THEN (
+           SELECT agent FROM handoffs WHERE conversation_id = $1 AND status = 'assigned'
+           ORDER BY id DESC LIMIT 1
+       ) END AS agent
+FROM new, locked
+"""
+# The same for an agent's message ($10: the agent), stored only while the conversation's
+# open handoff is assigned to that agent: the check and the write are one statement.
+_INSERT_AGENT_MESSAGE = f"""
+WITH locked AS (
+    SELECT c.last_seq, h.id AS handoff_id
+    FROM conversations c, LATERAL (
+        SELECT id FROM handoffs
+        WHERE conversation_id = $1 AND status = 'assigned' AND agent = $10
+        ORDER BY id DESC LIMIT 1
+    ) h
+    WHERE c.id = $1
+    FOR NO KEY UPDATE OF c
+), {_NUMBERED_INSERT}
+SELECT new.seq, locked.handoff_id FROM new, locked
 """
 
 
@@ -469,7 +518,20 @@ async def _insert(
     """Store `message` with the next seq; returns it (None: its client_id was stored
     already, or there is no such conversation) and, `for_the_bot` while the bot owns the
     conversation, the id of its outbox item."""
-    row = await connection.fetchrow(
+    row = await _insert_row(connection, message, for_the_bot=for_the_bot)
+    if row is None:
+        return None, None
+    outbox_id = row["outbox_id"]
+    stored = dataclasses.replace(message, seq=int(row["seq"]))
+    return stored, int(outbox_id) if outbox_id is not None else None
+
+
+async def _insert_row(
+    connection: asyncpg.Connection, message: Message, *, for_the_bot: bool
+) -> asyncpg.Record | None:
+    """_INSERT_MESSAGE's row: seq, outbox_id, and the conversation's state, language and
+    (`for_the_bot`, while assigned) agent as the message found them."""
+    return await connection.fetchrow(
         _INSERT_MESSAGE,
         message.conversation_id,
         message.role,
@@ -482,11 +544,6 @@ async def _insert(
         message.ts,
         for_the_bot,
     )
-    if row is None:
-        return None, None
-    outbox_id = row["outbox_id"]
-    stored = dataclasses.replace(message, seq=int(row["seq"]))
-    return stored, int(outbox_id) if outbox_id is not None else None
 
 
 async def _insert_reply(connection: asyncpg.Connection, message: Message) -> Message:

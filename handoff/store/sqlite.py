@@ -20,7 +20,14 @@ from typing import Any
 import aiosqlite
 
 from handoff.conversation.bot_events import record_bot_events
-from handoff.conversation.models import Conversation, Message, OutboxItem, Reply, Role
+from handoff.conversation.models import (
+    Conversation,
+    Message,
+    OutboxItem,
+    Reply,
+    Role,
+    StoredCustomerMessage,
+)
 from handoff.conversation.state_machine import (
     HUMAN_STATES,
     InvalidTransition,
@@ -265,9 +272,26 @@ class SQLiteStore:
             await self._db.commit()
         return message, True
 
+    async def add_agent_message(
+        self, conversation_id: str, agent: str, text: str
+    ) -> tuple[Message, int] | None:
+        async with self._lock(conversation_id):
+            async with self._db.execute(
+                "SELECT id FROM handoffs WHERE conversation_id = ? AND status = 'assigned'"
+                " AND agent = ? ORDER BY id DESC LIMIT 1",
+                (conversation_id, agent),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return None
+            message = await self._insert(Message(conversation_id, 0, "agent", text, utc_now()))
+            await self._touch(conversation_id, message.ts)
+            await self._db.commit()
+        return message, int(row[0])
+
     async def add_customer_message(
         self, conversation_id: str, text: str, *, payload: str | None, client_id: str | None
-    ) -> tuple[Message, bool, OutboxItem | None]:
+    ) -> StoredCustomerMessage:
         message = Message(
             conversation_id=conversation_id,
             seq=0,  # chosen by _insert
@@ -281,9 +305,11 @@ class SQLiteStore:
             if client_id is not None:
                 existing = await self._by_client_id(conversation_id, client_id)
                 if existing is not None:
-                    return existing, False, None
+                    return StoredCustomerMessage(existing, False, None)
             message = await self._insert(message)
             await self._touch(conversation_id, message.ts)
+            # One statement decides the outbox item (a transition on this connection
+            # cannot slip in between a read of the state and the write).
             cursor = await self._db.execute(
                 "INSERT INTO bot_outbox (conversation_id, kind, seq, created_at)"
                 " SELECT ?, 'message', ?, ? WHERE EXISTS"
@@ -295,8 +321,18 @@ class SQLiteStore:
                 item = OutboxItem(
                     cursor.lastrowid, conversation_id, "message", message.seq, False, 0, False
                 )
+            async with self._db.execute(
+                "SELECT c.state, c.language, (SELECT h.agent FROM handoffs h"
+                "  WHERE h.conversation_id = c.id AND h.status = 'assigned'"
+                "  ORDER BY h.id DESC LIMIT 1)"
+                " FROM conversations c WHERE c.id = ?",
+                (conversation_id,),
+            ) as cursor:
+                state, language, agent = await cursor.fetchone() or (None, None, None)
             await self._db.commit()
-        return message, True, item
+        return StoredCustomerMessage(
+            message, True, item, state, language, agent if state == "assigned" else None
+        )
 
     async def add_replies(
         self, conversation_id: str, replies: list[Reply], *, completes: OutboxItem | None = None

@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import aiohttp
 import yaml
 from aiohttp import web
-from redis import asyncio as redis_asyncio
 
 from handoff.agent.analytics_api import setup_analytics_routes
 from handoff.agent.api import setup_agent_routes
 from handoff.agent.assist import KBAssist
+from handoff.agent.login_counters_redis import RedisLoginCounters
 from handoff.agent.login_guard import LOGIN_GUARD, LoginGuard, LoginPolicy
 from handoff.agent.passwords import PasswordHasher
 from handoff.agent.supervisor_api import setup_supervisor_routes
@@ -28,7 +28,7 @@ from handoff.customer.api import setup_customer_routes
 from handoff.customer.texts import load_texts
 from handoff.realtime.hub import Hub, Realtime
 from handoff.realtime.redis_hub import RedisHub
-from handoff.store.backends import open_stores
+from handoff.store.backends import open_stores, shared_redis
 from handoff.store.errors import STORE_UNAVAILABLE
 from handoff.store.interface import Store
 from handoff.web.guard import install as install_web_guard
@@ -60,11 +60,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     # The relay's per-conversation lock and in-doubt sends: shared with the other
     # replicas through Redis when there is one (conversation/relay_coordination.py). A send that
     # timed out may still be running in Rasa: it is in doubt as long again.
-    redis_client = (
-        redis_asyncio.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
-        if settings.redis_url
-        else None
-    )
+    redis_client = shared_redis(settings, socket_timeout=5)
     coordination = (
         RedisCoordination(redis_client, settings.rasa_timeout_seconds)
         if redis_client is not None
@@ -79,7 +75,12 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         action_auth_token=settings.action_auth_token,
     )
     metrics = app[METRICS]
-    app[LOGIN_GUARD] = LoginGuard(LoginPolicy.from_settings(settings), agents)
+    # Sign-in counters: shared by the replicas in Redis when there is one.
+    app[LOGIN_GUARD] = LoginGuard(
+        LoginPolicy.from_settings(settings),
+        agents,
+        counters=RedisLoginCounters(redis_client) if redis_client is not None else None,
+    )
     relay = BotRelay(
         store,
         rasa,

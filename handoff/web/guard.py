@@ -26,6 +26,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from redis import asyncio as redis_asyncio
 from yarl import URL
 
+from handoff.store.backends import shared_redis
 from handoff.web.http import CLIENT_ADDRESS, json_error
 from handoff.web.rate_limit import (
     CustomerLimits,
@@ -221,11 +222,7 @@ def install(app: web.Application, settings: Settings) -> None:
     """Headers, the Origin check, client addresses and the rate limits. Raises ValueError
     for an origin or proxy setting that is not a list of origins or IP addresses."""
     app[WEB_GUARD] = WebGuard(settings)
-    redis_client = (
-        redis_asyncio.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
-        if settings.redis_url
-        else None
-    )
+    redis_client = shared_redis(settings, socket_timeout=2)
     app[LIMITS] = customer_limits(settings, redis_client)
     if redis_client is not None:
 

@@ -3,6 +3,7 @@ kept message exactly once and in order when the bot is back (a fake Rasa, a real
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from handoff.conversation.bot_relay import REQUEST_PERSON_PAYLOAD, BotRelay, message_id
-from handoff.conversation.handoff_service import HandoffService
+from handoff.conversation.handoff_service import HandoffService, agent_channel
 from handoff.conversation.models import Conversation
 from handoff.conversation.service import ConversationService
 from handoff.customer.texts import GatewayTexts, load_texts
@@ -30,6 +31,8 @@ class Gateway:
     relay: BotRelay
     service: ConversationService
     texts: GatewayTexts
+    hub: Hub
+    handoffs: HandoffStore
 
     async def start(self, language: str = "en") -> Conversation:
         conversation, _ = await self.store.create_conversation(language, {})
@@ -59,7 +62,7 @@ async def gateway(tmp_path: Path) -> AsyncIterator[Gateway]:
     )
     relay.on_handoff = handoff.escalate
     service = ConversationService(store, relay, hub, texts, 2000, handoff)
-    running = Gateway(store, rasa, relay, service, texts)
+    running = Gateway(store, rasa, relay, service, texts, hub, handoff.handoffs)
     yield running
     await running.store.close()
 
@@ -184,9 +187,11 @@ async def test_a_resend_after_a_gateway_crash_is_answered_by_the_resend(
     the resend gets the answer (Rasa's recorded one, not a second turn), not an empty
     'pending' that leaves the customer waiting for the background retry."""
     conversation = await gateway.start()
-    stored, _, _ = await gateway.store.add_customer_message(
-        conversation.id, "refund?", payload=None, client_id="c1"
-    )
+    stored = (
+        await gateway.store.add_customer_message(
+            conversation.id, "refund?", payload=None, client_id="c1"
+        )
+    ).message
     await gateway.rasa.send(conversation.id, "refund?", {}, message_id(conversation.id, stored.seq))
     await gateway.store.close()
     store = await SQLiteStore.open(tmp_path / "db.sqlite3")
@@ -300,3 +305,55 @@ async def test_handing_back_resumes_rasa_even_after_it_was_down(gateway: Gateway
     assert gateway.rasa.resumed == [conversation.id]
     exchange = await gateway.service.handle_customer_message(conversation, "thanks")
     assert [m.text for m in exchange.replies] == ["answer to thanks"]
+
+
+async def _assigned_to(gateway: Gateway, agent: str, language: str) -> Conversation:
+    conversation = await gateway.start(language)
+    await gateway.store.transition(conversation.id, "escalate")
+    handoff = await gateway.handoffs.enqueue(
+        conversation.id, "requested", 1, language, None, "summary", {}
+    )
+    assert await gateway.handoffs.assign(handoff.id, agent)
+    await gateway.store.transition(conversation.id, "assign", {"agent": agent})
+    found = await gateway.store.get_conversation(conversation.id)
+    assert found is not None and found.state == "assigned"
+    return found
+
+
+@pytest.mark.parametrize(
+    ("language", "text"), [("ko", "아직이요?"), ("ja", "まだ？"), ("en", "hello?")]
+)
+async def test_a_message_to_the_agent_does_not_wait_behind_a_bot_delivery(
+    gateway: Gateway, language: str, text: str
+) -> None:
+    """While an agent has the chat nothing goes to the bot, so a delivery still holding
+    the relay's lock (a slow Rasa, on this replica or another) must not hold the
+    customer's message back from the agent."""
+    conversation = await _assigned_to(gateway, "kim", language)
+    inbox = gateway.hub.subscribe(agent_channel("kim"))
+    async with gateway.relay.lock(conversation.id):  # a delivery in progress
+        exchange = await asyncio.wait_for(
+            gateway.service.handle_customer_message(conversation, text), timeout=5
+        )
+        frame = inbox.get_nowait()
+    assert (exchange.replies, exchange.pending, exchange.duplicate) == ([], False, False)
+    assert frame is not None and frame["text"] == text
+    assert frame["conversation_id"] == conversation.id
+    assert frame["seq"] == exchange.customer_message.seq
+    assert await gateway.store.outbox(conversation.id) == []
+
+
+async def test_a_chat_back_with_the_bot_is_answered_though_the_caller_saw_an_agent(
+    gateway: Gateway,
+) -> None:
+    """The websocket's copy of the conversation can be old: the store's word, read as the
+    message is stored, decides who answers."""
+    seen = await _assigned_to(gateway, "kim", "ja")
+    await gateway.store.transition(seen.id, "resolve")
+    await gateway.store.transition(seen.id, "return_to_bot")
+    await gateway.relay.drain_when_free(seen.id)  # the resume
+    inbox = gateway.hub.subscribe(agent_channel("kim"))
+    exchange = await gateway.service.handle_customer_message(seen, "配送料は？")
+    assert [(m.role, m.text) for m in exchange.replies] == [("bot", "answer to 配送料は？")]
+    assert inbox.empty()  # not relayed to the agent who had the chat
+    assert await gateway.store.outbox(seen.id) == []

@@ -245,19 +245,18 @@ async def test_customer_messages_to_the_bot_wait_in_the_outbox_until_answered(
 ) -> None:
     store = backend.store
     conversation, _ = await store.create_conversation("en", {})
-    message, new, item = await store.add_customer_message(
-        conversation.id, "hi", payload=None, client_id="k1"
-    )
+    first = await store.add_customer_message(conversation.id, "hi", payload=None, client_id="k1")
+    message, new, item = first.message, first.is_new, first.item
     assert new and item is not None
+    # Who owned the chat when it was stored, read under the same lock.
+    assert (first.state, first.language, first.agent) == ("bot", "en", None)
     assert (item.kind, item.seq, item.attempts, item.notified) == ("message", message.seq, 0, False)
     assert await store.outbox(conversation.id) == [item]
     assert await store.outbox_conversations() == [conversation.id]
 
     # A resend neither stores the message again nor queues it for the bot again.
-    resent, new_again, none = await store.add_customer_message(
-        conversation.id, "hi", payload=None, client_id="k1"
-    )
-    assert (resent, new_again, none) == (message, False, None)
+    resent = await store.add_customer_message(conversation.id, "hi", payload=None, client_id="k1")
+    assert (resent.message, resent.is_new, resent.item) == (message, False, None)
     assert len(await store.outbox(conversation.id)) == 1
 
     noted = await store.note_delivery_attempt(item, counted=False)
@@ -297,10 +296,10 @@ async def test_people_take_over_unanswered_messages_and_hand_back_with_a_resume(
     await store.transition(conversation.id, "escalate")
     assert await store.outbox(conversation.id) == []  # the people's now, not the bot's
 
-    _, _, item = await store.add_customer_message(
+    queued = await store.add_customer_message(
         conversation.id, "anyone?", payload=None, client_id=None
     )
-    assert item is None
+    assert (queued.item, queued.state, queued.agent) == (None, "queued", None)
     await store.transition(conversation.id, "assign", {"agent": "kim"})
     await store.transition(conversation.id, "resolve")
     await store.transition(conversation.id, "return_to_bot", {"ask_rating": True})
@@ -404,8 +403,8 @@ async def test_a_resend_racing_its_original_skips_no_seq(backend: Backend) -> No
                 for gateway in gateways
             )
         )
-        assert sum(is_new for _, is_new, _ in results) == 1
-        assert {message.seq for message, _, _ in results} == {round_ + 1}
+        assert sum(r.is_new for r in results) == 1
+        assert {r.message.seq for r in results} == {round_ + 1}
     stored = await backend.store.messages(conversation.id)
     assert [m.seq for m in stored] == list(range(1, 21))
     later, _ = await backend.store.add_message(conversation.id, "agent", "はい")
@@ -717,6 +716,53 @@ async def test_a_supervisor_moving_a_chat_wins_once(backend: Backend) -> None:
     assert await backend.handoffs.reassign(handoff.id, winner, "kim", only_open=False)
     undone = await backend.handoffs.handoff(handoff.id)
     assert undone is not None and (undone.status, undone.agent) == ("resolved", "kim")
+
+
+async def test_a_customer_message_names_the_agent_who_has_the_chat(backend: Backend) -> None:
+    """The service relays a message to the agent from what storing it said, with no
+    second read: the agent must be the one the chat is assigned to now."""
+    handoff = await _queued_chat(backend, language="ja")
+    waiting = await backend.store.add_customer_message(
+        handoff.conversation_id, "まだ？", payload=None, client_id=None
+    )
+    assert (waiting.state, waiting.agent, waiting.item) == ("queued", None, None)
+    assert await backend.handoffs.assign(handoff.id, "kim")
+    await backend.store.transition(handoff.conversation_id, "assign", {"agent": "kim"})
+    to_kim = await backend.store.add_customer_message(
+        handoff.conversation_id, "もしもし", payload=None, client_id=None
+    )
+    assert (to_kim.state, to_kim.language, to_kim.agent) == ("assigned", "ja", "kim")
+    assert await backend.handoffs.reassign(handoff.id, "kim", "lee")
+    to_lee = await backend.store.add_customer_message(
+        handoff.conversation_id, "あれ？", payload=None, client_id=None
+    )
+    assert to_lee.agent == "lee"
+    await backend.handoffs.close(handoff.id, "resolved")
+    await backend.store.transition(handoff.conversation_id, "resolve")
+    after = await backend.store.add_customer_message(
+        handoff.conversation_id, "ありがとう", payload=None, client_id=None
+    )
+    assert (after.state, after.agent) == ("resolved", None)
+
+
+async def test_an_agent_writes_only_in_a_chat_assigned_to_them(backend: Backend) -> None:
+    handoff = await _queued_chat(backend, language="ko")
+    store = backend.store
+    assert await store.add_agent_message(handoff.conversation_id, "kim", "안녕하세요") is None
+    assert await backend.handoffs.assign(handoff.id, "kim")
+    assert await store.add_agent_message(handoff.conversation_id, "lee", "제가 볼게요") is None
+    stored = await store.add_agent_message(handoff.conversation_id, "kim", "안녕하세요")
+    assert stored is not None
+    message, handoff_id = stored
+    assert (message.role, message.text, handoff_id) == ("agent", "안녕하세요", handoff.id)
+    assert [m.text for m in await store.messages(handoff.conversation_id)] == ["안녕하세요"]
+    assert await backend.handoffs.reassign(handoff.id, "kim", "lee")
+    assert await store.add_agent_message(handoff.conversation_id, "kim", "아직 있어요") is None
+    moved = await store.add_agent_message(handoff.conversation_id, "lee", "이어서 도와드릴게요")
+    assert moved is not None and moved[0].seq == message.seq + 1
+    await backend.handoffs.close(handoff.id, "resolved")
+    assert await store.add_agent_message(handoff.conversation_id, "lee", "끝") is None
+    assert len(await store.messages(handoff.conversation_id)) == 2
 
 
 async def test_the_live_view_lists_assigned_chats_longest_held_first(backend: Backend) -> None:
