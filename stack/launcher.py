@@ -136,8 +136,8 @@ def program_host_pid(supervisord: psutil.Process, supervisor_pid: int) -> int:
     if not supervisor_pid:
         raise StackError("that program is not running")
     pid = supervisor_pid
-    outer, _ = namespace_prefixes()
-    if outer:
+    # `supervisord` may be the `unshare` that started it in a PID namespace of its own.
+    if supervisord.name() == "unshare" or len(_namespace_pids(supervisord.pid)) > 1:
         pid = _outer_pid(supervisord, supervisor_pid)
     wrappers = {"unshare", DUMB_INIT.name}
     process = psutil.Process(pid)
@@ -151,16 +151,23 @@ def program_host_pid(supervisord: psutil.Process, supervisor_pid: int) -> int:
 
 def _outer_pid(supervisord: psutil.Process, supervisor_pid: int) -> int:
     for process in supervisord.children(recursive=True):
-        try:
-            status = Path(f"/proc/{process.pid}/status").read_text()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if line.startswith("NSpid:"):
-                numbers = line.split()[1:]
-                if len(numbers) >= 2 and int(numbers[1]) == supervisor_pid:
-                    return int(process.pid)
+        numbers = _namespace_pids(process.pid)
+        if len(numbers) >= 2 and numbers[1] == supervisor_pid:
+            return int(process.pid)
     raise StackError(f"no process with supervisord's pid {supervisor_pid}")
+
+
+def _namespace_pids(pid: int) -> list[int]:
+    """The process's number in each PID namespace it is in, outermost first (the
+    kernel's NSpid line); one number: it is in this machine's namespace only."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return []
+    for line in status.splitlines():
+        if line.startswith("NSpid:"):
+            return [int(n) for n in line.split()[1:]]
+    return []
 
 
 def rasa_endpoints(settings: Settings) -> dict[str, Any]:

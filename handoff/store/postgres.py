@@ -376,7 +376,10 @@ class PostgresStore:
             return []
         ts = utc_now()
         async with self._pool.acquire() as connection, connection.transaction():
-            await _lock_conversation(connection, conversation_id)
+            if not replies:
+                # Each reply's insert locks the row itself (held to the commit); an outbox
+                # item completed with no reply still waits for the writers before it.
+                await _lock_conversation(connection, conversation_id)
             stored = [
                 await _insert_reply(
                     connection,
