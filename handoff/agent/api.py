@@ -1,4 +1,5 @@
-"""Agent console routes: sign-in, queue, accept, chat, resolve, suggestions, tickets.
+"""Agent console routes: sign-in, queue, accept, chat, private notes, resolve, suggestions,
+tickets.
 
 Every route but login needs `Authorization: Bearer <agent session token>`; the
 console's websocket sends the token in its first frame instead.
@@ -25,6 +26,7 @@ from handoff.web.http import (
     BadJSON,
     bearer_token,
     close_socket_for_store_outage,
+    json_error,
     parse_json,
     read_model,
 )
@@ -32,6 +34,7 @@ from handoff.web.request_models import (
     AgentHello,
     AgentLogin,
     AgentMessage,
+    AgentNote,
     InvalidRequest,
     TypingFrame,
     parse,
@@ -146,6 +149,46 @@ async def agent_message(request: web.Request) -> web.Response:
         agent, request.match_info["conversation_id"], text
     )
     return web.json_response({"seq": message.seq}, status=201)
+
+
+def _conversation_id(request: web.Request) -> str | None:
+    """The path's conversation id, or None for what can be no id of ours (ids are printable
+    ASCII; an undecodable escape, say, is not)."""
+    conversation_id = request.match_info["conversation_id"]
+    return conversation_id if conversation_id.isascii() and conversation_id.isprintable() else None
+
+
+# Private notes: for the agent the chat is (or was last) with, any agent who could accept
+# it while it waits, and supervisors (HandoffService._note_access); 404 for an unknown
+# conversation, 403 for one the agent may not see. Never shown to the customer.
+
+
+@routes.get("/api/agent/conversations/{conversation_id}/notes")
+async def notes(request: web.Request) -> web.Response:
+    agent = await signed_in_agent(request)
+    conversation_id = _conversation_id(request)
+    if conversation_id is None:
+        return json_error(404, "not_found", "there is no conversation with this id")
+    found = await handoffs(request).notes(agent, conversation_id)
+    return web.json_response([note.public() for note in found])
+
+
+@routes.post("/api/agent/conversations/{conversation_id}/notes")
+async def add_note(request: web.Request) -> web.Response:
+    agent = await signed_in_agent(request)
+    # 400 for broken JSON, lone surrogates, a wrong type or blank text; 413 if large
+    body = await read_model(request, AgentNote)
+    # the gateway's own limit for messages (Settings.max_message_chars) holds for notes too
+    limit = request.app[SERVICE].max_message_chars
+    if len(body.text) > limit:
+        return json_error(
+            400, "bad_request", f"note is {len(body.text)} characters; the limit is {limit}"
+        )
+    conversation_id = _conversation_id(request)
+    if conversation_id is None:
+        return json_error(404, "not_found", "there is no conversation with this id")
+    note = await handoffs(request).add_note(agent, conversation_id, body.text.strip())
+    return web.json_response(note.public(), status=201)
 
 
 @routes.post("/api/agent/conversations/{conversation_id}/resolve")

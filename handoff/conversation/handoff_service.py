@@ -23,7 +23,7 @@ from common.pii import find_emails, find_phones, mask_secrets, redact_strings
 from handoff.agent.assist import AssistUnavailable, KBAssist
 from handoff.conversation.bot_relay import BotRelay, for_bot
 from handoff.conversation.coverage import Coverage, format_reopening
-from handoff.conversation.models import Agent, Conversation, Handoff, Message, Reply
+from handoff.conversation.models import Agent, Conversation, Handoff, Message, Note, Reply
 from handoff.conversation.queue_broadcast import (
     AGENT_INTERVAL,
     CUSTOMER_INTERVAL,
@@ -659,6 +659,8 @@ class HandoffService:
             "transcript": context["transcript"],
             "bot_attempts": context["bot_attempts"],
             "customer": context["customer"],
+            # Private: the agent who takes the chat over (accept, reassign) reads them too.
+            "notes": [note.public() for note in await self.handoffs.notes(conversation_id)],
         }
 
     async def agent_message(self, agent: Agent, conversation_id: str, text: str) -> Message:
@@ -682,6 +684,52 @@ class HandoffService:
             {"type": "message", "conversation_id": conversation_id, **message.public()},
         )
         return message
+
+    # -- private notes -------------------------------------------------------------------
+
+    async def _note_access(self, agent: Agent, conversation_id: str) -> None:
+        """Whether `agent` may read and add the conversation's private notes. Supervisors:
+        any conversation. Agents: one whose latest handoff is theirs (assigned now, or the
+        last to have it: what `agent_view` opens), or one waiting in
+        the queue that they could accept (`queue_for` shows it to them). HandoffError:
+        `not_found` (no such conversation), `not_yours`."""
+        if await self.store.get_conversation(conversation_id) is None:
+            raise HandoffError("not_found", "there is no conversation with this id")
+        if agent.is_supervisor:
+            return
+        handoff = await self.handoffs.latest_handoff(conversation_id)
+        if handoff is not None and (
+            handoff.agent == agent.username
+            or (handoff.status == "queued" and agent.can_take(handoff.language, handoff.skill))
+        ):
+            return
+        raise HandoffError("not_yours", "this conversation is not assigned to you")
+
+    async def notes(self, agent: Agent, conversation_id: str) -> list[Note]:
+        await self._note_access(agent, conversation_id)
+        return await self.handoffs.notes(conversation_id)
+
+    async def add_note(self, agent: Agent, conversation_id: str, text: str) -> Note:
+        """Store a private note (card numbers and ids masked by the store) and push it to
+        the consoles that have the conversation open: the author's and those of the agent
+        the chat is (or was last) with, over their agent channels, on whichever replica.
+        Never on the conversation's own channel: that is the customer's."""
+        await self._note_access(agent, conversation_id)
+        try:
+            note = await self.handoffs.add_note(conversation_id, agent.username, text)
+        except KeyError as exc:
+            raise HandoffError("not_found", "there is no conversation with this id") from exc
+        log.info("%s added a note", agent.username)  # never its text
+        # Read after the write: a chat moved meanwhile reaches its new agent here, or has
+        # the note in the view its move sent (built after this write).
+        holder = await self.handoffs.latest_handoff(conversation_id)
+        readers = {agent.username}
+        if holder is not None and holder.agent:
+            readers.add(holder.agent)
+        frame = {"type": "note", **note.public()}
+        for username in sorted(readers):
+            self.hub.publish(agent_channel(username), frame)
+        return note
 
     async def agent_typing(self, agent: Agent, conversation_id: str, on: bool) -> None:
         handoff = await self.handoffs.open_handoff(conversation_id)

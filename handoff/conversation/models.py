@@ -7,6 +7,7 @@ Schema (SQLite; see store/sqlite.py):
            links_json, meta_json, ts)   -- unique (conversation_id, seq) and
                                          -- (conversation_id, client_id)
   bot_outbox(id, conversation_id, kind, seq, ask_rating, attempts, notified, created_at)
+  conversation_notes(id, conversation_id, author, text, created_at)  -- agents' private notes
 """
 
 from __future__ import annotations
@@ -142,6 +143,29 @@ class Agent:
 
     def can_take(self, language: str, skill: str | None) -> bool:
         return language in self.languages and (skill is None or skill in self.skills)
+
+
+@dataclass(frozen=True)
+class Note:
+    """A private note on a conversation by an agent or a supervisor: for people at the
+    console only. Kept apart from the messages, so no customer read (transcript, widget
+    socket, earlier conversations) can ever return one."""
+
+    id: int  # increasing: the order notes were added in
+    conversation_id: str
+    author: str  # the agent's username
+    text: str  # as stored: card numbers and national ids masked
+    created_at: str
+
+    def public(self) -> dict[str, Any]:
+        """The note as the console shows it (agents and supervisors only)."""
+        return {
+            "id": self.id,
+            "conversation_id": self.conversation_id,
+            "author": self.author,
+            "text": self.text,
+            "created_at": self.created_at,
+        }
 
 
 @dataclass

@@ -1,9 +1,9 @@
 /*
  * Maru Store live-agent console.
  *
- * REST for everything the agent does (sign in, accept, send, resolve); one WebSocket pushes the
- * queue, new messages and state changes. Server text is only ever inserted with textContent /
- * text nodes, never as HTML. No dependencies and no build step: this file is served as-is.
+ * REST for everything the agent does (sign in, accept, send, notes, resolve); one WebSocket
+ * pushes the queue, new messages, private notes and state changes. Server text is only ever
+ * inserted with textContent / text nodes, never as HTML. No dependencies and no build step: this file is served as-is.
  * Its own words come from console_i18n.js (loaded first), in the language the agent chose.
  */
 (function () {
@@ -51,6 +51,8 @@
     suggestions: $('suggestions'), suggestionsRefresh: $('suggestions-refresh'),
     reason: $('context-reason'), language: $('context-language'), customer: $('context-customer'),
     earlier: $('context-earlier'), attempts: $('context-attempts'),
+    notes: $('notes'), noteForm: $('note-form'), noteText: $('note-text'), noteAdd: $('note-add'),
+    noteError: $('note-error'),
   };
 
   const app = {
@@ -60,6 +62,7 @@
     queue: [], queueStamp: 0, mine: [], tickets: [], unread: new Map(), canned: [],
     detail: null, openGen: 0, suggestGen: 0,
     seqEls: new Map(),        // seq → element of the open conversation: de-duplicates everything
+    noteEls: new Map(),       // note id → element of the open conversation's private notes
     drafts: new Map(),        // conversation id → unsent composer text
     typingConv: null, typingTimer: null, customerTypingTimer: null,
     noticeTimer: null, suggestTimer: null, mineTimer: null,
@@ -350,6 +353,10 @@
     typing(frame) {
       if (frame.conversation_id === maruAgent.selected) setCustomerTyping(Boolean(frame.on));
     },
+    // A private note on a chat we have (ours, or one we added it to): for the open one, shown.
+    note(frame) {
+      if (frame.conversation_id === maruAgent.selected) receiveNote(frame);
+    },
     state(frame) {
       if (frame.state === 'reassigned') dropReassigned(frame);
       else applyState(frame.conversation_id, frame.state);
@@ -560,6 +567,7 @@
     renderHeader();
     renderContext(app.detail);
     list(res.data.transcript).forEach(receiveMessage);
+    list(res.data.notes).forEach(receiveNote);
     if (first) ui.scroller.scrollTop = ui.scroller.scrollHeight;
     updateComposerState();
     loadSuggestions();
@@ -576,9 +584,12 @@
     app.detail = null;
     app.openGen += 1; // whatever was loading is for the conversation we are leaving
     app.seqEls.clear();
+    app.noteEls.clear();
     app.unread.delete(id);
     [ui.transcript, ui.suggestions, ui.earlier, ui.attempts, ui.customer, ui.reason, ui.language,
-      ui.convSummary, ui.convState, ui.convLanguage].forEach((el) => el.replaceChildren());
+      ui.convSummary, ui.convState, ui.convLanguage, ui.notes].forEach((el) => el.replaceChildren());
+    ui.noteText.value = '';
+    showText(ui.noteError, '');
     ui.composer.value = app.drafts.get(id) || '';
     app.drafts.delete(id);
     showText(ui.sendError, '');
@@ -628,6 +639,10 @@
   function updateComposerState() {
     const closed = isClosed();
     [ui.composer, ui.send, ui.canned, ui.resolve].forEach((el) => { el.disabled = closed; });
+    // Notes stay open after a resolve (a follow-up for colleagues); a chat moved to someone
+    // else is theirs now, notes included.
+    const noNotes = !app.detail || app.detail.state === 'reassigned';
+    ui.noteText.disabled = ui.noteAdd.disabled = noNotes;
     ui.suggestions.querySelectorAll('button.insert').forEach((b) => { b.disabled = closed; });
     ui.composer.placeholder = !app.detail ? t('composer.loading')
       : closed ? t('composer.closed', { state: stateText(app.detail.state).toLowerCase() })
@@ -684,6 +699,42 @@
     clearTimeout(app.customerTypingTimer);
     withAutoScroll(() => { ui.customerTyping.hidden = !on; }, false);
     if (on) app.customerTypingTimer = setTimeout(() => setCustomerTyping(false), CUSTOMER_TYPING_MS);
+  }
+
+  /* ---------- private notes ---------- */
+
+  /** Show a note once (the POST's answer and the websocket's frame may both bring it), by id. */
+  function receiveNote(n) {
+    const id = Number(n && n.id);
+    if (!Number.isFinite(id) || app.noteEls.has(id)) return;
+    const el = make('li', 'note', [
+      make('div', 'note-meta', [make('span', 'note-author', n.author || ''), buildTime(n.created_at, true)]),
+      make('p', 'note-text', n.text ?? ''),
+    ]);
+    el.dataset.noteId = String(id);
+    app.noteEls.set(id, el);
+    for (let other = ui.notes.lastElementChild; other; other = other.previousElementSibling) {
+      if (Number(other.dataset.noteId) < id) { other.after(el); return; }
+    }
+    ui.notes.prepend(el);
+  }
+
+  async function addNote() {
+    const id = maruAgent.selected;
+    const text = ui.noteText.value.trim();
+    if (!id || !text || ui.noteAdd.disabled) return;
+    ui.noteAdd.disabled = true;
+    showText(ui.noteError, '');
+    const res = await api('POST', conversationPath(id, 'notes'), { text });
+    if (res.stale) return;
+    updateComposerState();
+    if (maruAgent.selected !== id) return;
+    if (res.ok && res.data) {
+      receiveNote(res.data);
+      if (ui.noteText.value.trim() === text) ui.noteText.value = '';
+      return;
+    }
+    showText(ui.noteError, t('notes.add_failed', { message: res.message }));
   }
 
   /* ---------- context ---------- */
@@ -913,6 +964,8 @@
   ui.canned.addEventListener('change', insertCanned);
   ui.resolve.addEventListener('click', resolve);
   ui.form.addEventListener('submit', (event) => { event.preventDefault(); send(); });
+  ui.noteForm.addEventListener('submit', (event) => { event.preventDefault(); addNote(); });
+  ui.noteText.addEventListener('input', () => showText(ui.noteError, ''));
   ui.composer.addEventListener('input', onComposerInput);
   ui.composer.addEventListener('keydown', (event) => {
     // isComposing: Enter that confirms a Korean/Japanese IME candidate must not send.

@@ -3,7 +3,7 @@ store/postgres.py), and the two helpers both use.
 
 `Store` is the conversations side (conversations, messages, the bot outbox, transitions);
 `Handoffs` is the people side (agents and their sessions, sign-in lockouts, the handoff
-queue, tickets, ratings). A method added to a backend goes here too: mypy then checks both
+queue, tickets, ratings, agents' private notes on a conversation). A method added to a backend goes here too: mypy then checks both
 implementations have it, and tests/handoff/test_store_contract.py that both behave the same.
 """
 
@@ -19,6 +19,7 @@ from handoff.conversation.models import (
     Conversation,
     Handoff,
     Message,
+    Note,
     OutboxItem,
     Reply,
     Role,
@@ -127,7 +128,8 @@ class Store(Protocol):
 
 
 class Handoffs(Protocol):
-    """Agents and their sessions, sign-in lockouts, the handoff queue, tickets, ratings."""
+    """Agents and their sessions, sign-in lockouts, the handoff queue, tickets, ratings,
+    private notes."""
 
     hasher: PasswordHasher
 
@@ -216,3 +218,13 @@ class Handoffs(Protocol):
     ) -> None: ...
 
     async def ratings(self, conversation_id: str) -> list[int]: ...
+
+    async def add_note(self, conversation_id: str, author: str, text: str) -> Note:
+        """Store an agent's private note on a conversation, card numbers and national ids
+        masked (common.pii.mask_secrets, as agent messages), in one statement: the row is
+        the note's record. KeyError: no such conversation."""
+        ...
+
+    async def notes(self, conversation_id: str) -> list[Note]:
+        """The conversation's notes in the order they were added (oldest first)."""
+        ...

@@ -4,7 +4,8 @@ one database: the same methods and semantics as SQLiteStore (sqlite.py) and Hand
 
 Two classes on one connection pool, as the SQLite pair shares one connection:
 `PostgresStore` (conversations, messages, transition events, the bot outbox, bot events)
-and `PostgresHandoffStore` (agents, sessions, login lockouts, the queue, tickets, ratings).
+and `PostgresHandoffStore` (agents, sessions, login lockouts, the queue, tickets, ratings,
+agents' private notes).
 
 SQLiteStore is safe because it is the only process and holds a lock per conversation in
 memory; here several gateways write at once, so the database decides:
@@ -45,6 +46,7 @@ from handoff.conversation.models import (
     Conversation,
     Handoff,
     Message,
+    Note,
     OutboxItem,
     Reply,
     Role,
@@ -58,7 +60,7 @@ from handoff.conversation.state_machine import (
 )
 from handoff.store.interface import hash_token, utc_now
 from handoff.store.migrations import migrate, postgres_database
-from handoff.store.sqlite_handoffs import SESSION_SECONDS
+from handoff.store.sqlite_handoffs import SESSION_SECONDS, note_text
 from stack.shared_stores import parse_database_url
 
 _CONVERSATION_COLUMNS = "id, language, state, customer_json, created_at, updated_at"
@@ -654,6 +656,16 @@ def _agent(row: asyncpg.Record) -> Agent:
     )
 
 
+def _note(row: asyncpg.Record) -> Note:
+    return Note(
+        id=int(row["id"]),
+        conversation_id=row["conversation_id"],
+        author=row["author"],
+        text=row["text"],
+        created_at=row["created_at"],
+    )
+
+
 def _handoff(row: asyncpg.Record, context: dict[str, Any] | None = None) -> Handoff:
     """A handoffs row as a Handoff; `context` stands in for a row read without
     `context_json` (the queue's light read)."""
@@ -1038,6 +1050,29 @@ class PostgresHandoffStore:
             conversation_id,
         )
         return [int(row["rating"]) for row in rows]
+
+    # -- private notes ----------------------------------------------------------------------
+
+    async def add_note(self, conversation_id: str, author: str, text: str) -> Note:
+        # One statement (its own transaction): no row for an unknown conversation.
+        row = await self._pool.fetchrow(
+            "INSERT INTO conversation_notes (conversation_id, author, text, created_at)"
+            " SELECT id, $2, $3, $4 FROM conversations WHERE id = $1 RETURNING *",
+            conversation_id,
+            author,
+            note_text(text),
+            utc_now(),
+        )
+        if row is None:
+            raise KeyError(conversation_id)
+        return _note(row)
+
+    async def notes(self, conversation_id: str) -> list[Note]:
+        rows = await self._pool.fetch(
+            "SELECT * FROM conversation_notes WHERE conversation_id = $1 ORDER BY id",
+            conversation_id,
+        )
+        return [_note(row) for row in rows]
 
 
 async def _note_last_handoff(connection: asyncpg.Connection, handoff_id: int) -> None:

@@ -1,4 +1,5 @@
-"""Agents, their sessions, the handoff queue, offline tickets and ratings (SQLite).
+"""Agents, their sessions, the handoff queue, offline tickets, ratings and agents' private
+notes on conversations (SQLite).
 
 Passwords are stored as scrypt hashes (a memory-hard KDF from the standard
 library), computed off the event loop (handoff/agent/passwords.py); session tokens are
@@ -15,10 +16,11 @@ from typing import Any
 
 import aiosqlite
 
+from common.pii import mask_secrets
 from handoff.agent.passwords import PasswordHasher
 from handoff.agent.passwords import hash_password as hash_password
 from handoff.agent.passwords import verify_password as verify_password
-from handoff.conversation.models import ROLES, Agent, Handoff
+from handoff.conversation.models import ROLES, Agent, Handoff, Note
 from handoff.store.interface import hash_token, utc_now
 
 SESSION_SECONDS = 8 * 3600  # one working day
@@ -430,3 +432,49 @@ class HandoffStore:
             "SELECT rating FROM ratings WHERE conversation_id = ? ORDER BY ts", (conversation_id,)
         ) as cursor:
             return [int(row[0]) for row in await cursor.fetchall()]
+
+    # -- private notes ------------------------------------------------------------------
+
+    async def add_note(self, conversation_id: str, author: str, text: str) -> Note:
+        # One statement: stored only for a conversation that exists (SQLite does not
+        # check the foreign key), as PostgreSQL's does.
+        cursor = await self._db.execute(
+            "INSERT INTO conversation_notes (conversation_id, author, text, created_at)"
+            " SELECT id, ?, ?, ? FROM conversations WHERE id = ?",
+            (author, note_text(text), utc_now(), conversation_id),
+        )
+        # Committed either way: the INSERT opened the connection's implicit transaction,
+        # which a rollback would end for the other writers sharing the connection too.
+        await self._db.commit()
+        if cursor.rowcount != 1 or cursor.lastrowid is None:
+            raise KeyError(conversation_id)
+        async with self._db.execute(
+            "SELECT * FROM conversation_notes WHERE id = ?", (cursor.lastrowid,)
+        ) as c:
+            row = await c.fetchone()
+        assert row is not None
+        return _note(row)
+
+    async def notes(self, conversation_id: str) -> list[Note]:
+        async with self._db.execute(
+            "SELECT * FROM conversation_notes WHERE conversation_id = ? ORDER BY id",
+            (conversation_id,),
+        ) as cursor:
+            return [_note(row) for row in await cursor.fetchall()]
+
+
+def note_text(text: str) -> str:
+    """A note as both backends store it: card numbers and national ids masked, as an agent's
+    message is (nobody needs them in full); NUL, which PostgreSQL's text cannot hold, as
+    U+FFFD."""
+    return mask_secrets(text).replace("\x00", "\ufffd")
+
+
+def _note(row: aiosqlite.Row) -> Note:
+    return Note(
+        id=int(row["id"]),
+        conversation_id=row["conversation_id"],
+        author=row["author"],
+        text=row["text"],
+        created_at=row["created_at"],
+    )

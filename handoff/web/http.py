@@ -38,6 +38,7 @@ HANDOFF_ERROR_STATUS = {
     "not_waiting": 409,
     "not_eligible": 403,
     "not_yours": 403,
+    "not_found": 404,  # no conversation with this id (private notes)
     # A supervisor's reassign (handoff_service.reassign): the chat moved meanwhile, or
     # the chosen agent cannot take it now.
     "moved": 409,
@@ -147,9 +148,9 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 def parse_json(text: str) -> Any:
     """A client's JSON (a body or a websocket frame), or BadJSON saying what is wrong.
 
-    Refused besides broken syntax: nesting deep enough to exhaust the parser, and lone
+    Refused besides broken syntax: nesting deep enough to exhaust the parser, lone
     surrogates (`"\\ud800"` escapes): they are not characters, and no store, log or
-    browser can take them."""
+    browser can take them; and NUL (`"\\u0000"`), which PostgreSQL cannot store in text."""
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -164,6 +165,8 @@ def parse_json(text: str) -> Any:
                 raise BadJSON(
                     "contains a lone surrogate (\\ud800-\\udfff), which is not a character"
                 )
+            if "\x00" in item:
+                raise BadJSON("contains a NUL character (\\u0000), which text cannot hold")
         elif isinstance(item, dict):
             pending.extend(item.keys())
             pending.extend(item.values())

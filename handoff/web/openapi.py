@@ -178,6 +178,7 @@ def _agent_paths() -> dict[str, Any]:
                 },
             }
         },
+        "/api/agent/conversations/{conversation_id}/notes": _notes_path(secured, conversation_id),
         "/api/agent/conversations/{conversation_id}/resolve": {
             "post": {
                 **secured,
@@ -226,6 +227,44 @@ def _agent_paths() -> dict[str, Any]:
                     "403": _json(_ERROR, "Signed in, but not a supervisor"),
                 },
             }
+        },
+    }
+
+
+def _notes_path(secured: dict[str, Any], conversation_id: dict[str, Any]) -> dict[str, Any]:
+    """Private notes (handoff/agent/api.py; who may: HandoffService._note_access)."""
+    note = {"$ref": "#/components/schemas/Note"}
+    who = (
+        "the agent the chat is (or was last) with, any agent who could accept it while it "
+        "waits, and supervisors"
+    )
+    refused = {
+        "403": _json(_ERROR, f"`not_yours`: only {who} may"),
+        "404": _json(_ERROR, "`not_found`: no conversation with this id"),
+    }
+    return {
+        "get": {
+            **secured,
+            "parameters": [conversation_id],
+            "summary": "The conversation's private notes, oldest first (never shown to the "
+            "customer)",
+            "responses": {
+                "200": _json({"type": "array", "items": note}, "The notes"),
+                **refused,
+            },
+        },
+        "post": {
+            **secured,
+            "parameters": [conversation_id],
+            "summary": "Add a private note for agents and supervisors (card numbers and ids "
+            "masked); consoles that have the chat open get it at once over /api/agent/ws "
+            "(a `note` frame), the customer never",
+            "requestBody": _body(request_models.AgentNote),
+            "responses": {
+                "201": _json(note, "Stored"),
+                "400": _json(_ERROR, "Malformed body, or blank or too long text"),
+                **refused,
+            },
         },
     }
 
@@ -536,6 +575,17 @@ def _document() -> dict[str, Any]:
                         "priority": {"type": "integer"},
                     },
                 },
+                "Note": {
+                    "type": "object",
+                    "required": ["id", "conversation_id", "author", "text", "created_at"],
+                    "properties": {
+                        "id": {"type": "integer", "description": "increasing: the order"},
+                        "conversation_id": {"type": "string"},
+                        "author": {"type": "string", "description": "the agent's username"},
+                        "text": {"type": "string"},
+                        "created_at": {"type": "string", "format": "date-time"},
+                    },
+                },
                 "AgentView": {
                     "type": "object",
                     "properties": {
@@ -558,6 +608,11 @@ def _document() -> dict[str, Any]:
                             "description": "id, name, email as given; `verified` (true only "
                             "when the host site signed them); earlier_conversations (only "
                             "for a verified identity)",
+                        },
+                        "notes": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/Note"},
+                            "description": "private notes of agents and supervisors, oldest first",
                         },
                     },
                 },

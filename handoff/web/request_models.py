@@ -293,6 +293,21 @@ class AgentMessage(RequestModel):
     }
 
 
+class AgentNote(RequestModel):
+    """POST /api/agent/conversations/{conversation_id}/notes: a private note (agents and
+    supervisors only), as long as a message may be."""
+
+    text: VisibleText = Field(
+        max_length=MAX_MESSAGE_CHARS,
+        description="The note; never shown to the customer",
+    )
+
+    hints: ClassVar[Mapping[str, str]] = {
+        "text/string_too_long": "note is {length} characters; the limit is {limit}",
+        "text": "send {'text': '...'} with a non-empty string",
+    }
+
+
 class Reassign(RequestModel):
     """POST /api/agent/conversations/{conversation_id}/reassign (supervisors)."""
 
@@ -402,6 +417,7 @@ BODIES: tuple[type[RequestModel], ...] = (
     CustomerMessage,
     AgentLogin,
     AgentMessage,
+    AgentNote,
     Reassign,
 )
 FRAMES: tuple[type[RequestModel], ...] = (

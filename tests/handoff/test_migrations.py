@@ -35,7 +35,7 @@ from handoff.store.migrations import (
     postgres_database,
     sqlite_database,
 )
-from handoff.store.postgres import PostgresStore
+from handoff.store.postgres import PostgresHandoffStore, PostgresStore
 from handoff.store.sqlite import SQLiteStore
 from stack.devservers import PostgresServer
 from stack.shared_stores import parse_database_url
@@ -156,7 +156,7 @@ async def test_a_new_step_applies_once_over_a_database_with_rows(
     later = _steps_with(
         tmp_path,
         place.kind,
-        {"0002.conversation-notes.sql": "ALTER TABLE conversations ADD COLUMN note TEXT"},
+        {"0004.conversation-flag.sql": "ALTER TABLE conversations ADD COLUMN flag TEXT"},
     )
 
     # Two gateways of the next release start at once: the step (which would fail a
@@ -164,12 +164,12 @@ async def test_a_new_step_applies_once_over_a_database_with_rows(
     first, second = await asyncio.gather(
         migrate(place.database, folder=later), migrate(place.database, folder=later)
     )
-    assert sorted([*first, *second]) == ["0002.conversation-notes"]
+    assert sorted([*first, *second]) == ["0004.conversation-flag"]
     assert await migrate(place.database, folder=later) == []
-    assert "note" in await place.columns("conversations")
-    assert await place.query("SELECT note FROM conversations") == [(None,)]
+    assert "flag" in await place.columns("conversations")
+    assert await place.query("SELECT flag FROM conversations") == [(None,)]
 
-    # This release's gateway (without 0002) still opens it, and every row is there.
+    # This release's gateway (without 0004) still opens it, and every row is there.
     store = await place.open()
     try:
         assert await _transcript(store, conversation_id) == [
@@ -209,11 +209,20 @@ async def test_a_postgres_database_of_the_old_runner_keeps_its_rows(
         assert await _transcript(store, "c1") == [("customer", "こんにちは")]
         message, is_new = await store.add_message("c1", "bot", "はい")
         assert is_new and message.seq == 2
+        # the later step's notes table, ready for the conversations already there
+        handoffs = PostgresHandoffStore(store.pool)
+        await handoffs.add_note("c1", "kenji", "社内メモ: 返金承認済み")
+        assert [n.text for n in await handoffs.notes("c1")] == ["社内メモ: 返金承認済み"]
+        handoffs.hasher.close()
     finally:
         await store.close()
     place = Place("postgres", Path(), postgres_url, pg_schema)
     applied = await place.query("SELECT migration_id FROM _yoyo_migration ORDER BY 1")
-    assert applied == [("0001.baseline",), ("0002.message-counter",)]
+    assert applied == [
+        ("0001.baseline",),
+        ("0002.message-counter",),
+        ("0003.conversation-notes",),
+    ]
     assert await place.query("SELECT id FROM schema_migrations") == [("0001.baseline",)]
     # the message count the later step added, filled in from the rows already there
     assert await place.query("SELECT last_seq FROM conversations WHERE id = 'c1'") == [(2,)]
@@ -286,9 +295,11 @@ async def test_an_sqlite_file_of_an_early_release_gets_the_current_schema(
             "0000.early-files",
             "0001.baseline",
             "0002.message-counter",
+            "0003.conversation-notes",
         ]
         # each conversation's message count, filled in from its messages
         assert db.execute("SELECT id, last_seq FROM conversations").fetchall() == [("c1", 1)]
+        assert db.execute("SELECT count(*) FROM conversation_notes").fetchall() == [(0,)]
     assert await migrate(sqlite_database(path)) == []
 
 
@@ -303,14 +314,14 @@ async def test_a_failing_step_is_rolled_back_and_named(place: Place, tmp_path: P
         tmp_path,
         place.kind,
         {
-            "0002.half-done.sql": "ALTER TABLE conversations ADD COLUMN half TEXT;\n"
+            "0004.half-done.sql": "ALTER TABLE conversations ADD COLUMN half TEXT;\n"
             "INSERT INTO no_such_table VALUES (1);\n"
         },
     )
     with pytest.raises(MigrationError) as failure:
         await migrate(place.database, folder=broken)
     message = str(failure.value)
-    assert "0002.half-done" in message and "no_such_table" in message
+    assert "0004.half-done" in message and "no_such_table" in message
     assert "rolled back" in message and "start again" in message
     assert "half" not in await place.columns("conversations")  # nothing of it kept
     assert await place.query("SELECT count(*) FROM yoyo_lock") == [(0,)]  # lock released
@@ -330,7 +341,7 @@ async def test_a_lock_left_behind_says_how_to_lift_it(place: Place, tmp_path: Pa
     )
     await place.query(insert_lock)
     later = _steps_with(
-        tmp_path, place.kind, {"0002.more.sql": "CREATE TABLE later_step (id INTEGER)"}
+        tmp_path, place.kind, {"0004.more.sql": "CREATE TABLE later_step (id INTEGER)"}
     )
     with pytest.raises(MigrationError) as failure:
         await migrate(place.database, folder=later, lock_wait=0.5)
@@ -338,7 +349,7 @@ async def test_a_lock_left_behind_says_how_to_lift_it(place: Place, tmp_path: Pa
     assert f"DELETE FROM {table};" in str(failure.value)
     assert "another gateway" in str(failure.value)
     await place.query(f"DELETE FROM {table}")
-    assert await migrate(place.database, folder=later) == ["0002.more"]  # lifted
+    assert await migrate(place.database, folder=later) == ["0004.more"]  # lifted
 
 
 async def test_an_up_to_date_sqlite_file_opens_without_the_tool(tmp_path: Path) -> None:
@@ -349,7 +360,7 @@ async def test_an_up_to_date_sqlite_file_opens_without_the_tool(tmp_path: Path) 
     with sqlite3.connect(path) as db:
         db.execute("INSERT INTO yoyo_lock (locked, ctime, pid) VALUES (1, '2026-11-20', 1)")
     assert await migrate(sqlite_database(path), lock_wait=0.5) == []
-    later = _steps_with(tmp_path, "sqlite", {"0002.more.sql": "CREATE TABLE later (id INTEGER)"})
+    later = _steps_with(tmp_path, "sqlite", {"0004.more.sql": "CREATE TABLE later (id INTEGER)"})
     with pytest.raises(MigrationError):
         await migrate(sqlite_database(path), folder=later, lock_wait=0.5)
 
@@ -361,7 +372,7 @@ async def test_migrations_run_off_the_event_loop(place: Place, tmp_path: Path) -
         tmp_path,
         place.kind,
         {
-            "0002.slow.py": "import time\n\nfrom yoyo import step\n\n"
+            "0004.slow.py": "import time\n\nfrom yoyo import step\n\n"
             "step(lambda connection: time.sleep(0.6))\n"
         },
     )
@@ -375,7 +386,7 @@ async def test_migrations_run_off_the_event_loop(place: Place, tmp_path: Path) -
 
     ticker = asyncio.create_task(tick())
     try:
-        assert await migrate(place.database, folder=slow) == ["0002.slow"]
+        assert await migrate(place.database, folder=slow) == ["0004.slow"]
     finally:
         ticker.cancel()
     assert ticks >= 6  # the loop went on turning while the step slept

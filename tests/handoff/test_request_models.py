@@ -36,6 +36,7 @@ BODIES: dict[tuple[str, str], type[RequestModel]] = {
     ("/api/conversations/{conversation_id}/messages", "post"): models.CustomerMessage,
     ("/api/agent/login", "post"): models.AgentLogin,
     ("/api/agent/conversations/{conversation_id}/messages", "post"): models.AgentMessage,
+    ("/api/agent/conversations/{conversation_id}/notes", "post"): models.AgentNote,
     ("/api/agent/conversations/{conversation_id}/reassign", "post"): models.Reassign,
 }
 QUERIES: dict[str, type[RequestModel]] = {
@@ -278,6 +279,9 @@ BAD_BODIES = [
     ("/api/conversations/{id}/messages", "customer", {"payload": ""}, "'payload'"),
     ("/api/agent/login", None, {"username": "lead", "password": 1}, "password"),
     ("/api/agent/conversations/{id}/messages", "lead", {"text": "\u3000"}, "non-empty"),
+    ("/api/agent/conversations/{id}/notes", "lead", {"text": " \n\u3000"}, "non-empty"),
+    ("/api/agent/conversations/{id}/notes", "lead", {"text": ["VIP"]}, "non-empty"),
+    ("/api/agent/conversations/{id}/notes", "lead", {"text": "x" * 2001}, "the limit is 2000"),
     ("/api/agent/conversations/{id}/reassign", "lead", {"agent": ["bob"]}, "'agent' must"),
     ("/api/agent/conversations/{id}/reassign", "lead", {"agent": "bob", "x": 1}, "unknown"),
 ]

@@ -898,6 +898,52 @@ async def test_one_rating_per_handoff_the_latest_wins(backend: Backend) -> None:
     )
 
 
+# -- private notes ---------------------------------------------------------------------------
+
+
+async def test_notes_are_kept_in_order_masked_and_apart_from_the_transcript(
+    backend: Backend,
+) -> None:
+    handoffs = backend.handoffs
+    handoff = await _queued_chat(backend, language="ko")
+    cid = handoff.conversation_id
+    other = (await _queued_chat(backend)).conversation_id
+    assert await handoffs.notes(cid) == []
+    await backend.store.add_message(cid, "customer", "환불해 주세요")
+
+    first = await handoffs.add_note(cid, "kim", "VIP 고객, 재무팀 환불 승인 완료")
+    second = await handoffs.add_note(cid, "lead", "カード 4111 1111 1111 1111 で支払い済み")
+    third = await handoffs.add_note(cid, "kim", "id 900101-1234567 checked\x00")
+    await handoffs.add_note(other, "kim", "a note on another chat")
+
+    notes = await handoffs.notes(cid)
+    assert notes == [first, second, third]  # what add_note returned is what is kept
+    assert [n.id for n in notes] == sorted(n.id for n in notes)
+    assert [(n.author, n.conversation_id) for n in notes] == [
+        ("kim", cid),
+        ("lead", cid),
+        ("kim", cid),
+    ]
+    assert notes[0].text == "VIP 고객, 재무팀 환불 승인 완료"
+    # card numbers and national ids masked as in agent messages; NUL made storable
+    assert notes[1].text == "カード ****-****-****-1111 で支払い済み"
+    assert notes[2].text == "id ******-******* checked\ufffd"
+    assert all(n.created_at.endswith("Z") for n in notes)
+    assert [n.text for n in await handoffs.notes(other)] == ["a note on another chat"]
+    # notes are no messages: the transcript (what the customer reads) has none of them
+    assert [m.text for m in await backend.store.messages(cid)] == ["환불해 주세요"]
+    # another gateway reads the same notes
+    _, peer = await backend.peer()
+    assert await peer.notes(cid) == notes
+
+    with pytest.raises(KeyError):
+        await handoffs.add_note("no-such-conversation", "kim", "lost")
+    assert await handoffs.notes("no-such-conversation") == []
+    # the failed add left the store as it was: the next note is stored and committed
+    fourth = await handoffs.add_note(cid, "kim", "after a refusal")
+    assert (await peer.notes(cid))[-1] == fourth
+
+
 # -- schema ---------------------------------------------------------------------------------
 
 
