@@ -148,9 +148,9 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 def parse_json(text: str) -> Any:
     """A client's JSON (a body or a websocket frame), or BadJSON saying what is wrong.
 
-    Refused besides broken syntax: nesting deep enough to exhaust the parser, lone
+    Refused besides broken syntax: nesting deep enough to exhaust the parser, and lone
     surrogates (`"\\ud800"` escapes): they are not characters, and no store, log or
-    browser can take them; and NUL (`"\\u0000"`), which PostgreSQL cannot store in text."""
+    browser can take them."""
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -165,8 +165,6 @@ def parse_json(text: str) -> Any:
                 raise BadJSON(
                     "contains a lone surrogate (\\ud800-\\udfff), which is not a character"
                 )
-            if "\x00" in item:
-                raise BadJSON("contains a NUL character (\\u0000), which text cannot hold")
         elif isinstance(item, dict):
             pending.extend(item.keys())
             pending.extend(item.values())
