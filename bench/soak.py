@@ -12,7 +12,10 @@ one over HTTP every --period seconds (10), each chat at its own offset, without 
 for the deliveries: a steady load, not a burst.
 
 Per minute it prints the relay latency p50/p95/p99 of the messages sent in that minute
-(both directions, and the worse direction's p95), and the gateway's RSS; at the end the
+(both directions, and the worse direction's p95), the gateway's RSS, the CPU of the
+gateway and of this client, and the client's garbage-collection pauses (off during the
+steady phase unless --client-gc: the growing ledger made them grow, and a pause here
+delays every frame behind it, which is not the gateway's latency); at the end the
 RSS at the start and the end of the steady phase and its growth, and lost, duplicated
 and misrouted messages (on the websockets and in the stored transcripts). Exits 1 if
 anything was lost or duplicated. Loopback only; every phase has a time limit.
@@ -24,7 +27,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import math
+import os
 import random
 import sys
 import tempfile
@@ -70,6 +75,53 @@ class Options:
     minutes: float
     period: float
     escalation_concurrency: int
+    client_gc: bool
+
+
+class GcPauses:
+    """Time this client spends in the cyclic garbage collector: a pause here delays the
+    reading of every frame behind it, which would show up as relay latency."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self.longest = 0.0
+        self._started = 0.0
+        gc.callbacks.append(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        pause = time.perf_counter() - self._started
+        self.total += pause
+        self.longest = max(self.longest, pause)
+
+    def take(self) -> str:
+        """The pauses since the last call, as text; starts counting again."""
+        text = f"client GC {self.total * 1000:6.0f} ms (longest {self.longest * 1000:5.1f})"
+        self.total = self.longest = 0.0
+        return text
+
+
+class CpuMeter:
+    """A process's CPU use between two calls, in percent of one core."""
+
+    def __init__(self, pid: int, name: str) -> None:
+        self._name = name
+        self._process = psutil.Process(pid)
+        self._last = (time.perf_counter(), self._cpu_seconds())
+
+    def _cpu_seconds(self) -> float:
+        try:
+            times = self._process.cpu_times()
+        except psutil.Error:
+            return float("nan")
+        return float(times.user + times.system)
+
+    def take(self) -> str:
+        now, cpu = time.perf_counter(), self._cpu_seconds()
+        (then, before), self._last = self._last, (now, cpu)
+        return f"{self._name} CPU {(cpu - before) / max(now - then, 1e-9) * 100:5.1f} %"
 
 
 def rss_mb(pid: int) -> float:
@@ -79,7 +131,7 @@ def rss_mb(pid: int) -> float:
         return float("nan")
 
 
-def minute_line(minute: int, sent: list[Sent], rss: float) -> str:
+def minute_line(minute: int, sent: list[Sent], rss: float, meters: str) -> str:
     def ms(direction: str) -> list[float]:
         return [
             (s.received_at[0] - s.sent_at) * 1000
@@ -94,7 +146,7 @@ def minute_line(minute: int, sent: list[Sent], rss: float) -> str:
         f"minute {minute:>3}  sent={len(sent):<6} p50={percentile(both, 50):7.1f} ms  "
         f"p95={percentile(both, 95):7.1f} ms  p99={percentile(both, 99):7.1f} ms  "
         f"worse-direction p95={worst:7.1f} ms  not yet arrived={waiting:<4} "
-        f"gateway RSS={rss:7.1f} MB"
+        f"gateway RSS={rss:7.1f} MB  {meters}"
     )
 
 
@@ -103,11 +155,13 @@ async def steady(
     ledger: Ledger,
     options: Options,
     gateway_rss: Callable[[], float],
+    cpus: list[CpuMeter],
 ) -> tuple[float, float]:
     """Every chat: one message each way per period, for the duration. RSS at start, end."""
     started = time.perf_counter()
     ends = started + options.minutes * 60
     tasks: set[asyncio.Task[Sent]] = set()
+    pauses = GcPauses()
 
     async def chat(customer: Customer, agent: Agent) -> None:
         language, n = customer.language, 0
@@ -129,7 +183,8 @@ async def steady(
             since, until = started + (k - 1) * 60, min(started + k * 60, ends)
             await asyncio.sleep(max(0.0, until + 5 - time.perf_counter()))
             sent = [s for s in ledger.sent.values() if since <= s.sent_at < until]
-            print(minute_line(k, sent, gateway_rss()), flush=True)
+            meters = "  ".join([*(cpu.take() for cpu in cpus), pauses.take()])
+            print(minute_line(k, sent, gateway_rss(), meters), flush=True)
 
     rss_start = gateway_rss()
     say(f"steady phase: {len(pairs)} chats, 1 message each way per {options.period:g} s ...")
@@ -162,7 +217,17 @@ async def soak(base_url: str, usernames: list[str], options: Options, pid: int) 
                 for c in queued
                 if c.conversation_id in assigned
             ]
-            rss_start, rss_end = await steady(pairs, ledger, options, lambda: rss_mb(pid))
+            cpus = [CpuMeter(pid, "gateway"), CpuMeter(os.getpid(), "client")]
+            if not options.client_gc:
+                # The ledger grows by ~200 objects a second, so the client's full
+                # collections grow too (85 -> 300 ms pauses over 6 minutes, measured):
+                # time this client spends collecting is not the gateway's relay latency.
+                gc.freeze()
+                gc.disable()
+            try:
+                rss_start, rss_end = await steady(pairs, ledger, options, lambda: rss_mb(pid), cpus)
+            finally:
+                gc.enable()
             stored = await stored_counts([c for c, _ in pairs], 20)
             delivery = check_delivery(ledger, stored)
             all_ms = [
@@ -204,6 +269,12 @@ def parse_options() -> Options:
         "--period", type=float, default=10.0, help="seconds between a chat's messages, each way"
     )
     parser.add_argument("--escalation-concurrency", type=int, default=20)
+    parser.add_argument(
+        "--client-gc",
+        action="store_true",
+        help="keep this client's garbage collector on during the steady phase (its pauses\n"
+        "then show up as relay latency)",
+    )
     args = parser.parse_args()
     if args.chats < 1 or args.agents < 0 or not 0 < args.minutes <= 120 or args.period <= 0:
         parser.error("--chats >= 1, 0 < --minutes <= 120, --period > 0")
@@ -213,6 +284,7 @@ def parse_options() -> Options:
         minutes=args.minutes,
         period=args.period,
         escalation_concurrency=args.escalation_concurrency,
+        client_gc=args.client_gc,
     )
 
 

@@ -13,6 +13,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from common.pii import mask_secrets
 from handoff.agent.passwords import PasswordHasher
 from handoff.conversation.models import (
     Agent,
@@ -27,6 +28,8 @@ from handoff.conversation.models import (
 )
 from handoff.conversation.state_machine import TransitionEvent
 
+SESSION_SECONDS = 8 * 3600  # an agent's sign-in lasts one working day
+
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -34,6 +37,13 @@ def utc_now() -> str:
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def note_text(text: str) -> str:
+    """A note as both backends store it: card numbers and national ids masked, as an agent's
+    message is (nobody needs them in full); NUL, which PostgreSQL's text cannot hold, as
+    U+FFFD (a note from the web has lost its NULs already, one from elsewhere may not)."""
+    return mask_secrets(text).replace("\x00", "\ufffd")
 
 
 class Store(Protocol):

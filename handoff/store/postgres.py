@@ -58,9 +58,8 @@ from handoff.conversation.state_machine import (
     TransitionEvent,
     target,
 )
-from handoff.store.interface import hash_token, utc_now
+from handoff.store.interface import SESSION_SECONDS, hash_token, note_text, utc_now
 from handoff.store.migrations import migrate, postgres_database
-from handoff.store.sqlite_handoffs import SESSION_SECONDS, note_text
 from stack.shared_stores import parse_database_url
 
 _CONVERSATION_COLUMNS = "id, language, state, customer_json, created_at, updated_at"

@@ -16,14 +16,11 @@ from typing import Any
 
 import aiosqlite
 
-from common.pii import mask_secrets
 from handoff.agent.passwords import PasswordHasher
 from handoff.agent.passwords import hash_password as hash_password
 from handoff.agent.passwords import verify_password as verify_password
 from handoff.conversation.models import ROLES, Agent, Handoff, Note
-from handoff.store.interface import hash_token, utc_now
-
-SESSION_SECONDS = 8 * 3600  # one working day
+from handoff.store.interface import SESSION_SECONDS, hash_token, note_text, utc_now
 
 
 def _agent(row: aiosqlite.Row) -> Agent:
@@ -461,13 +458,6 @@ class HandoffStore:
             (conversation_id,),
         ) as cursor:
             return [_note(row) for row in await cursor.fetchall()]
-
-
-def note_text(text: str) -> str:
-    """A note as both backends store it: card numbers and national ids masked, as an agent's
-    message is (nobody needs them in full); NUL, which PostgreSQL's text cannot hold, as
-    U+FFFD."""
-    return mask_secrets(text).replace("\x00", "\ufffd")
 
 
 def _note(row: aiosqlite.Row) -> Note:

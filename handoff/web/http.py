@@ -37,6 +37,7 @@ HANDOFF_ERROR_STATUS = {
     "at_capacity": 409,
     "not_waiting": 409,
     "not_eligible": 403,
+    "not_available": 409,  # the agent set away or busy: no new chats until online again
     "not_yours": 403,
     "not_found": 404,  # no conversation with this id (private notes)
     # A supervisor's reassign (handoff_service.reassign): the chat moved meanwhile, or
@@ -44,6 +45,8 @@ HANDOFF_ERROR_STATUS = {
     "moved": 409,
     "unknown_agent": 409,
     "agent_offline": 409,
+    "agent_away": 409,
+    "agent_busy": 409,
     "agent_not_eligible": 409,
     "agent_at_capacity": 409,
     # The action server (which holds the KB model) is down: try again shortly.
@@ -150,13 +153,16 @@ def parse_json(text: str) -> Any:
 
     Refused besides broken syntax: nesting deep enough to exhaust the parser, and lone
     surrogates (`"\\ud800"` escapes): they are not characters, and no store, log or
-    browser can take them."""
+    browser can take them. A NUL (`"\\u0000"`) is a character, but PostgreSQL's text
+    cannot hold one: it becomes U+FFFD here, once for every field and both backends, so
+    what is read back is what was stored."""
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise BadJSON(f"is not valid JSON: {exc.msg} at position {exc.pos}") from exc
     except RecursionError as exc:
         raise BadJSON("is nested too deeply") from exc
+    has_nul = False
     pending = [value]
     while pending:  # iterative: the value may be nested a thousand levels
         item = pending.pop()
@@ -165,11 +171,27 @@ def parse_json(text: str) -> Any:
                 raise BadJSON(
                     "contains a lone surrogate (\\ud800-\\udfff), which is not a character"
                 )
+            has_nul = has_nul or "\x00" in item
         elif isinstance(item, dict):
             pending.extend(item.keys())
             pending.extend(item.values())
         elif isinstance(item, list):
             pending.extend(item)
+    if not has_nul:
+        return value
+    try:
+        return _without_nul(value)
+    except RecursionError as exc:
+        raise BadJSON("is nested too deeply") from exc
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
     return value
 
 

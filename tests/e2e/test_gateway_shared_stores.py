@@ -171,6 +171,30 @@ async def test_a_chat_and_its_handoff_live_in_postgresql(
     assert "hello from a person" in [f.get("text") for f in frames if f.get("type") == "message"]
 
 
+async def test_a_nul_from_a_client_is_stored_as_the_replacement_character(
+    pg_stack: Stack,
+) -> None:
+    """PostgreSQL's text cannot hold a NUL: one in a customer's name, a customer's message
+    (to the bot and to a person) or an agent's message is a 2xx, stored as U+FFFD."""
+    url = pg_stack.settings.gateway_url
+    async with aiohttp.ClientSession() as session:
+        customer = await Customer(session, url).start("ja", name="山田\x00花子")
+        await customer.say("注文を\x00キャンセルしたい")
+        assert (await customer.say(ASK_FOR_PERSON["ja"]))["state"] == "queued"
+        agent = await AgentClient(session, url).login("pgagent", PASSWORD)
+        assert (await agent.accept(customer.conversation_id))[0] == 200
+        assert (await agent.write(customer.conversation_id, "확인\x00했습니다"))[0] == 201
+        await customer.say("ありがとう\x00")
+        queue_view = await agent.call("GET", f"/api/agent/conversations/{customer.conversation_id}")
+        transcript = await customer.transcript()
+    texts = [m["text"] for m in transcript["messages"]]
+    for text in ("注文を\ufffdキャンセルしたい", "확인\ufffd했습니다", "ありがとう\ufffd"):
+        assert text in texts
+    assert not any("\x00" in t for t in texts)
+    assert queue_view[0] == 200
+    assert "山田\ufffd花子" in json.dumps(queue_view[1], ensure_ascii=False)
+
+
 async def test_a_restarted_gateway_finds_every_conversation(pg_stack: Stack) -> None:
     url = pg_stack.settings.gateway_url
     async with aiohttp.ClientSession() as session:

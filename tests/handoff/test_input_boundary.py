@@ -131,3 +131,34 @@ def test_a_payload_does_not_excuse_a_bad_text(text: object, payload: object) -> 
         check_message(text, payload, LIMIT)
     with pytest.raises(InvalidRequest):
         parse(CustomerMessage, {"text": text, "payload": payload})
+
+
+@pytest.mark.parametrize(
+    ("sent", "read"),
+    [
+        ({"text": "주문\u0000취소"}, {"text": "주문\ufffd취소"}),
+        ({"text": "\u0000"}, {"text": "\ufffd"}),  # still one visible character
+        ({"a": [{"b\u0000": ["x\u0000y", 3, None]}]}, {"a": [{"b\ufffd": ["x\ufffdy", 3, None]}]}),
+        # a backslash followed by "u0000" is text, not a NUL: left alone
+        ({"text": "C:\\u0000"}, {"text": "C:\\u0000"}),
+    ],
+)
+def test_a_nul_is_read_as_the_replacement_character(
+    sent: dict[str, Any], read: dict[str, Any]
+) -> None:
+    """PostgreSQL's text cannot hold a NUL: the gateway reads it as U+FFFD in every string
+    of a body or frame, key or value, so both backends store (and give back) the same."""
+    assert parse_json(json.dumps(sent)) == read
+    assert parse_json(json.dumps(sent, ensure_ascii=False)) == read
+
+
+def test_a_nul_deep_in_a_nested_body_is_replaced_or_refused_never_a_crash() -> None:
+    deep = "[" * 50_000 + '"\\u0000"' + "]" * 50_000
+    try:
+        value = parse_json(deep)
+    except BadJSON as refused:
+        assert "nested too deeply" in str(refused)
+        return
+    while isinstance(value, list):
+        value = value[0]
+    assert value == "\ufffd"

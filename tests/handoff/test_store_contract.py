@@ -28,10 +28,11 @@ from handoff.agent.passwords import PasswordHasher
 from handoff.conversation.models import Handoff, Reply
 from handoff.conversation.state_machine import InvalidTransition
 from handoff.store.backends import open_stores
+from handoff.store.interface import SESSION_SECONDS
 from handoff.store.migrations import BOOKKEEPING_TABLES, MIGRATIONS_DIR
 from handoff.store.postgres import PostgresHandoffStore, PostgresStore, postgres_fetch
 from handoff.store.sqlite import SQLiteStore
-from handoff.store.sqlite_handoffs import SESSION_SECONDS, HandoffStore
+from handoff.store.sqlite_handoffs import HandoffStore
 from stack.settings import Settings
 from stack.shared_stores import parse_database_url
 
