@@ -34,21 +34,19 @@ after `in_flight_seconds`).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import redis
 from redis import asyncio as redis_asyncio
 
 from handoff.agent.login_guard import Budget, Clock, LocalLoginCounters, Slot
+from handoff.store.redis_outage import Away, RedisOutage
 
 log = logging.getLogger(__name__)
 
-_REDIS_ERRORS = (redis.RedisError, OSError, asyncio.TimeoutError)
 
 # KEYS[1]: the counter (hash), KEYS[2]: its attempts in flight (sorted set). ARGV[1]:
 # the time, or '' for Redis's own.
@@ -138,13 +136,6 @@ return {failures, string.format('%.6f', closed_until - now)}
 )
 
 
-class _Away:
-    """Redis did not answer."""
-
-
-_AWAY = _Away()
-
-
 class RedisLoginCounters:
     """`LoginCounters` in Redis, shared by every gateway using the same Redis and prefix."""
 
@@ -161,12 +152,15 @@ class RedisLoginCounters:
         shares (tests); `in_flight_seconds`: longer than any password check takes."""
         self.local = LocalLoginCounters(clock or time.monotonic)  # while Redis is away
         self.in_flight_seconds = in_flight_seconds
-        self.retry_seconds = retry_seconds
-        self.degraded = False  # the last Redis call failed
+        self.outage = RedisOutage(
+            "sign-in throttling",
+            "counts sign-in failures alone",
+            "count together",
+            retry_seconds,
+        )
         self._client = client
         self._prefix = prefix
         self._clock = clock
-        self._retry_at = 0.0
         self._admit = client.register_script(_ADMIT)
         self._count = client.register_script(_COUNT)
         self._reset = client.register_script(_RESET)
@@ -190,7 +184,7 @@ class RedisLoginCounters:
             "1" if count_refusal else "0",
         ]
         answer = await self._shared(lambda: self._admit(keys=self.keys(budget, key), args=args))
-        if isinstance(answer, _Away):
+        if isinstance(answer, Away):
             return await self.local.admit(budget, key, count_refusal)
         admitted, wait = answer
         return Slot(token, shared=True) if int(admitted) else float(wait)
@@ -221,13 +215,13 @@ class RedisLoginCounters:
 
     async def failures(self, budget: Budget, key: str) -> int:
         answer = await self._readout(budget, key)
-        if isinstance(answer, _Away):
+        if isinstance(answer, Away):
             return await self.local.failures(budget, key)
         return int(answer[0])
 
     async def wait(self, budget: Budget, key: str) -> float:
         answer = await self._readout(budget, key)
-        if isinstance(answer, _Away):
+        if isinstance(answer, Away):
             return await self.local.wait(budget, key)
         return float(answer[1])
 
@@ -244,7 +238,7 @@ class RedisLoginCounters:
             "1" if backoff else "0",
         ]
         answer = await self._shared(lambda: self._count(keys=self.keys(budget, key), args=args))
-        if isinstance(answer, _Away):
+        if isinstance(answer, Away):
             count = self.local.failed if backoff else self.local.refused
             return await count(budget, key, _local(slot))
         if slot is not None and not slot.shared:  # taken during the outage
@@ -259,25 +253,12 @@ class RedisLoginCounters:
         return "" if self._clock is None else repr(self._clock())
 
     async def _shared(self, call: Callable[[], Awaitable[Any]]) -> Any:
-        """Redis's answer to `call`, or `_AWAY`."""
-        if self.degraded and time.monotonic() < self._retry_at:
-            return _AWAY
-        try:
-            answer = await call()
-        except _REDIS_ERRORS as exc:
-            if not self.degraded:
-                log.warning(
-                    "Redis unavailable for sign-in throttling (%s): this gateway counts "
-                    "sign-in failures alone until it is back",
-                    type(exc).__name__,
-                )
-            self.degraded = True
-            self._retry_at = time.monotonic() + self.retry_seconds
-            return _AWAY
-        if self.degraded:
-            log.info("Redis back for sign-in throttling: gateways count together again")
-            self.degraded = False
-        return answer
+        """Redis's answer to `call`, or AWAY."""
+        return await self.outage.ask(call)
+
+    @property
+    def degraded(self) -> bool:
+        return self.outage.degraded
 
 
 def _token(slot: Slot | None) -> str:

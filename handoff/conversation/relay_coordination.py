@@ -24,17 +24,25 @@ import contextlib
 import logging
 import time
 import weakref
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Protocol, TypeVar
 
 import redis
 from redis import asyncio as redis_asyncio
 from redis.asyncio.lock import Lock as RedisLock
 
+from handoff.store.redis_outage import Away, RedisOutage
+
 log = logging.getLogger(__name__)
 
-_REDIS_ERRORS = (redis.RedisError, OSError, asyncio.TimeoutError)
 T = TypeVar("T")
+
+
+class _LockLost:
+    """Our Redis lock had expired when we renewed or released it."""
+
+
+_LOCK_LOST = _LockLost()
 
 
 class RelayCoordination(Protocol):
@@ -106,7 +114,7 @@ class RedisCoordination(LocalCoordination):
         self._client = client
         self._prefix = prefix
         self.lock_seconds = lock_seconds
-        self.degraded = False  # the last Redis call failed
+        self.outage = RedisOutage("the relay", "coordinates alone", "coordinate")
 
     def hold(self, conversation_id: str) -> contextlib.AbstractAsyncContextManager[None]:
         return self._hold(conversation_id)
@@ -120,58 +128,54 @@ class RedisCoordination(LocalCoordination):
                 timeout=self.lock_seconds,
                 sleep=0.02,
             )
-            acquired = await self._try(shared.acquire(), False)
+            acquired = await self._try(shared.acquire, False)
             keeper = asyncio.create_task(self._keep(shared)) if acquired else None
             try:
                 yield
             finally:
                 if keeper is not None:
                     keeper.cancel()
-                    await self._try(shared.release(), None)
+                    await self._try(shared.release, None)
 
     async def _keep(self, shared: RedisLock) -> None:
         """Renew the lock while it is held (a delivery may wait on Rasa for a while)."""
         while True:
             await asyncio.sleep(self.lock_seconds / 3)
-            await self._try(shared.reacquire(), None)
+            await self._try(shared.reacquire, None)
 
     async def mark_in_doubt(self, item_id: int) -> None:
         await super().mark_in_doubt(item_id)
-        await self._try(
-            self._client.set(self._doubt_key(item_id), "1", px=int(self.in_doubt_seconds * 1000)),
-            None,
-        )
+        key, milliseconds = self._doubt_key(item_id), int(self.in_doubt_seconds * 1000)
+        await self._try(lambda: self._client.set(key, "1", px=milliseconds), None)
 
     async def in_doubt(self, item_id: int) -> bool:
-        found = await self._try(self._client.exists(self._doubt_key(item_id)), None)
+        key = self._doubt_key(item_id)
+        found = await self._try(lambda: self._client.exists(key), None)
         if found is None:  # Redis away: what this replica remembers
             return await super().in_doubt(item_id)
         return bool(found)
 
     async def clear_doubt(self, item_id: int) -> None:
         await super().clear_doubt(item_id)
-        await self._try(self._client.delete(self._doubt_key(item_id)), None)
+        key = self._doubt_key(item_id)
+        await self._try(lambda: self._client.delete(key), None)
 
     def _doubt_key(self, item_id: int) -> str:
         return f"{self._prefix}in-doubt:{item_id}"
 
-    async def _try(self, call: Awaitable[T], fallback: T) -> T:
-        """Run a Redis call; on a Redis error log once per outage and return `fallback`."""
-        try:
-            result = await call
-        except redis.exceptions.LockError as exc:  # our lock expired meanwhile: not an outage
-            log.warning("relay lock lost before it was let go: %s", exc)
-            return fallback
-        except _REDIS_ERRORS as exc:
-            if not self.degraded:
-                log.warning(
-                    "Redis unavailable for the relay (%s): this gateway coordinates alone "
-                    "until it is back",
-                    type(exc).__name__,
-                )
-            self.degraded = True
-            return fallback
-        if self.degraded:
-            log.info("Redis back for the relay: gateways coordinate again")
-        self.degraded = False
-        return result
+    async def _try(self, call: Callable[[], Awaitable[T]], fallback: T) -> T:
+        """Run a Redis call; `fallback` when Redis is away (told once per outage)."""
+
+        async def unless_lock_lost() -> T | _LockLost:
+            try:
+                return await call()
+            except redis.exceptions.LockError as exc:  # expired meanwhile: not an outage
+                log.warning("relay lock lost before it was let go: %s", exc)
+                return _LOCK_LOST
+
+        answer = await self.outage.ask(unless_lock_lost)
+        return fallback if isinstance(answer, Away | _LockLost) else answer
+
+    @property
+    def degraded(self) -> bool:
+        return self.outage.degraded

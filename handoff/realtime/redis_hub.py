@@ -39,10 +39,10 @@ import zlib
 from collections import defaultdict, deque
 from typing import Any
 
-import redis
 from redis import asyncio as redis_asyncio
 
 from handoff.realtime.hub import Frame
+from handoff.store.redis_outage import REDIS_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,6 @@ SHARDS = 16
 _STREAM_LENGTH = 5000
 # Frames sent to Redis in one round trip at most.
 _SEND_BATCH = 256
-_REDIS_ERRORS = (redis.RedisError, OSError, asyncio.TimeoutError)
 
 
 class RedisHub:
@@ -255,7 +254,7 @@ class RedisHub:
                             fields: Any = item
                             pipe.xadd(key, fields, maxlen=_STREAM_LENGTH, approximate=True)
                     await pipe.execute()
-            except _REDIS_ERRORS as exc:
+            except REDIS_ERRORS as exc:
                 log.warning("Redis hub: cannot publish (%s); retrying", type(exc).__name__)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
@@ -292,14 +291,14 @@ class RedisHub:
                     message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                     if message is not None and message.get("type") == "message":
                         self._received(message["data"])
-            except _REDIS_ERRORS as exc:
+            except REDIS_ERRORS as exc:
                 if self._presence_on:
                     log.warning("Redis hub: lost Redis (%s); reconnecting", type(exc).__name__)
                 self._presence_on = False
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
             finally:
-                with contextlib.suppress(*_REDIS_ERRORS):
+                with contextlib.suppress(*REDIS_ERRORS):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def _read(self) -> None:
@@ -332,7 +331,7 @@ class RedisHub:
                     for entry_id, fields in entries:
                         self._positions[name] = _text(entry_id)
                         self._frame_read(fields)
-            except _REDIS_ERRORS as exc:
+            except REDIS_ERRORS as exc:
                 if self.connected:
                     log.warning("Redis hub: lost Redis (%s); reconnecting", type(exc).__name__)
                 self.connected = False

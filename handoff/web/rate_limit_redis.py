@@ -12,17 +12,14 @@ refused because Redis is away.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
-import redis
 from redis import asyncio as redis_asyncio
 
+from handoff.store.redis_outage import Away, RedisOutage
 from handoff.web.rate_limit import LocalRateLimiter
 
 log = logging.getLogger(__name__)
-
-_REDIS_ERRORS = (redis.RedisError, OSError, asyncio.TimeoutError)
 
 # KEYS[1]: the key. ARGV: seconds between events, tolerance (interval x burst), and
 # whether to count the event ("1") or only look ("0"). Returns the wait, as a string.
@@ -63,7 +60,7 @@ class RedisRateLimiter:
         self._tolerance = self._interval * self.local.burst
         self._prefix = f"{prefix}{name}:"
         self._script = client.register_script(_GCRA)
-        self.degraded = False
+        self.outage = RedisOutage("rate limits", "counts alone", "count together")
 
     async def hit(self, key: str) -> float:
         return await self._ask(key, count=True)
@@ -74,21 +71,16 @@ class RedisRateLimiter:
     async def _ask(self, key: str, count: bool) -> float:
         if self.limit <= 0:
             return 0.0
-        try:
-            answer = await self._script(
+        answer = await self.outage.ask(
+            lambda: self._script(
                 keys=[self._prefix + key],
                 args=[repr(self._interval), repr(self._tolerance), "1" if count else "0"],
             )
-        except _REDIS_ERRORS as exc:
-            if not self.degraded:
-                log.warning(
-                    "Redis unavailable for rate limits (%s): this gateway counts alone "
-                    "until it is back",
-                    type(exc).__name__,
-                )
-            self.degraded = True
+        )
+        if isinstance(answer, Away):
             return await (self.local.hit(key) if count else self.local.wait(key))
-        if self.degraded:
-            log.info("Redis back for rate limits: gateways count together again")
-            self.degraded = False
         return float(answer)
+
+    @property
+    def degraded(self) -> bool:
+        return self.outage.degraded

@@ -31,7 +31,7 @@ from tests.handoff.test_login_guard import (
     verified,
 )
 
-LOGGER = "handoff.agent.login_counters_redis"
+LOGGER = "handoff.store.redis_outage"
 
 Replica = Callable[..., LoginGuard]
 

@@ -62,7 +62,7 @@ async def test_without_redis_a_replica_limits_alone_and_says_so_once(
         f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.5
     )
     limiter = RedisRateLimiter(client, "messages", 30, burst=2)
-    with caplog.at_level(logging.WARNING, logger="handoff.web.rate_limit_redis"):
+    with caplog.at_level(logging.WARNING, logger="handoff.store.redis_outage"):
         waits = [await limiter.hit("c") for _ in range(3)]
     await client.aclose()
     assert waits[:2] == [0.0, 0.0] and waits[2] > 0.0  # still limited, in this process

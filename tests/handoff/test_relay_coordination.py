@@ -80,7 +80,7 @@ async def test_without_redis_a_replica_serves_alone_and_says_so(
         f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.5
     )
     coordination = RedisCoordination(client, 0.5)
-    with caplog.at_level(logging.WARNING, logger="handoff.conversation.relay_coordination"):
+    with caplog.at_level(logging.WARNING, logger="handoff.store.redis_outage"):
         order = await _turns(coordination, coordination, hold_seconds=0.05)
         await coordination.mark_in_doubt(3)
         assert await coordination.in_doubt(3)  # remembered in memory meanwhile
@@ -89,3 +89,21 @@ async def test_without_redis_a_replica_serves_alone_and_says_so(
     assert coordination.degraded
     warnings = [r for r in caplog.records if "coordinates alone" in r.getMessage()]
     assert len(warnings) == 1  # once per outage, not per call
+
+
+async def test_a_lock_that_expired_while_held_is_not_taken_for_an_outage(
+    redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The lock's key is deleted under the holder (as if it had expired): letting it go
+    is a LockError, which is logged as a lost lock, not as Redis being away."""
+    client = redis_asyncio.Redis.from_url(redis_url)
+    prefix = f"test:relay:lost:{id(client)}:"
+    coordination = RedisCoordination(client, 0.5, prefix=prefix, lock_seconds=5.0)
+    with caplog.at_level(logging.WARNING):
+        async with coordination.hold("conversation-2"):
+            await client.delete(f"{prefix}lock:conversation-2")
+    await client.aclose()
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("relay lock lost" in m for m in messages), messages
+    assert not any("unavailable" in m for m in messages), messages
+    assert not coordination.degraded
