@@ -736,6 +736,15 @@ class HandoffService:
         if handoff is not None and handoff.agent == agent.username:
             self.hub.publish(conversation_id, {"type": "typing", "on": on})
 
+    async def customer_typing(self, conversation_id: str, on: bool) -> bool:
+        """To the agent who has the chat, if one has it (the bot needs no hint): told?"""
+        handoff = await self.handoffs.open_handoff(conversation_id)
+        if handoff is None or handoff.status != "assigned" or not handoff.agent:
+            return False
+        frame = {"type": "typing", "conversation_id": conversation_id, "on": on}
+        self.hub.publish(agent_channel(handoff.agent), frame)
+        return True
+
     async def resolve(self, agent: Agent, conversation_id: str) -> None:
         handoff = await self.handoffs.open_handoff(conversation_id)
         if handoff is None or handoff.status != "assigned" or handoff.agent != agent.username:

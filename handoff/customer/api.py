@@ -9,6 +9,8 @@ import functools
 import json
 import logging
 import math
+import time
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
@@ -35,6 +37,7 @@ from handoff.web.request_models import (
     CustomerHello,
     CustomerMessage,
     CustomerMessageFrame,
+    CustomerTypingFrame,
     InvalidRequest,
     NewConversation,
     parse,
@@ -46,6 +49,11 @@ log = logging.getLogger(__name__)
 _HELLO_TIMEOUT_SECONDS = 10.0
 # What a client over the open-websocket limit is told to wait before trying again.
 _SOCKET_RETRY_SECONDS = 10.0
+# A customer's "typing" passed on to the agent at most this often (the widget repeats it
+# every 10 s while the customer types).
+TYPING_REFRESH_SECONDS = 5.0
+# ... and the store asked who has the chat at most this often.
+TYPING_LOOKUP_SECONDS = 1.0
 
 routes = web.RouteTableDef()
 
@@ -237,6 +245,7 @@ async def _read_customer_frames(
     queue: asyncio.Queue[Frame | None],
     limiter: RateLimiter,
 ) -> None:
+    typing = _CustomerTyping(service, conversation.id, queue)
     async for raw in ws:
         if raw.type != WSMsgType.TEXT:
             continue
@@ -256,6 +265,9 @@ async def _read_customer_frames(
                     "message": f"the frame {exc}",
                 }
             )
+            continue
+        if isinstance(frame, dict) and frame.get("type") == "typing":
+            await typing.told(frame)
             continue
         try:
             message = parse(CustomerMessageFrame, frame)
@@ -318,6 +330,49 @@ async def _read_customer_frames(
                     "message": "the message could not be handled; it will be sent again",
                 }
             )
+
+
+class _CustomerTyping:
+    """One socket's "the customer is typing", passed on to the agent who has the chat.
+
+    Finding that agent costs a read of the handoff, so a flood of typing frames must not
+    turn into a flood of reads: the store is asked at most every TYPING_LOOKUP_SECONDS,
+    "on" goes to the agent at most every TYPING_REFRESH_SECONDS (the widget repeats it
+    while the customer types) and "off" only after an "on" did. The rest is dropped
+    without a word: typing is a hint."""
+
+    def __init__(
+        self,
+        service: ConversationService,
+        conversation_id: str,
+        queue: asyncio.Queue[Frame | None],
+    ) -> None:
+        self._service = service
+        self._conversation_id = conversation_id
+        self._queue = queue
+        self._looked_at = -TYPING_LOOKUP_SECONDS
+        self._on_told_at = 0.0  # when an agent was last told "on"; 0: they saw "off"
+
+    async def told(self, frame: dict[str, Any]) -> None:
+        try:
+            on = parse(CustomerTypingFrame, frame).on
+        except InvalidRequest as exc:
+            self._queue.put_nowait({"type": "error", "code": "bad_frame", "message": str(exc)})
+            return
+        now = time.monotonic()
+        with contextlib.suppress(*STORE_UNAVAILABLE):  # a hint lost, nothing else
+            if not on:
+                if self._on_told_at:
+                    self._on_told_at = 0.0
+                    await self._service.handoff.customer_typing(self._conversation_id, False)
+                return
+            if self._on_told_at and now - self._on_told_at < TYPING_REFRESH_SECONDS:
+                return
+            if now - self._looked_at < TYPING_LOOKUP_SECONDS:
+                return
+            self._looked_at = now
+            if await self._service.handoff.customer_typing(self._conversation_id, True):
+                self._on_told_at = now
 
 
 def _ack(queue: asyncio.Queue[Frame | None], client_id: str | None, message: Message) -> None:

@@ -553,9 +553,42 @@
     ui.input.style.height = Math.min(ui.input.scrollHeight, 160) + 'px';
   }
 
+  /* Typing, told to the agent who has the chat (to no one while the bot answers): "on"
+     at the first keystroke, again at most every TYPING_REFRESH_MS while it goes on (the
+     console hides a stale "typing" by itself), "off" after TYPING_IDLE_MS without a
+     keystroke, on sending or on emptying the box. */
+  const TYPING_IDLE_MS = 3000;
+  const TYPING_REFRESH_MS = 10000;
+  let typingOnAt = 0;
+  let typingIdleTimer = null;
+
+  function sendTyping(on) {
+    if (app.ws && app.ws.readyState === WebSocket.OPEN) {
+      app.ws.send(JSON.stringify({ type: 'typing', on }));
+    }
+  }
+
+  function onInputTyping() {
+    if (maruChat.state !== 'assigned' || !ui.input.value.trim()) { stopTyping(); return; }
+    const now = Date.now();
+    if (now - typingOnAt >= TYPING_REFRESH_MS) {
+      sendTyping(true);
+      typingOnAt = now;
+    }
+    clearTimeout(typingIdleTimer);
+    typingIdleTimer = setTimeout(stopTyping, TYPING_IDLE_MS);
+  }
+
+  function stopTyping() {
+    clearTimeout(typingIdleTimer);
+    if (typingOnAt) sendTyping(false);
+    typingOnAt = 0;
+  }
+
   function submit() {
     const text = ui.input.value.trim();
     if (!text) return;
+    stopTyping();
     sendMessage(text);
     ui.input.value = '';
     autosize();
@@ -564,6 +597,7 @@
 
   ui.form.addEventListener('submit', (event) => { event.preventDefault(); submit(); });
   ui.input.addEventListener('input', autosize);
+  ui.input.addEventListener('input', onInputTyping);
   ui.input.addEventListener('keydown', (event) => {
     // isComposing: Enter that confirms a Korean/Japanese IME candidate must not send.
     if (event.key !== 'Enter' || event.shiftKey || event.isComposing || event.keyCode === 229) return;

@@ -493,7 +493,8 @@ def _document() -> dict[str, Any]:
             "description": "Customer side of the gateway: start a conversation, send messages, "
             "read the transcript. The widget uses the websocket at "
             "/api/conversations/{conversation_id}/ws (first frame: CustomerHello, then "
-            "CustomerMessageFrame; the agent console's /api/agent/ws: AgentHello, then "
+            "CustomerMessageFrame or CustomerTypingFrame; the agent console's /api/agent/ws: "
+            "AgentHello, then "
             "TypingFrame; the frames' schemas are under components/schemas).",
         },
         "components": {

@@ -267,6 +267,13 @@ class CustomerMessageFrame(CustomerMessage):
     type: Literal["message"]
 
 
+class CustomerTypingFrame(RequestModel):
+    """The widget: the customer is (or stopped) writing to the agent who has the chat."""
+
+    type: Literal["typing"]
+    on: bool
+
+
 # -- agent side ----------------------------------------------------------------
 
 

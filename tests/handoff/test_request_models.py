@@ -214,6 +214,7 @@ def test_a_strict_model_refuses_what_json_schema_calls_an_integer() -> None:
         (models.TopicsQuery, {"format": "xml"}, "'format' must be one of json, csv, yaml"),
         (models.CustomerHello, {"token": "t", "last_seq": -1}, "'last_seq' must be at least 0"),
         (models.TypingFrame, {"type": "typing", "conversation_id": "c"}, "'on' is required"),
+        (models.CustomerTypingFrame, {"type": "typing", "on": "yes"}, "'on' must be true or false"),
     ],
 )
 def test_a_refusal_names_the_field_and_what_is_wrong(

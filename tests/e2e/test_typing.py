@@ -1,0 +1,179 @@
+"""Typing indicators both ways between a customer and the agent who has the chat: over
+the websockets (what each side is sent, and what a flood or a bad frame costs), and in
+real headless Chromium (the widget's dots, the console's "customer is typing")."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import aiohttp
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from stack.launcher import Stack
+from stack.settings import PROJECT_ROOT
+from tests.e2e.client import AgentClient, Customer
+from tests.e2e.test_handoff_browser import send, sign_in
+from tests.e2e.test_notes import agent_socket
+from tests.e2e.test_websocket import frames_until, open_socket
+from tests.e2e.test_widget_browser import (
+    CONNECTED,
+    browser,  # noqa: F401 - shared fixture
+    wait_until,
+)
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "typing-agent-password-3"
+AGENT = "tomo"  # this module's own agent, so no other test's chats count against it
+ASK_PERSON = {"ko": "상담원 연결해 주세요", "ja": "人と話したい", "en": "talk to a human"}
+CUSTOMER_LINE = {
+    "ko": "주문 번호가 B-12 인데요",
+    "ja": "注文番号はB-12です",
+    "en": "my order is B-12",
+}
+AGENT_LINE = {"ko": "확인해 볼게요", "ja": "確認しますね", "en": "let me check"}
+
+
+@pytest.fixture(scope="module")
+def tomo(live_stack: Stack) -> str:
+    env = {**os.environ, **live_stack.settings.to_env(), "AGENT_PASSWORD": PASSWORD}
+    subprocess.run(
+        [sys.executable, "-m", "handoff", "agents", "add", AGENT, "--languages", "ko,ja,en"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return AGENT
+
+
+async def quiet(ws: aiohttp.ClientWebSocketResponse, seconds: float, kind: str) -> list[Any]:
+    """The frames of type `kind` that `ws` receives within `seconds`."""
+    found = []
+    try:
+        async with asyncio.timeout(seconds):
+            while True:
+                frame = await ws.receive_json()
+                if frame.get("type") == kind:
+                    found.append(frame)
+    except TimeoutError:
+        pass
+    return found
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as client:
+        yield client
+
+
+@pytest.mark.parametrize("language", ["ko", "ja", "en"])
+async def test_typing_reaches_the_other_side_and_a_flood_costs_nothing(
+    live_stack: Stack, tomo: str, session: aiohttp.ClientSession, language: str
+) -> None:
+    url = live_stack.settings.gateway_url
+    customer = await Customer(session, url).start(language)
+    customer_ws = await open_socket(session, url, customer)
+    await frames_until(customer_ws, lambda f, _: f["type"] == "ready")
+    agent = await AgentClient(session, url).login(tomo, PASSWORD)
+    agent_ws = await agent_socket(session, url, agent)
+    cid = customer.conversation_id
+    try:
+        # While the bot has the chat, typing goes nowhere (and is no error). (Waiting a
+        # full second: the gateway asks the store at most once a second per socket.)
+        await customer_ws.send_json({"type": "typing", "on": True})
+        assert await quiet(agent_ws, 1.0, "typing") == []
+        assert (await customer.say(ASK_PERSON[language]))["state"] == "queued"
+        assert (await agent.accept(cid))[0] == 200
+
+        # customer -> agent: on, then off, each once, naming the conversation
+        await customer_ws.send_json({"type": "typing", "on": True})
+        frames = await frames_until(agent_ws, lambda f, _: f["type"] == "typing")
+        assert frames[-1] == {"type": "typing", "conversation_id": cid, "on": True}
+        await customer_ws.send_json({"type": "typing", "on": False})
+        frames = await frames_until(agent_ws, lambda f, _: f["type"] == "typing")
+        assert frames[-1] == {"type": "typing", "conversation_id": cid, "on": False}
+
+        assert await quiet(agent_ws, 1.0, "typing") == []  # told once, nothing more
+
+        # a flood: one "on" passed on, the rest dropped; the socket still works
+        for _ in range(200):
+            await customer_ws.send_json({"type": "typing", "on": True})
+        assert len(await quiet(agent_ws, 1.0, "typing")) == 1
+        await customer_ws.send_json(
+            {"type": "message", "client_id": "typing-1", "text": CUSTOMER_LINE[language]}
+        )
+        frames = await frames_until(customer_ws, lambda f, _: f["type"] == "ack")
+        assert frames[-1]["client_id"] == "typing-1"
+        got = await frames_until(agent_ws, lambda f, _: f["type"] == "message")
+        assert got[-1]["text"] == CUSTOMER_LINE[language]
+
+        # a bad typing frame: told why, nothing else happens
+        await customer_ws.send_json({"type": "typing", "on": "yes"})
+        frames = await frames_until(customer_ws, lambda f, _: f["type"] == "error")
+        assert frames[-1]["code"] == "bad_frame" and "'on'" in frames[-1]["message"]
+
+        # agent -> customer
+        await agent_ws.send_json({"type": "typing", "conversation_id": cid, "on": True})
+        await frames_until(customer_ws, lambda f, _: f == {"type": "typing", "on": True})
+        assert (await agent.write(cid, AGENT_LINE[language]))[0] == 201
+        await agent_ws.send_json({"type": "typing", "conversation_id": cid, "on": False})
+        await frames_until(customer_ws, lambda f, _: f == {"type": "typing", "on": False})
+    finally:
+        await agent.resolve(cid)
+        await customer_ws.close()
+        await agent_ws.close()
+
+
+@pytest.fixture()
+def two_pages(browser: Browser) -> Iterator[tuple[Page, Page]]:  # noqa: F811
+    customer = browser.new_context(viewport={"width": 390, "height": 800})
+    agent = browser.new_context(viewport={"width": 1280, "height": 800})
+    yield customer.new_page(), agent.new_page()
+    customer.close()
+    agent.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("language", ["ko", "ja", "en"])
+def test_the_widget_and_the_console_show_each_other_typing(
+    live_stack: Stack, tomo: str, two_pages: tuple[Page, Page], language: str
+) -> None:
+    url = live_stack.settings.gateway_url
+    widget, console = two_pages
+    sign_in(console, url, tomo, PASSWORD)
+    widget.goto(f"{url}/?lang={language}")
+    wait_until(widget, CONNECTED)
+    send(widget, "#input", "#send", ASK_PERSON[language])
+    expect(widget.locator("#status")).to_be_visible(timeout=20_000)
+    conversation_id = widget.evaluate("window.maruChat.conversationId")
+    item = console.locator(f".queue-item[data-conversation-id='{conversation_id}']")
+    expect(item).to_be_visible(timeout=20_000)
+    item.locator("button.accept").click()
+    expect(widget.locator("#messages .msg-system").last).to_be_visible(timeout=10_000)
+    wait_until(widget, "window.maruChat.state === 'assigned'")
+
+    # the customer types (not sent yet): the console says so, in the agent's language
+    widget.locator("#input").press_sequentially(CUSTOMER_LINE[language][:4], delay=50)
+    expect(console.locator("#customer-typing")).to_be_visible(timeout=10_000)
+    # and stops: after the idle time the console stops saying so
+    expect(console.locator("#customer-typing")).to_be_hidden(timeout=10_000)
+
+    # the agent types: the widget shows the dots; sending hides them
+    console.locator("#composer").press_sequentially(AGENT_LINE[language][:3], delay=50)
+    expect(widget.locator("#typing")).to_be_visible(timeout=10_000)
+    console.locator("#composer").fill(AGENT_LINE[language])
+    console.click("#send")
+    expect(widget.locator("#messages .msg-agent").last).to_contain_text(
+        AGENT_LINE[language], timeout=10_000
+    )
+    expect(widget.locator("#typing")).to_be_hidden(timeout=10_000)
+
+    console.once("dialog", lambda dialog: dialog.accept())
+    console.click("#resolve")
