@@ -102,6 +102,9 @@ class Settings:
     message_burst: int = 5
     # New conversations per client address per minute.
     conversations_per_address_per_minute: int = 20
+    # Searches per client address per minute: suggestions while a customer types (one per
+    # pause in typing) and the help centre's searches by meaning.
+    searches_per_address_per_minute: int = 300
     # Customer websockets one client address may hold open at once.
     websockets_per_address: int = 20
     # IP addresses of reverse proxies in front of the gateway (space- or comma-separated).

@@ -423,12 +423,18 @@ async def bot_decisions(fetch: Fetch, filters: Filters) -> list[Row]:
     return rows
 
 
+# A help-centre vote's row (handoff/helpcentre/feedback.py): no conversation has this id.
+_HELP_CENTRE = "(e.conversation_id LIKE 'helpcentre:%')"
+
+
 async def articles(fetch: Fetch, filters: Filters) -> list[Row]:
     """Per knowledge-base article and language, over the whole range (day "all": a daily
     split of every article would bury the table): shown = times the bot gave its answer
     (a confident answer, or the customer's pick from the options); helpful / not_helpful
     = times the customer then said "that helped" / "that didn't help"; the rates are over
-    shown."""
+    shown. help_centre_helpful / help_centre_not_helpful = readers' votes on the article's
+    help-centre page (conversation ids "helpcentre:…"): counted apart, as a page view is
+    not a "shown" (it is not recorded), so they stay out of the rates."""
     # Over the whole range: grouped in the order of bot_events_by_article (UTC day first:
     # no sort of the events in the database), the exact range on started_at; the outer
     # query sums the days away over those few thousand groups, in the database too.
@@ -437,11 +443,19 @@ async def articles(fetch: Fetch, filters: Filters) -> list[Row]:
         # (CAST: PostgreSQL sums bigints into numeric, which its driver reads as Decimal.)
         "SELECT 'all' AS day, language, article_id, CAST(SUM(shown) AS BIGINT) AS shown,"
         " CAST(SUM(helpful) AS BIGINT) AS helpful,"
-        " CAST(SUM(not_helpful) AS BIGINT) AS not_helpful FROM ("
+        " CAST(SUM(not_helpful) AS BIGINT) AS not_helpful,"
+        " CAST(SUM(help_centre_helpful) AS BIGINT) AS help_centre_helpful,"
+        " CAST(SUM(help_centre_not_helpful) AS BIGINT) AS help_centre_not_helpful FROM ("
         " SELECT e.day, e.language, e.article_id,"
         " SUM(CASE WHEN e.kind IN ('answer', 'chosen') THEN 1 ELSE 0 END) AS shown,"
-        " SUM(CASE WHEN e.kind = 'helpful' THEN 1 ELSE 0 END) AS helpful,"
-        " SUM(CASE WHEN e.kind = 'not_helpful' THEN 1 ELSE 0 END) AS not_helpful"
+        f" SUM(CASE WHEN e.kind = 'helpful' AND NOT {_HELP_CENTRE} THEN 1 ELSE 0 END)"
+        " AS helpful,"
+        f" SUM(CASE WHEN e.kind = 'not_helpful' AND NOT {_HELP_CENTRE} THEN 1 ELSE 0 END)"
+        " AS not_helpful,"
+        f" SUM(CASE WHEN e.kind = 'helpful' AND {_HELP_CENTRE} THEN 1 ELSE 0 END)"
+        " AS help_centre_helpful,"
+        f" SUM(CASE WHEN e.kind = 'not_helpful' AND {_HELP_CENTRE} THEN 1 ELSE 0 END)"
+        " AS help_centre_not_helpful"
         " FROM bot_events e WHERE e.day >= :first_day AND e.day <= :last_day"
         f" AND e.started_at >= :b0 AND e.started_at < :b{len(filters.days())}{language}"
         " AND e.article_id IS NOT NULL GROUP BY e.day, e.language, e.article_id"

@@ -139,6 +139,10 @@ def setup_analytics_routes(app: web.Application) -> None:
     app.add_routes(routes)
 
 
+# The live view lists who takes chats first, then who is busy, away, signed out.
+_STATUS_ORDER = {"online": 0, "busy": 1, "away": 2, "offline": 3}
+
+
 @routes.get("/api/agent/live")
 async def live_view(request: web.Request) -> web.Response:
     """Now: the queue per team, language and skill (waiting, oldest wait) and every agent
@@ -150,7 +154,8 @@ async def live_view(request: web.Request) -> web.Response:
 
 
 async def live_state(service: HandoffService, now: float | None = None) -> dict[str, Any]:
-    """The queue grouped by (team, language, skill) and each agent's presence and load."""
+    """The queue grouped by (team, language, skill) and each agent's availability,
+    presence and load."""
     now = time.time() if now is None else now
     await service.refresh_agents()
     snapshot = await service.snapshot()
@@ -176,10 +181,13 @@ async def live_state(service: HandoffService, now: float | None = None) -> dict[
         group["oldest_wait_seconds"] = max(
             group["oldest_wait_seconds"], int(now - handoff.queued_at)
         )
+    signed_in = await service.handoffs.signed_in_agents()
     agents = [
         {
             **person.public(),
-            "online": service.presence.online(person.username),
+            # online / away / busy / offline (HandoffService.status_of): auto-away included
+            "availability": service.status_of(person, signed_in),
+            "online": service.presence.online(person.username),  # here: a console open
             "open_chats": snapshot.load.get(person.username, 0),
         }
         for person in await service.handoffs.agents()
@@ -187,8 +195,9 @@ async def live_state(service: HandoffService, now: float | None = None) -> dict[
     return {
         "queue": sorted(groups.values(), key=lambda g: -g["oldest_wait_seconds"]),
         "queued_total": len(snapshot.queued),
-        "agents_online": sum(1 for a in agents if a["online"]),
-        "agents": sorted(agents, key=lambda a: (not a["online"], a["username"])),
+        # those who take new chats now
+        "agents_online": sum(1 for a in agents if a["availability"] == "online"),
+        "agents": sorted(agents, key=lambda a: (_STATUS_ORDER[a["availability"]], a["username"])),
         # each chat with people, to reassign (handoff/agent/supervisor_api.py)
         "chats": open_chats(snapshot.queued, await service.handoffs.assigned(), now),
     }

@@ -1,5 +1,5 @@
-"""Agent console routes: sign-in, queue, accept, chat, private notes, resolve, suggestions,
-tickets.
+"""Agent console routes: sign-in, availability, queue, accept, chat, private notes, resolve,
+suggestions, tickets.
 
 Every route but login needs `Authorization: Bearer <agent session token>`; the
 console's websocket sends the token in its first frame instead.
@@ -35,6 +35,7 @@ from handoff.web.request_models import (
     AgentLogin,
     AgentMessage,
     AgentNote,
+    AvailabilityChange,
     InvalidRequest,
     TypingFrame,
     parse,
@@ -84,9 +85,21 @@ async def login(request: web.Request) -> web.Response:
 
 @routes.post("/api/agent/logout")
 async def logout(request: web.Request) -> web.Response:
-    await signed_in_agent(request)
+    agent = await signed_in_agent(request)
     await handoffs(request).handoffs.logout(bearer_token(request))
+    handoffs(request).presence.forget(agent.username)  # signed out: no grace period
     return web.Response(status=204)
+
+
+@routes.put("/api/agent/availability")
+async def set_availability(request: web.Request) -> web.Response:
+    """{"availability": "online" | "away" | "busy"}: what each means for routing is in
+    HandoffService.set_availability. Answers the availability now stored."""
+    agent = await signed_in_agent(request)
+    # 400 naming the field for anything else (a wrong type, an unknown word); 413 if large
+    body = await read_model(request, AvailabilityChange)
+    updated = await handoffs(request).set_availability(agent, body.availability)
+    return web.json_response({"availability": updated.availability})
 
 
 @routes.get("/api/agent/queue")
@@ -268,9 +281,18 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
         writer.cancel()
         service.hub.unsubscribe(channel, queue)
         service.presence.sockets[agent.username] -= 1
-        service.presence.seen(agent.username)
+        service.presence.seen(agent.username)  # the grace period before auto-away starts
+        await _unless_signed_out(service, agent.username, hello.token)
         service.changed()  # the supervisors' live view shows who has a console open
     return ws
+
+
+async def _unless_signed_out(service: HandoffService, username: str, token: str) -> None:
+    """A console closed by signing out (its logout may be handled before or after the
+    close) leaves no grace period: the agent is gone, not reloading."""
+    with contextlib.suppress(*STORE_UNAVAILABLE):  # then the grace period stands
+        if await service.handoffs.agent_for_token(token) is None:
+            service.presence.forget(username)
 
 
 async def _forward(ws: web.WebSocketResponse, queue: asyncio.Queue[Frame | None]) -> None:

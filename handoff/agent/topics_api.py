@@ -6,8 +6,8 @@
         every listed draft as one KB file
 
 The grouping needs the KB's embedding model, which only the action server holds: the
-gateway asks it (the `action_kb_topics` action, actions/topics.py, over rasa-sdk's
-webhook like agent suggestions in assist.py) and answers 503 while it is down.
+gateway asks it (the `action_kb_topics` action, actions/topics.py, through
+web/action_webhook.py) and answers 503 while it is down.
 Supervisors only, with the same filters as the report (analytics_api.py).
 """
 
@@ -23,6 +23,7 @@ from aiohttp import web
 from handoff.agent import analytics
 from handoff.agent.analytics_api import filters_for
 from handoff.agent.api import signed_in_agent
+from handoff.web.action_webhook import ActionServerUnavailable, ActionWebhook
 from handoff.web.http import json_error
 from handoff.web.request_models import InvalidRequest, TopicsQuery, parse, query_dict
 from handoff.web.state import METRICS, SETTINGS
@@ -45,49 +46,27 @@ class TopicsClient:
     def __init__(
         self, session: aiohttp.ClientSession, action_url: str, auth_token: str, timeout: float
     ) -> None:
-        self._session = session
-        self._url = f"{action_url}/webhook"
-        # The action server answers only requests carrying its secret (stack/action_server.py).
-        self._headers = {"Authorization": f"Bearer {auth_token}"}
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._webhook = ActionWebhook(session, action_url, auth_token, timeout)
 
     async def topics(self, filters: analytics.Filters) -> dict[str, Any]:
         """The action's report (kb_index/topics.py) for `filters`."""
-        body = {
-            "next_action": ACTION,
-            "tracker": {
-                "sender_id": "analytics-topics",
-                "slots": {},
-                "latest_message": {
-                    "text": "",
-                    "metadata": {
-                        "from": filters.start.isoformat(),
-                        "to": filters.end.isoformat(),
-                        "language": filters.language,
-                    },
-                },
-                "events": [],
-            },
-            "domain": {},
+        metadata = {
+            "from": filters.start.isoformat(),
+            "to": filters.end.isoformat(),
+            "language": filters.language,
         }
         try:
-            async with self._session.post(
-                self._url, json=body, headers=self._headers, timeout=self._timeout
-            ) as response:
-                if response.status != 200:
-                    log.warning("topics: the action server answered HTTP %s", response.status)
-                    raise TopicsUnavailable(f"the action server answered HTTP {response.status}")
-                result = await response.json()
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            log.warning("topics: the action server is unreachable: %r", exc)
+            payloads = await self._webhook.custom_payloads(
+                ACTION, "analytics-topics", metadata=metadata
+            )
+        except ActionServerUnavailable as exc:
+            log.warning("topics: %s", exc)
+            if exc.status is not None:
+                raise TopicsUnavailable(str(exc)) from exc
             raise TopicsUnavailable(
                 "the action server, which holds the KB's model, is not reachable; try again shortly"
             ) from exc
-        replies = result.get("responses") if isinstance(result, dict) else None
-        for item in replies if isinstance(replies, list) else []:
-            custom = item.get("custom") if isinstance(item, dict) else None
-            if not isinstance(custom, dict):
-                continue
+        for custom in payloads:
             report = custom.get("topics")
             if isinstance(report, dict):
                 return report

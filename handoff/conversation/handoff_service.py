@@ -12,18 +12,26 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from time import monotonic  # (tests replace the `time` module here)
-from typing import Any
+from typing import Any, Literal
 
 from common.jsonlog import conversation_context
 from common.pii import find_emails, find_phones, mask_secrets, redact_strings
 from handoff.agent.assist import AssistUnavailable, KBAssist
 from handoff.conversation.bot_relay import BotRelay, for_bot
 from handoff.conversation.coverage import Coverage, format_reopening
-from handoff.conversation.models import Agent, Conversation, Handoff, Message, Note, Reply
+from handoff.conversation.models import (
+    Agent,
+    Availability,
+    Conversation,
+    Handoff,
+    Message,
+    Note,
+    Reply,
+)
 from handoff.conversation.queue_broadcast import (
     AGENT_INTERVAL,
     CUSTOMER_INTERVAL,
@@ -45,8 +53,10 @@ from kb_index.retriever import IndexReader
 
 log = logging.getLogger(__name__)
 
-# An agent counts as online while a console is connected, or for this long
-# after their last API call.
+# An agent is here (Presence) while a console is connected, or for this long after
+# their last API call; a console closing counts as one. This is the grace period: a
+# reload or a dropped connection is not leaving. After it they count as away
+# (`HandoffService.status_of`), whatever they set, until a console opens again.
 ONLINE_SECONDS = 300.0
 DEFAULT_HANDLING_SECONDS = 240.0
 # A waiting customer with no open connection who has said nothing for this long
@@ -58,6 +68,11 @@ SMALL_TALK_INTENTS = {"greet", "goodbye", "thanks", "affirm", "deny", "rate", "h
 
 # How many handoffs' first agent reply a gateway remembers having recorded.
 _FIRST_REPLIES_KEPT = 10_000
+# What supervisors see of an agent (`HandoffService.status_of`): what they set, unless
+# they are not here (away) or not signed in at all (offline).
+AgentStatus = Literal["online", "away", "busy", "offline"]
+# The queue frame of a console whose agent takes no new chats (away or busy).
+_NO_NEW_CHATS = EncodedFrame(type="queue", items=[])
 
 
 class HandoffError(Exception):
@@ -77,9 +92,10 @@ class QueueSnapshot:
 
 @dataclass
 class Presence:
-    """Who is online: a console open here (`sockets`), a console open on another gateway
-    replica (`elsewhere`: the hub knows who listens on the agent's channel), or an API
-    call to this replica in the last ONLINE_SECONDS."""
+    """Who is here, whatever they set: a console open here (`sockets`), a console open on
+    another gateway replica (`elsewhere`: the hub knows who listens on the agent's
+    channel), or an API call to this replica in the last ONLINE_SECONDS (the grace
+    period). Availability (online / away / busy) is the agent's own word on top of it."""
 
     last_seen: dict[str, float] = field(default_factory=dict)
     sockets: dict[str, int] = field(default_factory=dict)
@@ -87,6 +103,10 @@ class Presence:
 
     def seen(self, username: str) -> None:
         self.last_seen[username] = time.time()
+
+    def forget(self, username: str) -> None:
+        """Signed out: no grace period (a console still open keeps them here)."""
+        self.last_seen.pop(username, None)
 
     def online(self, username: str) -> bool:
         if self.sockets.get(username, 0) > 0 or self.elsewhere(username):
@@ -204,11 +224,50 @@ class HandoffService:
         return None
 
     def _eligible_online(self, language: str, skill: str | None) -> list[Agent]:
-        return [
-            a
-            for a in self._agents
-            if a.can_take(language, skill) and self.presence.online(a.username)
-        ]
+        return [a for a in self._agents if a.can_take(language, skill) and self.takes_new_chats(a)]
+
+    # -- availability -------------------------------------------------------------------
+
+    def takes_new_chats(self, agent: Agent) -> bool:
+        """Whether `agent` is offered new chats (queue frames, GET queue), may accept one,
+        and counts in the capacity behind the customers' wait estimate and the "nobody is
+        available" notice: set online, and here (a console open, or within the grace period)."""
+        return agent.availability == "online" and self.presence.online(agent.username)
+
+    def status_of(self, agent: Agent, signed_in: Collection[str]) -> AgentStatus:
+        """What the supervisors' live view shows. Here (Presence): what they set, so
+        `online` is exactly `takes_new_chats`. Not here: `away` while signed in (auto-away:
+        the last console closed more than ONLINE_SECONDS ago, whatever they set), `offline`
+        without a live session (signed out, or it expired)."""
+        if self.presence.online(agent.username):
+            return agent.availability
+        return "away" if agent.username in signed_in else "offline"
+
+    async def set_availability(self, agent: Agent, availability: Availability) -> Agent:
+        """The agent sets their availability in the console's header.
+
+        - `online`: offered new chats and counted in the wait estimate while here.
+        - `away`: not at the desk. Offered no new chats, cannot accept one, not counted
+          in the wait estimate, and a supervisor cannot give them one either (nobody
+          would answer: `agent_away`, even with force).
+        - `busy`: at the desk, working the chats they have, taking no new ones: like
+          away, except that a supervisor may still give them a chat with `force`.
+          Shown as busy (not away) to supervisors.
+
+        Either way they keep, and can still work and resolve, the chats they already
+        have. Stored with the agent (every replica routes by it); pushed to the agent's
+        consoles (an `availability` frame) and, through the queue flush, to customers'
+        wait estimates and the supervisors' live view."""
+        updated = await self.handoffs.set_availability(agent.username, availability)
+        if updated is None:  # removed meanwhile; the session check let the request in
+            raise HandoffError("unknown_agent", f"there is no agent called {agent.username!r}")
+        log.info("%s set their availability to %s", agent.username, availability)
+        self.hub.publish(
+            agent_channel(agent.username), {"type": "availability", "availability": availability}
+        )
+        await self.refresh_agents()
+        await self.broadcast_queue()
+        return updated
 
     async def refresh_agents(self) -> None:
         self._agents = await self.handoffs.agents()
@@ -425,6 +484,8 @@ class HandoffService:
     async def queue_for(
         self, agent: Agent, snapshot: QueueSnapshot | None = None
     ) -> list[dict[str, Any]]:
+        if agent.availability != "online":  # away or busy: no new chats offered
+            return []
         now = time.time()
         queued = snapshot.queued if snapshot else await self.handoffs.queue_entries()
         return [h.queue_item(now) for h in queued if agent.can_take(h.language, h.skill)]
@@ -479,8 +540,7 @@ class HandoffService:
                     conversation_id, {"type": "state", "state": "queued", "queue": status}
                 )
         self._told = told  # chats that left the queue (or this replica) are forgotten
-        fingerprint = hash(tuple((h.id, h.summary) for h in snapshot.queued))
-        if fingerprint != self._agents_saw:
+        if self._fingerprint(snapshot.queued) != self._agents_saw:
             self.queue_frames.touch()  # e.g. a change made on another replica
 
     async def _flush_agents(self) -> None:
@@ -488,12 +548,15 @@ class HandoffService:
         computed once per kind of agent (languages and skills)."""
         await self.refresh_agents()
         queued = await self.handoffs.queue_entries()
-        self._agents_saw = hash(tuple((h.id, h.summary) for h in queued))
+        self._agents_saw = self._fingerprint(queued)
         now = time.time()
         items = [h.queue_item(now) for h in queued]
         frames: dict[tuple[tuple[str, ...], tuple[str, ...]], EncodedFrame] = {}
         for agent in self._agents:
             if not self.presence.sockets.get(agent.username):
+                continue
+            if agent.availability != "online":
+                self.hub.publish(agent_channel(agent.username), _NO_NEW_CHATS)
                 continue
             kind = (agent.languages, agent.skills)
             if kind not in frames:  # one list, serialized once, per kind of agent
@@ -505,6 +568,12 @@ class HandoffService:
                 frames[kind] = EncodedFrame(type="queue", items=mine)
             self.hub.publish(agent_channel(agent.username), frames[kind])
 
+    def _fingerprint(self, queued: Iterable[Handoff]) -> int:
+        """What the agents' queue frames show: the chats, and who takes new ones (an
+        availability set on another replica changes a console's frame here too)."""
+        chats = tuple((h.id, h.summary) for h in queued)
+        return hash((chats, tuple((a.username, a.availability) for a in self._agents)))
+
     # -- agents -------------------------------------------------------------------------
 
     async def accept(self, agent: Agent, conversation_id: str) -> dict[str, Any]:
@@ -513,6 +582,11 @@ class HandoffService:
             raise HandoffError("not_waiting", "this conversation is not waiting for a person")
         if handoff.status == "assigned":
             raise HandoffError("already_assigned", f"{handoff.agent} already took this chat")
+        if agent.availability != "online":
+            raise HandoffError(
+                "not_available",
+                f"you are {agent.availability}: set yourself online to take new chats",
+            )
         if not agent.can_take(handoff.language, handoff.skill):
             raise HandoffError("not_eligible", "this chat needs another language or skill")
         if len(await self.handoffs.assigned_to(agent.username)) >= agent.capacity:
@@ -539,11 +613,12 @@ class HandoffService:
         """A supervisor gives a waiting chat to `username` (as if that agent accepted it)
         or moves an assigned chat from its agent to `username`.
 
-        The target must exist, be online and not have the chat already. Unless `force`,
-        they must also speak the chat's language, have its skill and have a free seat:
-        `force` is the supervisor knowing better (one more chat, a second language), but
-        never skips presence, since a chat given to someone who is not there leaves the
-        customer alone. HandoffError (409) says which check refused it."""
+        The target must exist, be online (here, and not set away) and not have the chat
+        already. Unless `force`, they must also not be busy, speak the chat's language,
+        have its skill and have a free seat: `force` is the supervisor knowing better (one
+        more chat, a second language, a busy agent who is there), but never skips presence
+        or away, since a chat given to someone who is not there leaves the customer alone.
+        HandoffError (409) says which check refused it."""
         handoff = await self.handoffs.open_handoff(conversation_id)
         if handoff is None:
             raise HandoffError("not_waiting", "this conversation is not with people now")
@@ -554,7 +629,13 @@ class HandoffService:
             raise HandoffError("already_assigned", f"{username} already has this chat")
         if not self.presence.online(target.username):
             raise HandoffError("agent_offline", f"{username} is not online (no console open)")
+        if target.availability == "away":
+            raise HandoffError("agent_away", f"{username} is away")
         if not force:
+            if target.availability == "busy":
+                raise HandoffError(
+                    "agent_busy", f"{username} is busy (takes no new chats); force to give it"
+                )
             if not target.can_take(handoff.language, handoff.skill):
                 needs = handoff.language + (
                     f" and the skill {handoff.skill}" if handoff.skill else ""

@@ -103,6 +103,11 @@ class OutboxItem:
 
 ROLES = ("agent", "supervisor")
 
+# What an agent sets in the console's header (HandoffService.set_availability has what each
+# means for routing); stored per agent, so every gateway replica reads the same choice.
+Availability = Literal["online", "away", "busy"]
+AVAILABILITIES: tuple[Availability, ...] = ("online", "away", "busy")
+
 
 @dataclass(frozen=True)
 class StoredCustomerMessage:
@@ -126,6 +131,7 @@ class Agent:
     skills: tuple[str, ...]
     capacity: int
     role: str = "agent"  # one of ROLES; a supervisor also sees analytics
+    availability: Availability = "online"  # as the agent set it (not whether they are here)
 
     @property
     def is_supervisor(self) -> bool:
@@ -139,6 +145,7 @@ class Agent:
             "skills": list(self.skills),
             "capacity": self.capacity,
             "role": self.role,
+            "availability": self.availability,
         }
 
     def can_take(self, language: str, skill: str | None) -> bool:

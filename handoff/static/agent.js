@@ -29,6 +29,7 @@
     decision: ['answer', 'clarify', 'abstain'],
     feedback: ['helpful', 'not_helpful'],
     ticket: ['open'],
+    availability: ['online', 'away', 'busy'],  // what the agent sets (the header's menu)
   };
   /** The words for a server code (`kind` as in CODES), or the code itself; null for no code. */
   const codeText = (kind, code) => (CODES[kind].includes(code) ? t(kind + '.' + code) : code ? String(code) : null);
@@ -40,6 +41,7 @@
     password: $('password'), loginButton: $('login-button'), loginError: $('login-error'),
     console: $('console-view'), connection: $('connection'), agentName: $('agent-name'),
     agentLanguages: $('agent-languages'), signOut: $('sign-out'), notice: $('notice'),
+    availability: $('availability'),
     queue: $('queue'), queueCount: $('queue-count'), mine: $('my-conversations'),
     tickets: $('tickets'), ticketsRefresh: $('tickets-refresh'),
     emptyState: $('empty-state'), view: $('conversation-view'), details: $('details'),
@@ -69,7 +71,7 @@
   };
 
   // Read by automated browser tests; mutated in place so a held reference stays current.
-  const maruAgent = (window.maruAgent = { token: null, connected: false, selected: null });
+  const maruAgent = (window.maruAgent = { token: null, connected: false, selected: null, availability: null });
 
   /* ---------- small helpers ---------- */
 
@@ -248,6 +250,47 @@
     ui.agentLanguages.replaceChildren(...list(agent.languages).map(langBadge));
     // Supervisors also get the analytics page (it shares this tab's session).
     $('analytics-link').hidden = agent.role !== 'supervisor';
+    renderAvailability();
+  }
+
+  /* ---------- availability: online / away / busy ---------- */
+
+  const availability = () => (CODES.availability.includes(app.agent && app.agent.availability)
+    ? app.agent.availability : 'online');
+
+  /** The header's menu, and the queue's empty text: away and busy are offered no chats. */
+  function renderAvailability() {
+    const now = availability();
+    if (!ui.availability.disabled) ui.availability.value = now;
+    ui.availability.dataset.availability = now;
+    maruAgent.availability = now;
+    const key = now === 'online' ? 'queue.empty' : 'queue.paused_' + now;
+    ui.queue.dataset.i18nEmpty = key; // the language switch re-reads it
+    ui.queue.dataset.empty = t(key);
+  }
+
+  /** Now `value` (the server said so): the queue follows, emptied or read again. */
+  function applyAvailability(value) {
+    if (!CODES.availability.includes(value) || value === availability()) return;
+    app.agent = Object.assign({}, app.agent, { availability: value });
+    saveSession();
+    renderAvailability();
+    if (value === 'online') refreshQueue();
+    else { app.queueStamp += 1; setQueue([]); }
+  }
+
+  async function changeAvailability() {
+    const wanted = ui.availability.value;
+    if (wanted === availability()) return;
+    ui.availability.disabled = true;
+    const res = await api('PUT', '/api/agent/availability', { availability: wanted });
+    ui.availability.disabled = false;
+    if (res.stale) return;
+    if (res.ok && res.data) applyAvailability(res.data.availability);
+    else {
+      renderAvailability(); // back to what is stored
+      showNotice(t('availability.failed', { message: res.message }), true);
+    }
   }
 
   /* ---------- REST ---------- */
@@ -338,6 +381,10 @@
     queue(frame) {
       app.queueStamp += 1;
       setQueue(frame.items);
+    },
+    // Set here or in another of our consoles (any replica).
+    availability(frame) {
+      applyAvailability(frame.availability);
     },
     message(frame) {
       const id = frame.conversation_id;
@@ -793,10 +840,16 @@
     updateComposerState();
   }
 
+  /** A long answer scrolls in its box: focusable, so the keyboard can scroll it too. */
+  function scrollable(el) {
+    el.tabIndex = 0;
+    return el;
+  }
+
   function buildSuggestion(s) {
     const li = make('li', 'suggestion', [
       make('div', 'item-top', [make('strong', 'suggestion-title', s.title || s.article_id || ''), make('span', 'score', formatScore(s.score))]),
-      make('p', 'answer', s.answer || ''),
+      scrollable(make('p', 'answer', s.answer || '')),
       button('insert', t('suggestions.insert'), () => insertIntoComposer(s.answer || '')),
     ]);
     li.dataset.articleId = String(s.article_id ?? '');
@@ -959,6 +1012,7 @@
 
   ui.loginForm.addEventListener('submit', signIn);
   ui.signOut.addEventListener('click', signOut);
+  ui.availability.addEventListener('change', changeAvailability);
   ui.ticketsRefresh.addEventListener('click', loadTickets);
   ui.suggestionsRefresh.addEventListener('click', loadSuggestions);
   ui.canned.addEventListener('change', insertCanned);

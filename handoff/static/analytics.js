@@ -244,7 +244,9 @@
     const el = make('section', 'figure');
     el.id = 'figure-' + name;
     const head = make('div', 'figure-head');
-    head.append(make('h2', null, title), make('span', 'spacer'));
+    const heading = make('h2', null, title);
+    heading.id = 'figure-title-' + name;
+    head.append(heading, make('span', 'spacer'));
     const csv = make('button', 'button-small csv', t('analytics.download_csv'));
     csv.type = 'button';
     csv.addEventListener('click', () => download(name));
@@ -256,7 +258,12 @@
     canvas.setAttribute('role', 'img');
     canvas.setAttribute('aria-label', title);
     chartBox.append(canvas);
+    // The table scrolls in its box: a focusable region (named by the figure's title), so
+    // the keyboard can scroll it too.
     const tableBox = make('div', 'table-box');
+    tableBox.tabIndex = 0;
+    tableBox.setAttribute('role', 'region');
+    tableBox.setAttribute('aria-labelledby', heading.id);
     body.append(chartBox, tableBox);
     el.append(head, make('p', 'figure-definition muted small', definition || ''), body);
     ui.figures.append(el);
@@ -269,7 +276,7 @@
       box.append(make('p', 'muted empty', emptyText || t('analytics.no_data')));
       return;
     }
-    const t = make('table');
+    const tableEl = make('table'); // not `t`: that would hide the strings' t() above (TDZ)
     const head = make('tr');
     for (const [header] of columns) head.append(make('th', null, header));
     const thead = make('thead');
@@ -283,8 +290,8 @@
       }
       tbody.append(tr);
     }
-    t.append(thead, tbody);
-    box.append(t);
+    tableEl.append(thead, tbody);
+    box.append(tableEl);
   }
 
   /** Chart.js formats its ticks and tooltips' numbers for `locale`: the page's language. */
@@ -397,7 +404,9 @@
       { label: t('column.not_helped'), data: top.map((r) => r.not_helpful) },
     ], { indexAxis: 'y', scales: { x: { beginAtZero: true } } });
     table(s.tableBox, [[t('column.article'), (r) => r.title || r.article_id, text], [t('column.shown'), 'shown'],
-      [t('column.helped'), 'helpful_rate', percent], [t('column.not_helped'), 'not_helpful_rate', percent]], arts);
+      [t('column.helped'), 'helpful_rate', percent], [t('column.not_helped'), 'not_helpful_rate', percent],
+      [t('column.help_centre_helped'), 'help_centre_helpful'],
+      [t('column.help_centre_not_helped'), 'help_centre_not_helpful']], arts);
   }
 
   /* ---------- start ---------- */

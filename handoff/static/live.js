@@ -3,9 +3,10 @@
  * people, each with a control to give it to another agent (POST …/reassign).
  *
  * Pushed, not polled: /api/agent/live/ws sends the whole view at once and again whenever it
- * changes (a chat queued, taken, moved, resolved, a console opened or closed; at most once a
- * second, and every 10 s anyway). Waits are counted on here between frames. Rows are kept per
- * conversation, so a frame never swaps out a menu the supervisor is using.
+ * changes (a chat queued, taken, moved, resolved, a console opened or closed, an agent's
+ * availability set; at most once a second, and every 10 s anyway: auto-away comes with time).
+ * Waits are counted on here between frames. Rows are kept per conversation, so a frame never
+ * swaps out a menu the supervisor is using.
  * Text is only ever set with textContent. analytics.js calls start(token, hooks) and stop().
  * Words and formats are the console's language (console_i18n.js): a switch relabels the panel
  * from the last frame, keeping each row (and the agent picked in its menu).
@@ -19,6 +20,8 @@
   const LANGUAGES = ['ko', 'ja', 'en'];
   const REASONS = ['requested', 'misses', 'not_helpful', 'complaint', 'always_human'];
   const STATES = ['queued', 'assigned'];
+  // An agent's availability (HandoffService.status_of): away includes a console closed for long.
+  const AVAILABILITY = ['online', 'away', 'busy', 'offline'];
   const CHAT_COLUMNS = ['live.conversation', 'live.state', 'analytics.language', 'live.skill',
     'context.reason', 'live.wait', 'role.agent', 'live.give_to'];
 
@@ -27,6 +30,9 @@
   const say = (key, params) => () => t(key, params);
   const word = (kind, codes, code) => (codes.includes(code) ? t(kind + code) : code ? String(code) : '');
   const languageName = (code) => word('language.', LANGUAGES, code);
+  const availabilityOf = (agent) => word('availability.', AVAILABILITY, agent.availability);
+  // A supervisor can give a chat to an agent who is there and not away (busy: with force).
+  const canTake = (agent) => agent.availability === 'online' || agent.availability === 'busy';
 
   const $ = (id) => document.getElementById(id);
   const live = {
@@ -119,8 +125,8 @@
       (data.queue || []).map((g) => [g.team, languageName(g.language), g.skill || '–',
         number(g.waiting), { since: received - g.oldest_wait_seconds * 1000 }]),
       t('queue.empty'));
-    renderTable($('live-agents'), ['role.agent', 'live.online', 'live.open_chats', 'live.capacity', 'live.languages'],
-      live.agents.map((a) => [a.display_name || a.username, t(a.online ? 'live.yes' : 'live.no'),
+    renderTable($('live-agents'), ['role.agent', 'live.availability', 'live.open_chats', 'live.capacity', 'live.languages'],
+      live.agents.map((a) => [a.display_name || a.username, { availability: a.availability, text: availabilityOf(a) },
         number(a.open_chats), number(a.capacity), I18N.formatList((a.languages || []).map(languageName))]),
       t('live.no_agents'));
     renderChats(maruLive.chats, received);
@@ -151,7 +157,8 @@
     const body = make('tbody');
     rows.forEach((cells) => {
       const tr = make('tr');
-      cells.forEach((cell) => tr.append(cell && cell.since !== undefined ? waitCell(cell.since) : make('td', null, cell)));
+      cells.forEach((cell) => tr.append(cell && cell.since !== undefined ? waitCell(cell.since)
+        : cell && cell.availability !== undefined ? availabilityCell(cell) : make('td', null, cell)));
       body.append(tr);
     });
     const thead = make('thead');
@@ -159,6 +166,13 @@
     const table = make('table');
     table.append(thead, body);
     box.replaceChildren(table);
+  }
+
+  /** The word, and the code for the stylesheet and tests (data-availability). */
+  function availabilityCell(cell) {
+    const td = make('td', 'availability', cell.text);
+    td.dataset.availability = String(cell.availability || '');
+    return td;
   }
 
   function waitCell(since) {
@@ -183,7 +197,7 @@
       box.replaceChildren(table);
       live.rows.clear();
     }
-    const agentsKey = JSON.stringify(live.agents.map((a) => [a.username, a.online, a.open_chats]));
+    const agentsKey = JSON.stringify(live.agents.map((a) => [a.username, a.availability, a.open_chats]));
     const agentsChanged = agentsKey !== live.agentsKey;
     live.agentsKey = agentsKey;
     const seen = new Set();
@@ -267,15 +281,15 @@
     if (newOptions) fillOptions(row.select, chat.agent);
   }
 
-  /** Every agent but the one who has the chat; those offline cannot take it. */
+  /** Every agent but the one who has the chat; those away or offline cannot take it. */
   function fillOptions(select, current) {
     const keep = select.value;
     const options = [new Option(t('live.choose_agent'), '')];
     live.agents.filter((a) => a.username !== current).forEach((a) => {
       const load = `${I18N.formatNumber(a.open_chats)}/${I18N.formatNumber(a.capacity)}`;
-      const label = `${a.display_name || a.username} (${a.online ? load : I18N.formatList([load, t('live.offline')])})`;
+      const label = `${a.display_name || a.username} (${a.availability === 'online' ? load : I18N.formatList([load, availabilityOf(a)])})`;
       const option = new Option(label, a.username); // sets text, not HTML
-      option.disabled = !a.online;
+      option.disabled = !canTake(a);
       options.push(option);
     });
     select.replaceChildren(...options);

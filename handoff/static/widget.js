@@ -21,6 +21,7 @@
       title: 'Maru Store support', placeholder: 'Type your message…', send: 'Send',
       reconnecting: 'Reconnecting…', newConversation: 'New conversation', agent: 'Agent',
       typing: 'Typing…', sending: 'Sending…', failed: 'Not sent',
+      suggested: 'Suggested articles',
       error: 'Something went wrong. Please try again.',
       slowDown: 'You are sending messages very fast. Please wait a moment, then send that again.',
       waitingAgent: 'Waiting for an agent…', assigned: 'You are chatting with an agent',
@@ -33,6 +34,7 @@
       title: '마루 스토어 고객센터', placeholder: '메시지를 입력하세요…', send: '보내기',
       reconnecting: '다시 연결하는 중…', newConversation: '새 대화', agent: '상담원',
       typing: '입력 중…', sending: '보내는 중…', failed: '전송 실패',
+      suggested: '추천 도움말',
       error: '문제가 발생했습니다. 다시 시도해 주세요.',
       slowDown: '메시지를 너무 빠르게 보내고 있어요. 잠시 후 다시 보내 주세요.',
       waitingAgent: '상담원 연결을 기다리는 중입니다…', assigned: '상담원과 연결되었습니다',
@@ -45,6 +47,7 @@
       title: 'マルストア サポート', placeholder: 'メッセージを入力…', send: '送信',
       reconnecting: '再接続中…', newConversation: '新しい会話', agent: 'オペレーター',
       typing: '入力中…', sending: '送信中…', failed: '送信できませんでした',
+      suggested: 'おすすめの記事',
       error: 'エラーが発生しました。もう一度お試しください。',
       slowDown: 'メッセージの送信が速すぎます。少し待ってからもう一度送信してください。',
       waitingAgent: 'オペレーターにおつなぎしています…', assigned: 'オペレーターにつながりました',
@@ -60,6 +63,7 @@
     title: $('title'), messages: $('messages'), scroller: $('scroller'), typing: $('typing'),
     banner: $('reconnecting'), status: $('status'), error: $('error'), form: $('composer'),
     input: $('input'), send: $('send'), newConversation: $('new-conversation'),
+    suggest: $('suggest'), suggestLabel: $('suggest-label'), suggestList: $('suggest-list'),
   };
 
   const app = {
@@ -95,6 +99,7 @@
     if (STRINGS[lang]) app.language = lang;
     document.documentElement.lang = app.language;
     document.title = ui.title.textContent = t('title');
+    ui.suggestLabel.textContent = t('suggested');
     ui.input.placeholder = t('placeholder');
     ui.input.setAttribute('aria-label', t('placeholder'));
     ui.send.textContent = t('send');
@@ -585,9 +590,69 @@
     typingOnAt = 0;
   }
 
+  /* Suggestions while typing: help-centre articles matching the box (GET /api/suggestions),
+     asked from the 2nd character once typing pauses, while the bot has the chat. Picking
+     one sends the bot that article's choice, as a clarify button does. */
+  const SUGGEST_DELAY_MS = 250;
+  const SUGGEST_MIN_CHARS = 2;
+  let suggestTimer = null;
+  let suggestAsked = null; // the AbortController of the request in flight
+
+  function onInputSuggest() {
+    clearTimeout(suggestTimer);
+    const text = ui.input.value.trim();
+    if (maruChat.state !== 'bot' || text.length < SUGGEST_MIN_CHARS) { hideSuggestions(); return; }
+    suggestTimer = setTimeout(() => askSuggestions(text), SUGGEST_DELAY_MS);
+  }
+
+  async function askSuggestions(text) {
+    if (suggestAsked) suggestAsked.abort();
+    const asked = (suggestAsked = new AbortController());
+    const query = new URLSearchParams({ q: text, language: app.language });
+    let found = [];
+    try {
+      const res = await fetch(`/api/suggestions?${query}`, { signal: asked.signal });
+      if (res.ok) found = (await res.json()).suggestions || [];
+    } catch (err) {
+      if (err.name === 'AbortError') return; // a newer request took over
+    }
+    // Only if the box still says what was asked (the customer may have sent it meanwhile).
+    if (asked !== suggestAsked || ui.input.value.trim() !== text) return;
+    showSuggestions(found);
+  }
+
+  function showSuggestions(found) {
+    ui.suggestList.replaceChildren();
+    for (const item of found.slice(0, 3)) {
+      const li = document.createElement('li');
+      const button = make('button', 'suggestion', item.title);
+      button.type = 'button';
+      button.addEventListener('click', () => {
+        hideSuggestions();
+        stopTyping();
+        sendMessage(item.title, item.payload);
+        ui.input.value = '';
+        autosize();
+        ui.input.focus();
+      });
+      li.append(button);
+      ui.suggestList.append(li);
+    }
+    ui.suggest.hidden = found.length === 0;
+  }
+
+  function hideSuggestions() {
+    clearTimeout(suggestTimer);
+    if (suggestAsked) suggestAsked.abort();
+    suggestAsked = null;
+    ui.suggest.hidden = true;
+    ui.suggestList.replaceChildren();
+  }
+
   function submit() {
     const text = ui.input.value.trim();
     if (!text) return;
+    hideSuggestions();
     stopTyping();
     sendMessage(text);
     ui.input.value = '';
@@ -598,6 +663,8 @@
   ui.form.addEventListener('submit', (event) => { event.preventDefault(); submit(); });
   ui.input.addEventListener('input', autosize);
   ui.input.addEventListener('input', onInputTyping);
+  ui.input.addEventListener('input', onInputSuggest);
+  ui.input.addEventListener('keydown', (event) => { if (event.key === 'Escape') hideSuggestions(); });
   ui.input.addEventListener('keydown', (event) => {
     // isComposing: Enter that confirms a Korean/Japanese IME candidate must not send.
     if (event.key !== 'Enter' || event.shiftKey || event.isComposing || event.keyCode === 229) return;

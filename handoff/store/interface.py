@@ -29,6 +29,8 @@ from handoff.conversation.models import (
 from handoff.conversation.state_machine import TransitionEvent
 
 SESSION_SECONDS = 8 * 3600  # an agent's sign-in lasts one working day
+# What a reader may say of an article outside a conversation (add_article_feedback).
+ARTICLE_VERDICTS = ("helpful", "not_helpful")
 
 
 def utc_now() -> str:
@@ -105,6 +107,16 @@ class Store(Protocol):
         that outbox item is deleted in the same transaction."""
         ...
 
+    async def add_article_feedback(
+        self, key: str, article_id: str, kind: str, language: str
+    ) -> bool:
+        """A reader's verdict on an article outside any conversation (the help centre,
+        handoff/helpcentre/feedback.py): one `bot_events` row (`kind` helpful or
+        not_helpful, seq 0, `key` as its conversation_id, the day and start now), which
+        the article figures count with the bot's. The first verdict per `key` is kept;
+        returns whether this one was. ValueError for another kind."""
+        ...
+
     async def messages(self, conversation_id: str, after_seq: int = 0) -> list[Message]: ...
 
     async def message(self, conversation_id: str, seq: int) -> Message | None: ...
@@ -157,6 +169,17 @@ class Handoffs(Protocol):
     async def agent(self, username: str) -> Agent | None: ...
 
     async def agents(self) -> list[Agent]: ...
+
+    async def set_availability(self, username: str, availability: str) -> Agent | None:
+        """Store what the agent set (models.AVAILABILITIES; ValueError for anything else);
+        returns the agent as stored now, None for an unknown username. Every replica reads
+        it with the agent (`agent`, `agents`, `agent_for_token`)."""
+        ...
+
+    async def signed_in_agents(self) -> set[str]:
+        """The usernames with at least one session that has not expired (nor been signed
+        out): the live view's line between away and offline."""
+        ...
 
     async def login(self, username: str, password: str) -> tuple[Agent, str, float] | None: ...
 

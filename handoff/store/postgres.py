@@ -41,6 +41,7 @@ import asyncpg
 from handoff.agent.passwords import PasswordHasher
 from handoff.conversation.bot_events import ANSWERS, REJECTIONS, bot_events
 from handoff.conversation.models import (
+    AVAILABILITIES,
     ROLES,
     Agent,
     Conversation,
@@ -58,7 +59,13 @@ from handoff.conversation.state_machine import (
     TransitionEvent,
     target,
 )
-from handoff.store.interface import SESSION_SECONDS, hash_token, note_text, utc_now
+from handoff.store.interface import (
+    ARTICLE_VERDICTS,
+    SESSION_SECONDS,
+    hash_token,
+    note_text,
+    utc_now,
+)
 from handoff.store.migrations import migrate, postgres_database
 from stack.shared_stores import parse_database_url
 
@@ -402,6 +409,25 @@ class PostgresStore:
                 await connection.execute("DELETE FROM bot_outbox WHERE id = $1", completes.id)
         return stored
 
+    async def add_article_feedback(
+        self, key: str, article_id: str, kind: str, language: str
+    ) -> bool:
+        if kind not in ARTICLE_VERDICTS:
+            raise ValueError(f"an article verdict is one of {ARTICLE_VERDICTS}, not {kind!r}")
+        now = utc_now()
+        status = await self._pool.execute(
+            "INSERT INTO bot_events (conversation_id, seq, kind, article_id, language, ts, day,"
+            " started_at) SELECT $1, 0, $2, $3, $4, $5, $6, $5 WHERE NOT EXISTS"
+            " (SELECT 1 FROM bot_events WHERE conversation_id = $1) ON CONFLICT DO NOTHING",
+            key,
+            kind,
+            article_id,
+            language,
+            now,
+            now[:10],
+        )
+        return bool(status == "INSERT 0 1")
+
     async def messages(self, conversation_id: str, after_seq: int = 0) -> list[Message]:
         rows = await self._pool.fetch(
             "SELECT * FROM messages WHERE conversation_id = $1 AND seq > $2 ORDER BY seq",
@@ -652,6 +678,7 @@ def _agent(row: asyncpg.Record) -> Agent:
         skills=tuple(json.loads(row["skills_json"])),
         capacity=int(row["capacity"]),
         role=str(row["role"]),
+        availability=row["availability"],
     )
 
 
@@ -733,6 +760,22 @@ class PostgresHandoffStore:
         return [
             _agent(row) for row in await self._pool.fetch("SELECT * FROM agents ORDER BY username")
         ]
+
+    async def set_availability(self, username: str, availability: str) -> Agent | None:
+        if availability not in AVAILABILITIES:
+            raise ValueError(f"availability must be one of {', '.join(AVAILABILITIES)}")
+        row = await self._pool.fetchrow(
+            "UPDATE agents SET availability = $2 WHERE username = $1 RETURNING *",
+            username,
+            availability,
+        )
+        return _agent(row) if row else None
+
+    async def signed_in_agents(self) -> set[str]:
+        rows = await self._pool.fetch(
+            "SELECT DISTINCT username FROM agent_sessions WHERE expires_at > $1", time.time()
+        )
+        return {row["username"] for row in rows}
 
     async def login(self, username: str, password: str) -> tuple[Agent, str, float] | None:
         row = await self._pool.fetchrow("SELECT * FROM agents WHERE username = $1", username)

@@ -34,7 +34,7 @@ from handoff.conversation.state_machine import (
     TransitionEvent,
     target,
 )
-from handoff.store.interface import hash_token, utc_now
+from handoff.store.interface import ARTICLE_VERDICTS, hash_token, utc_now
 from handoff.store.migrations import migrate, sqlite_database
 
 
@@ -362,6 +362,22 @@ class SQLiteStore:
             await self._touch(conversation_id, ts)
             await self._db.commit()
         return stored
+
+    async def add_article_feedback(
+        self, key: str, article_id: str, kind: str, language: str
+    ) -> bool:
+        if kind not in ARTICLE_VERDICTS:
+            raise ValueError(f"an article verdict is one of {ARTICLE_VERDICTS}, not {kind!r}")
+        now = utc_now()
+        async with self._db.execute(
+            "INSERT INTO bot_events (conversation_id, seq, kind, article_id, language, ts, day,"
+            " started_at) SELECT ?, 0, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS"
+            " (SELECT 1 FROM bot_events WHERE conversation_id = ?) ON CONFLICT DO NOTHING",
+            (key, kind, article_id, language, now, now[:10], now, key),
+        ) as cursor:
+            recorded = cursor.rowcount == 1
+        await self._db.commit()
+        return recorded
 
     async def _insert(self, message: Message) -> Message:
         """Insert with the next seq. Callers hold the conversation's lock: the customer, the

@@ -19,7 +19,7 @@ import aiosqlite
 from handoff.agent.passwords import PasswordHasher
 from handoff.agent.passwords import hash_password as hash_password
 from handoff.agent.passwords import verify_password as verify_password
-from handoff.conversation.models import ROLES, Agent, Handoff, Note
+from handoff.conversation.models import AVAILABILITIES, ROLES, Agent, Handoff, Note
 from handoff.store.interface import SESSION_SECONDS, hash_token, note_text, utc_now
 
 
@@ -31,6 +31,7 @@ def _agent(row: aiosqlite.Row) -> Agent:
         skills=tuple(json.loads(row["skills_json"])),
         capacity=int(row["capacity"]),
         role=str(row["role"]),
+        availability=row["availability"],
     )
 
 
@@ -105,6 +106,21 @@ class HandoffStore:
     async def agents(self) -> list[Agent]:
         async with self._db.execute("SELECT * FROM agents ORDER BY username") as c:
             return [_agent(row) for row in await c.fetchall()]
+
+    async def set_availability(self, username: str, availability: str) -> Agent | None:
+        if availability not in AVAILABILITIES:
+            raise ValueError(f"availability must be one of {', '.join(AVAILABILITIES)}")
+        await self._db.execute(
+            "UPDATE agents SET availability = ? WHERE username = ?", (availability, username)
+        )
+        await self._db.commit()
+        return await self.agent(username)
+
+    async def signed_in_agents(self) -> set[str]:
+        async with self._db.execute(
+            "SELECT DISTINCT username FROM agent_sessions WHERE expires_at > ?", (time.time(),)
+        ) as cursor:
+            return {row["username"] for row in await cursor.fetchall()}
 
     async def login(self, username: str, password: str) -> tuple[Agent, str, float] | None:
         async with self._db.execute(

@@ -25,7 +25,9 @@ from handoff.conversation.rasa_client import RasaClient
 from handoff.conversation.relay_coordination import LocalCoordination, RedisCoordination
 from handoff.conversation.service import ConversationService
 from handoff.customer.api import setup_customer_routes
+from handoff.customer.suggestions import setup_suggestion_routes
 from handoff.customer.texts import load_texts
+from handoff.helpcentre.routes import setup_helpcentre_routes
 from handoff.realtime.hub import Hub, Realtime
 from handoff.realtime.redis_hub import RedisHub
 from handoff.store.backends import open_stores, shared_redis
@@ -169,4 +171,6 @@ def create_app(settings: Settings) -> web.Application:
     setup_analytics_routes(app)
     setup_supervisor_routes(app)  # after the service exists: its live feed listens to it
     setup_topics_routes(app)  # unanswered topics, from the action server
+    setup_helpcentre_routes(app)  # /help: articles and search for customers
+    setup_suggestion_routes(app)  # articles matching what a customer types
     return app

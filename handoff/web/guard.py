@@ -201,19 +201,26 @@ def customer_limits(
     Open websockets are counted per replica: each replica holds its own sockets."""
     messages_limit = settings.messages_per_conversation_per_minute
     conversations_limit = settings.conversations_per_address_per_minute
+    searches_limit = settings.searches_per_address_per_minute
+    # A person types in bursts: a word's worth of keystrokes back to back.
+    search_burst = max(1, searches_limit // 10)
     messages: RateLimiter
     conversations: RateLimiter
+    searches: RateLimiter
     if redis_client is not None:
         messages = RedisRateLimiter(
             redis_client, "messages", messages_limit, burst=settings.message_burst
         )
         conversations = RedisRateLimiter(redis_client, "conversations", conversations_limit)
+        searches = RedisRateLimiter(redis_client, "searches", searches_limit, burst=search_burst)
     else:
         messages = LocalRateLimiter(messages_limit, burst=settings.message_burst)
         conversations = LocalRateLimiter(conversations_limit)
+        searches = LocalRateLimiter(searches_limit, burst=search_burst)
     return CustomerLimits(
         messages=messages,
         conversations=conversations,
+        searches=searches,
         sockets=LocalConcurrencyLimiter(settings.websockets_per_address),
     )
 

@@ -122,11 +122,12 @@ def _agent_paths() -> dict[str, Any]:
                 "responses": {"204": {"description": "Signed out"}},
             }
         },
+        "/api/agent/availability": _availability_path(secured),
         "/api/agent/queue": {
             "get": {
                 **secured,
                 "summary": "Chats waiting for an agent with my languages and skills, "
-                "highest priority first, then oldest",
+                "highest priority first, then oldest (none while I am away or busy)",
                 "responses": {
                     "200": _json(
                         {"type": "array", "items": {"$ref": "#/components/schemas/QueueItem"}},
@@ -158,7 +159,10 @@ def _agent_paths() -> dict[str, Any]:
                 "summary": "Take a waiting chat; 409 if another agent took it first",
                 "responses": {
                     "200": view,
-                    "409": _json(_ERROR, "Already taken, or at capacity"),
+                    "409": _json(
+                        _ERROR,
+                        "Already taken, at capacity, or `not_available` (I am away or busy)",
+                    ),
                     **_errors(401, 403),
                 },
             }
@@ -218,7 +222,8 @@ def _agent_paths() -> dict[str, Any]:
             "get": {
                 **secured,
                 "summary": "Now (supervisors only): the queue per team, language and skill "
-                "(waiting, oldest wait), every agent (online, open chats, capacity) and every "
+                "(waiting, oldest wait), every agent (`availability`: online, away, busy or "
+                "offline; `online`: a console open; open chats, capacity) and every "
                 "chat with people (`chats`); the same body is pushed as it changes over the "
                 'websocket /api/agent/live/ws (first frame: {"type": "hello", "token": ...})',
                 "responses": {
@@ -228,6 +233,34 @@ def _agent_paths() -> dict[str, Any]:
                 },
             }
         },
+    }
+
+
+def _availability_path(secured: dict[str, Any]) -> dict[str, Any]:
+    """The agent's own availability (handoff/agent/api.py; what it means for routing:
+    HandoffService.set_availability)."""
+    availability = {"type": "string", "enum": ["online", "away", "busy"]}
+    return {
+        "put": {
+            **secured,
+            "summary": "Set my availability: online (offered new chats), away (not at the "
+            "desk) or busy (working my chats). Away and busy get no new chats and do not "
+            "count in customers' wait estimates; chats I have stay mine. My consoles get an "
+            "`availability` frame over /api/agent/ws; the sign-in answer and the websocket's "
+            "`ready` frame carry it in `agent`",
+            "requestBody": _body(request_models.AvailabilityChange),
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["availability"],
+                        "properties": {"availability": availability},
+                    },
+                    "Stored: the availability now",
+                ),
+                "400": _json(_ERROR, "Malformed body, or not one of online, away, busy"),
+            },
+        }
     }
 
 
@@ -301,7 +334,9 @@ def _reassign_path(secured: dict[str, Any], conversation_id: dict[str, Any]) -> 
                     _ERROR,
                     "Not possible now: `not_waiting` (not with people), `already_assigned`, "
                     "`moved` (moved or resolved meanwhile), `unknown_agent`, `agent_offline`, "
-                    "`agent_not_eligible` (language or skill), `agent_at_capacity`",
+                    "`agent_away` (set away; even with force), `agent_busy` (set busy; force "
+                    "gives it anyway), `agent_not_eligible` (language or skill), "
+                    "`agent_at_capacity`",
                 ),
                 "413": _json(_ERROR, "Body larger than 64 KiB"),
             },
@@ -684,6 +719,41 @@ def _document() -> dict[str, Any]:
                             "`invalid_identity` (malformed fields)",
                         ),
                         "429": _rate_limited("too many new conversations from this address"),
+                    },
+                }
+            },
+            "/api/suggestions": {
+                "get": {
+                    "summary": "Help-centre articles matching what a customer is typing",
+                    "description": "Up to three, by a full-text match in every language "
+                    "(none for fewer than 2 characters). Picking one sends the bot its "
+                    "`payload` with the title as the message's text.",
+                    "parameters": request_models.query_parameters(request_models.SuggestionsQuery),
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["suggestions"],
+                                "properties": {
+                                    "suggestions": {
+                                        "type": "array",
+                                        "maxItems": 3,
+                                        "items": {
+                                            "type": "object",
+                                            "required": ["article_id", "title", "payload"],
+                                            "properties": {
+                                                "article_id": {"type": "string"},
+                                                "title": {"type": "string"},
+                                                "payload": {"type": "string"},
+                                            },
+                                        },
+                                    }
+                                },
+                            },
+                            "The matching articles, best first",
+                        ),
+                        "400": _json(_ERROR, "A parameter is missing, unknown or invalid"),
+                        "429": _rate_limited("too many searches from this address"),
                     },
                 }
             },

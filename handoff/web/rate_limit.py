@@ -132,6 +132,8 @@ class CustomerLimits:
     messages: RateLimiter
     # New conversations per client address.
     conversations: RateLimiter
+    # Searches per client address: suggestions while typing, the help centre's by meaning.
+    searches: RateLimiter
     # Open customer websockets per client address.
     sockets: ConcurrencyLimiter
 

@@ -36,6 +36,7 @@ from handoff.conversation.models import (
     MAX_MESSAGE_CHARS,
     MAX_USERNAME_CHARS,
     VISIBLE_TEXT_PATTERN,
+    Availability,
 )
 
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -47,6 +48,8 @@ TIME_ZONE_PATTERN = r"^(?:[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+){0,2})?$"
 MAX_TIME_ZONE_CHARS = 64
 
 Language = Literal["ko", "ja", "en"]
+# A search as typed: the help centre trims longer ones, the suggestions refuse them.
+MAX_SEARCH_CHARS = 200
 # "all" and empty both mean every language.
 LanguageFilter = Literal["", "all", "ko", "ja", "en"]
 # analytics.FIGURES, in its order (a test holds the two together).
@@ -334,6 +337,18 @@ class Reassign(RequestModel):
     }
 
 
+class AvailabilityChange(RequestModel):
+    """PUT /api/agent/availability: the agent's own availability (what each means for
+    routing: HandoffService.set_availability)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    availability: Availability = Field(
+        description="online: offered new chats; away: not at the desk; busy: working the "
+        "chats they have. Away and busy take no new chats and keep the ones they have"
+    )
+
+
 class AgentHello(RequestModel):
     """The first frame of the agent console's and the live view's websockets."""
 
@@ -412,6 +427,16 @@ class TopicsQuery(DayRange):
     format: Literal["json", "csv", "yaml"] = "json"
 
 
+class SuggestionsQuery(RequestModel):
+    """GET /api/suggestions: articles matching what a customer is typing."""
+
+    model_config = ConfigDict(extra="forbid")
+    noun: ClassVar[str] = "parameter"
+
+    q: str = Field(max_length=MAX_SEARCH_CHARS, description="what the customer has typed so far")
+    language: Language = Field("en", description="the language of the titles")
+
+
 def query_dict(query: Mapping[str, str]) -> dict[str, str]:
     """A query string's parameters, the first value of each (as aiohttp's `get`)."""
     return {name: query[name] for name in query}
@@ -426,10 +451,12 @@ BODIES: tuple[type[RequestModel], ...] = (
     AgentMessage,
     AgentNote,
     Reassign,
+    AvailabilityChange,
 )
 FRAMES: tuple[type[RequestModel], ...] = (
     CustomerHello,
     CustomerMessageFrame,
+    CustomerTypingFrame,
     AgentHello,
     TypingFrame,
 )

@@ -16,6 +16,7 @@ ALWAYS_OPEN = Path(__file__).parent / "coverage_always_open.yml"
 # client address would count them all as one (per-conversation limits stay as shipped).
 LOOPBACK_CROWD: dict[str, object] = {
     "conversations_per_address_per_minute": 0,
+    "searches_per_address_per_minute": 0,
     "websockets_per_address": 0,
 }
 

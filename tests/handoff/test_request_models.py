@@ -38,6 +38,7 @@ BODIES: dict[tuple[str, str], type[RequestModel]] = {
     ("/api/agent/conversations/{conversation_id}/messages", "post"): models.AgentMessage,
     ("/api/agent/conversations/{conversation_id}/notes", "post"): models.AgentNote,
     ("/api/agent/conversations/{conversation_id}/reassign", "post"): models.Reassign,
+    ("/api/agent/availability", "put"): models.AvailabilityChange,
 }
 QUERIES: dict[str, type[RequestModel]] = {
     "/api/agent/analytics": models.AnalyticsQuery,
@@ -209,6 +210,8 @@ def test_a_strict_model_refuses_what_json_schema_calls_an_integer() -> None:
         (models.NewConversation, {"identity_expires": True}, "must be an integer"),
         (models.Reassign, {"agent": "bob", "urgent": 1}, "unknown field urgent"),
         (models.Reassign, {"agent": "bob", "force": "yes"}, "'force' must be true or false"),
+        (models.AvailabilityChange, {"availability": "lunch"}, "one of online, away, busy"),
+        (models.AvailabilityChange, {}, "'availability' is required"),
         (models.AnalyticsQuery, {"from": "2026-13-01"}, "'from' is not a date"),
         (models.AnalyticsQuery, {"lang": "ko"}, "unknown parameter lang"),
         (models.TopicsQuery, {"format": "xml"}, "'format' must be one of json, csv, yaml"),

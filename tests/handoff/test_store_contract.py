@@ -855,6 +855,61 @@ async def test_sign_in_lockouts_are_kept_and_lifted(backend: Backend) -> None:
     assert list(await agents.login_lockouts()) == ["ghost"]
 
 
+async def test_availability_is_kept_per_agent_and_read_by_every_gateway(
+    backend: Backend,
+) -> None:
+    agents = backend.handoffs
+    kim = await agents.upsert_agent("kim", "pw-1", ["en"], [], 2)
+    assert kim.availability == "online"  # a new agent takes chats, as before availability
+    away = await agents.set_availability("kim", "away")
+    assert away is not None and (away.username, away.availability) == ("kim", "away")
+
+    # another gateway reads it with the agent, whichever way it reads agents
+    _, peer = await backend.peer()
+    signed_in = await peer.login("kim", "pw-1")
+    assert signed_in is not None and signed_in[0].availability == "away"
+    by_token = await peer.agent_for_token(signed_in[1])
+    assert by_token is not None and by_token.availability == "away"
+    assert [(a.username, a.availability) for a in await peer.agents()] == [("kim", "away")]
+    assert signed_in[0].public()["availability"] == "away"  # the sign-in answer carries it
+
+    # adding the agent again (new password, languages) leaves their choice alone
+    kim = await agents.upsert_agent("kim", "pw-2", ["en", "ko"], [], 3)
+    assert (kim.languages, kim.availability) == (("en", "ko"), "away")
+    for availability in ("busy", "online"):
+        changed = await peer.set_availability("kim", availability)
+        assert changed is not None and changed.availability == availability
+        found = await agents.agent("kim")
+        assert found is not None and found.availability == availability
+
+    assert await agents.set_availability("nobody", "busy") is None
+    for wrong in ("lunch", "", "ONLINE", "offline"):  # offline is shown, never set
+        with pytest.raises(ValueError):
+            await agents.set_availability("kim", wrong)
+    found = await agents.agent("kim")
+    assert found is not None and found.availability == "online"
+
+
+async def test_signed_in_agents_have_a_session_that_has_not_ended(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    agents = backend.handoffs
+    assert await agents.signed_in_agents() == set()
+    for name in ("kim", "abe", "joe"):
+        await agents.upsert_agent(name, "pw-1", ["en"], [], 1)
+    first, second, abe = [await agents.login(n, "pw-1") for n in ("kim", "kim", "abe")]
+    assert first is not None and second is not None and abe is not None
+    assert await agents.signed_in_agents() == {"kim", "abe"}  # joe never signed in
+    await agents.logout(abe[1])
+    await agents.logout(first[1])
+    assert await agents.signed_in_agents() == {"kim"}  # kim's second session is still open
+    _, peer = await backend.peer()
+    assert await peer.signed_in_agents() == {"kim"}
+    later = time.time() + SESSION_SECONDS + 1
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert await agents.signed_in_agents() == set()  # expired
+
+
 # -- tickets and ratings --------------------------------------------------------------------
 
 
@@ -943,6 +998,57 @@ async def test_notes_are_kept_in_order_masked_and_apart_from_the_transcript(
     # the failed add left the store as it was: the next note is stored and committed
     fourth = await handoffs.add_note(cid, "kim", "after a refusal")
     assert (await peer.notes(cid))[-1] == fourth
+
+
+# -- help-centre article feedback -------------------------------------------------------------
+
+
+async def test_help_centre_verdicts_count_apart_from_the_bots_once_per_page(
+    backend: Backend,
+) -> None:
+    """handoff/helpcentre/feedback.py: a verdict is a bot_events row the article figures read
+    (in columns of their own); one per page token (its key), the first kept."""
+    from datetime import UTC, datetime, timedelta
+
+    from handoff.agent import analytics
+
+    store = backend.store
+    assert await store.add_article_feedback("helpcentre:n1", "shipping_time", "helpful", "ko")
+    # the same form sent again, or the other button of the same page: the first one stays
+    assert not await store.add_article_feedback("helpcentre:n1", "shipping_time", "helpful", "ko")
+    assert not await store.add_article_feedback(
+        "helpcentre:n1", "shipping_time", "not_helpful", "ko"
+    )
+    assert await store.add_article_feedback("helpcentre:n2", "shipping_time", "not_helpful", "ja")
+    with pytest.raises(ValueError, match="helpful"):
+        await store.add_article_feedback("helpcentre:n3", "shipping_time", "none_of_these", "en")
+
+    fetch = (
+        postgres_fetch(store.pool)
+        if isinstance(store, PostgresStore)
+        else analytics.sqlite_fetch(store.connection)
+    )
+    today = datetime.now(UTC).date()
+    rows = await analytics.articles(
+        fetch, analytics.Filters(today - timedelta(days=1), today + timedelta(days=1))
+    )
+    counted = {
+        r["language"]: (r["help_centre_helpful"], r["help_centre_not_helpful"])
+        for r in rows
+        if r["article_id"] == "shipping_time"
+    }
+    assert counted == {"ko": (1, 0), "ja": (0, 1), "all": (1, 1)}
+    # apart from the bot's verdicts, and out of the rates (a page view is no "shown")
+    assert {(r["helpful"], r["not_helpful"], r["helpful_rate"]) for r in rows} == {(0, 0, None)}
+    # marked as the help centre's, and visible to another gateway
+    assert (
+        await backend.scalar(
+            "SELECT COUNT(*) FROM bot_events WHERE conversation_id LIKE 'helpcentre:%'"
+        )
+        == 2
+    )
+    peer, _ = await backend.peer()
+    assert not await peer.add_article_feedback("helpcentre:n2", "shipping_time", "helpful", "ja")
 
 
 # -- schema ---------------------------------------------------------------------------------
