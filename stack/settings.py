@@ -83,6 +83,8 @@ class Settings:
     crash_window_seconds: float = 600.0
     # Everything the gateway itself says to customers, per language.
     gateway_texts_path: Path = PROJECT_ROOT / "data" / "gateway_texts.yml"
+    # The widget's list of popular questions until usage fills it (handoff/customer/popular.py).
+    popular_questions_path: Path = PROJECT_ROOT / "data" / "popular_questions.yml"
     # How long the gateway waits for Rasa (and so for the action server).
     rasa_timeout_seconds: float = 20.0
     # A kept customer message is tried this many times while every part reports

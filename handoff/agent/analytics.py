@@ -469,6 +469,23 @@ async def articles(fetch: Fetch, filters: Filters) -> list[Row]:
     return rows
 
 
+async def most_answered(
+    fetch: Fetch, language: str, since_day: str, limit: int
+) -> list[tuple[str, int]]:
+    """The articles whose answer the bot gave most often (a confident answer, or the
+    customer's pick) in conversations in `language` started on `since_day` (UTC,
+    YYYY-MM-DD) or later, with how often, most first: what customers ask most, for the
+    widget's list of popular questions (handoff/customer/popular.py)."""
+    sql = (
+        "SELECT e.article_id, COUNT(*) AS answered FROM bot_events e"
+        " WHERE e.day >= :since AND e.language = :language"
+        " AND e.kind IN ('answer', 'chosen') AND e.article_id IS NOT NULL"
+        " GROUP BY e.article_id ORDER BY answered DESC, e.article_id LIMIT :limit"
+    )
+    rows = await fetch(sql, {"since": since_day, "language": language, "limit": limit})
+    return [(str(row["article_id"]), int(row["answered"])) for row in rows]
+
+
 FIGURES: dict[str, Callable[[Fetch, Filters], Awaitable[list[Row]]]] = {
     "outcomes": outcomes,
     "handoff_reasons": handoff_reasons,

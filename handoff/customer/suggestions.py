@@ -41,6 +41,11 @@ MIN_CHARS = 2
 routes = web.RouteTableDef()
 
 
+def choose_article_payload(article_id: str, language: str) -> str:
+    """What the widget sends the bot when the customer picks `article_id`."""
+    return CHOOSE_ARTICLE.format(json.dumps(article_id, ensure_ascii=False), json.dumps(language))
+
+
 @routes.get("/api/suggestions")
 async def suggestions(request: web.Request) -> web.Response:
     if wait := await request.app[LIMITS].searches.hit(f"suggest:{client_address(request)}"):
@@ -55,9 +60,7 @@ async def suggestions(request: web.Request) -> web.Response:
         {
             "article_id": m.article_id,
             "title": kb.articles[m.article_id].title_in(query.language),
-            "payload": CHOOSE_ARTICLE.format(
-                json.dumps(m.article_id, ensure_ascii=False), json.dumps(query.language)
-            ),
+            "payload": choose_article_payload(m.article_id, query.language),
         }
         for m in matches
         if m.article_id in kb.articles

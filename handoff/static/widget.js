@@ -22,6 +22,7 @@
       reconnecting: 'Reconnecting…', newConversation: 'New conversation', agent: 'Agent',
       typing: 'Typing…', sending: 'Sending…', failed: 'Not sent',
       suggested: 'Suggested articles',
+      popular: 'Popular questions',
       error: 'Something went wrong. Please try again.',
       slowDown: 'You are sending messages very fast. Please wait a moment, then send that again.',
       waitingAgent: 'Waiting for an agent…', assigned: 'You are chatting with an agent',
@@ -35,6 +36,7 @@
       reconnecting: '다시 연결하는 중…', newConversation: '새 대화', agent: '상담원',
       typing: '입력 중…', sending: '보내는 중…', failed: '전송 실패',
       suggested: '추천 도움말',
+      popular: '자주 묻는 질문',
       error: '문제가 발생했습니다. 다시 시도해 주세요.',
       slowDown: '메시지를 너무 빠르게 보내고 있어요. 잠시 후 다시 보내 주세요.',
       waitingAgent: '상담원 연결을 기다리는 중입니다…', assigned: '상담원과 연결되었습니다',
@@ -48,6 +50,7 @@
       reconnecting: '再接続中…', newConversation: '新しい会話', agent: 'オペレーター',
       typing: '入力中…', sending: '送信中…', failed: '送信できませんでした',
       suggested: 'おすすめの記事',
+      popular: 'よくある質問',
       error: 'エラーが発生しました。もう一度お試しください。',
       slowDown: 'メッセージの送信が速すぎます。少し待ってからもう一度送信してください。',
       waitingAgent: 'オペレーターにおつなぎしています…', assigned: 'オペレーターにつながりました',
@@ -206,6 +209,7 @@
         return;
       }
       connect();
+      offerPopular();
     } catch (err) {
       if (gen !== app.generation) return;
       console.warn('[maru-chat]', err);
@@ -621,7 +625,24 @@
     showSuggestions(found);
   }
 
-  function showSuggestions(found) {
+  /* Popular questions (GET /api/popular), offered in the same place while the customer
+     has said nothing yet in this conversation. */
+  async function offerPopular() {
+    const untouched = () => !ui.messages.querySelector('.msg-customer') && !app.outbox.length
+      && maruChat.state === 'bot' && !ui.input.value.trim();
+    if (!untouched()) return;
+    try {
+      const res = await fetch(`/api/popular?${new URLSearchParams({ language: app.language })}`);
+      if (!res.ok) return;
+      const found = (await res.json()).questions || [];
+      if (untouched()) showSuggestions(found, t('popular'));
+    } catch (err) {
+      console.warn('[maru-chat] popular questions', err); // the chat works without them
+    }
+  }
+
+  function showSuggestions(found, label = t('suggested')) {
+    ui.suggestLabel.textContent = label;
     ui.suggestList.replaceChildren();
     for (const item of found.slice(0, 3)) {
       const li = document.createElement('li');

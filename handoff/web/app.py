@@ -25,6 +25,7 @@ from handoff.conversation.rasa_client import RasaClient
 from handoff.conversation.relay_coordination import LocalCoordination, RedisCoordination
 from handoff.conversation.service import ConversationService
 from handoff.customer.api import setup_customer_routes
+from handoff.customer.popular import setup_popular_routes
 from handoff.customer.suggestions import setup_suggestion_routes
 from handoff.customer.texts import load_texts
 from handoff.helpcentre.routes import setup_helpcentre_routes
@@ -173,4 +174,5 @@ def create_app(settings: Settings) -> web.Application:
     setup_topics_routes(app)  # unanswered topics, from the action server
     setup_helpcentre_routes(app)  # /help: articles and search for customers
     setup_suggestion_routes(app)  # articles matching what a customer types
+    setup_popular_routes(app)  # what the widget offers when it opens
     return app

@@ -722,6 +722,48 @@ def _document() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/popular": {
+                "get": {
+                    "summary": "The questions the widget offers when it opens",
+                    "description": "Up to three articles: what the bot answered most in "
+                    "the language over the last 30 days, then the designers' list "
+                    "(data/popular_questions.yml). Picking one sends the bot its `payload` "
+                    "with the title as the message's text.",
+                    "parameters": request_models.query_parameters(request_models.PopularQuery),
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["language", "questions"],
+                                "properties": {
+                                    "language": {"type": "string"},
+                                    "questions": {
+                                        "type": "array",
+                                        "maxItems": 3,
+                                        "items": {
+                                            "type": "object",
+                                            "required": [
+                                                "article_id",
+                                                "title",
+                                                "payload",
+                                                "source",
+                                            ],
+                                            "properties": {
+                                                "article_id": {"type": "string"},
+                                                "title": {"type": "string"},
+                                                "payload": {"type": "string"},
+                                                "source": {"enum": ["usage", "designer"]},
+                                            },
+                                        },
+                                    },
+                                },
+                            },
+                            "The questions, most asked first",
+                        ),
+                        "400": _json(_ERROR, "A parameter is unknown or invalid"),
+                    },
+                }
+            },
             "/api/suggestions": {
                 "get": {
                     "summary": "Help-centre articles matching what a customer is typing",

@@ -427,6 +427,15 @@ class TopicsQuery(DayRange):
     format: Literal["json", "csv", "yaml"] = "json"
 
 
+class PopularQuery(RequestModel):
+    """GET /api/popular: the questions the widget offers when it opens."""
+
+    model_config = ConfigDict(extra="forbid")
+    noun: ClassVar[str] = "parameter"
+
+    language: Language = Field("en", description="the language of the questions")
+
+
 class SuggestionsQuery(RequestModel):
     """GET /api/suggestions: articles matching what a customer is typing."""
 

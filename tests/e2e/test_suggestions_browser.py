@@ -84,3 +84,34 @@ def test_the_list_goes_when_the_box_is_emptied_or_escaped(
     page.locator("#input").fill("")
     page.locator("#input").dispatch_event("input")
     expect(page.locator("#suggest")).to_be_hidden()
+
+
+POPULAR_LABEL = {"ko": "자주 묻는 질문", "ja": "よくある質問", "en": "Popular questions"}
+
+
+@pytest.mark.parametrize("language", ["ko", "ja", "en"])
+def test_a_new_chat_offers_the_popular_questions(
+    page: Page,  # noqa: F811
+    live_stack: Stack,
+    kb_articles: dict[str, Article],
+    language: str,
+) -> None:
+    page.goto(f"{live_stack.settings.gateway_url}/?lang={language}")
+    wait_until(page, CONNECTED)
+    expect(page.locator("#suggest")).to_be_visible(timeout=10_000)
+    expect(page.locator("#suggest-label")).to_have_text(POPULAR_LABEL[language])
+    offered = page.locator("#suggest-list button.suggestion")
+    assert 1 <= offered.count() <= 3
+    titles = {a.title_in(language): a for a in kb_articles.values()}
+    first = offered.first.inner_text()
+    assert first in titles, first  # an article's title, in the customer's language
+    offered.first.click()
+    expect(page.locator("#suggest")).to_be_hidden()
+    answer = titles[first].answer_in(language)
+    replies = page.locator("#messages .msg-bot")
+    expect(replies.filter(has_text=answer[:30])).to_have_count(1, timeout=20_000)
+    # once the customer has said something, a reload does not offer them again
+    page.reload()
+    wait_until(page, CONNECTED)
+    expect(page.locator("#messages .msg-customer").first).to_be_visible(timeout=10_000)
+    expect(page.locator("#suggest")).to_be_hidden()
