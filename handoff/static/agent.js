@@ -37,6 +37,7 @@
 
   const $ = (id) => document.getElementById(id);
   const ui = {
+    shortcuts: $('shortcuts'), shortcutsOpen: $('shortcuts-open'),
     loginView: $('login-view'), loginForm: $('login-form'), username: $('username'),
     password: $('password'), loginButton: $('login-button'), loginError: $('login-error'),
     console: $('console-view'), connection: $('connection'), agentName: $('agent-name'),
@@ -1027,6 +1028,57 @@
     event.preventDefault();
     send();
   });
+
+  /* ---------- keyboard ---------- */
+
+  /* Alt+letter, by the key's position (event.code), so that it works whatever the keyboard
+     layout or input method (a Korean or Japanese IME included) and on macOS, where Option
+     turns the letter into another character. Listed in the #shortcuts dialog. */
+  const SHORTCUTS = {
+    KeyN: acceptNext,
+    KeyJ: () => switchChat(1),
+    KeyK: () => switchChat(-1),
+    KeyC: () => { if (!ui.composer.disabled) ui.composer.focus(); },
+    KeyR: resolve,
+    Slash: toggleShortcuts,
+  };
+
+  function acceptNext() {
+    const next = app.queue[0];
+    if (!next) return;
+    const row = ui.queue.querySelector(`.queue-item[data-conversation-id="${CSS.escape(next.conversation_id)}"]`);
+    const acceptButton = row && row.querySelector('button.accept');
+    if (acceptButton && !acceptButton.disabled) acceptConversation(next.conversation_id, acceptButton);
+  }
+
+  function switchChat(step) {
+    if (!app.mine.length) return;
+    const at = app.mine.findIndex((c) => c.conversation_id === maruAgent.selected);
+    const next = at < 0 ? (step > 0 ? 0 : app.mine.length - 1) : (at + step + app.mine.length) % app.mine.length;
+    openConversation(app.mine[next].conversation_id);
+  }
+
+  function toggleShortcuts() {
+    if (ui.shortcuts.open) ui.shortcuts.close();
+    else ui.shortcuts.showModal();
+  }
+
+  document.addEventListener('keydown', (event) => {
+    if (ui.console.hidden || event.isComposing || event.repeat) return;
+    const typing = event.target instanceof HTMLElement
+      && (event.target.matches('input, textarea, select') || event.target.isContentEditable);
+    if (event.key === '?' && !typing && !event.altKey && !event.ctrlKey && !event.metaKey) {
+      event.preventDefault();
+      toggleShortcuts();
+      return;
+    }
+    if (!event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    const action = SHORTCUTS[event.code];
+    if (!action || (ui.shortcuts.open && event.code !== 'Slash')) return;
+    event.preventDefault();
+    action();
+  });
+  ui.shortcutsOpen.addEventListener('click', toggleShortcuts);
 
   // Back online: don't sit out the rest of a long backoff.
   window.addEventListener('online', () => {

@@ -1,0 +1,152 @@
+"""The agent console without the mouse (issue 16 item 9), in real headless Chromium, in a
+console of each language: the shortcuts list (? and Alt+/), accept the next chat (Alt+N),
+switch between chats (Alt+J / Alt+K), go to the reply box (Alt+C), send (Enter) and
+resolve (Alt+R)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from stack.launcher import Stack
+from stack.settings import PROJECT_ROOT
+from tests.e2e.test_console_language_browser import BROWSER_LOCALES, strings
+from tests.e2e.test_handoff_browser import sign_in
+from tests.e2e.test_notes_browser import call
+from tests.e2e.test_widget_browser import (
+    browser,  # noqa: F401 - shared fixture
+    wait_until,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+PASSWORD = "keyboard-agent-password-9"
+ASK_PERSON = {"ko": "상담원 연결해 주세요", "ja": "人と話したい", "en": "talk to a human"}
+REPLY = {"ko": "네, 확인해 드릴게요", "ja": "はい、確認します", "en": "sure, let me check"}
+
+
+@pytest.fixture(scope="module")
+def keyboard_agent(live_stack: Stack) -> str:
+    """An agent of this module's own, with room for the chats it takes here."""
+    env = {**os.environ, **live_stack.settings.to_env(), "AGENT_PASSWORD": PASSWORD}
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "handoff",
+            "agents",
+            "add",
+            "kei",
+            "--languages",
+            "ko,ja,en",
+            "--capacity",
+            "4",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return "kei"
+
+
+@pytest.fixture()
+def console_context(browser: Browser) -> Iterator[list[BrowserContext]]:  # noqa: F811
+    contexts: list[BrowserContext] = []
+    yield contexts
+    for context in contexts:
+        context.close()
+
+
+def queued_customer(url: str, language: str) -> str:
+    started = call(url, "POST", "/api/conversations", body={"language": language})
+    path = f"/api/conversations/{started['conversation_id']}/messages"
+    said = call(url, "POST", path, started["token"], {"text": ASK_PERSON[language]})
+    assert said["state"] == "queued", said
+    return str(started["conversation_id"])
+
+
+def selected(console: Page) -> str:
+    return str(console.evaluate("window.maruAgent.selected || ''"))
+
+
+@pytest.mark.parametrize("language", ["ko", "ja", "en"])
+def test_the_console_works_from_the_keyboard(
+    live_stack: Stack,
+    keyboard_agent: str,
+    browser: Browser,  # noqa: F811
+    console_context: list[BrowserContext],
+    language: str,
+) -> None:
+    url = live_stack.settings.gateway_url
+    context = browser.new_context(
+        locale=BROWSER_LOCALES[language], viewport={"width": 1280, "height": 800}
+    )
+    console_context.append(context)
+    console = context.new_page()
+    sign_in(console, url, keyboard_agent, PASSWORD)
+    table = strings(console)[language]
+
+    # ? shows the list, in the console's language; Escape closes it; Alt+/ too
+    console.locator("body").press("?")
+    dialog = console.locator("#shortcuts")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("#shortcuts-title")).to_have_text(table["shortcuts.title"])
+    expect(dialog).to_contain_text(table["shortcuts.accept_next"])
+    console.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    console.keyboard.press("Alt+Slash")
+    expect(dialog).to_be_visible()
+    console.keyboard.press("Alt+Slash")
+    expect(dialog).to_be_hidden()
+
+    # two customers wait; Alt+N takes the first, then the second
+    first, second = queued_customer(url, language), queued_customer(url, language)
+    for conversation_id in (first, second):
+        expect(
+            console.locator(f".queue-item[data-conversation-id='{conversation_id}']")
+        ).to_be_visible(timeout=20_000)
+    console.keyboard.press("Alt+KeyN")
+    expect(console.locator("#transcript")).to_contain_text(ASK_PERSON[language], timeout=10_000)
+    taken = [selected(console)]
+    console.keyboard.press("Alt+KeyN")
+    wait_until(console, f"window.maruAgent.selected && window.maruAgent.selected !== '{taken[0]}'")
+    taken.append(selected(console))
+    assert set(taken) == {first, second}
+    expect(console.locator(".conv-item")).to_have_count(2, timeout=10_000)
+
+    # Alt+K / Alt+J move between them
+    console.keyboard.press("Alt+KeyK")
+    wait_until(console, f"window.maruAgent.selected === '{taken[0]}'")
+    console.keyboard.press("Alt+KeyJ")
+    wait_until(console, f"window.maruAgent.selected === '{taken[1]}'")
+
+    # Alt+C, type, Enter: the reply is sent
+    expect(console.locator("#composer")).to_be_enabled(timeout=10_000)  # the chat has loaded
+    console.keyboard.press("Alt+KeyC")
+    expect(console.locator("#composer")).to_be_focused()
+    console.keyboard.type(REPLY[language])
+    console.keyboard.press("Enter")
+    expect(console.locator("#transcript .msg-agent").last).to_contain_text(
+        REPLY[language], timeout=10_000
+    )
+
+    # Alt+R resolves the open chat (after the usual confirmation); Alt+J, then the other one
+    open_now = selected(console)
+    console.once("dialog", lambda confirm: confirm.accept())
+    console.keyboard.press("Alt+KeyR")
+    expect(console.locator("#composer")).to_be_disabled(timeout=10_000)
+    other = next(c for c in taken if c != open_now)
+    console.keyboard.press("Alt+KeyJ")
+    wait_until(console, f"window.maruAgent.selected === '{other}'")
+    expect(console.locator("#composer")).to_be_enabled(timeout=10_000)
+    console.once("dialog", lambda confirm: confirm.accept())
+    console.keyboard.press("Alt+KeyR")
+    expect(console.locator("#composer")).to_be_disabled(timeout=10_000)
+    # neither is still with the agent
+    expect(console.locator(".conv-item:not(.closed)")).to_have_count(0, timeout=10_000)
