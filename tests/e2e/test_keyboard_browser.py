@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -15,6 +17,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from stack.launcher import Stack
 from stack.settings import PROJECT_ROOT
+from tests.e2e.isolated import free_port
 from tests.e2e.test_console_language_browser import BROWSER_LOCALES, strings
 from tests.e2e.test_handoff_browser import sign_in
 from tests.e2e.test_notes_browser import call
@@ -26,14 +29,23 @@ from tests.e2e.test_widget_browser import (
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 PASSWORD = "keyboard-agent-password-9"
+AGENT = "kei"
 ASK_PERSON = {"ko": "상담원 연결해 주세요", "ja": "人と話したい", "en": "talk to a human"}
 REPLY = {"ko": "네, 확인해 드릴게요", "ja": "はい、確認します", "en": "sure, let me check"}
 
 
 @pytest.fixture(scope="module")
-def keyboard_agent(live_stack: Stack) -> str:
-    """An agent of this module's own, with room for the chats it takes here."""
-    env = {**os.environ, **live_stack.settings.to_env(), "AGENT_PASSWORD": PASSWORD}
+def own_gateway(live_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A gateway of this module's own (its own database, so its own queue: "the next
+    waiting chat" is one of this test's, whatever other tests left waiting), on the live
+    stack's Rasa and action server; with the agent `kei` in it."""
+    state = tmp_path_factory.mktemp("keyboard-gateway")
+    settings = live_stack.settings.replace(
+        gateway_port=free_port(),
+        db_path=state / "handoff.sqlite3",
+        unanswered_path=state / "unanswered.jsonl",
+    )
+    env = {**os.environ, **settings.to_env(), "AGENT_PASSWORD": PASSWORD}
     subprocess.run(
         [
             sys.executable,
@@ -41,7 +53,7 @@ def keyboard_agent(live_stack: Stack) -> str:
             "handoff",
             "agents",
             "add",
-            "kei",
+            AGENT,
             "--languages",
             "ko,ja,en",
             "--capacity",
@@ -52,7 +64,30 @@ def keyboard_agent(live_stack: Stack) -> str:
         check=True,
         capture_output=True,
     )
-    return "kei"
+    log = (live_stack.settings.log_dir / "keyboard-gateway.log").open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "handoff"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, "the gateway exited: see keyboard-gateway.log"
+            try:
+                with urllib.request.urlopen(f"{settings.gateway_url}/readyz", timeout=2):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "the gateway never became ready"
+                time.sleep(0.2)
+        yield settings.gateway_url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
 
 
 @pytest.fixture()
@@ -77,19 +112,18 @@ def selected(console: Page) -> str:
 
 @pytest.mark.parametrize("language", ["ko", "ja", "en"])
 def test_the_console_works_from_the_keyboard(
-    live_stack: Stack,
-    keyboard_agent: str,
+    own_gateway: str,
     browser: Browser,  # noqa: F811
     console_context: list[BrowserContext],
     language: str,
 ) -> None:
-    url = live_stack.settings.gateway_url
+    url = own_gateway
     context = browser.new_context(
         locale=BROWSER_LOCALES[language], viewport={"width": 1280, "height": 800}
     )
     console_context.append(context)
     console = context.new_page()
-    sign_in(console, url, keyboard_agent, PASSWORD)
+    sign_in(console, url, AGENT, PASSWORD)
     table = strings(console)[language]
 
     # ? shows the list, in the console's language; Escape closes it; Alt+/ too
