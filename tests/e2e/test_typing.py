@@ -8,17 +8,17 @@ import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from stack.launcher import Stack
 from stack.settings import PROJECT_ROOT
 from tests.e2e.client import AgentClient, Customer
-from tests.e2e.test_handoff_browser import send, sign_in
+from tests.e2e.test_handoff_browser import send, sign_in, two_pages  # noqa: F401 - fixture
 from tests.e2e.test_notes import agent_socket
 from tests.e2e.test_websocket import frames_until, open_socket
 from tests.e2e.test_widget_browser import (
@@ -131,19 +131,13 @@ async def test_typing_reaches_the_other_side_and_a_flood_costs_nothing(
         await agent_ws.close()
 
 
-@pytest.fixture()
-def two_pages(browser: Browser) -> Iterator[tuple[Page, Page]]:  # noqa: F811
-    customer = browser.new_context(viewport={"width": 390, "height": 800})
-    agent = browser.new_context(viewport={"width": 1280, "height": 800})
-    yield customer.new_page(), agent.new_page()
-    customer.close()
-    agent.close()
-
-
 @pytest.mark.browser
 @pytest.mark.parametrize("language", ["ko", "ja", "en"])
 def test_the_widget_and_the_console_show_each_other_typing(
-    live_stack: Stack, tomo: str, two_pages: tuple[Page, Page], language: str
+    live_stack: Stack,
+    tomo: str,
+    two_pages: tuple[Page, Page],  # noqa: F811 - the fixture imported above
+    language: str,
 ) -> None:
     url = live_stack.settings.gateway_url
     widget, console = two_pages
