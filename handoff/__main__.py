@@ -28,6 +28,7 @@ from common.pii import install_log_redaction
 from handoff.conversation.models import MAX_MESSAGE_CHARS, ROLES
 from handoff.customer.identity import sign_identity_cli
 from handoff.customer.texts import TextsError, load_texts
+from handoff.notices.loader import NoticesError
 from handoff.store.backends import open_stores
 from handoff.store.migrations import MigrationError
 from handoff.web.app import create_app
@@ -61,7 +62,7 @@ def serve() -> int:
         return 2
     try:
         app = create_app(settings)
-    except TextsError as exc:
+    except (TextsError, NoticesError) as exc:
         print(f"error: the gateway cannot start: {exc}", file=sys.stderr)
         return 2
     try:

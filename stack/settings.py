@@ -83,8 +83,12 @@ class Settings:
     crash_window_seconds: float = 600.0
     # Everything the gateway itself says to customers, per language.
     gateway_texts_path: Path = PROJECT_ROOT / "data" / "gateway_texts.yml"
+    # Designers' scheduled notices (maintenance windows) for customers (handoff/notices/loader.py).
+    notices_path: Path = PROJECT_ROOT / "data" / "notices.yml"
     # The widget's list of popular questions until usage fills it (handoff/customer/popular.py).
     popular_questions_path: Path = PROJECT_ROOT / "data" / "popular_questions.yml"
+    # The labels agents may put on conversations (handoff/agent/labels.py).
+    labels_path: Path = PROJECT_ROOT / "data" / "labels.yml"
     # How long the gateway waits for Rasa (and so for the action server).
     rasa_timeout_seconds: float = 20.0
     # A kept customer message is tried this many times while every part reports

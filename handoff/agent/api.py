@@ -37,6 +37,7 @@ from handoff.web.request_models import (
     AgentNote,
     AvailabilityChange,
     InvalidRequest,
+    Transfer,
     TypingFrame,
     parse,
 )
@@ -113,7 +114,9 @@ async def my_conversations(request: web.Request) -> web.Response:
     agent = await signed_in_agent(request)
     service = handoffs(request)
     items = []
-    for handoff in await service.handoffs.assigned_to(agent.username):
+    mine = await service.handoffs.assigned_to(agent.username)
+    labels = await service.handoffs.labels_of([h.conversation_id for h in mine])
+    for handoff in mine:
         items.append(
             {
                 "conversation_id": handoff.conversation_id,
@@ -121,6 +124,7 @@ async def my_conversations(request: web.Request) -> web.Response:
                 "reason": handoff.reason,
                 "summary": handoff.summary,
                 "state": "assigned",
+                "labels": labels.get(handoff.conversation_id, []),
             }
         )
     return web.json_response(items)
@@ -211,6 +215,46 @@ async def resolve(request: web.Request) -> web.Response:
     return web.json_response(
         {"conversation_id": request.match_info["conversation_id"], "state": "bot"}
     )
+
+
+# Transfers: the agent who has the chat passes it to a colleague or a team's queue, with a
+# reason (HandoffService.transfer has the rules); 404 for an unknown conversation, 403 for
+# one that is not theirs, 409 with a code when the chosen colleague or team cannot take it.
+
+
+async def _known_conversation(request: web.Request) -> str | None:
+    conversation_id = _conversation_id(request)
+    if conversation_id is None:
+        return None
+    found = await handoffs(request).store.get_conversation(conversation_id)
+    return conversation_id if found is not None else None
+
+
+@routes.post("/api/agent/conversations/{conversation_id}/transfer")
+async def transfer(request: web.Request) -> web.Response:
+    agent = await signed_in_agent(request)
+    # 400 naming the field: both or neither target, a wrong type, a blank or long reason
+    body = await read_model(request, Transfer)
+    conversation_id = await _known_conversation(request)
+    if conversation_id is None:
+        return json_error(404, "not_found", "there is no conversation with this id")
+    result = await handoffs(request).transfer(
+        agent,
+        conversation_id,
+        body.reason.strip(),
+        to_agent=body.to_agent.strip() if body.to_agent is not None else None,
+        to_skill=body.to_skill.strip() if body.to_skill is not None else None,
+    )
+    return web.json_response(result)
+
+
+@routes.get("/api/agent/conversations/{conversation_id}/transfer-options")
+async def transfer_options(request: web.Request) -> web.Response:
+    agent = await signed_in_agent(request)
+    conversation_id = await _known_conversation(request)
+    if conversation_id is None:
+        return json_error(404, "not_found", "there is no conversation with this id")
+    return web.json_response(await handoffs(request).transfer_options(agent, conversation_id))
 
 
 @routes.get("/api/agent/conversations/{conversation_id}/suggestions")

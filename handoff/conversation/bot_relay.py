@@ -44,6 +44,9 @@ from handoff.web.metrics import Metrics
 log = logging.getLogger(__name__)
 
 HandoffHook = Callable[[Conversation, dict[str, Any]], Awaitable[list[Message]]]
+# Adds the gateway's own lines to a turn's replies (handoff/notices/lines.py): the
+# conversation, the turn's message id, the replies; returns the replies to store.
+LinesHook = Callable[[Conversation, str, list[Reply]], Awaitable[list[Reply]]]
 REQUEST_PERSON_PAYLOAD = "/request_human"
 RETRY_SECONDS = 1.0
 # Conversations redelivered side by side after an outage (Rasa serves a few at once).
@@ -96,6 +99,8 @@ class BotRelay:
         self.coordination = coordination or LocalCoordination(in_doubt_seconds)
         # Set by the app: queue the conversation when the bot's reply asks for a person.
         self.on_handoff: HandoffHook | None = None
+        # Set by the app: notices of outages and maintenance said with the bot's replies.
+        self.add_lines: LinesHook | None = None
         # Items this process created and has not tried yet: they cannot have reached
         # Rasa, so they skip the tracker lookup (the common case costs nothing extra).
         self._fresh: set[int] = set()
@@ -169,6 +174,9 @@ class BotRelay:
             self.metrics.errors.labels("bot_unavailable").inc()
             log.warning("kept %s item %d for %s: %s", item.kind, item.id, item.conversation_id, exc)
             return None
+        if self.add_lines is not None and conversation is not None and item.seq is not None:
+            turn_id = message_id(item.conversation_id, item.seq)
+            replies = await self.add_lines(conversation, turn_id, replies)
         for reply in replies:
             if item.seq is not None:
                 reply.meta["reply_to"] = item.seq

@@ -47,7 +47,7 @@ from handoff.conversation.rasa_client import BotUnavailable, RasaClient
 from handoff.conversation.state_machine import InvalidTransition
 from handoff.customer.texts import GatewayTexts
 from handoff.realtime.hub import Realtime
-from handoff.store.interface import Handoffs, Store
+from handoff.store.interface import Handoffs, Store, note_text
 from handoff.web.metrics import Metrics
 from kb_index.retriever import IndexReader
 
@@ -71,6 +71,8 @@ _FIRST_REPLIES_KEPT = 10_000
 # What supervisors see of an agent (`HandoffService.status_of`): what they set, unless
 # they are not here (away) or not signed in at all (offline).
 AgentStatus = Literal["online", "away", "busy", "offline"]
+# The events of an agent passing a chat on (state_machine.py), listed in the agent's view.
+TRANSFERS = ("transfer", "transfer_to_queue")
 # The queue frame of a console whose agent takes no new chats (away or busy).
 _NO_NEW_CHATS = EncodedFrame(type="queue", items=[])
 
@@ -488,7 +490,9 @@ class HandoffService:
             return []
         now = time.time()
         queued = snapshot.queued if snapshot else await self.handoffs.queue_entries()
-        return [h.queue_item(now) for h in queued if agent.can_take(h.language, h.skill)]
+        mine = [h for h in queued if agent.can_take(h.language, h.skill)]
+        labels = await self.handoffs.labels_of([h.conversation_id for h in mine])
+        return [{**h.queue_item(now), "labels": labels.get(h.conversation_id, [])} for h in mine]
 
     async def broadcast_queue(self) -> None:
         """The queue changed: every connected agent gets their queue, every waiting
@@ -550,7 +554,9 @@ class HandoffService:
         queued = await self.handoffs.queue_entries()
         self._agents_saw = self._fingerprint(queued)
         now = time.time()
-        items = [h.queue_item(now) for h in queued]
+        # Labels ride along (the console filters the queue by them): one read per flush.
+        labels = await self.handoffs.labels_of([h.conversation_id for h in queued])
+        items = [{**h.queue_item(now), "labels": labels.get(h.conversation_id, [])} for h in queued]
         frames: dict[tuple[tuple[str, ...], tuple[str, ...]], EncodedFrame] = {}
         for agent in self._agents:
             if not self.presence.sockets.get(agent.username):
@@ -605,7 +611,7 @@ class HandoffService:
         await self.broadcast_queue()
         return await self.agent_view(agent, conversation_id)
 
-    # -- supervisors --------------------------------------------------------------------
+    # -- moving a chat: a supervisor's reassign, an agent's transfer ----------------------
 
     async def reassign(
         self, supervisor: Agent, conversation_id: str, username: str, force: bool = False
@@ -622,32 +628,7 @@ class HandoffService:
         handoff = await self.handoffs.open_handoff(conversation_id)
         if handoff is None:
             raise HandoffError("not_waiting", "this conversation is not with people now")
-        target = await self.handoffs.agent(username)
-        if target is None:
-            raise HandoffError("unknown_agent", f"there is no agent called {username!r}")
-        if handoff.agent == target.username:
-            raise HandoffError("already_assigned", f"{username} already has this chat")
-        if not self.presence.online(target.username):
-            raise HandoffError("agent_offline", f"{username} is not online (no console open)")
-        if target.availability == "away":
-            raise HandoffError("agent_away", f"{username} is away")
-        if not force:
-            if target.availability == "busy":
-                raise HandoffError(
-                    "agent_busy", f"{username} is busy (takes no new chats); force to give it"
-                )
-            if not target.can_take(handoff.language, handoff.skill):
-                needs = handoff.language + (
-                    f" and the skill {handoff.skill}" if handoff.skill else ""
-                )
-                raise HandoffError(
-                    "agent_not_eligible", f"{username} cannot take this chat: it needs {needs}"
-                )
-            load = (await self.handoffs.assigned_counts()).get(target.username, 0)
-            if load >= target.capacity:
-                raise HandoffError(
-                    "agent_at_capacity", f"{username} already has {load} of {target.capacity} chats"
-                )
+        target = await self._target(handoff, username, force)
         by = {"by": supervisor.username, "forced": force}
         if handoff.status == "queued":
             if not await self.handoffs.assign(handoff.id, target.username):
@@ -658,30 +639,8 @@ class HandoffService:
             )
             joined = "agent_joined"
         else:
-            previous = str(handoff.agent)
-            if not await self.handoffs.reassign(handoff.id, previous, target.username):
-                raise HandoffError("moved", "the chat was moved or closed meanwhile")
-            try:
-                await self.store.transition(
-                    conversation_id,
-                    "reassign",
-                    {"from_agent": previous, "to_agent": target.username, **by},
-                )
-            except InvalidTransition as exc:
-                # Resolved meanwhile: the record keeps the agent who resolved it.
-                await self.handoffs.reassign(handoff.id, target.username, previous, only_open=False)
-                raise HandoffError("moved", "the chat was resolved meanwhile") from exc
-            # The old console drops the chat (its replies are refused from now on).
-            self.hub.publish(
-                agent_channel(previous),
-                {
-                    "type": "state",
-                    "conversation_id": conversation_id,
-                    "state": "reassigned",
-                    "agent": target.username,
-                    "by": supervisor.username,
-                },
-            )
+            data = {"from_agent": str(handoff.agent), "to_agent": target.username, **by}
+            await self._move(handoff, target, "reassign", data, {"by": supervisor.username})
             joined = "agent_transferred"
         log.info(
             "%s gave %s's chat to %s (forced: %s)",
@@ -690,24 +649,7 @@ class HandoffService:
             target.username,
             force,
         )
-        conversation = await self.store.get_conversation(conversation_id)
-        assert conversation is not None
-        await self._system(
-            conversation_id,
-            self.texts.say(joined, conversation.language, name=target.display_name),
-        )
-        self.hub.publish(conversation_id, await self.state_frame(conversation_id))
-        # The new console gets the chat with everything an accept would have shown.
-        self.hub.publish(
-            agent_channel(target.username),
-            {
-                "type": "assigned",
-                "conversation_id": conversation_id,
-                "by": supervisor.username,
-                "view": await self.agent_view(target, conversation_id),
-            },
-        )
-        await self.broadcast_queue()
+        await self._hand_over(conversation_id, target, joined, {"by": supervisor.username})
         return {
             "conversation_id": conversation_id,
             "state": "assigned",
@@ -715,6 +657,227 @@ class HandoffService:
             "from_agent": handoff.agent,
             "forced": force,
         }
+
+    async def transfer(
+        self,
+        agent: Agent,
+        conversation_id: str,
+        reason: str,
+        *,
+        to_agent: str | None = None,
+        to_skill: str | None = None,
+    ) -> dict[str, Any]:
+        """The agent who has the chat passes it on, with a reason, to a colleague
+        (`to_agent`) or to a team (`to_skill`); exactly one of the two.
+
+        To a colleague: the checks of a supervisor's reassign without force (online and
+        here, not away or busy, the chat's language and skill, a free seat); the chat moves
+        at once. To a team: some agent with that skill who speaks the customer's language
+        must take new chats now (else the customer would wait for nobody); the chat goes
+        back to the queue with that skill, keeping its original queued time, so it is
+        ahead of chats that came after it, and the team's agents see it in their queue.
+
+        Either way: an event (`transfer` / `transfer_to_queue`) records from, to and the
+        reason (card numbers and ids masked, as notes); the old console drops the chat
+        (the reassign's frame); the customer is told politely in their language, never
+        the reason; the new agent's view lists the transfer (`agent_view`: `transfers`).
+        HandoffError: `not_yours` (403), or 409 with the check that refused it."""
+        handoff = await self.handoffs.open_handoff(conversation_id)
+        if handoff is None or handoff.status != "assigned" or handoff.agent != agent.username:
+            raise HandoffError("not_yours", "this conversation is not assigned to you")
+        note = note_text(reason)
+        # Where the next agent's transcript shows it: after the last message written so far.
+        said = await self.store.messages(conversation_id)
+        after_seq = said[-1].seq if said else 0
+        if to_agent is not None:
+            target = await self._target(handoff, to_agent, force=False)
+            data = {
+                "from_agent": agent.username,
+                "to_agent": target.username,
+                "reason": note,
+                "after_seq": after_seq,
+            }
+            told = {"by": agent.username, "transfer": True}
+            await self._move(handoff, target, "transfer", data, told)
+            log.info("%s transferred a chat to %s", agent.username, target.username)  # no reason
+            given = {
+                "by": agent.username,
+                "transfer": {"from_agent": agent.username, "reason": note},
+            }
+            await self._hand_over(conversation_id, target, "agent_transferred", given)
+            return {
+                "conversation_id": conversation_id,
+                "state": "assigned",
+                "agent": target.username,
+                "from_agent": agent.username,
+            }
+        if to_skill is None:
+            raise HandoffError("bad_request", "send 'to_agent' or 'to_skill'")
+        return await self._transfer_to_team(agent, handoff, to_skill, note, after_seq)
+
+    async def _transfer_to_team(
+        self, agent: Agent, handoff: Handoff, skill: str, note: str, after_seq: int
+    ) -> dict[str, Any]:
+        conversation_id = handoff.conversation_id
+        await self.refresh_agents()
+        if skill not in self.teams():
+            raise HandoffError("unknown_skill", f"no agent has the skill {skill!r}")
+        if not self._eligible_online(handoff.language, skill):
+            raise HandoffError(
+                "team_unavailable",
+                f"nobody with the skill {skill} who speaks {handoff.language} is online now",
+            )
+        if not await self.handoffs.requeue(handoff.id, agent.username, skill):
+            raise HandoffError("moved", "the chat was moved or closed meanwhile")
+        data = {
+            "from_agent": agent.username,
+            "to_skill": skill,
+            "reason": note,
+            "after_seq": after_seq,
+        }
+        try:
+            await self.store.transition(conversation_id, "transfer_to_queue", data)
+        except InvalidTransition as exc:  # closed meanwhile: the agent keeps what they had
+            await self.handoffs.assign(handoff.id, agent.username)
+            raise HandoffError("moved", "the chat was closed meanwhile") from exc
+        queued = await self.handoffs.handoff(handoff.id)
+        assert queued is not None
+        if queued.context.pop("offline", None):
+            # Queued when nobody was there: now someone is, so no offline ticket.
+            await self.handoffs.save_context(queued)
+        self._drop(agent.username, conversation_id, {"skill": skill, "by": agent.username})
+        log.info("%s transferred a chat to the %s queue", agent.username, skill)  # no reason
+        conversation = await self.store.get_conversation(conversation_id)
+        assert conversation is not None
+        status = await self.position_of(queued)
+        text = self.texts.say(
+            "transferred_to_team",
+            conversation.language,
+            position=status["position"],
+            minutes=max(1, math.ceil(status["estimated_wait_seconds"] / 60)),
+        )
+        await self._system(conversation_id, text, cancel_button=conversation.language)
+        self.hub.publish(conversation_id, await self.state_frame(conversation_id))
+        await self.broadcast_queue()
+        return {
+            "conversation_id": conversation_id,
+            "state": "queued",
+            "skill": skill,
+            "from_agent": agent.username,
+            "queue": status,
+        }
+
+    def teams(self) -> set[str]:
+        """Every skill some agent has: the teams a chat can be transferred to."""
+        return {skill for a in self._agents for skill in a.skills}
+
+    async def transfer_options(self, agent: Agent, conversation_id: str) -> dict[str, Any]:
+        """Where the agent who has the chat may transfer it now: colleagues who would pass
+        `transfer`'s checks, and teams with someone online who speaks its language."""
+        handoff = await self.handoffs.open_handoff(conversation_id)
+        if handoff is None or handoff.status != "assigned" or handoff.agent != agent.username:
+            raise HandoffError("not_yours", "this conversation is not assigned to you")
+        await self.refresh_agents()
+        load = await self.handoffs.assigned_counts()
+        colleagues = [
+            {"username": a.username, "display_name": a.display_name or a.username}
+            for a in self._agents
+            if self._refusal(handoff, a, load.get(a.username, 0), force=False) is None
+        ]
+        teams = sorted(s for s in self.teams() if self._eligible_online(handoff.language, s))
+        return {"agents": colleagues, "teams": teams}
+
+    async def _target(self, handoff: Handoff, username: str, force: bool) -> Agent:
+        """The agent `username` if they may get the chat now, else the HandoffError saying why."""
+        target = await self.handoffs.agent(username)
+        if target is None:
+            raise HandoffError("unknown_agent", f"there is no agent called {username!r}")
+        load = (await self.handoffs.assigned_counts()).get(target.username, 0)
+        refusal = self._refusal(handoff, target, load, force)
+        if refusal is not None:
+            raise refusal
+        return target
+
+    def _refusal(
+        self, handoff: Handoff, target: Agent, load: int, force: bool
+    ) -> HandoffError | None:
+        """Why `target` may not get the chat (None: they may). Presence and away always
+        hold; `force` skips busy, language, skill and capacity (see `reassign`)."""
+        username = target.username
+        if handoff.agent == username:
+            return HandoffError("already_assigned", f"{username} already has this chat")
+        if not self.presence.online(username):
+            return HandoffError("agent_offline", f"{username} is not online (no console open)")
+        if target.availability == "away":
+            return HandoffError("agent_away", f"{username} is away")
+        if force:
+            return None
+        if target.availability == "busy":
+            return HandoffError(
+                "agent_busy", f"{username} is busy (takes no new chats); force to give it"
+            )
+        if not target.can_take(handoff.language, handoff.skill):
+            needs = handoff.language + (f" and the skill {handoff.skill}" if handoff.skill else "")
+            return HandoffError(
+                "agent_not_eligible", f"{username} cannot take this chat: it needs {needs}"
+            )
+        if load >= target.capacity:
+            return HandoffError(
+                "agent_at_capacity", f"{username} already has {load} of {target.capacity} chats"
+            )
+        return None
+
+    async def _move(
+        self,
+        handoff: Handoff,
+        target: Agent,
+        event: str,
+        data: dict[str, Any],
+        told: dict[str, Any],
+    ) -> None:
+        """Move an assigned chat from its agent to `target` and record `event` with `data`;
+        the old console drops it (`told`: what its frame says besides the new agent)."""
+        previous = str(handoff.agent)
+        if not await self.handoffs.reassign(handoff.id, previous, target.username):
+            raise HandoffError("moved", "the chat was moved or closed meanwhile")
+        try:
+            await self.store.transition(handoff.conversation_id, event, data)
+        except InvalidTransition as exc:
+            # Resolved meanwhile: the record keeps the agent who resolved it.
+            await self.handoffs.reassign(handoff.id, target.username, previous, only_open=False)
+            raise HandoffError("moved", "the chat was resolved meanwhile") from exc
+        self._drop(previous, handoff.conversation_id, {"agent": target.username, **told})
+
+    def _drop(self, previous: str, conversation_id: str, told: dict[str, Any]) -> None:
+        """The old console drops the chat (its replies are refused from now on)."""
+        self.hub.publish(
+            agent_channel(previous),
+            {"type": "state", "conversation_id": conversation_id, "state": "reassigned", **told},
+        )
+
+    async def _hand_over(
+        self, conversation_id: str, target: Agent, joined: str, told: dict[str, Any]
+    ) -> None:
+        """After a chat went to `target`: the customer is told (`joined`, in their language)
+        and sees the new name; the new console gets the chat with everything an accept
+        would have shown (`told`: what else its frame says)."""
+        conversation = await self.store.get_conversation(conversation_id)
+        assert conversation is not None
+        await self._system(
+            conversation_id,
+            self.texts.say(joined, conversation.language, name=target.display_name),
+        )
+        self.hub.publish(conversation_id, await self.state_frame(conversation_id))
+        self.hub.publish(
+            agent_channel(target.username),
+            {
+                "type": "assigned",
+                "conversation_id": conversation_id,
+                **told,
+                "view": await self.agent_view(target, conversation_id),
+            },
+        )
+        await self.broadcast_queue()
 
     async def _transition_or_conflict(
         self, conversation_id: str, name: str, data: dict[str, Any]
@@ -742,7 +905,29 @@ class HandoffService:
             "customer": context["customer"],
             # Private: the agent who takes the chat over (accept, reassign) reads them too.
             "notes": [note.public() for note in await self.handoffs.notes(conversation_id)],
+            "labels": await self.handoffs.labels(conversation_id),  # agents' side only
+            # Private too: who passed the chat on, and why (the customer never sees it).
+            "transfers": await self.transfers(conversation_id),
         }
+
+    async def transfers(self, conversation_id: str) -> list[dict[str, Any]]:
+        """The conversation's transfers, oldest first, each placed in the transcript:
+        `after_seq` is the last message written before it (0: none)."""
+        found = []
+        for event in await self.store.events(conversation_id):
+            if event.name not in TRANSFERS:
+                continue
+            found.append(
+                {
+                    "from_agent": event.data.get("from_agent"),
+                    "to_agent": event.data.get("to_agent"),
+                    "to_skill": event.data.get("to_skill"),
+                    "reason": event.data.get("reason", ""),
+                    "ts": event.ts,
+                    "after_seq": event.data.get("after_seq", 0),
+                }
+            )
+        return found
 
     async def agent_message(self, agent: Agent, conversation_id: str, text: str) -> Message:
         # An agent who pastes a card number or an id does not store it either. Whether
@@ -785,6 +970,11 @@ class HandoffService:
         ):
             return
         raise HandoffError("not_yours", "this conversation is not assigned to you")
+
+    async def check_desk_access(self, agent: Agent, conversation_id: str) -> None:
+        """Who may label a chat (handoff/agent/labels.py): whoever may read and add its
+        private notes (`_note_access`)."""
+        await self._note_access(agent, conversation_id)
 
     async def notes(self, agent: Agent, conversation_id: str) -> list[Note]:
         await self._note_access(agent, conversation_id)

@@ -2,6 +2,8 @@
 
     bot --escalate--> queued --assign--> assigned --resolve--> resolved --return_to_bot--> bot
                                          assigned --reassign--> assigned  (another agent)
+                                         assigned --transfer--> assigned  (the agent's colleague)
+                      queued <--transfer_to_queue-- assigned  (a team/skill queue)
                       queued --cancel--> cancelled --return_to_bot--> bot
                       queued --take_ticket--> offline_ticket --return_to_bot--> bot
                       queued --abandon--> abandoned
@@ -26,6 +28,11 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     # who had it, who has it now and who moved it. Two reassigns cannot both win: the
     # handoff row changes only if it still belongs to the agent the move started from.
     "reassign": (("assigned",), "assigned"),
+    # The agent who has the chat passes it on, with a reason (HandoffService.transfer):
+    # to a colleague (the state stays; the event records from, to and the reason) or back
+    # to the queue for a team (a skill), where the team's agents accept it as any chat.
+    "transfer": (("assigned",), "assigned"),
+    "transfer_to_queue": (("assigned",), "queued"),
     "resolve": (("assigned",), "resolved"),
     "cancel": (("queued",), "cancelled"),
     "take_ticket": (("queued",), "offline_ticket"),

@@ -18,6 +18,7 @@ from common.jsonlog import conversation_context
 from handoff.conversation.models import MAX_CLIENT_ID_CHARS, Conversation, Message
 from handoff.conversation.service import ConversationService, InvalidMessage
 from handoff.customer.identity import IdentityError, identity_from_request
+from handoff.notices.board import NOTICE_BOARD
 from handoff.realtime.hub import Frame
 from handoff.store.errors import STORE_UNAVAILABLE
 from handoff.web.http import (
@@ -199,6 +200,9 @@ async def _customer_socket(request: web.Request) -> web.WebSocketResponse:
         return ws
 
     queue = service.hub.subscribe(conversation.id)
+    # Outage and maintenance notices: what is in force now, then each change (notices/board.py).
+    notices = request.app[NOTICE_BOARD]
+    notices.listen(queue)
     try:
         last_seq = hello.last_seq or 0
         try:
@@ -218,6 +222,7 @@ async def _customer_socket(request: web.Request) -> web.WebSocketResponse:
         finally:
             writer.cancel()
     finally:
+        notices.forget(queue)
         service.hub.unsubscribe(conversation.id, queue)
     return ws
 

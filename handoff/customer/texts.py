@@ -25,6 +25,7 @@ TEXT_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "cancelled": frozenset(),
     "agent_joined": frozenset({"name"}),
     "agent_transferred": frozenset({"name"}),
+    "transferred_to_team": frozenset({"position", "minutes"}),
     "closed": frozenset({"reopening"}),
     "nobody": frozenset(),
     "ask_contact": frozenset(),

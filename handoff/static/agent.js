@@ -56,6 +56,12 @@
     earlier: $('context-earlier'), attempts: $('context-attempts'),
     notes: $('notes'), noteForm: $('note-form'), noteText: $('note-text'), noteAdd: $('note-add'),
     noteError: $('note-error'),
+    transferOpen: $('transfer-open'), transfer: $('transfer'), transferForm: $('transfer-form'),
+    transferTarget: $('transfer-target'), transferNone: $('transfer-none'),
+    transferReason: $('transfer-reason'), transferError: $('transfer-error'),
+    transferSubmit: $('transfer-submit'), transferCancel: $('transfer-cancel'),
+    labels: $('labels'), labelAdd: $('label-add'), labelError: $('label-error'),
+    labelFilter: $('label-filter'), notifyOn: $('notify-on'), soundToggle: $('sound-toggle'),
   };
 
   const app = {
@@ -66,10 +72,16 @@
     detail: null, openGen: 0, suggestGen: 0,
     seqEls: new Map(),        // seq → element of the open conversation: de-duplicates everything
     noteEls: new Map(),       // note id → element of the open conversation's private notes
+    transferEls: new Map(),   // a transfer's time → its line in the open conversation's transcript
     drafts: new Map(),        // conversation id → unsent composer text
     typingConv: null, typingTimer: null, customerTypingTimer: null,
     noticeTimer: null, suggestTimer: null, mineTimer: null,
+    labelCatalog: [],         // data/labels.yml as GET /api/agent/labels gives it: [{id, names}]
+    labelFilter: '',          // the sidebar's "show only" label; '' for all
+    queueKnown: null,         // ids the queue has shown us; null until the first list (no alert for it)
+    audio: null,              // the AudioContext of the beep, made on first use
   };
+  const SOUND_KEY = 'maru-agent-sound';   // "off" when the agent turned the beep off
 
   // Read by automated browser tests; mutated in place so a held reference stays current.
   const maruAgent = (window.maruAgent = { token: null, connected: false, selected: null, availability: null });
@@ -193,6 +205,8 @@
     refreshMine();
     loadCanned();
     loadTickets();
+    loadLabels();
+    renderNotifyControls();
     if (selected) openConversation(selected);
   }
 
@@ -205,10 +219,12 @@
     clearTimeout(app.retryTimer);
     switchTo(null);
     app.queue = [];
+    app.queueKnown = null;
     app.mine = [];
     app.unread.clear();
     app.drafts.clear();
     [ui.queue, ui.mine, ui.tickets].forEach((el) => el.replaceChildren());
+    clearSearch();
     updateQueueCount();
     saveSession();
     ui.console.hidden = true;
@@ -392,11 +408,19 @@
       if (id === maruAgent.selected) {
         receiveMessage(frame);
         if (frame.role === 'customer') { setCustomerTyping(false); scheduleSuggestions(); }
-      } else if (frame.role === 'customer') {
+      }
+      // Not the open chat, or the tab is in the background: unread, a beep and a notification.
+      if (frame.role === 'customer' && (id !== maruAgent.selected || document.hidden)) {
         app.unread.set(id, (app.unread.get(id) || 0) + 1);
         renderMine();
+        updateQueueCount();
+        alertAgent(t('notify.message_title', { name: customerName(id) }), t('notify.message_body'), id);
       }
       if (!app.mine.some((c) => c.conversation_id === id)) scheduleMineRefresh();
+    },
+    // Labels changed on a chat we have open or in our lists (ours, or set by us).
+    labels(frame) {
+      applyLabels(frame.conversation_id, frame.labels);
     },
     typing(frame) {
       if (frame.conversation_id === maruAgent.selected) setCustomerTyping(Boolean(frame.on));
@@ -414,7 +438,10 @@
       const id = frame.conversation_id;
       if (!id) return;
       if (app.queue.some((q) => q.conversation_id === id)) removeFromQueue(id);
-      showNotice(t('notice.assigned', { by: frame.by || t('notice.a_supervisor') }));
+      const moved = frame.transfer;  // a colleague's transfer comes with their reason
+      showNotice(moved && typeof moved === 'object'
+        ? t('transfer.received', { from: moved.from_agent || frame.by || '', reason: moved.reason || '' })
+        : t('notice.assigned', { by: frame.by || t('notice.a_supervisor') }));
       if (!maruAgent.selected) openConversation(id, frame.view);
       else { app.unread.set(id, (app.unread.get(id) || 0) + 1); }
       refreshMine();
@@ -441,6 +468,12 @@
     const now = Date.now();
     app.queue = list(items).filter((item) => item.conversation_id)
       .map((item) => Object.assign({}, item, { since: now - (Number(item.waiting_seconds) || 0) * 1000 }));
+    // The server only lists chats we can take: one we have not seen before is new work.
+    const fresh = app.queueKnown ? app.queue.filter((item) => !app.queueKnown.has(item.conversation_id)) : [];
+    app.queueKnown = new Set([...(app.queueKnown || []), ...app.queue.map((item) => item.conversation_id)]);
+    fresh.forEach((item) => alertAgent(t('notify.queued_title'), t('notify.queued_body', {
+      language: languageName(item.language) || '', reason: reasonText(item.reason),
+    }), item.conversation_id));
     renderQueue();
   }
 
@@ -456,7 +489,8 @@
    */
   function renderQueue() {
     const old = new Map(Array.from(ui.queue.children, (el) => [el.dataset.conversationId, el]));
-    const rows = app.queue.map((item) => fillQueueItem(old.get(item.conversation_id) || buildQueueItem(item), item));
+    const rows = app.queue.filter(labelled)
+      .map((item) => fillQueueItem(old.get(item.conversation_id) || buildQueueItem(item), item));
     rows.forEach((row, i) => {
       if (ui.queue.children[i] !== row) ui.queue.insertBefore(row, ui.queue.children[i] || null);
     });
@@ -468,7 +502,7 @@
     const accept = button('accept', t('queue.accept'), () => acceptConversation(item.conversation_id, accept));
     const li = make('li', 'queue-item', [
       make('div', 'item-top', [make('span', 'badge'), make('span', 'reason'), make('span', 'skill'), make('span', 'wait')]),
-      make('p', 'summary'), accept,
+      make('p', 'summary'), make('span', 'chips chips-inline'), accept,
     ]);
     li.dataset.conversationId = item.conversation_id;
     return li;
@@ -484,6 +518,7 @@
     wait.dataset.since = String(item.since);
     wait.textContent = formatWait((Date.now() - item.since) / 1000);
     setLang(li.querySelector('.summary'), item.language).textContent = item.summary || t('summary.none');
+    fillChips(li.querySelector('.chips'), item.labels);
     const accept = li.querySelector('button.accept');
     if (!accept.disabled) accept.textContent = t('queue.accept'); // relabelled after a language switch
     return li;
@@ -492,8 +527,10 @@
   function updateQueueCount() {
     const n = app.queue.length;
     ui.queueCount.textContent = String(n);
-    // Agents keep this tab in the background: the count in the tab title is what they watch.
-    document.title = (n ? `(${n}) ` : '') + t('console.title');
+    // Agents keep this tab in the background: the count in the tab title is what they watch
+    // (chats waiting and customer messages not yet read).
+    const total = n + Array.from(app.unread.values()).reduce((a, b) => a + b, 0);
+    document.title = (total ? `(${total}) ` : '') + t('console.title');
   }
 
   function tick() {
@@ -541,20 +578,26 @@
   }
 
   function renderMine() {
-    ui.mine.replaceChildren(...app.mine.map((c) => {
+    ui.mine.replaceChildren(...app.mine.filter(labelled).map((c) => {
       const unread = app.unread.get(c.conversation_id);
+      const badge = unread ? make('span', 'unread', String(unread)) : null;
+      if (badge) badge.setAttribute('aria-label', t('unread.count', { count: unread }));
+      const chips = make('span', 'chips chips-inline');
+      fillChips(chips, c.labels);
       const li = make('li', 'conv-item', [button('conv-open', [
         make('span', 'item-top', [
           langBadge(c.language), make('span', 'reason', reasonText(c.reason)),
-          unread && make('span', 'unread', unread), make('span', 'state-tag', stateText(c.state)),
+          badge, make('span', 'state-tag', stateText(c.state)),
         ]),
         setLang(make('span', 'summary', c.summary || t('summary.none')), c.language),
+        chips,
       ], () => openConversation(c.conversation_id))]);
       li.dataset.conversationId = c.conversation_id;
       li.classList.toggle('selected', c.conversation_id === maruAgent.selected);
       li.classList.toggle('closed', c.state !== 'assigned');
       return li;
     }));
+    updateQueueCount();
   }
 
   async function loadTickets() {
@@ -616,6 +659,8 @@
     renderContext(app.detail);
     list(res.data.transcript).forEach(receiveMessage);
     list(res.data.notes).forEach(receiveNote);
+    list(res.data.transfers).forEach(receiveTransfer);
+    renderLabels();
     if (first) ui.scroller.scrollTop = ui.scroller.scrollHeight;
     updateComposerState();
     loadSuggestions();
@@ -633,11 +678,15 @@
     app.openGen += 1; // whatever was loading is for the conversation we are leaving
     app.seqEls.clear();
     app.noteEls.clear();
+    app.transferEls.clear();
+    if (ui.transfer.open) ui.transfer.close();
     app.unread.delete(id);
     [ui.transcript, ui.suggestions, ui.earlier, ui.attempts, ui.customer, ui.reason, ui.language,
       ui.convSummary, ui.convState, ui.convLanguage, ui.notes].forEach((el) => el.replaceChildren());
     ui.noteText.value = '';
     showText(ui.noteError, '');
+    ui.labels.replaceChildren();
+    showText(ui.labelError, '');
     ui.composer.value = app.drafts.get(id) || '';
     app.drafts.delete(id);
     showText(ui.sendError, '');
@@ -670,9 +719,97 @@
     app.mine = app.mine.filter((c) => c.conversation_id !== id);
     app.unread.delete(id);
     renderMine();
-    showNotice(t('notice.reassigned', {
-      by: frame.by || t('notice.a_supervisor'), agent: frame.agent || t('notice.another_agent'),
-    }));
+    // Our own transfer (this console or another of ours) says where it went; a supervisor's
+    // move says who moved it.
+    if (frame.skill) showNotice(t('transfer.done_team', { team: frame.skill }));
+    else if (frame.transfer) showNotice(t('transfer.done_agent', { agent: frame.agent || t('notice.another_agent') }));
+    else {
+      showNotice(t('notice.reassigned', {
+        by: frame.by || t('notice.a_supervisor'), agent: frame.agent || t('notice.another_agent'),
+      }));
+    }
+  }
+
+  /* ---------- transfer: to a colleague or a team's queue, with a reason ---------- */
+
+  /** The dialog, filled with who can take the open chat now (the server's list). */
+  async function openTransfer() {
+    const id = maruAgent.selected;
+    if (!id || isClosed() || ui.transfer.open) return;
+    showText(ui.transferError, '');
+    ui.transferTarget.replaceChildren();
+    ui.transferNone.hidden = true;
+    ui.transferSubmit.disabled = true;
+    ui.transfer.showModal();
+    ui.transferTarget.focus();
+    const res = await api('GET', conversationPath(id, 'transfer-options'));
+    if (res.stale || maruAgent.selected !== id || !ui.transfer.open) return;
+    if (!res.ok || !res.data) {
+      showText(ui.transferError, t('transfer.load_failed', { message: res.message }));
+      return;
+    }
+    const agents = list(res.data.agents).filter((a) => a.username);
+    const teams = list(res.data.teams);
+    const group = (label, options) => {
+      const el = document.createElement('optgroup');
+      el.label = label;
+      el.append(...options);
+      return el;
+    };
+    // new Option() sets text, not HTML.
+    ui.transferTarget.replaceChildren(...[
+      agents.length && group(t('transfer.colleagues'),
+        agents.map((a) => new Option(String(a.display_name || a.username), 'agent:' + a.username))),
+      teams.length && group(t('transfer.teams'),
+        teams.map((team) => new Option(t('transfer.team', { team }), 'team:' + team))),
+    ].filter(Boolean));
+    ui.transferNone.hidden = Boolean(agents.length || teams.length);
+    ui.transferSubmit.disabled = !(agents.length || teams.length);
+  }
+
+  async function submitTransfer() {
+    const id = maruAgent.selected;
+    const choice = ui.transferTarget.value;
+    const reason = ui.transferReason.value.trim();
+    if (!id || !choice || ui.transferSubmit.disabled) return;
+    if (!reason) { ui.transferReason.focus(); return; }
+    const [kind, ...rest] = choice.split(':');
+    const name = rest.join(':');
+    const body = kind === 'team' ? { to_skill: name, reason } : { to_agent: name, reason };
+    const label = ui.transferTarget.selectedOptions[0];
+    ui.transferSubmit.disabled = true;
+    showText(ui.transferError, '');
+    const res = await api('POST', conversationPath(id, 'transfer'), body);
+    if (res.stale) return;
+    ui.transferSubmit.disabled = false;
+    if (!res.ok) { showText(ui.transferError, t('transfer.failed', { message: res.message })); return; }
+    ui.transferReason.value = '';
+    if (ui.transfer.open) ui.transfer.close();
+    dropReassigned({
+      conversation_id: id, transfer: true,
+      agent: kind === 'agent' ? (label ? label.textContent : name) : undefined,
+      skill: kind === 'team' ? name : undefined,
+    });
+  }
+
+  /** "Transferred from A: why", placed after the last message written before it (agents only). */
+  function receiveTransfer(x) {
+    const key = String(x && x.ts);
+    if (!x || app.transferEls.has(key)) return;
+    const el = make('div', 'msg msg-transfer', [make('div', 'msg-meta', [buildTime(x.ts)]), make('div', 'bubble')]);
+    el.dataset.transfer = JSON.stringify({ from: x.from_agent || '', team: x.to_skill || '', reason: x.reason || '' });
+    labelTransfer(el);
+    const after = Number(x.after_seq) || 0;
+    el.dataset.seq = String(after + 0.5); // between its message and the next
+    app.transferEls.set(key, el);
+    withAutoScroll(() => placeBySeq(el, after + 0.5), false);
+  }
+
+  function labelTransfer(el) {
+    const x = JSON.parse(el.dataset.transfer);
+    el.querySelector('.bubble').textContent = x.team
+      ? t('transfer.line_team', { from: x.from, team: x.team, reason: x.reason })
+      : t('transfer.line_agent', { from: x.from, reason: x.reason });
   }
 
   function renderHeader() {
@@ -686,7 +823,7 @@
 
   function updateComposerState() {
     const closed = isClosed();
-    [ui.composer, ui.send, ui.canned, ui.resolve].forEach((el) => { el.disabled = closed; });
+    [ui.composer, ui.send, ui.canned, ui.resolve, ui.transferOpen].forEach((el) => { el.disabled = closed; });
     // Notes stay open after a resolve (a follow-up for colleagues); a chat moved to someone
     // else is theirs now, notes included.
     const noNotes = !app.detail || app.detail.state === 'reassigned';
@@ -783,6 +920,152 @@
       return;
     }
     showText(ui.noteError, t('notes.add_failed', { message: res.message }));
+  }
+
+  /* ---------- labels ---------- */
+
+  async function loadLabels() {
+    const res = await api('GET', '/api/agent/labels');
+    if (res.stale || !res.ok || !Array.isArray(res.data)) return;
+    app.labelCatalog = list(res.data).filter((label) => label && label.id);
+    renderLabelOptions();
+    renderQueue();
+    renderMine();
+    renderLabels();
+  }
+
+  /** A label's name in the console language (its id if the list does not have it). */
+  function labelName(id) {
+    const label = app.labelCatalog.find((l) => l.id === id);
+    return (label && label.names && (label.names[I18N.language] || label.names.en)) || String(id);
+  }
+
+  /** Whether a queue or list item passes the sidebar's label filter. */
+  function labelled(item) {
+    return !app.labelFilter || list(item.labels).includes(app.labelFilter);
+  }
+
+  function fillChips(el, labels) {
+    const ids = list(labels);
+    el.replaceChildren(...ids.map((id) => {
+      const chip = make('span', 'chip', labelName(id));
+      chip.dataset.label = id;
+      return chip;
+    }));
+    if (ids.length) el.setAttribute('aria-label', t('labels.list', { names: I18N.formatList(ids.map(labelName)) }));
+    else el.removeAttribute('aria-label');
+  }
+
+  /** The filter's and the open chat's "add" menus, in the console language. */
+  function renderLabelOptions() {
+    const options = (select, first) => {
+      const chosen = select.value;
+      const head = new Option(t(first), '');
+      head.dataset.i18n = first;
+      select.replaceChildren(head, ...app.labelCatalog.map((l) => new Option(labelName(l.id), l.id)));
+      select.value = app.labelCatalog.some((l) => l.id === chosen) ? chosen : '';
+    };
+    options(ui.labelFilter, 'labels.filter_all');
+    options(ui.labelAdd, 'labels.add_placeholder');
+  }
+
+  /** The open chat's chips, each with a button that removes it. */
+  function renderLabels() {
+    const labels = app.detail ? list(app.detail.labels) : [];
+    ui.labels.replaceChildren(...labels.map((id) => {
+      const remove = button('chip-remove', '×', () => saveLabels(labels.filter((l) => l !== id)));
+      remove.setAttribute('aria-label', t('labels.remove', { name: labelName(id) }));
+      remove.disabled = !app.detail || app.detail.state === 'reassigned';
+      const chip = make('li', 'chip', [make('span', null, labelName(id)), remove]);
+      chip.dataset.label = id;
+      return chip;
+    }));
+    ui.labelAdd.disabled = !app.detail || app.detail.state === 'reassigned';
+    Array.from(ui.labelAdd.options).forEach((o) => { o.disabled = Boolean(o.value) && labels.includes(o.value); });
+  }
+
+  async function saveLabels(labels) {
+    const id = maruAgent.selected;
+    if (!id) return;
+    showText(ui.labelError, '');
+    const res = await api('PUT', conversationPath(id, 'labels'), { labels });
+    if (res.stale) return;
+    if (res.ok && res.data) applyLabels(id, res.data.labels);
+    else if (maruAgent.selected === id) showText(ui.labelError, t('labels.save_failed', { message: res.message }));
+  }
+
+  /** New labels of a chat: wherever the console shows it. */
+  function applyLabels(id, labels) {
+    const now = list(labels);
+    [app.queue, app.mine].forEach((items) => items.forEach((item) => {
+      if (item.conversation_id === id) item.labels = now;
+    }));
+    if (app.detail && maruAgent.selected === id) { app.detail.labels = now; renderLabels(); }
+    renderQueue();
+    renderMine();
+  }
+
+  /* ---------- notifications ---------- */
+
+  const notificationsExist = () => 'Notification' in window;
+  const soundOn = () => { try { return localStorage.getItem(SOUND_KEY) !== 'off'; } catch (_) { return true; } };
+
+  function renderNotifyControls() {
+    ui.notifyOn.hidden = !notificationsExist() || Notification.permission !== 'default';
+    const on = soundOn();
+    ui.soundToggle.setAttribute('aria-pressed', String(on));
+    ui.soundToggle.dataset.i18n = on ? 'notify.sound_on' : 'notify.sound_off';
+    ui.soundToggle.textContent = t(ui.soundToggle.dataset.i18n);
+  }
+
+  /** Asked once, from the button's click (browsers only ask from a user gesture). */
+  async function askNotifications() {
+    if (!notificationsExist()) return;
+    try { await Notification.requestPermission(); } catch (_) { /* refused: the button goes */ }
+    renderNotifyControls();
+  }
+
+  function toggleSound() {
+    try { localStorage.setItem(SOUND_KEY, soundOn() ? 'off' : 'on'); } catch (_) { /* this page only */ }
+    renderNotifyControls();
+  }
+
+  /** A short beep, made by the browser (no audio file to fetch). */
+  function beep() {
+    try {
+      const Context = window.AudioContext || window.webkitAudioContext;
+      if (!Context) return;
+      app.audio = app.audio || new Context();
+      const oscillator = app.audio.createOscillator();
+      const gain = app.audio.createGain();
+      oscillator.frequency.value = 880;
+      gain.gain.value = 0.08;
+      oscillator.connect(gain).connect(app.audio.destination);
+      oscillator.start();
+      oscillator.stop(app.audio.currentTime + 0.15);
+      maruAgent.beeps = (maruAgent.beeps || 0) + 1;
+    } catch (_) { /* no sound is no reason to miss the rest */ }
+  }
+
+  /** New work: a beep (unless turned off) and, if allowed, a desktop notification whose
+   * click brings the console forward on that chat. No message text: only a display name. */
+  function alertAgent(title, body, id) {
+    if (soundOn()) beep();
+    if (!notificationsExist() || Notification.permission !== 'granted') return;
+    try {
+      const shown = new Notification(title, { body, tag: 'maru-' + id, lang: I18N.language });
+      shown.onclick = () => {
+        window.focus();
+        if (app.mine.some((c) => c.conversation_id === id)) openConversation(id);
+        shown.close();
+      };
+    } catch (_) { /* e.g. a browser that only notifies from a service worker */ }
+  }
+
+  /** The customer's display name for a notification, if the console knows it. */
+  function customerName(id) {
+    const name = app.detail && maruAgent.selected === id && app.detail.customer && app.detail.customer.name;
+    return name ? clampText(String(name), 40) : t('notify.a_customer');
   }
 
   /* ---------- context ---------- */
@@ -979,6 +1262,135 @@
     }
   }
 
+  /* ---------- search: every conversation and ticket, opened read-only ---------- */
+
+  const search = {
+    form: $('search-form'), text: $('search-text'), from: $('search-from'), to: $('search-to'),
+    state: $('search-state'), submit: $('search-submit'), status: $('search-status'),
+    results: $('search-results'), dialog: $('search-transcript'), meta: $('search-transcript-meta'),
+    body: $('search-transcript-body'),
+    hits: null, query: '', gen: 0, openGen: 0, view: null,
+  };
+  // Where a hit was found, and a conversation's state, by the server's codes. Not CODES.state's
+  // words: those speak of the agent's own chat ("Assigned to you").
+  const FOUND_IN = { message: 'search.found_message', customer: 'search.found_customer', ticket: 'search.found_ticket' };
+  const SEARCH_STATES = {
+    bot: 'search.state_bot', queued: 'search.state_queued', assigned: 'search.state_assigned',
+    resolved: 'search.state_resolved', cancelled: 'search.state_cancelled',
+    offline_ticket: 'search.state_offline_ticket', abandoned: 'search.state_abandoned',
+  };
+  const searchStateText = (state) => (Object.hasOwn(SEARCH_STATES, state) ? t(SEARCH_STATES[state]) : String(state || ''));
+
+  /** The count line (role=status), re-worded by a language switch; null empties it. */
+  function searchStatus(key, values) {
+    I18N.bindText(search.status, key ? () => t(key, values) : null);
+  }
+
+  async function runSearch() {
+    const params = new URLSearchParams();
+    const q = search.text.value.trim();
+    if (q) params.set('q', q);
+    if (search.from.value) params.set('from', search.from.value);
+    if (search.to.value) params.set('to', search.to.value);
+    if (search.state.value) params.set('state', search.state.value);
+    if (!q && params.toString() === '') { searchStatus('search.need_something'); return; }
+    const gen = ++search.gen;
+    searchStatus('search.searching');
+    const res = await api('GET', '/api/agent/search?' + params.toString());
+    if (res.stale || gen !== search.gen) return; // signed out, or a newer search was asked
+    if (!res.ok || !res.data || !Array.isArray(res.data.results)) {
+      search.hits = null;
+      renderSearch();
+      searchStatus('search.failed', { message: res.message });
+      return;
+    }
+    search.hits = res.data.results.filter((hit) => hit && hit.conversation_id);
+    search.query = q;
+    renderSearch();
+    const n = search.hits.length;
+    searchStatus(n ? 'search.count' : 'search.none', { n: I18N.formatNumber(n) });
+  }
+
+  function renderSearch() {
+    search.results.replaceChildren(...list(search.hits).map(buildSearchHit));
+  }
+
+  function buildSearchHit(hit) {
+    const state = make('span', 'state-tag', searchStateText(hit.state));
+    state.dataset.state = hit.state || '';
+    const open = button('conv-open search-hit', [
+      make('span', 'item-top', [
+        langBadge(hit.language), make('span', 'search-name', hit.customer_name || t('search.no_name')),
+        state,
+      ]),
+      setLang(highlight(make('span', 'summary snippet'), hit.snippet || '', search.query), hit.language),
+      make('span', 'search-where muted small', [
+        Object.hasOwn(FOUND_IN, hit.found_in) ? t(FOUND_IN[hit.found_in]) : null,
+        buildTime(hit.updated_at, true),
+      ]),
+    ], () => openTranscript(hit));
+    open.title = t('search.open');
+    const li = make('li', 'search-item', [open]);
+    li.dataset.conversationId = hit.conversation_id;
+    return li;
+  }
+
+  /** `text` into `el`, the first case-folded match of `query` in a <mark> (text nodes only). */
+  function highlight(el, text, query) {
+    const at = query && text.toLowerCase().length === text.length ? text.toLowerCase().indexOf(query.toLowerCase()) : -1;
+    if (at < 0) { el.textContent = text; return el; }
+    el.append(text.slice(0, at), make('mark', null, text.slice(at, at + query.length)), text.slice(at + query.length));
+    return el;
+  }
+
+  /** The hit's conversation in the read-only dialog, scrolled to the message that matched. */
+  async function openTranscript(hit) {
+    const gen = ++search.openGen;
+    const res = await api('GET', conversationPath(hit.conversation_id, 'transcript'));
+    if (res.stale || gen !== search.openGen) return;
+    if (!res.ok || !res.data || !Array.isArray(res.data.transcript)) {
+      showNotice(t('search.transcript_failed', { message: res.message }), true);
+      return;
+    }
+    const view = search.view = res.data;
+    I18N.bindText(search.meta, () => t('search.transcript_meta', {
+      name: (view.customer && view.customer.name) || t('search.no_name'),
+      state: searchStateText(view.state),
+      started: I18N.formatTime(view.created_at, true) || '',
+    }));
+    search.body.replaceChildren(...view.transcript.map((m) => {
+      const el = buildMessage(m);
+      el.dataset.seq = String(m.seq);
+      return el;
+    }));
+    setLang(search.body, view.language);
+    search.body.dataset.conversationId = view.conversation_id;
+    if (!search.dialog.open) search.dialog.showModal();
+    const match = Number.isInteger(hit.seq) ? search.body.querySelector(`[data-seq="${hit.seq}"]`) : null;
+    if (match) { match.classList.add('search-match'); match.scrollIntoView({ block: 'center' }); }
+    else search.body.scrollTop = 0;
+  }
+
+  /** Signed out: the next person at this browser sees none of it. */
+  function clearSearch() {
+    search.gen += 1;
+    search.openGen += 1;
+    search.hits = null;
+    search.query = '';
+    search.view = null;
+    search.form.reset();
+    renderSearch();
+    searchStatus(null);
+    search.body.replaceChildren();
+    if (search.dialog.open) search.dialog.close();
+  }
+
+  search.form.addEventListener('submit', (event) => { event.preventDefault(); runSearch(); });
+  I18N.onChange(() => {
+    renderSearch();
+    search.body.querySelectorAll('.msg-role').forEach((el) => { el.textContent = t('role.' + el.dataset.role); });
+  });
+
   /* ---------- console language ---------- */
 
   /**
@@ -987,6 +1399,9 @@
    * error on screen stays until it goes.
    */
   function relabel() {
+    renderLabelOptions();
+    renderLabels();
+    renderNotifyControls();
     updateQueueCount();
     renderQueue();
     tick();
@@ -1000,6 +1415,7 @@
     ui.transcript.querySelectorAll('.msg-role').forEach((el) => { el.textContent = t('role.' + el.dataset.role); });
     ui.transcript.querySelectorAll('.intent-tag').forEach((el) => { el.title = t('message.intent_title'); });
     ui.transcript.querySelectorAll('[data-failed]').forEach(markNotSent);
+    ui.transcript.querySelectorAll('.msg-transfer').forEach(labelTransfer);
     ui.suggestions.querySelectorAll('button.insert').forEach((el) => { el.textContent = t('suggestions.insert'); });
     updateComposerState();
   }
@@ -1018,9 +1434,32 @@
   ui.suggestionsRefresh.addEventListener('click', loadSuggestions);
   ui.canned.addEventListener('change', insertCanned);
   ui.resolve.addEventListener('click', resolve);
+  ui.transferOpen.addEventListener('click', openTransfer);
+  ui.transferCancel.addEventListener('click', () => ui.transfer.close());
+  ui.transferForm.addEventListener('submit', (event) => { event.preventDefault(); submitTransfer(); });
+  // Escape closes the native dialog; focus goes back to the button that opened it.
+  ui.transfer.addEventListener('close', () => { if (!ui.transferOpen.disabled) ui.transferOpen.focus(); });
   ui.form.addEventListener('submit', (event) => { event.preventDefault(); send(); });
   ui.noteForm.addEventListener('submit', (event) => { event.preventDefault(); addNote(); });
   ui.noteText.addEventListener('input', () => showText(ui.noteError, ''));
+  ui.labelAdd.addEventListener('change', () => {
+    const id = ui.labelAdd.value;
+    ui.labelAdd.value = '';
+    if (id && app.detail) saveLabels([...list(app.detail.labels).filter((l) => l !== id), id]);
+  });
+  ui.labelFilter.addEventListener('change', () => {
+    app.labelFilter = ui.labelFilter.value;
+    renderQueue();
+    renderMine();
+  });
+  ui.notifyOn.addEventListener('click', askNotifications);
+  ui.soundToggle.addEventListener('click', toggleSound);
+  // Back to the tab: what arrived in the open chat meanwhile is on screen now.
+  document.addEventListener('visibilitychange', () => {
+    if (document.hidden || !maruAgent.selected || !app.unread.has(maruAgent.selected)) return;
+    app.unread.delete(maruAgent.selected);
+    renderMine();
+  });
   ui.composer.addEventListener('input', onComposerInput);
   ui.composer.addEventListener('keydown', (event) => {
     // isComposing: Enter that confirms a Korean/Japanese IME candidate must not send.
@@ -1064,7 +1503,7 @@
   }
 
   document.addEventListener('keydown', (event) => {
-    if (ui.console.hidden || event.isComposing || event.repeat) return;
+    if (ui.console.hidden || ui.transfer.open || event.isComposing || event.repeat) return;
     const typing = event.target instanceof HTMLElement
       && (event.target.matches('input, textarea, select') || event.target.isContentEditable);
     if (event.key === '?' && !typing && !event.altKey && !event.ctrlKey && !event.metaKey) {

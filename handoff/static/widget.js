@@ -18,11 +18,12 @@
 
   const STRINGS = {
     en: {
-      title: 'Maru Store support', placeholder: 'Type your message…', send: 'Send',
+      title: 'Maru Store support', closeEmbed: 'Close the support chat', placeholder: 'Type your message…', send: 'Send',
       reconnecting: 'Reconnecting…', newConversation: 'New conversation', agent: 'Agent',
       typing: 'Typing…', sending: 'Sending…', failed: 'Not sent',
       suggested: 'Suggested articles',
       popular: 'Popular questions',
+      notices: 'Service notices', dismiss: 'Dismiss this notice',
       error: 'Something went wrong. Please try again.',
       slowDown: 'You are sending messages very fast. Please wait a moment, then send that again.',
       waitingAgent: 'Waiting for an agent…', assigned: 'You are chatting with an agent',
@@ -32,11 +33,12 @@
       wait: (min) => (min < 1 ? 'less than a minute' : `about ${min} min`),
     },
     ko: {
-      title: '마루 스토어 고객센터', placeholder: '메시지를 입력하세요…', send: '보내기',
+      title: '마루 스토어 고객센터', closeEmbed: '고객센터 채팅 닫기', placeholder: '메시지를 입력하세요…', send: '보내기',
       reconnecting: '다시 연결하는 중…', newConversation: '새 대화', agent: '상담원',
       typing: '입력 중…', sending: '보내는 중…', failed: '전송 실패',
       suggested: '추천 도움말',
       popular: '자주 묻는 질문',
+      notices: '서비스 안내', dismiss: '이 안내 닫기',
       error: '문제가 발생했습니다. 다시 시도해 주세요.',
       slowDown: '메시지를 너무 빠르게 보내고 있어요. 잠시 후 다시 보내 주세요.',
       waitingAgent: '상담원 연결을 기다리는 중입니다…', assigned: '상담원과 연결되었습니다',
@@ -46,11 +48,12 @@
       wait: (min) => (min < 1 ? '1분 이내' : `약 ${min}분`),
     },
     ja: {
-      title: 'マルストア サポート', placeholder: 'メッセージを入力…', send: '送信',
+      title: 'マルストア サポート', closeEmbed: 'サポートチャットを閉じる', placeholder: 'メッセージを入力…', send: '送信',
       reconnecting: '再接続中…', newConversation: '新しい会話', agent: 'オペレーター',
       typing: '入力中…', sending: '送信中…', failed: '送信できませんでした',
       suggested: 'おすすめの記事',
       popular: 'よくある質問',
+      notices: 'サービスのお知らせ', dismiss: 'このお知らせを閉じる',
       error: 'エラーが発生しました。もう一度お試しください。',
       slowDown: 'メッセージの送信が速すぎます。少し待ってからもう一度送信してください。',
       waitingAgent: 'オペレーターにおつなぎしています…', assigned: 'オペレーターにつながりました',
@@ -66,6 +69,7 @@
     title: $('title'), messages: $('messages'), scroller: $('scroller'), typing: $('typing'),
     banner: $('reconnecting'), status: $('status'), error: $('error'), form: $('composer'),
     input: $('input'), send: $('send'), newConversation: $('new-conversation'),
+    closeEmbed: $('close-embed'),
     suggest: $('suggest'), suggestLabel: $('suggest-label'), suggestList: $('suggest-list'),
   };
 
@@ -108,9 +112,12 @@
     ui.send.textContent = t('send');
     ui.banner.textContent = t('reconnecting');
     ui.newConversation.textContent = t('newConversation');
+    ui.closeEmbed.setAttribute('aria-label', t('closeEmbed'));
+    ui.closeEmbed.title = t('closeEmbed');
     ui.typing.setAttribute('aria-label', t('typing'));
     ui.messages.querySelectorAll('.msg-label').forEach((el) => { el.textContent = t('agent'); });
     renderStatus();
+    renderNotices();
   }
 
   /* ---------- persistence (localStorage may be unavailable: degrade to memory) ---------- */
@@ -272,6 +279,7 @@
       maruChat.connected = true;
       if (frame.state) setState(frame.state, frame.queue, frame.agent);
       if (frame.language && frame.language !== app.language) applyLanguage(frame.language);
+      loadNotices(); // (re)connected: a notice may have ended while the socket was down
       // Re-send everything unacked with its original client_id; the server de-duplicates.
       app.outbox.forEach(transmit);
     },
@@ -281,6 +289,8 @@
     },
     message: receiveMessage,
     typing(frame) { setTyping(Boolean(frame.on)); },
+    // Every notice in force (each text in ko, ja and en), at connect and on each change.
+    notices(frame) { showNotices(frame.notices); },
     // After a supervisor's reassign, `agent` is the new person's name.
     state(frame) { setState(frame.state, frame.queue, frame.agent); },
     error(frame) {
@@ -685,7 +695,11 @@
   ui.input.addEventListener('input', autosize);
   ui.input.addEventListener('input', onInputTyping);
   ui.input.addEventListener('input', onInputSuggest);
-  ui.input.addEventListener('keydown', (event) => { if (event.key === 'Escape') hideSuggestions(); });
+  ui.input.addEventListener('keydown', (event) => {
+    if (event.key !== 'Escape' || ui.suggest.hidden) return;
+    hideSuggestions();
+    event.preventDefault(); // this Escape closed the suggestions, not the embedded chat
+  });
   ui.input.addEventListener('keydown', (event) => {
     // isComposing: Enter that confirms a Korean/Japanese IME candidate must not send.
     if (event.key !== 'Enter' || event.shiftKey || event.isComposing || event.keyCode === 229) return;
@@ -710,7 +724,95 @@
     fn();
   });
 
+  /* ---------- notices of outages and maintenance (GET /api/notices, `notices` frames) ---------- */
+
+  const DISMISSED_KEY = 'maru-chat-dismissed-notices'; // per browser session (sessionStorage)
+  let notices = [];                                     // [{id, severity, text: {lang: text}}]
+
+  function dismissedNotices() {
+    try { return JSON.parse(sessionStorage.getItem(DISMISSED_KEY) || '[]'); } catch (_) { return []; }
+  }
+
+  function dismissNotice(id) {
+    const ids = dismissedNotices().concat(id).slice(-50);
+    try { sessionStorage.setItem(DISMISSED_KEY, JSON.stringify(ids)); } catch (_) { /* memory only */ }
+    renderNotices();
+  }
+
+  function showNotices(list) {
+    notices = (Array.isArray(list) ? list : []).filter((n) => n && typeof n.id === 'string');
+    renderNotices();
+  }
+
+  function noticeText(notice) {
+    const text = notice.text;
+    if (typeof text === 'string') return text;
+    return (text && (text[app.language] || text.en)) || '';
+  }
+
+  /** The banner: one line per notice not dismissed; gone when none is left. */
+  function renderNotices() {
+    let box = $('notices');
+    if (!box) {
+      box = make('div', 'notices');
+      box.id = 'notices';
+      box.setAttribute('role', 'status');
+      ui.status.before(box);
+    }
+    box.setAttribute('aria-label', t('notices'));
+    const dismissed = dismissedNotices();
+    const shown = notices.filter((n) => !dismissed.includes(n.id) && noticeText(n));
+    box.replaceChildren();
+    for (const notice of shown) {
+      const item = make('div', `notice notice-${notice.severity === 'outage' ? 'outage' : 'info'}`);
+      item.dataset.noticeId = notice.id;
+      const text = make('p', 'notice-text');
+      appendLinkified(text, noticeText(notice));
+      const close = make('button', 'notice-dismiss', '×');
+      close.type = 'button';
+      close.setAttribute('aria-label', t('dismiss'));
+      close.addEventListener('click', () => dismissNotice(notice.id));
+      item.append(text, close);
+      box.append(item);
+    }
+    box.hidden = shown.length === 0;
+  }
+
+  async function loadNotices() {
+    try {
+      const res = await fetch(`/api/notices?${new URLSearchParams({ language: app.language })}`);
+      if (!res.ok) return;
+      const found = (await res.json()).notices || [];
+      // Until the socket's frame brings every language, the text in this one.
+      showNotices(found.map((n) => Object.assign({}, n, { text: { [app.language]: n.text } })));
+    } catch (err) {
+      console.warn('[maru-chat] notices', err); // the chat works without them
+    }
+  }
+
+  /* ---------- inside a host site's page (/static/embed.js) ---------- */
+
+  function setUpEmbedding() {
+    const params = new URLSearchParams(location.search);
+    // The host's brand colour, checked: it goes into the page's style.
+    const colour = params.get('color') || '';
+    if (/^#[0-9a-fA-F]{6}$/.test(colour)) {
+      document.documentElement.style.setProperty('--brand', colour);
+      document.documentElement.style.setProperty('--brand-dark', `color-mix(in srgb, ${colour} 80%, #000)`);
+    }
+    if (params.get('embed') !== '1' || window.parent === window) return;
+    // The host page (any origin) closes the frame; the message carries nothing else.
+    const closeFrame = () => window.parent.postMessage({ type: 'maru-support:close' }, '*');
+    ui.closeEmbed.hidden = false;
+    ui.closeEmbed.addEventListener('click', closeFrame);
+    document.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape' && !event.defaultPrevented) closeFrame();
+    });
+  }
+
   loadSession();
+  setUpEmbedding();
   applyLanguage(app.language);
+  loadNotices();
   start();
 })();

@@ -10,6 +10,7 @@ implementations have it, and tests/handoff/test_store_contract.py that both beha
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -27,6 +28,8 @@ from handoff.conversation.models import (
     StoredCustomerMessage,
 )
 from handoff.conversation.state_machine import TransitionEvent
+from handoff.notices.model import Notice
+from handoff.store.search import SearchFilters, SearchHit
 
 SESSION_SECONDS = 8 * 3600  # an agent's sign-in lasts one working day
 # What a reader may say of an article outside a conversation (add_article_feedback).
@@ -46,6 +49,17 @@ def note_text(text: str) -> str:
     message is (nobody needs them in full); NUL, which PostgreSQL's text cannot hold, as
     U+FFFD (a note from the web has lost its NULs already, one from elsewhere may not)."""
     return mask_secrets(text).replace("\x00", "\ufffd")
+
+
+def label_change(before: set[str], labels: list[str]) -> tuple[list[str], list[str]]:
+    """What replacing the labels `before` with `labels` adds and removes, each sorted."""
+    wanted = set(labels)
+    return sorted(wanted - before), sorted(before - wanted)
+
+
+def label_event(added: list[str], removed: list[str], by: str) -> str:
+    """The data of a 'labels' event (a change of labels in the conversation's history)."""
+    return json.dumps({"added": added, "removed": removed, "by": by})
 
 
 class Store(Protocol):
@@ -146,6 +160,13 @@ class Store(Protocol):
         report's plans depend on it); cheap, and called at start and every hour."""
         ...
 
+    async def search(self, filters: SearchFilters) -> list[SearchHit]:
+        """Agents' conversation search: messages, customer name/email/id and offline
+        tickets, by substring in any language, then filtered by days and states; the most
+        recently active conversations first, at most `filters.limit`, each with a
+        snippet of its newest matching line (handoff/store/search.py says how)."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -228,6 +249,12 @@ class Handoffs(Protocol):
         self, handoff_id: int, from_agent: str, to_agent: str, *, only_open: bool = True
     ) -> bool: ...
 
+    async def requeue(self, handoff_id: int, from_agent: str, skill: str | None) -> bool:
+        """Put an assigned chat back in the queue for `skill` (an agent's transfer to a
+        team): no agent, the new skill, `queued_at` kept (its place among chats queued
+        after it stands). False if it was no longer `from_agent`'s assigned chat."""
+        ...
+
     async def assigned(self) -> list[Handoff]: ...
 
     async def save_context(self, handoff: Handoff) -> None: ...
@@ -260,4 +287,39 @@ class Handoffs(Protocol):
 
     async def notes(self, conversation_id: str) -> list[Note]:
         """The conversation's notes in the order they were added (oldest first)."""
+        ...
+
+    async def set_labels(
+        self, conversation_id: str, labels: list[str], by: str
+    ) -> tuple[list[str], list[str]]:
+        """Replace the conversation's labels with `labels` (ids from data/labels.yml, which
+        the caller checked), `by` an agent's username; returns (added, removed), each
+        sorted. A change is also an event named 'labels' in the conversation's history
+        (`Store.events`; data: added, removed, by; the state stays), written with it; no
+        change, no event. KeyError: no such conversation."""
+        ...
+
+    async def labels(self, conversation_id: str) -> list[str]:
+        """The conversation's labels, sorted."""
+        ...
+
+    async def labels_of(self, conversation_ids: list[str]) -> dict[str, list[str]]:
+        """The labels of each of the conversations that has any (sorted): the queue's and
+        an agent's list of chats in one read."""
+        ...
+
+    async def add_notice(self, notice: Notice) -> Notice:
+        """Keep a supervisor's notice (handoff/notices/) for every gateway replica; returns
+        it as stored (with created_at). ValueError for a severity not in
+        notices.model.SEVERITIES. The caller made its id (unique) and checked the rest."""
+        ...
+
+    async def notices(self, after: str) -> list[Notice]:
+        """Supervisors' notices not ended by `after` (an instant, notices.model.instant):
+        active and scheduled ones, by start then id."""
+        ...
+
+    async def end_notice(self, notice_id: str, by: str, at: str) -> Notice | None:
+        """End the notice at `at` unless it ended earlier already (then it stays as it
+        was); returns it as stored now. None: no such notice."""
         ...

@@ -59,14 +59,19 @@ from handoff.conversation.state_machine import (
     TransitionEvent,
     target,
 )
+from handoff.notices.model import SEVERITIES, Notice, notice_from_row
+from handoff.store import postgres_search
 from handoff.store.interface import (
     ARTICLE_VERDICTS,
     SESSION_SECONDS,
     hash_token,
+    label_change,
+    label_event,
     note_text,
     utc_now,
 )
 from handoff.store.migrations import migrate, postgres_database
+from handoff.store.search import SearchFilters, SearchHit
 from stack.shared_stores import parse_database_url
 
 _CONVERSATION_COLUMNS = "id, language, state, customer_json, created_at, updated_at"
@@ -144,6 +149,9 @@ class PostgresStore:
 
     async def close(self) -> None:
         await self._pool.close()
+
+    async def search(self, filters: SearchFilters) -> list[SearchHit]:
+        return await postgres_search.search(self._pool, filters)
 
     async def ping(self) -> None:
         await self._pool.fetchval("SELECT 1")
@@ -982,6 +990,21 @@ class PostgresHandoffStore:
         )
         return moved is not None
 
+    async def requeue(self, handoff_id: int, from_agent: str, skill: str | None) -> bool:
+        """Back to the queue for `skill` (interface.Handoffs.requeue). `assigned_at`
+        stays until the next accept sets it: analytics reads it of assigned and closed
+        chats only. Of a requeue racing a move one wins, as `assign`."""
+        async with self._pool.acquire() as connection, connection.transaction():
+            moved = await connection.fetchval(
+                "UPDATE handoffs SET status = 'queued', agent = NULL, skill = $1"
+                " WHERE id = $2 AND agent = $3 AND status = 'assigned' RETURNING 1",
+                skill,
+                handoff_id,
+                from_agent,
+            )
+            await _note_last_handoff(connection, handoff_id)
+        return moved is not None
+
     async def assigned(self) -> list[Handoff]:
         """Every chat an agent has now, longest held first, without the stored contexts
         (the supervisors' live view)."""
@@ -1115,6 +1138,104 @@ class PostgresHandoffStore:
             conversation_id,
         )
         return [_note(row) for row in rows]
+
+    # -- labels -------------------------------------------------------------------------
+
+    async def set_labels(
+        self, conversation_id: str, labels: list[str], by: str
+    ) -> tuple[list[str], list[str]]:
+        async with self._pool.acquire() as connection, connection.transaction():
+            # The conversation's row lock: label changes on one conversation, from any
+            # gateway, one after the other, each reading the set it replaces.
+            state = await connection.fetchval(
+                "SELECT state FROM conversations WHERE id = $1 FOR UPDATE", conversation_id
+            )
+            if state is None:
+                raise KeyError(conversation_id)
+            before = await connection.fetch(
+                "SELECT label FROM conversation_labels WHERE conversation_id = $1",
+                conversation_id,
+            )
+            added, removed = label_change({row["label"] for row in before}, labels)
+            if not added and not removed:
+                return [], []
+            now = utc_now()
+            await connection.execute(
+                "DELETE FROM conversation_labels WHERE conversation_id = $1"
+                " AND label = ANY($2::text[])",
+                conversation_id,
+                removed,
+            )
+            await connection.executemany(
+                "INSERT INTO conversation_labels (conversation_id, label, set_by, set_at)"
+                " VALUES ($1, $2, $3, $4)",
+                [(conversation_id, label, by, now) for label in added],
+            )
+            # The conversation's history: an event that leaves the state as it is.
+            await connection.execute(
+                "INSERT INTO events (conversation_id, name, from_state, to_state, data_json, ts)"
+                " VALUES ($1, 'labels', $2, $2, $3, $4)",
+                conversation_id,
+                state,
+                label_event(added, removed, by),
+                now,
+            )
+        return added, removed
+
+    async def labels(self, conversation_id: str) -> list[str]:
+        return (await self.labels_of([conversation_id])).get(conversation_id, [])
+
+    async def labels_of(self, conversation_ids: list[str]) -> dict[str, list[str]]:
+        if not conversation_ids:
+            return {}
+        rows = await self._pool.fetch(
+            "SELECT conversation_id, label FROM conversation_labels"
+            " WHERE conversation_id = ANY($1::text[]) ORDER BY conversation_id, label",
+            conversation_ids,
+        )
+        found: dict[str, list[str]] = {}
+        for row in rows:
+            found.setdefault(row["conversation_id"], []).append(row["label"])
+        return found
+
+    # -- notices ----------------------------------------------------------------------------
+
+    async def add_notice(self, notice: Notice) -> Notice:
+        if notice.severity not in SEVERITIES:
+            raise ValueError(f"severity must be one of {', '.join(SEVERITIES)}")
+        row = await self._pool.fetchrow(
+            "INSERT INTO notices (id, texts_json, topics_json, severity, starts_at, ends_at,"
+            " created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *",
+            notice.id,
+            json.dumps(notice.texts, ensure_ascii=False),
+            json.dumps(list(notice.topics)),
+            notice.severity,
+            notice.starts_at,
+            notice.ends_at,
+            notice.created_by,
+            utc_now(),
+        )
+        return notice_from_row(row)
+
+    async def notices(self, after: str) -> list[Notice]:
+        rows = await self._pool.fetch(
+            "SELECT * FROM notices WHERE ends_at IS NULL OR ends_at > $1 ORDER BY starts_at, id",
+            after,
+        )
+        return [notice_from_row(row) for row in rows]
+
+    async def end_notice(self, notice_id: str, by: str, at: str) -> Notice | None:
+        # One statement: the UPDATE's row if it ended the notice, else the row as it was.
+        row = await self._pool.fetchrow(
+            "WITH ended AS (UPDATE notices SET ends_at = $3, ended_by = $2"
+            " WHERE id = $1 AND (ends_at IS NULL OR ends_at > $3) RETURNING *)"
+            " SELECT * FROM ended UNION ALL"
+            " SELECT * FROM notices WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM ended)",
+            notice_id,
+            by,
+            at,
+        )
+        return notice_from_row(row) if row is not None else None
 
 
 async def _note_last_handoff(connection: asyncpg.Connection, handoff_id: int) -> None:

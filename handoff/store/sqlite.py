@@ -34,8 +34,10 @@ from handoff.conversation.state_machine import (
     TransitionEvent,
     target,
 )
+from handoff.store import sqlite_search
 from handoff.store.interface import ARTICLE_VERDICTS, hash_token, utc_now
 from handoff.store.migrations import migrate, sqlite_database
+from handoff.store.search import SearchFilters, SearchHit
 
 
 class SQLiteStore:
@@ -82,6 +84,9 @@ class SQLiteStore:
 
     async def close(self) -> None:
         await self._db.close()
+
+    async def search(self, filters: SearchFilters) -> list[SearchHit]:
+        return await sqlite_search.search(self._db, filters)
 
     async def ping(self) -> None:
         await self._db.execute("SELECT 1")

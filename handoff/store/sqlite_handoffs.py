@@ -9,6 +9,7 @@ stored only as SHA-256 hashes and expire. Sign-ins locked after too many failure
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import time
@@ -20,7 +21,15 @@ from handoff.agent.passwords import PasswordHasher
 from handoff.agent.passwords import hash_password as hash_password
 from handoff.agent.passwords import verify_password as verify_password
 from handoff.conversation.models import AVAILABILITIES, ROLES, Agent, Handoff, Note
-from handoff.store.interface import SESSION_SECONDS, hash_token, note_text, utc_now
+from handoff.notices.model import SEVERITIES, Notice, notice_from_row
+from handoff.store.interface import (
+    SESSION_SECONDS,
+    hash_token,
+    label_change,
+    label_event,
+    note_text,
+    utc_now,
+)
 
 
 def _agent(row: aiosqlite.Row) -> Agent:
@@ -60,6 +69,8 @@ class HandoffStore:
         self._db = db
         # Password hashes run off the event loop (handoff/agent/passwords.py).
         self.hasher = hasher or PasswordHasher()
+        # One label change at a time: each reads the set it replaces before writing.
+        self._labels_lock = asyncio.Lock()
 
     # -- agents ------------------------------------------------------------------
 
@@ -336,6 +347,19 @@ class HandoffStore:
         await self._db.commit()
         return cursor.rowcount == 1
 
+    async def requeue(self, handoff_id: int, from_agent: str, skill: str | None) -> bool:
+        """Back to the queue for `skill` (interface.Handoffs.requeue). `assigned_at`
+        stays until the next accept sets it: analytics reads it of assigned and closed
+        chats only."""
+        cursor = await self._db.execute(
+            "UPDATE handoffs SET status = 'queued', agent = NULL, skill = ?"
+            " WHERE id = ? AND agent = ? AND status = 'assigned'",
+            (skill, handoff_id, from_agent),
+        )
+        await self._note_last_handoff(handoff_id)
+        await self._db.commit()
+        return cursor.rowcount == 1
+
     async def assigned(self) -> list[Handoff]:
         """Every chat an agent has now, longest held first, without the stored contexts
         (the supervisors' live view)."""
@@ -474,6 +498,104 @@ class HandoffStore:
             (conversation_id,),
         ) as cursor:
             return [_note(row) for row in await cursor.fetchall()]
+
+    # -- labels -------------------------------------------------------------------------
+
+    async def set_labels(
+        self, conversation_id: str, labels: list[str], by: str
+    ) -> tuple[list[str], list[str]]:
+        async with self._labels_lock:
+            async with self._db.execute(
+                "SELECT state FROM conversations WHERE id = ?", (conversation_id,)
+            ) as cursor:
+                found = await cursor.fetchone()
+            if found is None:
+                raise KeyError(conversation_id)
+            before = set(await self.labels(conversation_id))
+            added, removed = label_change(before, labels)
+            if not added and not removed:
+                return [], []
+            now = utc_now()
+            await self._db.executemany(
+                "DELETE FROM conversation_labels WHERE conversation_id = ? AND label = ?",
+                [(conversation_id, label) for label in removed],
+            )
+            await self._db.executemany(
+                "INSERT INTO conversation_labels (conversation_id, label, set_by, set_at)"
+                " VALUES (?, ?, ?, ?)",
+                [(conversation_id, label, by, now) for label in added],
+            )
+            # The conversation's history: an event that leaves the state as it is.
+            await self._db.execute(
+                "INSERT INTO events (conversation_id, name, from_state, to_state, data_json, ts)"
+                " VALUES (?, 'labels', ?, ?, ?, ?)",
+                (conversation_id, found[0], found[0], label_event(added, removed, by), now),
+            )
+            await self._db.commit()
+            return added, removed
+
+    async def labels(self, conversation_id: str) -> list[str]:
+        return (await self.labels_of([conversation_id])).get(conversation_id, [])
+
+    async def labels_of(self, conversation_ids: list[str]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        # In slices: SQLite takes a bounded number of parameters per statement.
+        for start in range(0, len(conversation_ids), 500):
+            ids = conversation_ids[start : start + 500]
+            async with self._db.execute(
+                "SELECT conversation_id, label FROM conversation_labels"
+                f" WHERE conversation_id IN ({', '.join('?' * len(ids))})"
+                " ORDER BY conversation_id, label",
+                ids,
+            ) as cursor:
+                for conversation_id, label in await cursor.fetchall():
+                    found.setdefault(conversation_id, []).append(label)
+        return found
+
+    # -- notices ------------------------------------------------------------------------
+
+    async def add_notice(self, notice: Notice) -> Notice:
+        if notice.severity not in SEVERITIES:
+            raise ValueError(f"severity must be one of {', '.join(SEVERITIES)}")
+        await self._db.execute(
+            "INSERT INTO notices (id, texts_json, topics_json, severity, starts_at, ends_at,"
+            " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                notice.id,
+                json.dumps(notice.texts, ensure_ascii=False),
+                json.dumps(list(notice.topics)),
+                notice.severity,
+                notice.starts_at,
+                notice.ends_at,
+                notice.created_by,
+                utc_now(),
+            ),
+        )
+        await self._db.commit()
+        stored = await self._notice(notice.id)
+        assert stored is not None
+        return stored
+
+    async def notices(self, after: str) -> list[Notice]:
+        async with self._db.execute(
+            "SELECT * FROM notices WHERE ends_at IS NULL OR ends_at > ? ORDER BY starts_at, id",
+            (after,),
+        ) as cursor:
+            return [notice_from_row(row) for row in await cursor.fetchall()]
+
+    async def end_notice(self, notice_id: str, by: str, at: str) -> Notice | None:
+        await self._db.execute(
+            "UPDATE notices SET ends_at = ?, ended_by = ?"
+            " WHERE id = ? AND (ends_at IS NULL OR ends_at > ?)",
+            (at, by, notice_id, at),
+        )
+        await self._db.commit()
+        return await self._notice(notice_id)
+
+    async def _notice(self, notice_id: str) -> Notice | None:
+        async with self._db.execute("SELECT * FROM notices WHERE id = ?", (notice_id,)) as c:
+            row = await c.fetchone()
+        return notice_from_row(row) if row is not None else None
 
 
 def _note(row: aiosqlite.Row) -> Note:

@@ -13,9 +13,11 @@ from aiohttp import web
 from handoff.agent.analytics_api import setup_analytics_routes
 from handoff.agent.api import setup_agent_routes
 from handoff.agent.assist import KBAssist
+from handoff.agent.labels import setup_label_routes
 from handoff.agent.login_counters_redis import RedisLoginCounters
 from handoff.agent.login_guard import LOGIN_GUARD, LoginGuard, LoginPolicy
 from handoff.agent.passwords import PasswordHasher
+from handoff.agent.search_api import setup_search_routes
 from handoff.agent.supervisor_api import setup_supervisor_routes
 from handoff.agent.topics_api import setup_topics_routes
 from handoff.conversation.bot_relay import BotRelay
@@ -29,6 +31,7 @@ from handoff.customer.popular import setup_popular_routes
 from handoff.customer.suggestions import setup_suggestion_routes
 from handoff.customer.texts import load_texts
 from handoff.helpcentre.routes import setup_helpcentre_routes
+from handoff.notices.routes import setup_notice_routes
 from handoff.realtime.hub import Hub, Realtime
 from handoff.realtime.redis_hub import RedisHub
 from handoff.store.backends import open_stores, shared_redis
@@ -157,7 +160,8 @@ async def _every(
 
 
 def create_app(settings: Settings) -> web.Application:
-    """The gateway. Raises TextsError if data/gateway_texts.yml is broken."""
+    """The gateway. Raises TextsError if data/gateway_texts.yml is broken, NoticesError if
+    data/notices.yml is."""
     app = web.Application(
         middlewares=[conversation_middleware, error_middleware], client_max_size=MAX_BODY_BYTES
     )
@@ -169,10 +173,13 @@ def create_app(settings: Settings) -> web.Application:
     setup_ops_routes(app)  # health, readiness, metrics, OpenAPI, static files
     setup_customer_routes(app)
     setup_agent_routes(app)
+    setup_search_routes(app)  # conversations and tickets by text, days and state
+    setup_label_routes(app)  # loads data/labels.yml: a broken list stops the start here
     setup_analytics_routes(app)
     setup_supervisor_routes(app)  # after the service exists: its live feed listens to it
     setup_topics_routes(app)  # unanswered topics, from the action server
     setup_helpcentre_routes(app)  # /help: articles and search for customers
     setup_suggestion_routes(app)  # articles matching what a customer types
     setup_popular_routes(app)  # what the widget offers when it opens
+    setup_notice_routes(app)  # outages and maintenance: banner, greeting, answers
     return app

@@ -49,6 +49,10 @@ HANDOFF_ERROR_STATUS = {
     "agent_busy": 409,
     "agent_not_eligible": 409,
     "agent_at_capacity": 409,
+    # An agent's transfer to a team (HandoffService.transfer): no agent has the skill, or
+    # none of them who speaks the chat's language takes new chats now.
+    "unknown_skill": 409,
+    "team_unavailable": 409,
     # The action server (which holds the KB model) is down: try again shortly.
     "assist_unavailable": 503,
 }

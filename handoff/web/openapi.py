@@ -183,6 +183,20 @@ def _agent_paths() -> dict[str, Any]:
             }
         },
         "/api/agent/conversations/{conversation_id}/notes": _notes_path(secured, conversation_id),
+        "/api/agent/conversations/{conversation_id}/labels": _labels_path(secured, conversation_id),
+        "/api/agent/labels": {
+            "get": {
+                **secured,
+                "summary": "The labels agents may put on conversations (data/labels.yml), "
+                "each with its name in ko, ja and en",
+                "responses": {
+                    "200": _json(
+                        {"type": "array", "items": {"$ref": "#/components/schemas/Label"}},
+                        "The list, in the designers' order",
+                    )
+                },
+            }
+        },
         "/api/agent/conversations/{conversation_id}/resolve": {
             "post": {
                 **secured,
@@ -194,6 +208,7 @@ def _agent_paths() -> dict[str, Any]:
         "/api/agent/conversations/{conversation_id}/reassign": _reassign_path(
             secured, conversation_id
         ),
+        **_transfer_paths(secured, conversation_id),
         "/api/agent/conversations/{conversation_id}/suggestions": {
             "get": {
                 **secured,
@@ -216,6 +231,7 @@ def _agent_paths() -> dict[str, Any]:
                 "responses": {"200": _json({"type": "array", "items": any_json}, "Tickets")},
             }
         },
+        **_search_paths(secured, conversation_id),
         "/api/agent/analytics": _analytics_path(secured),
         "/api/agent/analytics/topics": _topics_path(secured),
         "/api/agent/live": {
@@ -298,6 +314,119 @@ def _notes_path(secured: dict[str, Any], conversation_id: dict[str, Any]) -> dic
                 "400": _json(_ERROR, "Malformed body, or blank or too long text"),
                 **refused,
             },
+        },
+    }
+
+
+def _labels_path(secured: dict[str, Any], conversation_id: dict[str, Any]) -> dict[str, Any]:
+    """Labels on a conversation (handoff/agent/labels.py; who may: as for private notes,
+    HandoffService.check_desk_access)."""
+    labels = {"type": "array", "items": {"type": "string"}, "description": "label ids, sorted"}
+    return {
+        "put": {
+            **secured,
+            "parameters": [conversation_id],
+            "summary": "Replace the conversation's labels (supervisors, the agent the chat is "
+            "or was last with, any agent who could accept it while it waits). A change is "
+            "an event in the conversation's history; consoles with the chat open get a "
+            "`labels` frame over /api/agent/ws, the customer never",
+            "requestBody": _body(request_models.LabelsChange),
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["conversation_id", "labels"],
+                        "properties": {"conversation_id": {"type": "string"}, "labels": labels},
+                    },
+                    "Stored: the labels now",
+                ),
+                "400": _json(
+                    _ERROR,
+                    "Malformed body, more than 10 labels, or `unknown_label`: an id that is "
+                    "not on the list (named)",
+                ),
+                "403": _json(_ERROR, "`not_yours`: the agent may not label this chat"),
+                "404": _json(_ERROR, "`not_found`: no conversation with this id"),
+            },
+        }
+    }
+
+
+def _transfer_paths(secured: dict[str, Any], conversation_id: dict[str, Any]) -> dict[str, Any]:
+    """The agent who has the chat passes it on (the rules: HandoffService.transfer)."""
+    refused = {
+        "401": _json(_ERROR, "No or expired session token"),
+        "403": _json(_ERROR, "`not_yours`: the chat is not assigned to you"),
+        "404": _json(_ERROR, "`not_found`: no conversation with this id"),
+    }
+    return {
+        "/api/agent/conversations/{conversation_id}/transfer": {
+            "post": {
+                **secured,
+                "parameters": [conversation_id],
+                "summary": "Transfer your chat, with a reason, to an online colleague (it moves "
+                "at once) or to a team's queue (it keeps its place); the customer is told "
+                "politely in their language, never the reason; the event records from, to "
+                "and the reason",
+                "requestBody": _body(request_models.Transfer),
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "conversation_id": {"type": "string"},
+                                "state": {"enum": ["assigned", "queued"]},
+                                "agent": {"type": "string"},
+                                "skill": {"type": "string"},
+                                "from_agent": {"type": "string"},
+                                "queue": {"type": "object"},
+                            },
+                        },
+                        "`assigned` to `agent`, or `queued` for `skill` (with the position)",
+                    ),
+                    "400": _json(_ERROR, "Malformed body: the message names the field"),
+                    **refused,
+                    "409": _json(
+                        _ERROR,
+                        "Not possible now: `already_assigned` (to yourself), `moved`, "
+                        "`unknown_agent`, `agent_offline`, `agent_away`, `agent_busy`, "
+                        "`agent_not_eligible` (language or skill), `agent_at_capacity`, "
+                        "`unknown_skill` (no agent has it), `team_unavailable` (nobody of the "
+                        "team who speaks the chat's language is online)",
+                    ),
+                    "413": _json(_ERROR, "Body larger than 64 KiB"),
+                },
+            }
+        },
+        "/api/agent/conversations/{conversation_id}/transfer-options": {
+            "get": {
+                **secured,
+                "parameters": [conversation_id],
+                "summary": "Where you may transfer your chat now: online colleagues who could "
+                "take it (language, skill, a free seat) and teams with someone online",
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "agents": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "properties": {
+                                            "username": {"type": "string"},
+                                            "display_name": {"type": "string"},
+                                        },
+                                    },
+                                },
+                                "teams": {"type": "array", "items": {"type": "string"}},
+                            },
+                        },
+                        "Colleagues and teams",
+                    ),
+                    **refused,
+                },
+            }
         },
     }
 
@@ -395,6 +524,108 @@ def _analytics_path(secured: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _search_paths(secured: dict[str, Any], conversation_id: dict[str, Any]) -> dict[str, Any]:
+    """Agents' conversation search (handoff/agent/search_api.py) and the transcript a
+    result opens."""
+    text = {"type": "string"}
+    hit = {
+        "type": "object",
+        "required": [
+            "conversation_id",
+            "customer_name",
+            "language",
+            "state",
+            "created_at",
+            "updated_at",
+            "snippet",
+            "found_in",
+            "seq",
+            "ticket_id",
+        ],
+        "properties": {
+            "conversation_id": text,
+            "customer_name": {"type": "string", "description": "empty when none was given"},
+            "language": text,
+            "state": {"$ref": "#/components/schemas/State"},
+            "created_at": text,
+            "updated_at": {"type": "string", "description": "its last activity"},
+            "snippet": {
+                "type": "string",
+                "description": "the newest matching line around the match (personal data "
+                "masked as stored); without `q`, the customer's first message",
+            },
+            "found_in": {"enum": ["message", "customer", "ticket", ""]},
+            "seq": {"type": ["integer", "null"], "description": "the message that matched"},
+            "ticket_id": {"type": ["integer", "null"], "description": "the ticket that matched"},
+        },
+    }
+    results = {
+        "type": "object",
+        "required": ["results", "count", "limit"],
+        "properties": {
+            "results": {"type": "array", "items": hit},
+            "count": {"type": "integer", "minimum": 0},
+            "limit": {"type": "integer"},
+        },
+    }
+    transcript = {
+        "type": "object",
+        "required": [
+            "conversation_id",
+            "language",
+            "state",
+            "created_at",
+            "updated_at",
+            "customer",
+            "transcript",
+        ],
+        "properties": {
+            "conversation_id": text,
+            "language": text,
+            "state": {"$ref": "#/components/schemas/State"},
+            "created_at": text,
+            "updated_at": text,
+            "customer": {"type": "object"},
+            "transcript": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
+        },
+    }
+    return {
+        "/api/agent/search": {
+            "get": {
+                **secured,
+                "summary": "Conversations and offline tickets by text, days and state",
+                "description": "Any signed-in agent. `q` is found inside words in any "
+                "language (Japanese needs no spaces; a Korean word with its particle), case "
+                "folded, `%` and `_` as themselves: from 3 characters through an index, with "
+                "1 or 2 among the 2000 most recently active conversations that pass the "
+                "filters. Without `q`, `from`, `to` or `state` is needed. The most recently "
+                "active first, at most 50, one per conversation.",
+                "parameters": request_models.query_parameters(request_models.SearchQuery),
+                "responses": {
+                    "200": _json(results, "What was found"),
+                    "400": _json(
+                        _ERROR,
+                        "A parameter refused (named in the message), `from` after `to`, or "
+                        "nothing to search by",
+                    ),
+                },
+            }
+        },
+        "/api/agent/conversations/{conversation_id}/transcript": {
+            "get": {
+                **secured,
+                "parameters": [conversation_id],
+                "summary": "A conversation's transcript, read-only (what a search result opens)",
+                "description": "Any signed-in agent; no private notes.",
+                "responses": {
+                    "200": _json(transcript, "The conversation and its messages, in order"),
+                    "404": _json(_ERROR, "`not_found`: there is no conversation with this id"),
+                },
+            }
+        },
+    }
+
+
 def _topics_path(secured: dict[str, Any]) -> dict[str, Any]:
     """Supervisors only (handoff/agent/topics_api.py; built by the action server, kb_index/topics.py)."""
     day = _DAY
@@ -478,6 +709,134 @@ def _topics_path(secured: dict[str, Any]) -> dict[str, Any]:
                 "503": _json(_ERROR, "`topics_unavailable`: the action server is down or failed"),
             },
         }
+    }
+
+
+def _notice_paths() -> dict[str, Any]:
+    """Notices for outages and maintenance (handoff/notices/routes.py): customers read the
+    ones in force; supervisors post and end them."""
+    secured: dict[str, Any] = {"security": [{"agentSession": []}]}
+    instant = {"type": "string", "description": "UTC, e.g. 2026-12-05T13:00:00.000Z"}
+    until = {"type": ["string", "null"], "description": "UTC; null: until a supervisor ends it"}
+    common = {
+        "id": {"type": "string"},
+        "severity": {"enum": ["info", "outage"]},
+        "starts_at": instant,
+        "ends_at": until,
+        "topics": {"type": "array", "items": {"type": "string"}},
+    }
+    for_customer = {
+        "type": "object",
+        "required": [*common, "text"],
+        "properties": {**common, "text": {"type": "string"}},
+    }
+    texts = {
+        "type": "object",
+        "required": ["ko", "ja", "en"],
+        "properties": {language: {"type": "string"} for language in ("ko", "ja", "en")},
+    }
+    for_supervisor = {
+        "type": "object",
+        "required": [*common, "text", "source", "status", "created_by", "ended_by"],
+        "properties": {
+            **common,
+            "text": texts,
+            "source": {
+                "enum": ["file", "supervisor"],
+                "description": "file: data/notices.yml; supervisor: posted here",
+            },
+            "status": {"enum": ["active", "scheduled", "ended"]},
+            "created_by": {"type": "string"},
+            "ended_by": {"type": ["string", "null"]},
+        },
+    }
+    supervisors_only = _json(_ERROR, "`supervisors_only`: signed in, but not a supervisor")
+    return {
+        "/api/notices": {
+            "get": {
+                "summary": "The notices in force (outages, maintenance), in one language",
+                "description": "The widget shows them as a banner; its websocket also gets a "
+                "`notices` frame (every active notice, `text` in ko, ja and en) when it "
+                "opens and whenever they change: an empty list ends the banner.",
+                "parameters": request_models.query_parameters(request_models.NoticesQuery),
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["language", "notices"],
+                            "properties": {
+                                "language": {"type": "string"},
+                                "notices": {"type": "array", "items": for_customer},
+                            },
+                        },
+                        "The active notices, oldest start first",
+                    ),
+                    "400": _json(_ERROR, "A parameter is unknown or invalid"),
+                },
+            }
+        },
+        "/api/supervisor/notices": {
+            "get": {
+                **secured,
+                "summary": "Active and scheduled notices (supervisors only), from "
+                "data/notices.yml and posted here, and the topics a notice may name",
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["notices", "topics"],
+                            "properties": {
+                                "notices": {"type": "array", "items": for_supervisor},
+                                "topics": {"type": "array", "items": {"type": "string"}},
+                            },
+                        },
+                        "The notices not ended yet, by start",
+                    ),
+                    "403": supervisors_only,
+                },
+            },
+            "post": {
+                **secured,
+                "summary": "Post a notice (supervisors only): the widgets show it while it "
+                "is in force, the bot's greeting mentions it, and answers on its topics get "
+                "it first (once per conversation); every gateway replica within seconds",
+                "requestBody": _body(request_models.NewNotice),
+                "responses": {
+                    "201": _json(for_supervisor, "Stored"),
+                    "400": _json(
+                        _ERROR,
+                        "Names the field: a text missing or too long, a date without its "
+                        "time zone, ends_at before starts_at (`ends_before_start`) or past "
+                        "(`ends_in_the_past`), a topic the KB does not have (`unknown_topic`, "
+                        "listing the known ones)",
+                    ),
+                    "403": supervisors_only,
+                },
+            },
+        },
+        "/api/supervisor/notices/{notice_id}/end": {
+            "post": {
+                **secured,
+                "parameters": [
+                    {
+                        "name": "notice_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "summary": "End a notice now (supervisors only): banners go at once",
+                "responses": {
+                    "200": _json(for_supervisor, "Ended (or it had ended already)"),
+                    "403": supervisors_only,
+                    "404": _json(_ERROR, "`not_found`: no notice with this id"),
+                    "409": _json(
+                        _ERROR,
+                        "`scheduled_in_file`: from data/notices.yml; change its ends_at there",
+                    ),
+                },
+            }
+        },
     }
 
 
@@ -609,6 +968,27 @@ def _document() -> dict[str, Any]:
                         "waiting_seconds": {"type": "integer"},
                         "summary": {"type": "string"},
                         "priority": {"type": "integer"},
+                        "labels": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": "label ids (data/labels.yml), sorted",
+                        },
+                    },
+                },
+                "Label": {
+                    "type": "object",
+                    "required": ["id", "names"],
+                    "properties": {
+                        "id": {"type": "string", "description": "what the API stores"},
+                        "names": {
+                            "type": "object",
+                            "required": ["ko", "ja", "en"],
+                            "properties": {
+                                "ko": {"type": "string"},
+                                "ja": {"type": "string"},
+                                "en": {"type": "string"},
+                            },
+                        },
                     },
                 },
                 "Note": {
@@ -650,12 +1030,25 @@ def _document() -> dict[str, Any]:
                             "items": {"$ref": "#/components/schemas/Note"},
                             "description": "private notes of agents and supervisors, oldest first",
                         },
+                        "labels": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": "label ids (data/labels.yml), sorted",
+                        },
+                        "transfers": {
+                            "type": "array",
+                            "items": {"type": "object"},
+                            "description": "agents' transfers of the chat, oldest first: "
+                            "from_agent, to_agent or to_skill, reason, ts, after_seq (the "
+                            "last message before it); never shown to the customer",
+                        },
                     },
                 },
             },
         },
         "paths": {
             **_agent_paths(),
+            **_notice_paths(),
             "/healthz": {
                 "get": {
                     "summary": "Liveness: the gateway process answers",

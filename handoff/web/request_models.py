@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import (
@@ -26,6 +26,7 @@ from pydantic import (
     PlainValidator,
     ValidationError,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 from pydantic.json_schema import models_json_schema
@@ -38,6 +39,8 @@ from handoff.conversation.models import (
     VISIBLE_TEXT_PATTERN,
     Availability,
 )
+from handoff.conversation.state_machine import STATES
+from handoff.notices.model import MAX_NOTICE_CHARS, MAX_TOPICS
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 # Identity fields as customer/identity.py signs them (its MAX_FIELD_CHARS).
@@ -337,6 +340,54 @@ class Reassign(RequestModel):
     }
 
 
+# A transfer's reason: a line or two for the colleague who takes the chat over.
+MAX_TRANSFER_REASON_CHARS = 500
+# Skills are short words of the agents' configuration ("billing"), like usernames.
+MAX_SKILL_CHARS = MAX_USERNAME_CHARS
+_ONE_TARGET = "send exactly one of 'to_agent' (a colleague's username) or 'to_skill' (a team)"
+
+
+def _one_target(schema: dict[str, Any]) -> None:
+    """What the model's check below says, as JSON Schema: a colleague or a team, not both."""
+    schema["oneOf"] = [
+        {"required": [key], "properties": {key: {"type": "string"}}}
+        for key in ("to_agent", "to_skill")
+    ]
+
+
+class Transfer(RequestModel):
+    """POST /api/agent/conversations/{conversation_id}/transfer: the agent who has the chat
+    passes it to a colleague or to a team's queue, with a reason for whoever takes it
+    (HandoffService.transfer has the rules)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_one_target)
+
+    to_agent: VisibleText | None = Field(
+        None, max_length=MAX_USERNAME_CHARS, description="Username of the colleague to give it to"
+    )
+    to_skill: VisibleText | None = Field(
+        None, max_length=MAX_SKILL_CHARS, description="The team (a skill) whose queue takes it"
+    )
+    reason: VisibleText = Field(
+        max_length=MAX_TRANSFER_REASON_CHARS,
+        description="Why, for the agent who takes it over (card numbers and ids masked); "
+        "never shown to the customer",
+    )
+
+    hints: ClassVar[Mapping[str, str]] = {
+        "reason/string_too_long": "reason is {length} characters; the limit is {limit}",
+        "reason": "send {'reason': '...'} with a non-empty string: why you transfer the chat",
+        "to_agent": "'to_agent' must be the username of the colleague to give the chat to",
+        "to_skill": "'to_skill' must be the name of a team (a skill)",
+    }
+
+    @model_validator(mode="after")
+    def _exactly_one_target(self) -> Transfer:
+        if (self.to_agent is None) == (self.to_skill is None):
+            raise PydanticCustomError("one_target", _ONE_TARGET)
+        return self
+
+
 class AvailabilityChange(RequestModel):
     """PUT /api/agent/availability: the agent's own availability (what each means for
     routing: HandoffService.set_availability)."""
@@ -347,6 +398,30 @@ class AvailabilityChange(RequestModel):
         description="online: offered new chats; away: not at the desk; busy: working the "
         "chats they have. Away and busy take no new chats and keep the ones they have"
     )
+
+
+# Labels on one conversation (handoff/agent/labels.py): a handful, never a list to scroll.
+MAX_LABELS = 10
+LABEL_ID_PATTERN = r"^[a-z0-9_]{1,40}$"
+
+
+class LabelsChange(RequestModel):
+    """PUT /api/agent/conversations/{conversation_id}/labels: the chat's labels from now on
+    (replaces the set; [] removes them all). Each an id of data/labels.yml: an id that
+    is not on the list is refused with a 400 naming it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    labels: list[Annotated[str, Field(pattern=LABEL_ID_PATTERN)]] = Field(
+        max_length=MAX_LABELS,
+        description="label ids (data/labels.yml; GET /api/agent/labels lists them), at most "
+        f"{MAX_LABELS}; a repeated id counts once",
+    )
+
+    hints: ClassVar[Mapping[str, str]] = {
+        "labels/too_long": f"a conversation has at most {MAX_LABELS} labels",
+        "labels/list_type": "send {'labels': ['refund', ...]} with a list of label ids",
+    }
 
 
 class AgentHello(RequestModel):
@@ -446,6 +521,116 @@ class SuggestionsQuery(RequestModel):
     language: Language = Field("en", description="the language of the titles")
 
 
+# -- notices (handoff/notices/) ------------------------------------------------------
+
+# A date and time with its time zone (RFC 3339): 2026-12-05T22:00:00+09:00, ...Z for UTC.
+INSTANT_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?)?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})$"
+)
+MAX_TOPIC_CHARS = 64
+NoticeTopic = Annotated[str, Field(min_length=1, max_length=MAX_TOPIC_CHARS)]
+
+
+class NoticeTexts(RequestModel):
+    """A notice's text in every language customers write in: all three are required."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ko: VisibleText = Field(max_length=MAX_NOTICE_CHARS)
+    ja: VisibleText = Field(max_length=MAX_NOTICE_CHARS)
+    en: VisibleText = Field(max_length=MAX_NOTICE_CHARS)
+
+
+class NewNotice(RequestModel):
+    """POST /api/supervisor/notices: a notice for customers (banner, greeting, answers)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: NoticeTexts = Field(description=f"ko, ja and en, each at most {MAX_NOTICE_CHARS}")
+    starts_at: str | None = Field(
+        None,
+        pattern=INSTANT_PATTERN,
+        description="with its time zone, e.g. 2026-12-05T22:00:00+09:00; default: now",
+    )
+    ends_at: str | None = Field(
+        None,
+        pattern=INSTANT_PATTERN,
+        description="after starts_at and in the future; default: until a supervisor ends it",
+    )
+    topics: list[NoticeTopic] = Field(
+        default_factory=list,
+        max_length=MAX_TOPICS,
+        description="KB tags or categories (GET /api/supervisor/notices lists them) whose "
+        "answers get the notice first; empty: the banner and the greeting only",
+    )
+    severity: Literal["info", "outage"] = "info"
+
+    hints: ClassVar[Mapping[str, str]] = {
+        "text": "send 'text' as {'ko': '...', 'ja': '...', 'en': '...'}",
+        "starts_at/string_pattern_mismatch": "'starts_at' must be a date and time with its "
+        "time zone, like 2026-12-05T22:00:00+09:00",
+        "ends_at/string_pattern_mismatch": "'ends_at' must be a date and time with its "
+        "time zone, like 2026-12-05T22:00:00+09:00",
+    }
+
+    @field_validator("starts_at", "ends_at")
+    @classmethod
+    def _real_instant(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                datetime.fromisoformat(value)
+            except ValueError as exc:
+                raise PydanticCustomError(
+                    "instant", "is not a real date and time: {why}", {"why": str(exc)}
+                ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> NewNotice:
+        start, end = self.starts_at, self.ends_at
+        if start and end and datetime.fromisoformat(end) <= datetime.fromisoformat(start):
+            raise PydanticCustomError("ends_before_start", "'ends_at' must be after 'starts_at'")
+        return self
+
+
+class NoticesQuery(RequestModel):
+    """GET /api/notices: the notices in force, in one language."""
+
+    model_config = ConfigDict(extra="forbid")
+    noun: ClassVar[str] = "parameter"
+
+    language: Language = Field("en", description="the language of the texts")
+
+
+# What an agent may filter a search by: a conversation's state (state_machine.STATES), or
+# empty for any.
+SEARCH_STATE_PATTERN = "^(?:" + "|".join(STATES) + ")?$"
+
+
+class SearchQuery(RequestModel):
+    """GET /api/agent/search: conversations and tickets by text, days and state
+    (handoff/agent/search_api.py; an empty search needs a day or a state)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=False)
+    noun: ClassVar[str] = "parameter"
+
+    q: str = Field(
+        "",
+        max_length=MAX_SEARCH_CHARS,
+        description="text in a message, the customer's name, email or id, or a ticket "
+        "(any language; a substring, case folded)",
+    )
+    start: Day = Field(None, alias="from", description="active on this UTC day or later")
+    end: Day = Field(None, alias="to", description="started on this UTC day or earlier")
+    state: str = Field("", pattern=SEARCH_STATE_PATTERN, description="empty: any state")
+
+    hints: ClassVar[Mapping[str, str]] = {
+        "q/string_too_long": "'q' must be at most {limit} characters, not {length}",
+        "state/string_pattern_mismatch": f"'state' must be empty or one of {', '.join(STATES)}",
+    }
+
+
 def query_dict(query: Mapping[str, str]) -> dict[str, str]:
     """A query string's parameters, the first value of each (as aiohttp's `get`)."""
     return {name: query[name] for name in query}
@@ -460,7 +645,10 @@ BODIES: tuple[type[RequestModel], ...] = (
     AgentMessage,
     AgentNote,
     Reassign,
+    Transfer,
     AvailabilityChange,
+    LabelsChange,
+    NewNotice,
 )
 FRAMES: tuple[type[RequestModel], ...] = (
     CustomerHello,

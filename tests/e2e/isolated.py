@@ -4,12 +4,20 @@ may edit the KB while the real one stays untouched). Used by the e2e tests and b
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from stack.settings import Settings
+from stack.settings import PROJECT_ROOT, Settings
 
 ALWAYS_OPEN = Path(__file__).parent / "coverage_always_open.yml"
 # Every simulated customer of the tests and benches comes from 127.0.0.1: the limits per
@@ -70,3 +78,64 @@ def isolated_settings(state: Path, log_dir: Path) -> Settings:
         **LOOPBACK_CROWD,
         log_dir=log_dir,
     )
+
+
+AGENT_OPTIONS = ("--languages", "ko,ja,en", "--capacity", "4")
+
+
+@contextmanager
+def gateway_beside(
+    stack_settings: Settings,
+    state: Path,
+    name: str,
+    agents: Iterable[tuple[str, str]] = (),
+    **overrides: Any,
+) -> Iterator[str]:
+    """A second gateway process beside a running stack: its own port and SQLite database
+    under `state` (so its own queue, whatever other tests left waiting), the stack's Rasa
+    and action server, `overrides` applied to its settings; logs to `<name>.log` in the
+    stack's log folder. `agents` are (username, password) pairs created first with every
+    language and room for four chats. Yields the gateway's URL once /readyz answers."""
+    settings = stack_settings.replace(
+        gateway_port=free_port(),
+        db_path=state / "handoff.sqlite3",
+        unanswered_path=state / "unanswered.jsonl",
+        **overrides,
+    )
+    env = {**os.environ, **settings.to_env()}
+    for username, password in agents:
+        subprocess.run(
+            [sys.executable, "-m", "handoff", "agents", "add", username, *AGENT_OPTIONS],
+            cwd=PROJECT_ROOT,
+            env={**env, "AGENT_PASSWORD": password},  # never in argv
+            check=True,
+            capture_output=True,
+        )
+    log = (stack_settings.log_dir / f"{name}.log").open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "handoff"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, f"the gateway exited: see {name}.log"
+            try:
+                with urllib.request.urlopen(f"{settings.gateway_url}/readyz", timeout=2):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, f"the gateway never became ready: {name}.log"
+                time.sleep(0.2)
+        yield settings.gateway_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()

@@ -88,11 +88,31 @@ include-path-regex = "^/api/conversations/"
 headers = {{ Authorization = "Bearer {creds["customer_token"]}" }}
 parameters = {{ "path.conversation_id" = "{conversation}" }}
 
+[[operations]]
+include-path-regex = "^/api/supervisor/"
+headers = {{ Authorization = "Bearer {creds["agent_token"]}" }}
+
 # Rules across fields that a JSON schema cannot state, so schema-valid data may get a 400:
 # a range whose `from` is after its `to` ...
 [[operations]]
 include-path-regex = "^/api/agent/analytics"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403"]
+
+# ... a search with nothing to search by (no q, day or state), or `from` after `to` ...
+[[operations]]
+include-path-regex = "^/api/agent/search$"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403"]
+
+# ... the designers' list of labels (data/labels.yml), which the schema does not name ...
+[[operations]]
+include-path-regex = "^/api/agent/conversations/[^/]+/labels$"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403"]
+
+# ... a notice's topics (the KB's tags, which the schema does not name), an end already past,
+# a notice id that does not exist (404) or one from data/notices.yml (409) ...
+[[operations]]
+include-path-regex = "^/api/supervisor/notices"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409"]
 
 # ... and a signed identity, whose HMAC no generator can produce.
 [[operations]]

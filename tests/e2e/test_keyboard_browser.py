@@ -5,19 +5,13 @@ resolve (Alt+R)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from stack.launcher import Stack
-from stack.settings import PROJECT_ROOT
-from tests.e2e.isolated import free_port
+from tests.e2e.isolated import gateway_beside
 from tests.e2e.test_console_language_browser import BROWSER_LOCALES, strings
 from tests.e2e.test_handoff_browser import sign_in
 from tests.e2e.test_notes_browser import call
@@ -40,54 +34,10 @@ def own_gateway(live_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> 
     waiting chat" is one of this test's, whatever other tests left waiting), on the live
     stack's Rasa and action server; with the agent `kei` in it."""
     state = tmp_path_factory.mktemp("keyboard-gateway")
-    settings = live_stack.settings.replace(
-        gateway_port=free_port(),
-        db_path=state / "handoff.sqlite3",
-        unanswered_path=state / "unanswered.jsonl",
-    )
-    env = {**os.environ, **settings.to_env(), "AGENT_PASSWORD": PASSWORD}
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "handoff",
-            "agents",
-            "add",
-            AGENT,
-            "--languages",
-            "ko,ja,en",
-            "--capacity",
-            "4",
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    log = (live_stack.settings.log_dir / "keyboard-gateway.log").open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "handoff"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, "the gateway exited: see keyboard-gateway.log"
-            try:
-                with urllib.request.urlopen(f"{settings.gateway_url}/readyz", timeout=2):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "the gateway never became ready"
-                time.sleep(0.2)
-        yield settings.gateway_url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
+    with gateway_beside(
+        live_stack.settings, state, "keyboard-gateway", agents=[(AGENT, PASSWORD)]
+    ) as url:
+        yield url
 
 
 @pytest.fixture()

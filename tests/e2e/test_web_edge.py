@@ -8,12 +8,7 @@ limits, started beside the shared stack's gateway and talking to the same Rasa."
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
-import subprocess
-import sys
-import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,9 +18,8 @@ import aiohttp
 import pytest
 
 from stack.launcher import Stack
-from stack.settings import PROJECT_ROOT, Settings
 from tests.e2e.client import AgentClient, Customer
-from tests.e2e.isolated import free_port
+from tests.e2e.isolated import gateway_beside
 from tests.e2e.test_websocket import frames_until, open_socket
 
 pytestmark = pytest.mark.e2e
@@ -39,10 +33,10 @@ def strict_gateway(live_stack: Stack, tmp_path_factory: pytest.TempPathFactory) 
     """A second gateway (own port and database, the shared Rasa) with tiny limits and
     configured origins."""
     state = tmp_path_factory.mktemp("strict-gateway")
-    settings: Settings = live_stack.settings.replace(
-        gateway_port=free_port(),
-        db_path=state / "handoff.sqlite3",
-        unanswered_path=state / "unanswered.jsonl",
+    with gateway_beside(
+        live_stack.settings,
+        state,
+        "strict-gateway",
         # A burst of two, then one every 30 s: slow enough that no token comes back while
         # the bot answers the first two, even on a busy machine (the burst is capped at
         # the per-minute limit, so 2 is the least that allows two in a row).
@@ -52,35 +46,8 @@ def strict_gateway(live_stack: Stack, tmp_path_factory: pytest.TempPathFactory) 
         websockets_per_address=2,
         allowed_origins=SHOP,
         widget_frame_origins=SHOP,
-    )
-    log = (live_stack.settings.log_dir / "strict-gateway.log").open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "handoff"],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, **settings.to_env()},
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, "the strict gateway exited: see strict-gateway.log"
-            try:
-                with urllib.request.urlopen(f"{settings.gateway_url}/healthz", timeout=2):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "the strict gateway never answered"
-                time.sleep(0.2)
-        yield settings.gateway_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+    ) as url:
+        yield url
 
 
 async def transcript_texts(customer: Customer) -> list[str]:

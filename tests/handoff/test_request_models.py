@@ -38,11 +38,16 @@ BODIES: dict[tuple[str, str], type[RequestModel]] = {
     ("/api/agent/conversations/{conversation_id}/messages", "post"): models.AgentMessage,
     ("/api/agent/conversations/{conversation_id}/notes", "post"): models.AgentNote,
     ("/api/agent/conversations/{conversation_id}/reassign", "post"): models.Reassign,
+    ("/api/agent/conversations/{conversation_id}/transfer", "post"): models.Transfer,
     ("/api/agent/availability", "put"): models.AvailabilityChange,
+    ("/api/agent/conversations/{conversation_id}/labels", "put"): models.LabelsChange,
+    ("/api/supervisor/notices", "post"): models.NewNotice,
 }
 QUERIES: dict[str, type[RequestModel]] = {
     "/api/agent/analytics": models.AnalyticsQuery,
     "/api/agent/analytics/topics": models.TopicsQuery,
+    "/api/agent/search": models.SearchQuery,
+    "/api/notices": models.NoticesQuery,
 }
 
 
@@ -212,6 +217,9 @@ def test_a_strict_model_refuses_what_json_schema_calls_an_integer() -> None:
         (models.Reassign, {"agent": "bob", "force": "yes"}, "'force' must be true or false"),
         (models.AvailabilityChange, {"availability": "lunch"}, "one of online, away, busy"),
         (models.AvailabilityChange, {}, "'availability' is required"),
+        (models.LabelsChange, {"labels": "vip"}, "with a list of label ids"),
+        (models.LabelsChange, {"labels": ["VIP"]}, "'labels.0' must match"),
+        (models.LabelsChange, {"labels": ["vip"] * 11}, "at most 10 labels"),
         (models.AnalyticsQuery, {"from": "2026-13-01"}, "'from' is not a date"),
         (models.AnalyticsQuery, {"lang": "ko"}, "unknown parameter lang"),
         (models.TopicsQuery, {"format": "xml"}, "'format' must be one of json, csv, yaml"),
@@ -288,6 +296,19 @@ BAD_BODIES = [
     ("/api/agent/conversations/{id}/notes", "lead", {"text": "x" * 2001}, "the limit is 2000"),
     ("/api/agent/conversations/{id}/reassign", "lead", {"agent": ["bob"]}, "'agent' must"),
     ("/api/agent/conversations/{id}/reassign", "lead", {"agent": "bob", "x": 1}, "unknown"),
+    ("/api/supervisor/notices", "lead", {"text": {"ko": "a", "ja": "b"}}, "'text.en' is required"),
+    (
+        "/api/supervisor/notices",
+        "lead",
+        {"text": {"ko": "a", "ja": "b", "en": "x" * 501}},
+        "'text.en' must be at most 500 characters",
+    ),
+    (
+        "/api/supervisor/notices",
+        "lead",
+        {"text": {"ko": "a", "ja": "b", "en": "c"}, "starts_at": "2026-12-05 10:00"},
+        "'starts_at' must be a date and time with its time zone",
+    ),
 ]
 
 

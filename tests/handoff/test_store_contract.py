@@ -17,6 +17,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -27,10 +28,17 @@ import pytest
 from handoff.agent.passwords import PasswordHasher
 from handoff.conversation.models import Handoff, Reply
 from handoff.conversation.state_machine import InvalidTransition
+from handoff.notices.model import Notice
 from handoff.store.backends import open_stores
 from handoff.store.interface import SESSION_SECONDS
-from handoff.store.migrations import BOOKKEEPING_TABLES, MIGRATIONS_DIR
+from handoff.store.migrations import (
+    BOOKKEEPING_TABLES,
+    MIGRATIONS_DIR,
+    migrate,
+    sqlite_database,
+)
 from handoff.store.postgres import PostgresHandoffStore, PostgresStore, postgres_fetch
+from handoff.store.search import SearchFilters
 from handoff.store.sqlite import SQLiteStore
 from handoff.store.sqlite_handoffs import HandoffStore
 from stack.settings import Settings
@@ -719,6 +727,33 @@ async def test_a_supervisor_moving_a_chat_wins_once(backend: Backend) -> None:
     assert undone is not None and (undone.status, undone.agent) == ("resolved", "kim")
 
 
+async def test_a_chat_transferred_to_a_team_keeps_its_place_in_the_queue(
+    backend: Backend,
+) -> None:
+    """requeue: the chat waits again, for the new skill, ahead of chats queued after it,
+    and only while it is still the transferring agent's."""
+    first = await _queued_chat(backend, language="ko")
+    later = await _queued_chat(backend, language="ko", skill="billing")
+    assert await backend.handoffs.assign(first.id, "kim")
+    assert not await backend.handoffs.requeue(first.id, "lee", "billing")  # not lee's
+    assert await backend.handoffs.requeue(first.id, "kim", "billing")
+    back = await backend.handoffs.handoff(first.id)
+    assert back is not None
+    assert (back.status, back.agent, back.skill, back.queued_at) == (
+        "queued",
+        None,
+        "billing",
+        first.queued_at,
+    )
+    assert await backend.handoffs.queue_position(back) == 1
+    assert await backend.handoffs.queue_position(later) == 2
+    assert [h.id for h in await backend.handoffs.queue_entries()] == [first.id, later.id]
+    assert await backend.handoffs.assigned_counts() == {}
+    assert not await backend.handoffs.requeue(first.id, "kim", None)  # waiting: nobody's
+    await backend.handoffs.close(first.id, "cancelled")
+    assert not await backend.handoffs.requeue(first.id, "kim", None)
+
+
 async def test_a_customer_message_names_the_agent_who_has_the_chat(backend: Backend) -> None:
     """The service relays a message to the agent from what storing it said, with no
     second read: the agent must be the one the chat is assigned to now."""
@@ -1000,6 +1035,81 @@ async def test_notes_are_kept_in_order_masked_and_apart_from_the_transcript(
     assert (await peer.notes(cid))[-1] == fourth
 
 
+# -- labels ----------------------------------------------------------------------------------
+
+
+async def test_labels_replace_the_set_and_each_change_is_an_event(backend: Backend) -> None:
+    handoffs = backend.handoffs
+    handoff = await _queued_chat(backend, language="ja")
+    cid = handoff.conversation_id
+    other = (await _queued_chat(backend)).conversation_id
+    assert await handoffs.labels(cid) == []
+    assert await handoffs.labels_of([cid, other]) == {}
+    events_before = len(await backend.store.events(cid))
+
+    assert await handoffs.set_labels(cid, ["vip", "refund"], "kim") == (["refund", "vip"], [])
+    assert await handoffs.labels(cid) == ["refund", "vip"]
+    # replacing: one added, one removed, one kept
+    assert await handoffs.set_labels(cid, ["urgent", "vip"], "lead") == (["urgent"], ["refund"])
+    assert await handoffs.labels(cid) == ["urgent", "vip"]
+    # the same set again: nothing changes, and no event
+    assert await handoffs.set_labels(cid, ["vip", "urgent"], "kim") == ([], [])
+    await handoffs.set_labels(other, ["bug"], "kim")
+    assert await handoffs.labels_of([cid, other, "no-such-conversation"]) == {
+        cid: ["urgent", "vip"],
+        other: ["bug"],
+    }
+
+    # the history: one 'labels' event per change, the state as it was, who and what
+    events = (await backend.store.events(cid))[events_before:]
+    assert [(e.name, e.from_state, e.to_state) for e in events] == [
+        ("labels", "queued", "queued"),
+        ("labels", "queued", "queued"),
+    ]
+    assert [e.data for e in events] == [
+        {"added": ["refund", "vip"], "removed": [], "by": "kim"},
+        {"added": ["urgent"], "removed": ["refund"], "by": "lead"},
+    ]
+    # labels are no transition: the conversation is still queued and can be assigned
+    assert (await backend.store.get_conversation(cid)).state == "queued"  # type: ignore[union-attr]
+    await backend.store.transition(cid, "assign", {"agent": "kim"})
+
+    # another gateway reads the same labels, and clears them
+    _, peer = await backend.peer()
+    assert await peer.labels(cid) == ["urgent", "vip"]
+    assert await peer.set_labels(cid, [], "kim") == ([], ["urgent", "vip"])
+    assert await handoffs.labels(cid) == []
+    last = (await backend.store.events(cid))[-1]
+    assert (last.name, last.from_state, last.data["removed"]) == (
+        "labels",
+        "assigned",
+        ["urgent", "vip"],
+    )
+
+    with pytest.raises(KeyError):
+        await handoffs.set_labels("no-such-conversation", ["vip"], "kim")
+    assert await handoffs.labels("no-such-conversation") == []
+    # the refusal left the store as it was: the next change is stored and committed
+    await handoffs.set_labels(cid, ["feedback"], "kim")
+    assert await peer.labels(cid) == ["feedback"]
+
+
+async def test_many_conversations_labels_in_one_read(backend: Backend) -> None:
+    """labels_of serves the queue and an agent's list: more ids than SQLite takes in one
+    statement's parameters are read in slices, with none lost."""
+    ids = []
+    for i in range(3):
+        conversation, _ = await backend.store.create_conversation("en", {})
+        await backend.handoffs.set_labels(conversation.id, ["vip"] if i else ["bug"], "kim")
+        ids.append(conversation.id)
+    wanted = [f"missing-{i}" for i in range(1200)] + ids
+    assert await backend.handoffs.labels_of(wanted) == {
+        ids[0]: ["bug"],
+        ids[1]: ["vip"],
+        ids[2]: ["vip"],
+    }
+
+
 # -- help-centre article feedback -------------------------------------------------------------
 
 
@@ -1051,6 +1161,138 @@ async def test_help_centre_verdicts_count_apart_from_the_bots_once_per_page(
     assert not await peer.add_article_feedback("helpcentre:n2", "shipping_time", "helpful", "ja")
 
 
+# -- conversation search (handoff/store/search.py) ------------------------------------------
+
+
+async def _said(backend: Backend, language: str, customer: dict[str, Any], *lines: str) -> str:
+    """A conversation whose customer said `lines`; a moment apart, so the most recently
+    active is always the last made."""
+    conversation, _ = await backend.store.create_conversation(language, customer)
+    for line in lines:
+        await backend.store.add_message(conversation.id, "customer", line)
+    await asyncio.sleep(0.005)
+    return conversation.id
+
+
+async def _found(backend: Backend, text: str = "", **filters: Any) -> list[str]:
+    return [
+        hit.conversation_id for hit in await backend.store.search(SearchFilters(text, **filters))
+    ]
+
+
+async def test_search_finds_japanese_korean_and_english_inside_sentences(
+    backend: Backend,
+) -> None:
+    ja = await _said(
+        backend, "ja", {"name": "山田 花子"}, "こんにちは", "昨日買った靴を返品したいです"
+    )
+    ko = await _said(backend, "ko", {"name": "김민수"}, "환불은 언제 되나요")
+    en = await _said(backend, "en", {"email": "pat@example.org"}, "Where is my REFUND, please?")
+    # Japanese without spaces, from the middle of the sentence (3+ characters: the index)
+    [hit] = await backend.store.search(SearchFilters("返品したい"))
+    assert (hit.conversation_id, hit.found_in, hit.seq) == (ja, "message", 2)
+    assert hit.customer_name == "山田 花子" and hit.language == "ja" and hit.state == "bot"
+    assert "返品したい" in hit.snippet
+    # a Korean word with its particle attached, two syllables (the short-query scan)
+    [hit] = await backend.store.search(SearchFilters("환불"))
+    assert (hit.conversation_id, hit.snippet) == (ko, "환불은 언제 되나요")
+    assert await _found(backend, "언제 되나") == [ko]
+    # English, case folded; the customer's email; nothing for what nobody said
+    assert await _found(backend, "refund") == [en]
+    assert await _found(backend, "Refund, PLEASE") == [en]
+    [hit] = await backend.store.search(SearchFilters("pat@example"))
+    assert (hit.conversation_id, hit.found_in, hit.seq) == (en, "customer", None)
+    assert await _found(backend, "김민수") == [ko]
+    assert await _found(backend, "返金") == []
+    # no text: every conversation, the most recently active first
+    assert await _found(backend) == [en, ko, ja]
+    assert await _found(backend, limit=2) == [en, ko]
+
+
+async def test_search_takes_like_wildcards_and_quotes_literally(backend: Backend) -> None:
+    percent = await _said(backend, "en", {}, "I am 100% sure")
+    underscore = await _said(backend, "en", {}, "order my_order_7 is lost")
+    quoted = await _said(backend, "en", {}, 'he said "no" \\ twice')
+    await _said(backend, "ja", {}, "注文番号は1007です", "x-order mylorder")
+    assert await _found(backend, "%") == [percent]
+    assert await _found(backend, "0%") == [percent]
+    assert await _found(backend, "100% sure") == [percent]
+    assert await _found(backend, "_") == [underscore]
+    assert await _found(backend, "y_o") == [underscore]
+    assert await _found(backend, "my_order") == [underscore]
+    assert await _found(backend, '"no"') == [quoted]
+    assert await _found(backend, "\\") == [quoted]
+    assert await _found(backend, '" \\ t') == [quoted]
+
+
+async def test_search_finds_offline_tickets_and_the_newest_matching_line(
+    backend: Backend,
+) -> None:
+    first = await _said(backend, "ko", {}, "배송 문의합니다", "배송이 늦어요")
+    ticket_id = await backend.handoffs.create_ticket(
+        first, "ko", {"name": "이영희", "email": "young@example.kr"}, "전화 부탁드립니다"
+    )
+    [hit] = await backend.store.search(SearchFilters("전화 부탁"))
+    assert (hit.found_in, hit.ticket_id, hit.seq) == ("ticket", ticket_id, None)
+    assert await _found(backend, "young@example") == [first]
+    # one result per conversation, showing its newest matching line
+    [hit] = await backend.store.search(SearchFilters("배송"))
+    assert (hit.conversation_id, hit.seq) == (first, 2)
+    assert hit.snippet == "배송이 늦어요"
+
+
+async def test_search_filters_by_state_and_days(backend: Backend) -> None:
+    waiting = await _said(backend, "en", {}, "parcel never came")
+    chatting = await _said(backend, "en", {}, "parcel is broken")
+    await backend.store.transition(waiting, "escalate")
+    await backend.store.add_message(chatting, "customer", "still the parcel")
+    assert await _found(backend, "parcel") == [chatting, waiting]
+    assert await _found(backend, "parcel", states=("queued",)) == [waiting]
+    assert await _found(backend, "parcel", states=("queued", "bot")) == [chatting, waiting]
+    assert await _found(backend, "parcel", states=("resolved",)) == []
+    today = datetime.now(UTC).date()
+    day = timedelta(days=1)
+    assert await _found(backend, "parcel", since=today, until=today) == [chatting, waiting]
+    assert await _found(backend, since=today - day, until=today) == [chatting, waiting]
+    assert await _found(backend, "parcel", since=today + day) == []
+    assert await _found(backend, "parcel", until=today - day) == []
+    assert await _found(backend, "pa", since=today + day) == []
+    assert await _found(backend, "pa", states=("queued",)) == [waiting]
+
+
+async def test_search_indexes_what_the_store_had_before_it(tmp_path: Path) -> None:
+    """SQLite: migration 0006 fills the search table with the rows already there
+    (PostgreSQL's indexes are built over the existing rows by CREATE INDEX)."""
+    earlier = tmp_path / "steps"
+    earlier.mkdir()
+    for step in sorted((MIGRATIONS_DIR / "sqlite").iterdir()):
+        if step.is_file() and step.name < "0006":
+            (earlier / step.name).write_bytes(step.read_bytes())
+    path = tmp_path / "db.sqlite3"
+    await migrate(sqlite_database(path), folder=earlier)
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "INSERT INTO conversations (id, token_hash, language, state, customer_json,"
+            " created_at, updated_at) VALUES ('c1', 'h', 'ja', 'bot', ?, ?, ?)",
+            ('{"name": "佐藤"}', "2026-01-02T03:04:05.000Z", "2026-01-02T03:04:05.000Z"),
+        )
+        db.execute(
+            "INSERT INTO messages (conversation_id, seq, role, text, ts)"
+            " VALUES ('c1', 1, 'customer', 'サイズを交換したいです', '2026-01-02T03:04:05.000Z')"
+        )
+    store = await SQLiteStore.open(path)
+    try:
+        [hit] = await store.search(SearchFilters("交換したい"))
+        assert (hit.conversation_id, hit.seq, hit.customer_name) == ("c1", 1, "佐藤")
+        assert [h.conversation_id for h in await store.search(SearchFilters("佐藤"))] == ["c1"]
+        # and from now on every message is indexed as it is stored
+        await store.add_message("c1", "agent", "交換の手続きをご案内します")
+        [hit] = await store.search(SearchFilters("手続き"))
+        assert (hit.found_in, hit.seq) == ("message", 2)
+    finally:
+        await store.close()
+
+
 # -- schema ---------------------------------------------------------------------------------
 
 
@@ -1064,8 +1306,11 @@ async def test_postgres_has_the_tables_columns_and_indexes_sqlite_has(
         async with sqlite_store.connection.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
         ) as cursor:
+            # (search_text and its shadow tables: SQLite's search index, search.py)
             tables = sorted(
-                row[0] for row in await cursor.fetchall() if row[0] not in BOOKKEEPING_TABLES
+                row[0]
+                for row in await cursor.fetchall()
+                if row[0] not in BOOKKEEPING_TABLES and not row[0].startswith("search_text")
             )
         sqlite_columns = {}
         for table in tables:
@@ -1104,6 +1349,10 @@ async def test_postgres_has_the_tables_columns_and_indexes_sqlite_has(
         "conversations_verified_customer",
         "agent_sessions_expiry",
         "events_conversation",
+        # search (0006): pg_trgm indexes where SQLite has its search_text table
+        "messages_text_trgm",
+        "conversations_customer_trgm",
+        "tickets_text_trgm",
     }
     assert pg_indexes - postgres_only == sqlite_indexes
     pg_columns: dict[str, list[str]] = {}
@@ -1306,3 +1555,48 @@ async def test_a_pooled_connection_goes_back_without_a_reset_round_trip(backend:
     finally:
         await peer.close()
     assert last == "SELECT 41 + 1"
+
+
+async def test_notices_are_kept_for_every_gateway_and_ended_once(backend: Backend) -> None:
+    """Supervisors' notices (handoff/notices/): what one gateway posts, another reads; the
+    read leaves out what had ended by then; ending is kept once (who and when)."""
+    texts = {"ko": "배송 지연 안내", "ja": "配送遅延のお知らせ", "en": "Deliveries are late"}
+    late = Notice(
+        id="n-late",
+        texts=texts,
+        starts_at="2026-12-05T12:00:00.000Z",
+        ends_at=None,
+        topics=("shipping", "tracking"),
+        severity="outage",
+        created_by="sue",
+    )
+    stored = await backend.handoffs.add_notice(late)
+    assert stored == late and stored.created_at  # as posted, with when
+    window = Notice(
+        id="n-window",
+        texts=texts,
+        starts_at="2026-12-06T01:00:00.000Z",
+        ends_at="2026-12-06T03:00:00.000Z",
+        created_by="sue",
+    )
+    await backend.handoffs.add_notice(window)
+    with pytest.raises(ValueError, match="severity"):
+        await backend.handoffs.add_notice(
+            Notice("n-bad", texts, "2026-12-05T12:00:00.000Z", None, severity="urgent")
+        )
+
+    _, peer = await backend.peer()
+    assert [n.id for n in await peer.notices("2026-12-05T13:00:00.000Z")] == ["n-late", "n-window"]
+    assert [n.id for n in await peer.notices("2026-12-06T03:00:00.000Z")] == ["n-late"]
+    assert (await peer.notices("2026-12-05T13:00:00.000Z"))[0].texts == texts
+
+    ended = await peer.end_notice("n-late", "lee", "2026-12-05T14:00:00.000Z")
+    assert ended is not None
+    assert (ended.ends_at, ended.ended_by) == ("2026-12-05T14:00:00.000Z", "lee")
+    # ending it again changes nothing: it ended at 14:00, by lee
+    again = await backend.handoffs.end_notice("n-late", "sue", "2026-12-05T15:00:00.000Z")
+    assert again == ended
+    assert [n.id for n in await backend.handoffs.notices("2026-12-05T14:00:00.000Z")] == [
+        "n-window"
+    ]
+    assert await backend.handoffs.end_notice("n-nobody", "sue", "2026-12-05T15:00:00.000Z") is None

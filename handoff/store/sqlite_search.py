@@ -1,0 +1,120 @@
+"""Conversation search on SQLite (what is searched and how: handoff/store/search.py).
+
+3+ characters: the `search_text` FTS5 table (trigram tokenizer, migration 0006) finds the
+matching lines, newest first; 1-2 characters: LIKE over the messages, customers and
+tickets of the most recent conversations. Either way the conversations' filters and
+order come last. aiosqlite runs it on the store's connection thread, off the event loop.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiosqlite
+
+from handoff.store.search import (
+    MAX_MATCHES,
+    SHORT_QUERY_CONVERSATIONS,
+    SearchFilters,
+    SearchHit,
+    fts_phrase,
+    hit_from_row,
+    like_pattern,
+)
+
+# The customer's and a ticket's searchable text: as the triggers of migration 0006 index it.
+_CUSTOMER_TEXT = (
+    "TRIM(COALESCE(json_extract(customer_json, '$.name'), '') || ' '"
+    " || COALESCE(json_extract(customer_json, '$.email'), '') || ' '"
+    " || COALESCE(json_extract(customer_json, '$.id'), ''))"
+)
+_TICKET_TEXT = (
+    "message || ' ' || COALESCE(json_extract(contact_json, '$.name'), '') || ' '"
+    " || COALESCE(json_extract(contact_json, '$.email'), '') || ' '"
+    " || COALESCE(json_extract(contact_json, '$.phone'), '')"
+)
+# A conversation's first customer message: what a result without a text match shows.
+_FIRST_LINE = (
+    "(SELECT m.text FROM messages m WHERE m.conversation_id = c.id AND m.role = 'customer'"
+    " ORDER BY m.seq LIMIT 1)"
+)
+
+
+def _conditions(filters: SearchFilters) -> tuple[str, list[Any]]:
+    """The filters on `conversations c` as SQL and its parameters."""
+    low, high = filters.bounds()
+    clauses, parameters = ["1 = 1"], []
+    if low is not None:
+        clauses.append("c.updated_at >= ?")
+        parameters.append(low)
+    if high is not None:
+        clauses.append("c.created_at < ?")
+        parameters.append(high)
+    if filters.states:
+        clauses.append(f"c.state IN ({', '.join('?' for _ in filters.states)})")
+        parameters.extend(filters.states)
+    return " AND ".join(clauses), parameters
+
+
+async def search(db: aiosqlite.Connection, filters: SearchFilters) -> list[SearchHit]:
+    where, parameters = _conditions(filters)
+    if not filters.text:
+        sql = (
+            f"SELECT c.*, 'none' AS kind, NULL AS ref, {_FIRST_LINE} AS body"
+            f" FROM conversations c WHERE {where} ORDER BY c.updated_at DESC, c.id LIMIT ?"
+        )
+        return await _hits(db, sql, [*parameters, filters.limit], filters.text)
+    if filters.indexed:
+        # The newest matching lines (rowid order is insertion order), one per conversation.
+        matches = (
+            "SELECT conversation_id, MAX(rowid) AS line FROM (SELECT rowid, conversation_id"
+            " FROM search_text WHERE search_text MATCH ? ORDER BY rowid DESC LIMIT ?)"
+            " GROUP BY conversation_id"
+        )
+        sql = (
+            "SELECT c.*, s.kind, s.ref, s.body FROM (" + matches + ") AS hit"
+            " JOIN search_text s ON s.rowid = hit.line"
+            " JOIN conversations c ON c.id = hit.conversation_id"
+            f" WHERE {where} ORDER BY c.updated_at DESC, c.id LIMIT ?"
+        )
+        arguments = [fts_phrase(filters.text), MAX_MATCHES, *parameters, filters.limit]
+        return await _hits(db, sql, arguments, filters.text)
+    # 1-2 characters: no trigram to look up. LIKE is case-folded for ASCII only, as
+    # SQLite's LIKE is; the recent conversations are read by their index on updated_at.
+    pattern = like_pattern(filters.text)
+    recent = f"SELECT c.id FROM conversations c WHERE {where} ORDER BY c.updated_at DESC LIMIT ?"
+    lines = (
+        "SELECT conversation_id, 'message' AS kind, seq AS ref, text AS body, ts AS at"
+        " FROM messages WHERE conversation_id IN (SELECT id FROM recent)"
+        " AND text LIKE ? ESCAPE '\\'"
+        f" UNION ALL SELECT id, 'customer', 0, {_CUSTOMER_TEXT}, created_at FROM conversations"
+        f" WHERE id IN (SELECT id FROM recent) AND {_CUSTOMER_TEXT} LIKE ? ESCAPE '\\'"
+        f" UNION ALL SELECT conversation_id, 'ticket', id, {_TICKET_TEXT}, created_at"
+        " FROM tickets WHERE conversation_id IN (SELECT id FROM recent)"
+        f" AND {_TICKET_TEXT} LIKE ? ESCAPE '\\'"
+    )
+    sql = (
+        f"WITH recent AS ({recent}), line AS ({lines}),"
+        " newest AS (SELECT *, ROW_NUMBER() OVER (PARTITION BY conversation_id"
+        "  ORDER BY at DESC, ref DESC) AS n FROM line)"
+        " SELECT c.*, newest.kind, newest.ref, newest.body FROM newest"
+        " JOIN conversations c ON c.id = newest.conversation_id"
+        " WHERE newest.n = 1 ORDER BY c.updated_at DESC, c.id LIMIT ?"
+    )
+    arguments = [
+        *parameters,
+        SHORT_QUERY_CONVERSATIONS,
+        pattern,
+        pattern,
+        pattern,
+        filters.limit,
+    ]
+    return await _hits(db, sql, arguments, filters.text)
+
+
+async def _hits(
+    db: aiosqlite.Connection, sql: str, arguments: list[Any], text: str
+) -> list[SearchHit]:
+    async with db.execute(sql, arguments) as cursor:
+        rows = await cursor.fetchall()
+    return [hit_from_row(row, text) for row in rows]
