@@ -97,7 +97,8 @@ async def _agents(args: argparse.Namespace) -> int:
             for agent in await agents.agents():
                 print(
                     f"{agent.username:16} {','.join(agent.languages):10} "
-                    f"{','.join(agent.skills) or '-':16} capacity {agent.capacity}  {agent.role}"
+                    f"{','.join(agent.skills) or '-':16} capacity {agent.capacity}  "
+                    f"{agent.role:10} {agent.availability}"
                 )
             for username, since in (await agents.login_lockouts()).items():
                 print(f"sign-in locked since {since}: {username} (agents unlock {username})")

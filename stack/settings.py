@@ -113,6 +113,11 @@ class Settings:
     searches_per_address_per_minute: int = 300
     # Customer websockets one client address may hold open at once.
     websockets_per_address: int = 20
+    # Attachments (handoff/attachments/): the largest image or PDF a customer or an agent
+    # may send, in bytes (kept in the database, so it stays small), and how many uploads
+    # one conversation may make per minute, customer and agents together (0: no limit).
+    attachment_max_bytes: int = 5 * 1024 * 1024
+    attachments_per_conversation_per_minute: int = 10
     # IP addresses of reverse proxies in front of the gateway (space- or comma-separated).
     # For a request from one of them the client address is the last X-Forwarded-For entry
     # that is not one of them; empty: the peer's address, X-Forwarded-For is ignored.

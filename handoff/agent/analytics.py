@@ -33,11 +33,11 @@ is stored with each handoff and bot event when it is written (`started_at`). Que
 through a `Fetch` callable, so a PostgreSQL store can serve them with its own driver.
 
 Tables read: conversations (with the facts the store keeps on each as they happen:
-engaged, kb_answered, kb_rejected, last_handoff), handoffs, ratings and bot_events
-(handoff/conversation/bot_events.py). Handoffs and bot events carry their conversation's start
-(`started_at`) and the language it had then, so no figure joins on conversation ids
-except the few ratings; conversation figures read a covering index only. Nothing scans
-messages.
+engaged, kb_answered, kb_rejected, last_handoff), handoffs, ratings, conversation_labels
+and bot_events (handoff/conversation/bot_events.py). Handoffs and bot events carry their
+conversation's start (`started_at`) and the language it had then, so no figure joins on
+conversation ids except the few ratings and labels; conversation figures read a covering
+index only. Nothing scans messages.
 """
 
 from __future__ import annotations
@@ -423,6 +423,42 @@ async def bot_decisions(fetch: Fetch, filters: Filters) -> list[Row]:
     return rows
 
 
+async def labels(fetch: Fetch, filters: Filters) -> list[Row]:
+    """Counted conversations per label agents put on them (data/labels.yml), as the labels
+    are now: conversations = those with the label; share = conversations / every counted
+    conversation (of the same day and language). A conversation with two labels counts
+    under each, so the shares may add up to more than 1."""
+    # Two aggregations in one query: per label (the join reads each counted conversation's
+    # labels by their key), and every counted conversation (label '': no id is empty).
+    where = _conversations(filters)
+    sql = (
+        f"SELECT {_bucket('c.created_at', filters)} AS day, c.language, l.label,"
+        " COUNT(*) AS conversations FROM conversations c"
+        " JOIN conversation_labels l ON l.conversation_id = c.id"
+        f" WHERE {where} GROUP BY 1, 2, 3"
+        f" UNION ALL SELECT {_bucket('c.created_at', filters)}, c.language, '', COUNT(*)"
+        f" FROM conversations c WHERE {where} GROUP BY 1, 2"
+    )
+    # Per label, its (bucket, language) rows summed into days (by_day sums all but those two).
+    per_label: dict[str, list[Row]] = {}
+    for row in await fetch(sql, filters.params()):
+        label = row.pop("label")
+        per_label.setdefault(label, []).append(row)
+    counted = {
+        (row["day"], row["language"]): row["conversations"]
+        for row in roll_up(by_day(per_label.pop("", []), filters), ())
+    }
+    daily = [
+        {"day": row["day"], "language": row["language"], "label": label, **row}
+        for label, label_rows in per_label.items()
+        for row in by_day(label_rows, filters)
+    ]
+    rows = roll_up(daily, ("label",))
+    for row in rows:
+        row["share"] = _ratio(row["conversations"], counted.get((row["day"], row["language"])))
+    return rows
+
+
 # A help-centre vote's row (handoff/helpcentre/feedback.py): no conversation has this id.
 _HELP_CENTRE = "(e.conversation_id LIKE 'helpcentre:%')"
 
@@ -494,6 +530,7 @@ FIGURES: dict[str, Callable[[Fetch, Filters], Awaitable[list[Row]]]] = {
     "csat": csat,
     "bot_decisions": bot_decisions,
     "articles": articles,
+    "labels": labels,
 }
 
 

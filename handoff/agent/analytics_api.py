@@ -25,6 +25,7 @@ from aiohttp import web
 
 from handoff.agent import analytics
 from handoff.agent.api import signed_in_agent
+from handoff.agent.labels import LABELS, LabelCatalog
 from handoff.agent.live_view import open_chats
 from handoff.conversation.handoff_service import HandoffService
 from handoff.store.postgres import PostgresStore, postgres_fetch
@@ -68,7 +69,8 @@ async def analytics_report(request: web.Request) -> web.Response:
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
     body = await analytics.report(fetch, filters)
-    body["figures"]["articles"] = _titled(request, "articles", body["figures"]["articles"])
+    for name in ("articles", "labels"):
+        body["figures"][name] = _titled(request, name, body["figures"][name])
     return web.json_response(body)
 
 
@@ -101,7 +103,11 @@ def filters_for(days: DayRange, tz: str) -> analytics.Filters:
 
 
 def _titled(request: web.Request, name: str, rows: list[analytics.Row]) -> list[analytics.Row]:
-    """Articles get their title (the first English question) beside the id."""
+    """Articles get their title (the first English question) beside the id; labels their
+    names in ko, ja and en (name_ko, name_ja, name_en: a label no longer on the list, its
+    id)."""
+    if name == "labels":
+        return _named(request.app[LABELS], rows)
     if name != "articles":
         return rows
     catalog = request.app[SERVICE].handoff.catalog
@@ -116,6 +122,15 @@ def _titled(request: web.Request, name: str, rows: list[analytics.Row]) -> list[
             article = known.get(article_id)
             titles[article_id] = article.title_in("en") if article is not None else article_id
         row["title"] = titles[article_id]
+    return rows
+
+
+def _named(catalog: LabelCatalog, rows: list[analytics.Row]) -> list[analytics.Row]:
+    names = {label.id: label.names for label in catalog.labels}
+    for row in rows:
+        known = names.get(str(row["label"]), {})
+        for language in analytics.LANGUAGES:
+            row[f"name_{language}"] = known.get(language, row["label"])
     return rows
 
 

@@ -1,5 +1,5 @@
 """Agent console routes: sign-in, availability, queue, accept, chat, private notes, resolve,
-suggestions, tickets.
+suggestions (offline tickets: tickets_api.py).
 
 Every route but login needs `Authorization: Bearer <agent session token>`; the
 console's websocket sends the token in its first frame instead.
@@ -273,12 +273,6 @@ async def canned(request: web.Request) -> web.Response:
     await signed_in_agent(request)
     replies: list[dict[str, Any]] = handoffs(request).config.get("canned_replies") or []
     return web.json_response(replies)
-
-
-@routes.get("/api/agent/tickets")
-async def tickets(request: web.Request) -> web.Response:
-    await signed_in_agent(request)
-    return web.json_response(await handoffs(request).handoffs.tickets())
 
 
 @routes.get("/api/agent/ws")

@@ -45,6 +45,7 @@ from handoff.conversation.queue_broadcast import (
 )
 from handoff.conversation.rasa_client import BotUnavailable, RasaClient
 from handoff.conversation.state_machine import InvalidTransition
+from handoff.conversation.tickets import TicketDesk
 from handoff.customer.texts import GatewayTexts
 from handoff.realtime.hub import Realtime
 from handoff.store.interface import Handoffs, Store, note_text
@@ -162,6 +163,8 @@ class HandoffService:
         # Called (cheaply: they coalesce) whenever the queue, an assignment or an agent's
         # presence changes: the supervisors' live view (handoff/agent/live_view.py) listens.
         self.watchers: list[Callable[[], None]] = []
+        # Offline tickets at the agents' desk (tickets.py): claim, reply, release, close.
+        self.tickets = TicketDesk(store, handoffs, hub, texts, self.metrics, agent_channel)
 
     # -- escalation -------------------------------------------------------------
 
@@ -929,11 +932,19 @@ class HandoffService:
             )
         return found
 
-    async def agent_message(self, agent: Agent, conversation_id: str, text: str) -> Message:
+    async def agent_message(
+        self,
+        agent: Agent,
+        conversation_id: str,
+        text: str,
+        *,
+        meta: dict[str, Any] | None = None,
+    ) -> Message:
         # An agent who pastes a card number or an id does not store it either. Whether
-        # the chat is still this agent's is checked by the store, with the write.
+        # the chat is still this agent's is checked by the store, with the write. `meta`:
+        # the message's extra fields (an attachment's description).
         stored = await self.store.add_agent_message(
-            conversation_id, agent.username, mask_secrets(text)
+            conversation_id, agent.username, mask_secrets(text), meta=meta
         )
         if stored is None:
             raise HandoffError("not_yours", "this conversation is not assigned to you")

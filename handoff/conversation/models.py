@@ -67,6 +67,9 @@ class Message:
             out["links"] = self.links
         if isinstance(self.meta.get("reply_to"), int):
             out["reply_to"] = self.meta["reply_to"]  # the customer message this answers
+        if isinstance(self.meta.get("attachment"), dict):
+            # A file sent with the message (handoff/attachments/): id, name, type, size.
+            out["attachment"] = self.meta["attachment"]
         return out
 
 

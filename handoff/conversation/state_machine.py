@@ -44,6 +44,63 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
 HUMAN_STATES = ("queued", "assigned")
 
 
+# An offline ticket's own states (handoff/conversation/tickets.py works them), beside the
+# conversation's: the conversation went back to the bot when the ticket was taken, and its
+# state does not change while an agent works the ticket. Each change is an event in the
+# conversation's history named "ticket_" + the transition (ticket_claim, ...), whose
+# from/to are the conversation's state (unchanged) and whose data holds the ticket's.
+#
+#     open --claim--> claimed --reply--> answered --reply--> answered
+#     open <--release-- claimed            claimed/answered --close--> closed
+#
+# Only the agent who claimed a ticket may reply to it, release it or close it. A customer
+# who writes again after a ticket was closed, and again finds nobody, leaves a new ticket
+# (the old one keeps its history; both open the same conversation).
+TICKET_STATES = ("open", "claimed", "answered", "closed")
+TICKET_TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "claim": (("open",), "claimed"),
+    "release": (("claimed",), "open"),
+    "reply": (("claimed", "answered"), "answered"),
+    "close": (("claimed", "answered"), "closed"),
+}
+
+
+def ticket_event_name(transition: str) -> str:
+    """The name of a ticket transition's event in the conversation's history."""
+    return f"ticket_{transition}"
+
+
+class TicketRefused(Exception):
+    """A ticket transition that cannot be done; `code` is machine-readable (the API's 409)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+def ticket_target(transition: str, state: str, claimed_by: str | None, agent: str) -> str:
+    """The state `transition` by `agent` leads a ticket to from `state` (claimed by
+    `claimed_by`), or TicketRefused: `ticket_closed`, `ticket_claimed` (someone has it),
+    `ticket_not_claimed` (nobody does: claim it first), `not_yours` (a colleague has it),
+    `wrong_state` (anything else, e.g. releasing an answered ticket)."""
+    if transition not in TICKET_TRANSITIONS:
+        raise ValueError(f"no ticket transition {transition!r}")
+    sources, destination = TICKET_TRANSITIONS[transition]
+    if state == "closed":
+        raise TicketRefused("ticket_closed", "this ticket is closed")
+    if transition == "claim":
+        if state != "open":
+            raise TicketRefused("ticket_claimed", f"this ticket is claimed by {claimed_by}")
+        return destination
+    if state == "open":
+        raise TicketRefused("ticket_not_claimed", "claim this ticket first")
+    if claimed_by != agent:
+        raise TicketRefused("not_yours", f"this ticket is claimed by {claimed_by}")
+    if state not in sources:
+        raise TicketRefused("wrong_state", f"cannot {transition} a ticket that is {state}")
+    return destination
+
+
 class InvalidTransition(Exception):
     """The conversation is not in a state this transition starts from."""
 

@@ -17,6 +17,7 @@ from aiohttp import WSMsgType, web
 from common.jsonlog import conversation_context
 from handoff.conversation.models import MAX_CLIENT_ID_CHARS, Conversation, Message
 from handoff.conversation.service import ConversationService, InvalidMessage
+from handoff.customer import history
 from handoff.customer.identity import IdentityError, identity_from_request
 from handoff.notices.board import NOTICE_BOARD
 from handoff.realtime.hub import Frame
@@ -36,6 +37,7 @@ from handoff.web.http import (
 from handoff.web.rate_limit import RateLimiter
 from handoff.web.request_models import (
     CustomerHello,
+    CustomerHistoryRequest,
     CustomerMessage,
     CustomerMessageFrame,
     CustomerTypingFrame,
@@ -105,6 +107,65 @@ async def create_conversation(request: web.Request) -> web.Response:
     return web.json_response(
         {"conversation_id": conversation.id, "token": token, "language": conversation.language},
         status=201,
+    )
+
+
+# -- a verified customer's earlier conversations (customer/history.py) ------------
+
+
+def _history_key(request: web.Request) -> str:
+    """History reads share the per-address search budget, under a key of their own."""
+    return f"history {client_address(request)}"
+
+
+@routes.post("/api/customers/history")
+async def customer_history(request: web.Request) -> web.Response:
+    if wait := await request.app[LIMITS].searches.hit(_history_key(request)):
+        return too_many_requests(wait, "too many history reads from this address")
+    asked = await read_model(request, CustomerHistoryRequest)
+    secret = request.app[SETTINGS].identity_secret
+    try:
+        # The model requires the signature, so this is verified or an IdentityError.
+        identity = identity_from_request(asked.model_dump(exclude_none=True), secret)
+    except IdentityError as exc:
+        return json_error(400, exc.code, str(exc))
+    customer_id = identity.customer["id"]
+    conversations = await history.earlier_conversations(request.app[SERVICE].store, customer_id)
+    token, expires = history.issue_token(secret, customer_id, asked.identity_expires)
+    # Neither the id nor the email: the count says enough in a log.
+    log.info("earlier conversations listed for a verified customer (%d)", len(conversations))
+    return web.json_response(
+        {"conversations": conversations, "history_token": token, "expires_at": expires}
+    )
+
+
+@routes.get("/api/customers/history/{conversation_id}")
+async def customer_history_transcript(request: web.Request) -> web.Response:
+    if wait := await request.app[LIMITS].searches.hit(_history_key(request)):
+        return too_many_requests(wait, "too many history reads from this address")
+    token = bearer_token(request)
+    customer_id = history.customer_of_token(request.app[SETTINGS].identity_secret, token)
+    if customer_id is None:
+        return json_error(
+            401,
+            "invalid_history_token",
+            "the history token is expired or not one this gateway issued: "
+            "ask POST /api/customers/history again",
+        )
+    store = request.app[SERVICE].store
+    conversation = await store.get_conversation(request.match_info["conversation_id"])
+    # The same answer for an unknown id and someone else's: nobody can probe which exist.
+    if conversation is None or not history.belongs_to(conversation, customer_id):
+        return json_error(403, "forbidden", "this history token does not open this conversation")
+    messages = await store.messages(conversation.id)
+    return web.json_response(
+        {
+            "conversation_id": conversation.id,
+            "state": conversation.state,
+            "language": conversation.language,
+            "started_at": conversation.created_at,
+            "messages": [m.public() for m in messages],
+        }
     )
 
 

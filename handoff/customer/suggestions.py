@@ -24,7 +24,8 @@ import json
 
 from aiohttp import web
 
-from handoff.helpcentre.fulltext import pieces
+from handoff.helpcentre.catalog import HelpCatalog, KnowledgeBase
+from handoff.helpcentre.fulltext import Match, pieces
 from handoff.helpcentre.routes import HELP_CENTRE, clean_query
 from handoff.web.http import client_address, too_many_requests
 from handoff.web.request_models import SuggestionsQuery, parse, query_dict
@@ -46,6 +47,11 @@ def choose_article_payload(article_id: str, language: str) -> str:
     return CHOOSE_ARTICLE.format(json.dumps(article_id, ensure_ascii=False), json.dumps(language))
 
 
+def _search(catalog: HelpCatalog, text: str) -> tuple[KnowledgeBase, list[Match]]:
+    kb = catalog.current()
+    return kb, kb.fulltext.search(text, MAX_SUGGESTIONS)
+
+
 @routes.get("/api/suggestions")
 async def suggestions(request: web.Request) -> web.Response:
     if wait := await request.app[LIMITS].searches.hit(f"suggest:{client_address(request)}"):
@@ -54,8 +60,8 @@ async def suggestions(request: web.Request) -> web.Response:
     text, _ = clean_query(query.q)
     if len(text) < MIN_CHARS or not pieces(text):
         return web.json_response({"suggestions": []})
-    kb = await asyncio.to_thread(request.app[HELP_CENTRE].catalog.current)
-    matches = await asyncio.to_thread(kb.fulltext.search, text, MAX_SUGGESTIONS)
+    # One hop to a thread for both: the catalog stats the KB's files, the search is CPU.
+    kb, matches = await asyncio.to_thread(_search, request.app[HELP_CENTRE].catalog, text)
     found = [
         {
             "article_id": m.article_id,

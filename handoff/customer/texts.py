@@ -30,6 +30,7 @@ TEXT_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "nobody": frozenset(),
     "ask_contact": frozenset(),
     "ticket_created": frozenset({"ticket", "contact"}),
+    "ticket_answered": frozenset({"ticket"}),
 }
 WORD_LISTS = ("cancel", "ask_for_person")
 

@@ -33,13 +33,14 @@ from handoff.helpcentre.search import MAX_RESULTS, merge
 from handoff.helpcentre.semantic import SemanticResults, SemanticSearch, SemanticUnavailable
 from handoff.web.guard import WEB_GUARD
 from handoff.web.http import client_address, json_error, too_many_requests
+from handoff.web.request_models import MAX_SEARCH_CHARS
 from handoff.web.state import LIMITS, METRICS, SERVICE, SETTINGS
 
 log = logging.getLogger(__name__)
 
 # Longer searches are trimmed to this many characters (the page says so), not refused:
 # someone pasting a whole message still gets results for its start.
-MAX_QUERY_CHARS = 200
+MAX_QUERY_CHARS = MAX_SEARCH_CHARS
 # How long a results page waits for the action server before showing full-text results
 # alone (at most the gateway's wait for Rasa).
 SEMANTIC_TIMEOUT_SECONDS = 8.0

@@ -28,7 +28,7 @@
     state: ['queued', 'assigned', 'resolved', 'cancelled', 'bot', 'offline_ticket', 'abandoned', 'reassigned'],
     decision: ['answer', 'clarify', 'abstain'],
     feedback: ['helpful', 'not_helpful'],
-    ticket: ['open'],
+    ticket: ['open', 'claimed', 'answered', 'closed'],
     availability: ['online', 'away', 'busy'],  // what the agent sets (the header's menu)
   };
   /** The words for a server code (`kind` as in CODES), or the code itself; null for no code. */
@@ -44,12 +44,13 @@
     agentLanguages: $('agent-languages'), signOut: $('sign-out'), notice: $('notice'),
     availability: $('availability'),
     queue: $('queue'), queueCount: $('queue-count'), mine: $('my-conversations'),
-    tickets: $('tickets'), ticketsRefresh: $('tickets-refresh'),
+    tickets: $('tickets'), ticketsRefresh: $('tickets-refresh'), ticketsView: $('tickets-view'), ticketsStatus: $('tickets-status'),
     emptyState: $('empty-state'), view: $('conversation-view'), details: $('details'),
     convLanguage: $('conversation-language'), convSummary: $('conversation-summary'),
     convId: $('conversation-id'), convState: $('conversation-state'), resolve: $('resolve'),
     scroller: $('transcript-scroll'), transcript: $('transcript'), customerTyping: $('customer-typing'),
     form: $('composer-form'), canned: $('canned'), composer: $('composer'), send: $('send'),
+    attach: $('attach'), attachInput: $('attach-input'),
     sendError: $('send-error'), charCount: $('char-count'),
     suggestions: $('suggestions'), suggestionsRefresh: $('suggestions-refresh'),
     reason: $('context-reason'), language: $('context-language'), customer: $('context-customer'),
@@ -224,6 +225,7 @@
     app.unread.clear();
     app.drafts.clear();
     [ui.queue, ui.mine, ui.tickets].forEach((el) => el.replaceChildren());
+    showText(ui.ticketsStatus, '');
     clearSearch();
     updateQueueCount();
     saveSession();
@@ -398,6 +400,10 @@
     queue(frame) {
       app.queueStamp += 1;
       setQueue(frame.items);
+    },
+    // A ticket claimed, answered, released or closed, by anyone: the list shows it at once.
+    ticket() {
+      scheduleTicketsReload();
     },
     // Set here or in another of our consoles (any replica).
     availability(frame) {
@@ -600,9 +606,12 @@
     updateQueueCount();
   }
 
+  /* Offline tickets (handoff/conversation/tickets.py): claim, reply, release, close. The list
+     shows a view (open / mine / all); a `ticket` frame from any console reloads it. */
   async function loadTickets() {
     ui.ticketsRefresh.disabled = true;
-    const res = await api('GET', '/api/agent/tickets');
+    const view = ui.ticketsView.value || 'open';
+    const res = await api('GET', '/api/agent/tickets?view=' + encodeURIComponent(view));
     ui.ticketsRefresh.disabled = false;
     if (res.stale) return;
     if (!res.ok || !Array.isArray(res.data)) { showNotice(t('tickets.load_failed'), true); return; }
@@ -610,23 +619,103 @@
     renderTickets();
   }
 
-  function renderTickets() {
-    ui.tickets.replaceChildren(...app.tickets.map(buildTicket));
+  function scheduleTicketsReload() {
+    clearTimeout(app.ticketsTimer);
+    app.ticketsTimer = setTimeout(loadTickets, 200);
   }
 
-  function buildTicket(t) {
-    const c = t.contact || {};
+  function renderTickets() {
+    // Keep a reply being written (and where the focus is) across a reload of the list.
+    const drafts = new Map();
+    ui.tickets.querySelectorAll('textarea.ticket-reply-text').forEach((el) => {
+      if (el.value) drafts.set(el.dataset.ticketId, el.value);
+    });
+    const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.focusKey : null;
+    ui.tickets.replaceChildren(...app.tickets.map((ticket) => buildTicket(ticket, drafts)));
+    if (focused) {
+      const again = ui.tickets.querySelector(`[data-focus-key="${CSS.escape(focused)}"]`);
+      if (again) again.focus();
+    }
+  }
+
+  const isMine = (ticket) => Boolean(app.agent) && ticket.claimed_by === app.agent.username;
+
+  function buildTicket(ticket, drafts) {
+    const c = ticket.contact || {};
+    const id = String(ticket.ticket_id ?? '');
+    const claimedBy = ticket.claimed_by
+      ? make('div', 'ticket-claimed muted small', t(isMine(ticket) ? 'tickets.claimed_by_me' : 'tickets.claimed_by', { name: ticket.claimed_by }))
+      : null;
+    const actions = make('div', 'ticket-actions');
+    const act = (key, path, body) => {
+      const b = button('button-small', t(key), () => ticketAction(ticket, path, body));
+      b.dataset.focusKey = id + ':' + path;
+      return b;
+    };
+    actions.append(button('button-small button-quiet', t('tickets.open_transcript'), () => openTranscript({ conversation_id: ticket.conversation_id })));
+    if (ticket.state === 'open') actions.append(act('tickets.claim', 'claim'));
+    if (isMine(ticket) && ticket.state === 'claimed') actions.append(act('tickets.release', 'release'));
+    if (isMine(ticket) && ticket.state !== 'closed') actions.append(act('tickets.close', 'close', {}));
     const li = make('li', 'ticket', [
-      make('div', 'item-top', [langBadge(t.language), make('span', 'state-tag', codeText('ticket', t.status) || ''), buildTime(t.created_at, true)]),
+      make('div', 'item-top', [
+        make('span', 'ticket-number', '#' + id), langBadge(ticket.language),
+        make('span', 'state-tag', codeText('ticket', ticket.state) || ''), buildTime(ticket.created_at, true),
+      ]),
+      claimedBy,
       make('div', 'contact', [
         c.name && make('span', null, c.name),
         c.email && link('mailto:' + c.email, c.email),
         c.phone && link('tel:' + String(c.phone).replace(/[^\d+]/g, ''), c.phone),
       ]),
-      setLang(make('p', 'summary', t.message || ''), t.language),
+      setLang(make('p', 'summary', ticket.message || ''), ticket.language),
+      actions,
+      isMine(ticket) && ticket.state !== 'closed' ? buildTicketReply(ticket, drafts.get(id) || '') : null,
     ]);
-    li.dataset.ticketId = String(t.ticket_id ?? '');
+    li.dataset.ticketId = id;
+    li.dataset.state = ticket.state || '';
     return li;
+  }
+
+  /** The claimer's reply box: a labelled textarea and Send. */
+  function buildTicketReply(ticket, draft) {
+    const id = String(ticket.ticket_id);
+    const fieldId = 'ticket-reply-' + id;
+    const label = make('label', 'small', t('tickets.reply_label', { number: id }));
+    label.htmlFor = fieldId;
+    const text = make('textarea', 'ticket-reply-text');
+    text.id = fieldId;
+    text.rows = 3;
+    text.maxLength = 2000;
+    text.value = draft;
+    text.dataset.ticketId = id;
+    text.dataset.focusKey = id + ':text';
+    setLang(text, ticket.language);
+    const send = make('button', 'button-small', t('tickets.send_reply'));
+    send.type = 'submit';
+    send.dataset.focusKey = id + ':send';
+    const form = make('form', 'ticket-reply', [label, text, send]);
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const value = text.value.trim();
+      if (!value) { text.focus(); return; }
+      ticketAction(ticket, 'reply', { text: value }, () => { text.value = ''; });
+    });
+    return form;
+  }
+
+  async function ticketAction(ticket, action, body, done) {
+    const res = await api('POST', '/api/agent/tickets/' + encodeURIComponent(ticket.ticket_id) + '/' + action, body);
+    if (res.stale) return;
+    if (res.ok) {
+      if (done) done();
+      // Claimed: it leaves the open list; the agent's own list is where it is worked.
+      if (action === 'claim' && ui.ticketsView.value === 'open') ui.ticketsView.value = 'mine';
+      showText(ui.ticketsStatus, t('tickets.done_' + action, { number: ticket.ticket_id }));
+    } else {
+      const known = ['ticket_claimed', 'not_yours', 'ticket_closed', 'ticket_not_claimed'].includes(res.code);
+      showText(ui.ticketsStatus, known ? t('tickets.error_' + res.code, { number: ticket.ticket_id }) : res.message);
+    }
+    loadTickets();
   }
 
   /** Only ever called with a fixed mailto:/tel: prefix, so server text can't become javascript:. */
@@ -823,7 +912,7 @@
 
   function updateComposerState() {
     const closed = isClosed();
-    [ui.composer, ui.send, ui.canned, ui.resolve, ui.transferOpen].forEach((el) => { el.disabled = closed; });
+    [ui.composer, ui.send, ui.canned, ui.resolve, ui.transferOpen, ui.attach].forEach((el) => { el.disabled = closed; });
     // Notes stay open after a resolve (a follow-up for colleagues); a chat moved to someone
     // else is theirs now, notes included.
     const noNotes = !app.detail || app.detail.state === 'reassigned';
@@ -862,8 +951,77 @@
     // Plain text on purpose, no linkify: a URL a customer sent is never one careless click away.
     return make('div', `msg msg-${role}`, [
       make('div', 'msg-meta', [roleLabel(role), intent, buildTime(m.ts)]),
-      make('div', 'bubble', m.text ?? ''),
+      m.attachment && typeof m.attachment === 'object'
+        ? buildAttachment(m.attachment, maruAgent.selected)
+        : make('div', 'bubble', m.text ?? ''),
     ]);
+  }
+
+  /* ---------- attachments ---------- */
+
+  const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'];
+
+  /** The file as a blob: URL, fetched with the session in a header (never in a URL). */
+  async function attachmentUrl(conversationId, attachment) {
+    const path = conversationPath(conversationId, 'attachments/' + encodeURIComponent(String(attachment.id)));
+    const res = await fetch(path, { headers: { Authorization: 'Bearer ' + app.token }, cache: 'no-store' });
+    if (!res.ok) throw new Error(t('error.request_failed', { status: res.status }));
+    return URL.createObjectURL(await res.blob());
+  }
+
+  /** A thumbnail for an image, a file chip (a download) for a PDF; the name as plain text. */
+  function buildAttachment(attachment, conversationId) {
+    const name = String(attachment.name || '');
+    const chip = make('a', 'file-chip', name);
+    chip.href = '#';
+    chip.dataset.attachmentId = String(attachment.id);
+    chip.title = t('attachment.download', { name });
+    chip.addEventListener('click', async (event) => {
+      if (chip.download) return; // fetched already: the browser saves it
+      event.preventDefault();
+      try {
+        chip.href = await attachmentUrl(conversationId, attachment);
+        chip.download = name;
+        chip.click();
+      } catch (err) { showNotice(t('attachment.failed', { message: err.message }), true); }
+    });
+    const box = make('div', 'bubble attachment');
+    if (IMAGE_TYPES.includes(attachment.content_type)) {
+      const img = make('img', 'attachment-image');
+      img.alt = t('attachment.image_alt', { name });
+      img.dataset.attachmentId = String(attachment.id);
+      attachmentUrl(conversationId, attachment).then((url) => { img.src = url; }, () => { img.hidden = true; });
+      box.append(img);
+    }
+    box.append(chip);
+    return box;
+  }
+
+  async function sendFile(file) {
+    const id = maruAgent.selected;
+    if (!file || !id || isClosed()) return;
+    showText(ui.sendError, '');
+    ui.attach.disabled = true;
+    const body = new FormData();
+    body.append('file', file, file.name);
+    let res = null;
+    let data = null;
+    try {
+      res = await fetch(conversationPath(id, 'attachments'), {
+        method: 'POST', body, headers: { Authorization: 'Bearer ' + app.token }, cache: 'no-store',
+      });
+      data = await res.json();
+    } catch (_) { /* network error or no JSON */ }
+    ui.attach.disabled = isClosed();
+    if (res && res.status === 201 && data && data.message) {
+      if (maruAgent.selected === id) receiveMessage(data.message);
+      return;
+    }
+    const status = res ? res.status : 0;
+    const message = (data && data.error && data.error.message) || t('error.unreachable');
+    showText(ui.sendError, status === 413 ? t('attachment.too_big')
+      : status === 415 ? t('attachment.wrong_type')
+        : status === 429 ? t('attachment.slow') : t('attachment.failed', { message }));
   }
 
   function roleLabel(role) {
@@ -1431,6 +1589,7 @@
   ui.signOut.addEventListener('click', signOut);
   ui.availability.addEventListener('change', changeAvailability);
   ui.ticketsRefresh.addEventListener('click', loadTickets);
+  ui.ticketsView.addEventListener('change', loadTickets);
   ui.suggestionsRefresh.addEventListener('click', loadSuggestions);
   ui.canned.addEventListener('change', insertCanned);
   ui.resolve.addEventListener('click', resolve);
@@ -1440,6 +1599,12 @@
   // Escape closes the native dialog; focus goes back to the button that opened it.
   ui.transfer.addEventListener('close', () => { if (!ui.transferOpen.disabled) ui.transferOpen.focus(); });
   ui.form.addEventListener('submit', (event) => { event.preventDefault(); send(); });
+  ui.attach.addEventListener('click', () => ui.attachInput.click());
+  ui.attachInput.addEventListener('change', () => {
+    const file = ui.attachInput.files && ui.attachInput.files[0];
+    ui.attachInput.value = ''; // the same file may be picked again
+    sendFile(file);
+  });
   ui.noteForm.addEventListener('submit', (event) => { event.preventDefault(); addNote(); });
   ui.noteText.addEventListener('input', () => showText(ui.noteError, ''));
   ui.labelAdd.addEventListener('change', () => {
@@ -1483,7 +1648,8 @@
   };
 
   function acceptNext() {
-    const next = app.queue[0];
+    // The first chat the queue shows: with a label filter on, not one it hides.
+    const next = app.queue.find(labelled);
     if (!next) return;
     const row = ui.queue.querySelector(`.queue-item[data-conversation-id="${CSS.escape(next.conversation_id)}"]`);
     const acceptButton = row && row.querySelector('button.accept');
@@ -1502,8 +1668,15 @@
     else ui.shortcuts.showModal();
   }
 
+  /** A modal dialog other than the shortcuts list (transfer, a search's transcript, …) is
+      open: it has the keyboard, so no shortcut acts on the console behind it. One check for
+      every dialog, so a new one needs nothing here. */
+  function anotherDialogOpen() {
+    return document.querySelector('dialog[open]:not(#shortcuts)') !== null;
+  }
+
   document.addEventListener('keydown', (event) => {
-    if (ui.console.hidden || ui.transfer.open || event.isComposing || event.repeat) return;
+    if (ui.console.hidden || anotherDialogOpen() || event.isComposing || event.repeat) return;
     const typing = event.target instanceof HTMLElement
       && (event.target.matches('input, textarea, select') || event.target.isContentEditable);
     if (event.key === '?' && !typing && !event.altKey && !event.ctrlKey && !event.metaKey) {

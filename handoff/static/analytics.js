@@ -407,6 +407,17 @@
       [t('column.helped'), 'helpful_rate', percent], [t('column.not_helped'), 'not_helpful_rate', percent],
       [t('column.help_centre_helped'), 'help_centre_helpful'],
       [t('column.help_centre_not_helped'), 'help_centre_not_helpful']], arts);
+
+    // Labels: conversations per label over the range, named in the console's language.
+    s = section('labels', d.labels);
+    const labelName = (r) => r['name_' + I18N.language] || r.label;
+    const labelled = where(f.labels || [], 'all', 'all')
+      .sort((a, b) => (b.conversations - a.conversations) || (a.label > b.label ? 1 : -1));
+    chart(s.canvas, 'bar', labelled.map(labelName),
+      [{ label: t('column.conversations'), data: labelled.map((r) => r.conversations) }],
+      { indexAxis: 'y', scales: { x: { beginAtZero: true } }, plugins: { legend: { display: false } } });
+    table(s.tableBox, [[t('column.label'), labelName, text], [t('column.conversations'), 'conversations'],
+      [t('column.share'), 'share', percent]], labelled);
   }
 
   /* ---------- start ---------- */

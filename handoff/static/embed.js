@@ -15,6 +15,20 @@
  * ASSISTANT_WIDGET_FRAME_ORIGINS (CSP frame-ancestors), or the browser shows no chat.
  *
  * `window.maruSupport.open()` / `.close()` let the host page open or close it.
+ *
+ * A signed-in customer (README, Customer API: the host's back end signs the identity with
+ * the secret it shares with the gateway, `python -m handoff sign-identity` shows how):
+ *
+ *   <script src="…/static/embed.js" async data-user-id="cust-42" data-user-email="…"
+ *           data-user-name="…" data-identity-expires="1767225600"
+ *           data-identity-signature="9f2c…"></script>
+ *
+ * or `window.maruSupport.identify({id, email, name, expires, signature})` (before the chat
+ * opens, or again after a sign-in or sign-out: `identify(null)`; the chat then starts
+ * afresh). The identity goes to the chat's frame by postMessage, to the gateway's origin
+ * only, never in the frame's URL (URLs end up in logs and history). A verified customer
+ * sees their earlier conversations from any device; a refused identity (bad signature,
+ * expired) leaves an anonymous chat and a console warning naming the reason.
  * No dependencies, no build step, no HTML strings: served as-is.
  */
 (function () {
@@ -31,6 +45,8 @@
   };
   const COLOUR = /^#[0-9a-fA-F]{6}$/;
   const CLOSE_MESSAGE = 'maru-support:close'; // posted by widget.js when embedded
+  const READY_MESSAGE = 'maru-support:ready'; // widget.js: send me the identity now
+  const IDENTITY_MESSAGE = 'maru-support:identity';
 
   const origin = new URL(script.src, location.href).origin;
   const options = script.dataset;
@@ -38,6 +54,21 @@
   const language = forced || browserLanguage();
   const colour = COLOUR.test(options.color || '') ? options.color : '';
   const side = options.position === 'left' ? 'left' : 'right';
+  let identity = identityOf({
+    id: options.userId, email: options.userEmail, name: options.userName,
+    expires: options.identityExpires, signature: options.identitySignature,
+  });
+
+  /** Only the five fields, as strings and a whole number; null when there is no signature
+     (the widget and the gateway check the rest and say what is wrong). */
+  function identityOf(value) {
+    if (!value || typeof value !== 'object' || !value.signature) return null;
+    const text = (v) => (v === undefined || v === null ? '' : String(v));
+    return {
+      id: text(value.id), email: text(value.email), name: text(value.name),
+      expires: Number(value.expires), signature: text(value.signature),
+    };
+  }
 
   function browserLanguage() {
     const raw = (navigator.language || 'en').toLowerCase();
@@ -122,6 +153,8 @@
     if (!frame) {
       // Made on the first open: the widget starts a conversation as soon as it loads.
       const query = new URLSearchParams({ embed: '1' });
+      // Only that an identity is coming (the widget waits for it): never the identity.
+      if (identity) query.set('identity', '1');
       if (forced) query.set('lang', forced);
       if (colour) query.set('color', colour);
       frame = document.createElement('iframe');
@@ -138,14 +171,27 @@
     launcher.focus();
   }
 
+  /** A new identity (or none, after a sign-out): the chat starts afresh with it. */
+  function identify(value) {
+    identity = identityOf(value);
+    if (!frame) return;
+    frame.remove();
+    frame = null;
+    if (!panel.hidden) open();
+  }
+
   launcher.addEventListener('click', () => (panel.hidden ? open() : close()));
   // Only the chat's own frame may close it (any page can post messages to this window).
   window.addEventListener('message', (event) => {
     if (!frame || event.source !== frame.contentWindow || event.origin !== origin) return;
     if (event.data && event.data.type === CLOSE_MESSAGE) close();
+    // The targetOrigin: delivered only if the frame is still the gateway's page.
+    if (event.data && event.data.type === READY_MESSAGE && identity) {
+      frame.contentWindow.postMessage({ type: IDENTITY_MESSAGE, identity }, origin);
+    }
   });
 
   render(false);
   (document.body || document.documentElement).append(host);
-  window.maruSupport = { open, close };
+  window.maruSupport = { open, close, identify };
 })();

@@ -31,6 +31,15 @@
       resolved: 'This conversation has been resolved',
       queue: (pos, wait) => `You are #${pos} in the queue` + (wait ? `, ${wait}` : ''),
       wait: (min) => (min < 1 ? 'less than a minute' : `about ${min} min`),
+      earlier: (n) => `Earlier conversations (${n})`, backToChat: 'Back to the chat',
+      earlierTitle: (date) => `Conversation of ${date}`,
+      readOnly: 'An earlier conversation: you can read it here; to write, go back to the chat.',
+      attach: 'Attach an image or a PDF', uploading: 'Sending the file…',
+      tooBig: 'That file is too large. Please send one under 5 MB.',
+      wrongType: 'Only images (JPEG, PNG, GIF, WebP) and PDF files can be sent.',
+      uploadFailed: 'The file could not be sent. Please try again.',
+      slowFiles: 'You are sending files very fast. Please wait a moment.',
+      download: (name) => `Download ${name}`, imageAlt: (name) => `Image: ${name}`,
     },
     ko: {
       title: '마루 스토어 고객센터', closeEmbed: '고객센터 채팅 닫기', placeholder: '메시지를 입력하세요…', send: '보내기',
@@ -46,6 +55,15 @@
       resolved: '상담이 종료되었습니다',
       queue: (pos, wait) => `현재 대기 순번 ${pos}번` + (wait ? ` · ${wait}` : ''),
       wait: (min) => (min < 1 ? '1분 이내' : `약 ${min}분`),
+      earlier: (n) => `이전 대화 (${n})`, backToChat: '대화로 돌아가기',
+      earlierTitle: (date) => `${date} 대화`,
+      readOnly: '이전 대화는 읽기만 할 수 있어요. 메시지를 보내려면 대화로 돌아가세요.',
+      attach: '이미지 또는 PDF 첨부', uploading: '파일을 보내는 중…',
+      tooBig: '파일이 너무 커요. 5MB 이하의 파일을 보내 주세요.',
+      wrongType: '이미지(JPEG, PNG, GIF, WebP)와 PDF 파일만 보낼 수 있어요.',
+      uploadFailed: '파일을 보내지 못했어요. 다시 시도해 주세요.',
+      slowFiles: '파일을 너무 빠르게 보내고 있어요. 잠시 후 다시 보내 주세요.',
+      download: (name) => `${name} 내려받기`, imageAlt: (name) => `이미지: ${name}`,
     },
     ja: {
       title: 'マルストア サポート', closeEmbed: 'サポートチャットを閉じる', placeholder: 'メッセージを入力…', send: '送信',
@@ -61,6 +79,15 @@
       resolved: 'このお問い合わせは解決済みです',
       queue: (pos, wait) => `現在${pos}番目にお待ちいただいています` + (wait ? `（${wait}）` : ''),
       wait: (min) => (min < 1 ? '1分以内' : `約${min}分`),
+      earlier: (n) => `以前の会話（${n}件）`, backToChat: 'チャットに戻る',
+      earlierTitle: (date) => `${date}の会話`,
+      readOnly: '以前の会話は閲覧のみです。メッセージを送るにはチャットに戻ってください。',
+      attach: '画像またはPDFを添付', uploading: 'ファイルを送信中…',
+      tooBig: 'ファイルが大きすぎます。5MB以下のファイルを送ってください。',
+      wrongType: '送信できるのは画像（JPEG、PNG、GIF、WebP）とPDFファイルのみです。',
+      uploadFailed: 'ファイルを送信できませんでした。もう一度お試しください。',
+      slowFiles: 'ファイルの送信が速すぎます。少し待ってからもう一度お試しください。',
+      download: (name) => `${name}をダウンロード`, imageAlt: (name) => `画像：${name}`,
     },
   };
 
@@ -69,8 +96,11 @@
     title: $('title'), messages: $('messages'), scroller: $('scroller'), typing: $('typing'),
     banner: $('reconnecting'), status: $('status'), error: $('error'), form: $('composer'),
     input: $('input'), send: $('send'), newConversation: $('new-conversation'),
-    closeEmbed: $('close-embed'),
+    closeEmbed: $('close-embed'), attach: $('attach'), attachInput: $('attach-input'),
     suggest: $('suggest'), suggestLabel: $('suggest-label'), suggestList: $('suggest-list'),
+    earlier: $('earlier'), earlierLabel: $('earlier-label'), earlierList: $('earlier-list'),
+    earlierView: $('earlier-view'), earlierTitle: $('earlier-title'), earlierBack: $('earlier-back'),
+    earlierNote: $('earlier-note'), earlierMessages: $('earlier-messages'),
   };
 
   const app = {
@@ -81,10 +111,17 @@
     seqEls: new Map(),        // seq → element: de-duplicates history, catch-up and echoes
     pendingEls: new Map(),    // client_id → element still waiting for its ack
     maxSeq: 0,
+    // A signed identity from the host page (embed.js), held in memory only, and whose
+    // verified conversation the saved session is (null: an anonymous one).
+    identity: null, sessionCustomer: null,
+    earlier: [], historyToken: null,  // the customer's earlier conversations (read-only)
   };
 
   // Read by automated browser tests; mutated in place so a held reference stays current.
-  const maruChat = (window.maruChat = { conversationId: null, state: 'bot', connected: false });
+  const maruChat = (window.maruChat = {
+    conversationId: null, state: 'bot', connected: false,
+    verified: false, identityRefused: null, earlier: 0,
+  });
 
   /* ---------- language ---------- */
 
@@ -110,12 +147,17 @@
     ui.input.placeholder = t('placeholder');
     ui.input.setAttribute('aria-label', t('placeholder'));
     ui.send.textContent = t('send');
+    ui.attach.setAttribute('aria-label', t('attach'));
+    ui.attach.title = t('attach');
     ui.banner.textContent = t('reconnecting');
     ui.newConversation.textContent = t('newConversation');
     ui.closeEmbed.setAttribute('aria-label', t('closeEmbed'));
     ui.closeEmbed.title = t('closeEmbed');
     ui.typing.setAttribute('aria-label', t('typing'));
     ui.messages.querySelectorAll('.msg-label').forEach((el) => { el.textContent = t('agent'); });
+    ui.earlierBack.textContent = t('backToChat');
+    ui.earlierNote.textContent = t('readOnly');
+    renderEarlier();
     renderStatus();
     renderNotices();
   }
@@ -138,6 +180,7 @@
     if (saved && typeof saved.conversation_id === 'string' && typeof saved.token === 'string') {
       app.conversationId = saved.conversation_id;
       app.token = saved.token;
+      app.sessionCustomer = typeof saved.customer_id === 'string' ? saved.customer_id : null;
     }
     // An outbox with no conversation id was typed before the conversation existed: adopt it.
     const box = readJson(OUTBOX_KEY);
@@ -153,7 +196,7 @@
 
   /* Only our own keys: the agent console shares this origin and may keep its session here. */
   function forgetConversation() {
-    app.conversationId = app.token = null;
+    app.conversationId = app.token = app.sessionCustomer = null;
     app.outbox = [];
     maruChat.conversationId = null;
     writeJson(SESSION_KEY, null);
@@ -175,13 +218,20 @@
 
   /** Each run of start() gets a generation; a stale run (user started over meanwhile) stops. */
   async function createConversation(gen) {
-    const res = await api('POST', '/api/conversations', { language: app.language });
+    let res = await api('POST', '/api/conversations', Object.assign({ language: app.language }, signedBody()));
     if (gen !== app.generation) return;
+    if (app.identity && res.status === 400 && refuseIdentity(res.data)) {
+      res = await api('POST', '/api/conversations', { language: app.language }); // anonymous
+      if (gen !== app.generation) return;
+    }
     if (!res.ok || !res.data || !res.data.conversation_id) throw new Error('create failed: ' + res.status);
     app.conversationId = res.data.conversation_id;
     app.token = res.data.token;
+    app.sessionCustomer = app.identity ? app.identity.id : null;
     maruChat.conversationId = app.conversationId;
-    writeJson(SESSION_KEY, { conversation_id: app.conversationId, token: app.token });
+    writeJson(SESSION_KEY, {
+      conversation_id: app.conversationId, token: app.token, customer_id: app.sessionCustomer,
+    });
     saveOutbox(); // stamp any early entries with the new id
   }
 
@@ -217,6 +267,7 @@
       }
       connect();
       offerPopular();
+      loadEarlier();
     } catch (err) {
       if (gen !== app.generation) return;
       console.warn('[maru-chat]', err);
@@ -420,7 +471,9 @@
     const role = ROLES.includes(m.role) ? m.role : 'system';
     const el = make('div', `msg msg-${role}`);
     if (role === 'agent') el.appendChild(make('span', 'msg-label', t('agent')));
-    if (m.text) {
+    if (m.attachment && typeof m.attachment === 'object') {
+      el.appendChild(buildAttachment(m.attachment)); // its name is the message's text
+    } else if (m.text) {
       const bubble = make('div', 'bubble');
       appendLinkified(bubble, String(m.text));
       el.appendChild(bubble);
@@ -430,6 +483,76 @@
     const time = buildTime(m.ts);
     if (time) el.appendChild(time);
     return el;
+  }
+
+  /* ---------- attachments ---------- */
+
+  const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'];
+
+  /**
+   * The file behind an attachment, as a blob: URL. Fetched with the token in a header (a
+   * token in an <img src> URL would end up in logs); blob: is all the page's CSP lets in.
+   */
+  async function attachmentUrl(attachment) {
+    const path = '/api/conversations/' + encodeURIComponent(app.conversationId) +
+      '/attachments/' + encodeURIComponent(String(attachment.id));
+    const res = await fetch(path, { headers: { Authorization: 'Bearer ' + app.token }, cache: 'no-store' });
+    if (!res.ok) throw new Error('attachment ' + res.status);
+    return URL.createObjectURL(await res.blob());
+  }
+
+  /** A thumbnail for an image, a file chip (a download) for a PDF. */
+  function buildAttachment(attachment) {
+    const name = String(attachment.name || '');
+    const box = make('div', 'bubble attachment');
+    const chip = make('a', 'file-chip', name);
+    chip.href = '#';
+    chip.title = t('download', name);
+    chip.setAttribute('aria-label', t('download', name));
+    chip.dataset.attachmentId = String(attachment.id);
+    chip.addEventListener('click', async (event) => {
+      if (chip.download) return; // the blob is here: let the browser save it
+      event.preventDefault();
+      try {
+        chip.href = await attachmentUrl(attachment);
+        chip.download = name;
+        chip.click();
+      } catch (_) { showError(t('uploadFailed')); }
+    });
+    if (IMAGE_TYPES.includes(attachment.content_type)) {
+      const img = make('img', 'attachment-image');
+      img.alt = t('imageAlt', name);
+      img.dataset.attachmentId = String(attachment.id);
+      attachmentUrl(attachment).then((url) => { img.src = url; }, () => { img.hidden = true; });
+      box.appendChild(img);
+    }
+    box.appendChild(chip);
+    return box;
+  }
+
+  async function uploadFile(file) {
+    if (!file || !app.conversationId || !app.token) return;
+    showError('');
+    ui.attach.disabled = true;
+    ui.attach.setAttribute('aria-busy', 'true');
+    const body = new FormData();
+    body.append('file', file, file.name);
+    let res = null;
+    try {
+      res = await fetch('/api/conversations/' + encodeURIComponent(app.conversationId) + '/attachments', {
+        method: 'POST', body, headers: { Authorization: 'Bearer ' + app.token }, cache: 'no-store',
+      });
+    } catch (_) { /* network error: res stays null */ }
+    ui.attach.disabled = false;
+    ui.attach.removeAttribute('aria-busy');
+    if (res && res.status === 201) {
+      const data = await res.json().catch(() => null);
+      if (data && data.message) withAutoScroll(() => receiveMessage(data.message), true);
+      return;
+    }
+    const status = res ? res.status : 0;
+    showError(status === 413 ? t('tooBig') : status === 415 ? t('wrongType')
+      : status === 429 ? t('slowFiles') : t('uploadFailed'));
   }
 
   /** Only http(s) (plus mailto/tel for link chips): a server-sent "javascript:" URL is dropped. */
@@ -692,6 +815,12 @@
   }
 
   ui.form.addEventListener('submit', (event) => { event.preventDefault(); submit(); });
+  ui.attach.addEventListener('click', () => ui.attachInput.click());
+  ui.attachInput.addEventListener('change', () => {
+    const file = ui.attachInput.files && ui.attachInput.files[0];
+    ui.attachInput.value = ''; // the same file may be picked again
+    uploadFile(file);
+  });
   ui.input.addEventListener('input', autosize);
   ui.input.addEventListener('input', onInputTyping);
   ui.input.addEventListener('input', onInputSuggest);
@@ -790,6 +919,169 @@
     }
   }
 
+  /* ---------- a signed identity from the host page (embed.js) ---------- */
+
+  /* The host site signs who is signed in (README, Customer API) and embed.js posts it to
+     this frame: never in the URL, which ends up in logs and history. It is taken only from
+     the parent window, and only before the conversation starts; the frame's URL says
+     (identity=1) that one is coming, and the chat waits for it a moment, then goes on
+     anonymously. The standalone page (no parent) is always anonymous. */
+  const IDENTITY_MESSAGE = 'maru-support:identity';
+  const READY_MESSAGE = 'maru-support:ready';
+  const IDENTITY_WAIT_MS = 5000;
+  const IDENTITY_ERRORS = ['invalid_identity', 'invalid_identity_signature', 'identity_expired',
+    'identity_not_configured'];
+
+  /** The fields as POST /api/conversations and /api/customers/history take them. */
+  function signedBody() {
+    const id = app.identity;
+    if (!id) return {};
+    const customer = { id: id.id };
+    if (id.email) customer.email = id.email;
+    if (id.name) customer.name = id.name;
+    return { customer, identity_expires: id.expires, identity_signature: id.signature };
+  }
+
+  /** A refused identity: say why on the console (for the host's developers) and go on
+     as an anonymous visitor. False when the refusal was about something else. */
+  function refuseIdentity(data) {
+    const error = data && data.error;
+    if (!error || !IDENTITY_ERRORS.includes(error.code)) return false;
+    console.warn(`[maru-chat] the signed identity was refused (${error.code}): ${error.message}` +
+      ' The chat goes on anonymously, without earlier conversations.');
+    app.identity = null;
+    maruChat.identityRefused = error.code;
+    maruChat.verified = false;
+    showEarlier([]);
+    return true;
+  }
+
+  function validIdentity(value) {
+    if (!value || typeof value !== 'object') return null;
+    const { id, email, name, expires, signature } = value;
+    const text = (v, required) => (typeof v === 'string' && v.length <= 200 && (v || !required));
+    if (!text(id, true) || !(email === undefined || text(email)) || !(name === undefined || text(name))) return null;
+    if (!Number.isInteger(expires) || typeof signature !== 'string' || !signature || signature.length > 128) return null;
+    return { id, email: email || '', name: name || '', expires, signature };
+  }
+
+  /** Resolves once the host page's identity is in (or it is not coming). */
+  function awaitIdentity() {
+    const params = new URLSearchParams(location.search);
+    const expected = params.get('embed') === '1' && params.get('identity') === '1' && window.parent !== window;
+    return new Promise((resolve) => {
+      let open = expected;
+      const timer = expected ? setTimeout(() => {
+        if (!open) return;
+        open = false;
+        console.warn('[maru-chat] no identity came from the host page: chatting anonymously');
+        resolve();
+      }, IDENTITY_WAIT_MS) : null;
+      window.addEventListener('message', (event) => {
+        // Any page can post to this window: only the page that embeds it is heard.
+        if (event.source !== window.parent || window.parent === window) return;
+        if (!event.data || event.data.type !== IDENTITY_MESSAGE) return;
+        if (!open) {
+          console.warn('[maru-chat] an identity arrived after the conversation started: ignored');
+          return;
+        }
+        open = false;
+        clearTimeout(timer);
+        app.identity = validIdentity(event.data.identity);
+        if (!app.identity) console.warn('[maru-chat] the identity from the host page is malformed: chatting anonymously');
+        resolve();
+      });
+      if (expected) window.parent.postMessage({ type: READY_MESSAGE }, '*'); // carries nothing
+      else resolve();
+    });
+  }
+
+  /** The saved conversation is someone else's (another customer signed in on this browser,
+     or they signed out): it is not shown; a new one starts. */
+  function dropSessionOfAnother() {
+    const owner = app.identity ? app.identity.id : null;
+    if (app.conversationId && app.sessionCustomer !== owner) forgetConversation();
+  }
+
+  /* ---------- earlier conversations of a verified customer (POST /api/customers/history) ---------- */
+
+  async function loadEarlier() {
+    maruChat.verified = Boolean(app.identity && app.sessionCustomer === app.identity.id);
+    if (!app.identity) { showEarlier([]); return; }
+    try {
+      const res = await api('POST', '/api/customers/history', signedBody());
+      if (res.status === 400 && refuseIdentity(res.data)) return;
+      if (!res.ok || !res.data) return; // the chat works without them
+      app.historyToken = res.data.history_token;
+      showEarlier((res.data.conversations || []).filter((c) => c && c.conversation_id !== app.conversationId));
+    } catch (err) {
+      console.warn('[maru-chat] earlier conversations', err);
+    }
+  }
+
+  function showEarlier(list) {
+    app.earlier = list;
+    maruChat.earlier = list.length;
+    renderEarlier();
+  }
+
+  function shortDate(ts) {
+    const date = new Date(ts);
+    return isNaN(date) ? '' : date.toLocaleDateString(app.language, { year: 'numeric', month: 'short', day: 'numeric' });
+  }
+
+  /** A closed <details> above the chat: one button per conversation, date and last words. */
+  function renderEarlier() {
+    ui.earlierLabel.textContent = t('earlier', app.earlier.length);
+    ui.earlierList.replaceChildren();
+    for (const item of app.earlier) {
+      const button = make('button', 'earlier-item');
+      button.type = 'button';
+      button.dataset.conversationId = item.conversation_id;
+      button.append(make('span', 'earlier-date', shortDate(item.started_at)),
+        make('span', 'earlier-preview', String(item.preview || '')));
+      button.addEventListener('click', () => openEarlier(item));
+      const li = document.createElement('li');
+      li.append(button);
+      ui.earlierList.append(li);
+    }
+    // A reconnect refreshes the list while one is open: it stays out of the way until "back".
+    ui.earlier.hidden = app.earlier.length === 0 || !ui.earlierView.hidden;
+  }
+
+  /** One earlier conversation, read-only, in place of the chat until "Back to the chat". */
+  async function openEarlier(item) {
+    let res;
+    try {
+      res = await fetch('/api/customers/history/' + encodeURIComponent(item.conversation_id), {
+        headers: { Accept: 'application/json', Authorization: 'Bearer ' + app.historyToken },
+        cache: 'no-store',
+      });
+    } catch (err) { showError(t('error')); return; }
+    if (res.status === 401) { await loadEarlier(); showError(t('error')); return; } // token expired
+    if (!res.ok) { showError(t('error')); return; }
+    const data = await res.json();
+    ui.earlierTitle.textContent = t('earlierTitle', shortDate(item.started_at));
+    // Buttons dropped: a choice in an old conversation would send a message in this one.
+    ui.earlierMessages.replaceChildren(...(data.messages || []).map((m) => buildMessage(Object.assign({}, m, { buttons: [] }))));
+    showEarlierView(true);
+    ui.earlierBack.focus();
+  }
+
+  function showEarlierView(open) {
+    ui.earlierView.hidden = !open;
+    for (const el of [ui.scroller, ui.form, ui.earlier]) el.hidden = open;
+    if (open) hideSuggestions();
+    else { ui.earlier.hidden = app.earlier.length === 0; ui.input.focus(); }
+  }
+
+  ui.earlierBack.addEventListener('click', () => showEarlierView(false));
+  ui.earlierView.addEventListener('keydown', (event) => {
+    if (event.key !== 'Escape') return;
+    event.preventDefault(); // this Escape closed the earlier conversation, not the embedded chat
+    showEarlierView(false);
+  });
+
   /* ---------- inside a host site's page (/static/embed.js) ---------- */
 
   function setUpEmbedding() {
@@ -814,5 +1106,8 @@
   setUpEmbedding();
   applyLanguage(app.language);
   loadNotices();
-  start();
+  awaitIdentity().then(() => {
+    dropSessionOfAnother();
+    start();
+  });
 })();

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from common.pii import mask_secrets
 from handoff.agent.passwords import PasswordHasher
+from handoff.attachments.model import Attachment
 from handoff.conversation.models import (
     Agent,
     Conversation,
@@ -62,6 +63,54 @@ def label_event(added: list[str], removed: list[str], by: str) -> str:
     return json.dumps({"added": added, "removed": removed, "by": by})
 
 
+def ticket_dict(row: Any) -> dict[str, Any]:
+    """A tickets row (either backend's) as the desk and the API show it."""
+    return {
+        "ticket_id": int(row["id"]),
+        "conversation_id": row["conversation_id"],
+        "language": row["language"],
+        "created_at": row["created_at"],
+        "contact": json.loads(row["contact_json"]),
+        "message": row["message"],
+        "state": row["status"],
+        "claimed_by": row["claimed_by"],
+        "claimed_at": row["claimed_at"],
+        "answered_at": row["answered_at"],
+        "closed_at": row["closed_at"],
+        "resolution": row["resolution"],
+    }
+
+
+def ticket_event(
+    ticket_id: int, transition: str, from_state: str, to_state: str, by: str, **extra: Any
+) -> str:
+    """The data of a ticket's event in the conversation's history (state_machine.py's
+    TICKET_TRANSITIONS): which ticket, its states, who; never the reply's text."""
+    return json.dumps(
+        {"ticket": ticket_id, "from": from_state, "to": to_state, "by": by, **extra},
+        ensure_ascii=False,
+    )
+
+
+# GET /api/agent/tickets?view=: the open ones, the agent's own (claimed or answered), all.
+TICKET_VIEWS = ("open", "mine", "all")
+
+
+def ticket_view_filter(view: str, agent: str, placeholder: str) -> tuple[str, tuple[str, ...]]:
+    """The WHERE clause of a ticket view (TICKET_VIEWS) and its parameters; `placeholder`
+    is the backend's first one ("?" or "$1"). ValueError for another view."""
+    if view == "all":
+        return "", ()
+    if view == "open":
+        return "WHERE status = 'open'", ()
+    if view == "mine":
+        return (
+            f"WHERE claimed_by = {placeholder} AND status IN ('claimed', 'answered')",
+            (agent,),
+        )
+    raise ValueError(f"a ticket view is one of {', '.join(TICKET_VIEWS)}, not {view!r}")
+
+
 class Store(Protocol):
     async def create_conversation(
         self, language: str, customer: dict[str, Any]
@@ -99,11 +148,29 @@ class Store(Protocol):
         ...
 
     async def add_agent_message(
-        self, conversation_id: str, agent: str, text: str
+        self,
+        conversation_id: str,
+        agent: str,
+        text: str,
+        *,
+        meta: dict[str, Any] | None = None,
     ) -> tuple[Message, int] | None:
         """Store an agent's message only while the conversation's open handoff is
         assigned to `agent`, checked with the write (a chat moved to a colleague does not
-        take the old agent's message). Returns it and the handoff's id; None: not theirs."""
+        take the old agent's message). Returns it and the handoff's id; None: not theirs.
+        `meta`: the message's extra fields (an attachment's description, say)."""
+        ...
+
+    async def add_attachment(self, attachment: Attachment, data: bytes) -> Attachment:
+        """Keep a file sent in a conversation (handoff/attachments/), readable by every
+        gateway; returns it as stored (with created_at). KeyError: no such conversation."""
+        ...
+
+    async def attachment(
+        self, conversation_id: str, attachment_id: str
+    ) -> tuple[Attachment, bytes] | None:
+        """The attachment and its bytes, only if it belongs to `conversation_id` (None
+        otherwise, as for an id that does not exist)."""
         ...
 
     async def add_customer_message(
@@ -129,6 +196,16 @@ class Store(Protocol):
         not_helpful, seq 0, `key` as its conversation_id, the day and start now), which
         the article figures count with the bot's. The first verdict per `key` is kept;
         returns whether this one was. ValueError for another kind."""
+        ...
+
+    async def add_ticket_reply(
+        self, ticket_id: int, agent: str, replies: list[Reply]
+    ) -> tuple[dict[str, Any], list[Message]]:
+        """An agent's reply to an offline ticket they claimed: `replies` (a system line
+        and the agent's message) stored in the ticket's conversation, the ticket `answered`
+        and a `ticket_reply` event, in one transaction. Returns the ticket as it is now and
+        the stored messages. KeyError: no such ticket; state_machine.TicketRefused: not
+        `agent`'s or closed (nothing was written)."""
         ...
 
     async def messages(self, conversation_id: str, after_seq: int = 0) -> list[Message]: ...
@@ -271,7 +348,21 @@ class Handoffs(Protocol):
         self, conversation_id: str, language: str, contact: dict[str, str], message: str
     ) -> int: ...
 
-    async def tickets(self) -> list[dict[str, Any]]: ...
+    async def tickets(self, view: str = "all", agent: str = "") -> list[dict[str, Any]]:
+        """The newest 200 tickets (ticket_dict) of a view (TICKET_VIEWS): `open`, `mine`
+        (claimed or answered by `agent`), or `all`."""
+        ...
+
+    async def ticket(self, ticket_id: int) -> dict[str, Any] | None: ...
+
+    async def change_ticket(
+        self, ticket_id: int, transition: str, agent: str, resolution: str | None = None
+    ) -> dict[str, Any]:
+        """Claim, release or close a ticket (state_machine.ticket_target says who may, from
+        which state) and write its event (`ticket_<transition>`) in the same transaction;
+        of concurrent claims exactly one wins. Returns the ticket as it is now. KeyError:
+        no such ticket; TicketRefused: not allowed now (nothing was written)."""
+        ...
 
     async def add_rating(
         self, conversation_id: str, rating: int, handoff: Handoff | None

@@ -39,6 +39,7 @@ from typing import Any
 import asyncpg
 
 from handoff.agent.passwords import PasswordHasher
+from handoff.attachments.model import Attachment, attachment_from_row
 from handoff.conversation.bot_events import ANSWERS, REJECTIONS, bot_events
 from handoff.conversation.models import (
     AVAILABILITIES,
@@ -58,6 +59,8 @@ from handoff.conversation.state_machine import (
     InvalidTransition,
     TransitionEvent,
     target,
+    ticket_event_name,
+    ticket_target,
 )
 from handoff.notices.model import SEVERITIES, Notice, notice_from_row
 from handoff.store import postgres_search
@@ -68,6 +71,9 @@ from handoff.store.interface import (
     label_change,
     label_event,
     note_text,
+    ticket_dict,
+    ticket_event,
+    ticket_view_filter,
     utc_now,
 )
 from handoff.store.migrations import migrate, postgres_database
@@ -332,9 +338,14 @@ class PostgresStore:
         return stored, True
 
     async def add_agent_message(
-        self, conversation_id: str, agent: str, text: str
+        self,
+        conversation_id: str,
+        agent: str,
+        text: str,
+        *,
+        meta: dict[str, Any] | None = None,
     ) -> tuple[Message, int] | None:
-        message = Message(conversation_id, 0, "agent", text, utc_now())
+        message = Message(conversation_id, 0, "agent", text, utc_now(), meta=meta or {})
         row = await self._pool.fetchrow(
             _INSERT_AGENT_MESSAGE,
             conversation_id,
@@ -344,13 +355,49 @@ class PostgresStore:
             None,
             "[]",
             "[]",
-            "{}",
+            json.dumps(message.meta, ensure_ascii=False),
             message.ts,
             agent,
         )
         if row is None:
             return None
         return dataclasses.replace(message, seq=int(row["seq"])), int(row["handoff_id"])
+
+    # -- attachments (handoff/attachments/) ------------------------------------------------
+
+    async def add_attachment(self, attachment: Attachment, data: bytes) -> Attachment:
+        stored = dataclasses.replace(attachment, created_at=utc_now())
+        # One statement (its own transaction): no row for an unknown conversation.
+        status = await self._pool.execute(
+            "INSERT INTO attachments (id, conversation_id, uploader_role, uploader, name,"
+            " content_type, size, sha256, created_at, data)"
+            " SELECT $1, id, $3, $4, $5, $6, $7, $8, $9, $10 FROM conversations WHERE id = $2",
+            stored.id,
+            stored.conversation_id,
+            stored.uploader_role,
+            stored.uploader,
+            stored.name,
+            stored.content_type,
+            stored.size,
+            stored.sha256,
+            stored.created_at,
+            data,
+        )
+        if status != "INSERT 0 1":
+            raise KeyError(attachment.conversation_id)
+        return stored
+
+    async def attachment(
+        self, conversation_id: str, attachment_id: str
+    ) -> tuple[Attachment, bytes] | None:
+        row = await self._pool.fetchrow(
+            "SELECT * FROM attachments WHERE id = $1 AND conversation_id = $2",
+            attachment_id,
+            conversation_id,
+        )
+        if row is None:
+            return None
+        return attachment_from_row(row), bytes(row["data"])
 
     async def add_customer_message(
         self, conversation_id: str, text: str, *, payload: str | None, client_id: str | None
@@ -417,6 +464,37 @@ class PostgresStore:
                 await connection.execute("DELETE FROM bot_outbox WHERE id = $1", completes.id)
         return stored
 
+    async def add_ticket_reply(
+        self, ticket_id: int, agent: str, replies: list[Reply]
+    ) -> tuple[dict[str, Any], list[Message]]:
+        async with self._pool.acquire() as connection, connection.transaction():
+            # The ticket's row first, then (each insert) the conversation's: nobody takes
+            # them the other way round.
+            before = await _locked_ticket(connection, ticket_id)
+            to_state = ticket_target("reply", before["state"], before["claimed_by"], agent)
+            now = utc_now()
+            await connection.execute(
+                "UPDATE tickets SET status = $2, answered_at = $3 WHERE id = $1",
+                ticket_id,
+                to_state,
+                now,
+            )
+            conversation_id = before["conversation_id"]
+            stored = [
+                await _insert_reply(
+                    connection, Message(conversation_id, 0, reply.role, reply.text, now)
+                )
+                for reply in replies
+            ]
+            await connection.execute(
+                _TICKET_EVENT,
+                ticket_id,
+                ticket_event_name("reply"),
+                ticket_event(ticket_id, "reply", before["state"], to_state, agent),
+                now,
+            )
+            return await _locked_ticket(connection, ticket_id), stored
+
     async def add_article_feedback(
         self, key: str, article_id: str, kind: str, language: str
     ) -> bool:
@@ -478,6 +556,22 @@ class PostgresStore:
             item.id,
         )
         return updated
+
+
+# A ticket's event, with the state its conversation is in (unchanged).
+_TICKET_EVENT = (
+    "INSERT INTO events (conversation_id, name, from_state, to_state, data_json, ts)"
+    " SELECT t.conversation_id, $2, COALESCE(c.state, ''), COALESCE(c.state, ''), $3, $4"
+    " FROM tickets t LEFT JOIN conversations c ON c.id = t.conversation_id WHERE t.id = $1"
+)
+
+
+async def _locked_ticket(connection: asyncpg.Connection, ticket_id: int) -> dict[str, Any]:
+    """The ticket, its row locked until the transaction ends; KeyError: no such ticket."""
+    row = await connection.fetchrow("SELECT * FROM tickets WHERE id = $1 FOR UPDATE", ticket_id)
+    if row is None:
+        raise KeyError(ticket_id)
+    return ticket_dict(row)
 
 
 async def _lock_conversation(connection: asyncpg.Connection, conversation_id: str) -> str:
@@ -1079,20 +1173,51 @@ class PostgresHandoffStore:
         )
         return int(ticket_id)
 
-    async def tickets(self) -> list[dict[str, Any]]:
-        rows = await self._pool.fetch("SELECT * FROM tickets ORDER BY id DESC LIMIT 200")
-        return [
-            {
-                "ticket_id": r["id"],
-                "conversation_id": r["conversation_id"],
-                "language": r["language"],
-                "created_at": r["created_at"],
-                "contact": json.loads(r["contact_json"]),
-                "message": r["message"],
-                "status": r["status"],
-            }
-            for r in rows
-        ]
+    async def tickets(self, view: str = "all", agent: str = "") -> list[dict[str, Any]]:
+        where, args = ticket_view_filter(view, agent, "$1")
+        rows = await self._pool.fetch(
+            f"SELECT * FROM tickets {where} ORDER BY id DESC LIMIT 200", *args
+        )
+        return [ticket_dict(r) for r in rows]
+
+    async def ticket(self, ticket_id: int) -> dict[str, Any] | None:
+        row = await self._pool.fetchrow("SELECT * FROM tickets WHERE id = $1", ticket_id)
+        return ticket_dict(row) if row is not None else None
+
+    async def change_ticket(
+        self, ticket_id: int, transition: str, agent: str, resolution: str | None = None
+    ) -> dict[str, Any]:
+        async with self._pool.acquire() as connection, connection.transaction():
+            # The ticket's row lock, held to the commit: of two claims at once, from any
+            # gateway, the second waits here and then finds the ticket claimed.
+            before = await _locked_ticket(connection, ticket_id)
+            to_state = ticket_target(transition, before["state"], before["claimed_by"], agent)
+            now = utc_now()
+            await connection.execute(
+                "UPDATE tickets SET status = $2,"
+                " claimed_by = CASE $3 WHEN 'claim' THEN $4 WHEN 'release' THEN NULL"
+                " ELSE claimed_by END,"
+                " claimed_at = CASE $3 WHEN 'claim' THEN $5 WHEN 'release' THEN NULL"
+                " ELSE claimed_at END,"
+                " closed_at = CASE $3 WHEN 'close' THEN $5 ELSE closed_at END,"
+                " resolution = CASE $3 WHEN 'close' THEN $6 ELSE resolution END"
+                " WHERE id = $1",
+                ticket_id,
+                to_state,
+                transition,
+                agent,
+                now,
+                resolution,
+            )
+            extra = {"resolution": resolution} if transition == "close" and resolution else {}
+            await connection.execute(
+                _TICKET_EVENT,
+                ticket_id,
+                ticket_event_name(transition),
+                ticket_event(ticket_id, transition, before["state"], to_state, agent, **extra),
+                now,
+            )
+            return await _locked_ticket(connection, ticket_id)
 
     async def add_rating(self, conversation_id: str, rating: int, handoff: Handoff | None) -> None:
         """One rating per handoff (per conversation without one): the customer's latest

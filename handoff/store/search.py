@@ -34,7 +34,6 @@ SHORT_QUERY_CONVERSATIONS = 2000
 MAX_MATCHES = 20000
 # Characters of context either side of the match in a snippet.
 SNIPPET_CONTEXT = 40
-MAX_QUERY_CHARS = 200
 
 FoundIn = Literal["message", "customer", "ticket", ""]
 

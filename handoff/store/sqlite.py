@@ -19,6 +19,7 @@ from typing import Any
 
 import aiosqlite
 
+from handoff.attachments.model import Attachment, attachment_from_row
 from handoff.conversation.bot_events import record_bot_events
 from handoff.conversation.models import (
     Conversation,
@@ -31,13 +32,23 @@ from handoff.conversation.models import (
 from handoff.conversation.state_machine import (
     HUMAN_STATES,
     InvalidTransition,
+    TicketRefused,
     TransitionEvent,
     target,
+    ticket_event_name,
+    ticket_target,
 )
 from handoff.store import sqlite_search
-from handoff.store.interface import ARTICLE_VERDICTS, hash_token, utc_now
+from handoff.store.interface import (
+    ARTICLE_VERDICTS,
+    hash_token,
+    ticket_dict,
+    ticket_event,
+    utc_now,
+)
 from handoff.store.migrations import migrate, sqlite_database
 from handoff.store.search import SearchFilters, SearchHit
+from handoff.store.sqlite_handoffs import SQLITE_TICKET_EVENT
 
 
 class SQLiteStore:
@@ -278,7 +289,12 @@ class SQLiteStore:
         return message, True
 
     async def add_agent_message(
-        self, conversation_id: str, agent: str, text: str
+        self,
+        conversation_id: str,
+        agent: str,
+        text: str,
+        *,
+        meta: dict[str, Any] | None = None,
     ) -> tuple[Message, int] | None:
         async with self._lock(conversation_id):
             async with self._db.execute(
@@ -289,10 +305,53 @@ class SQLiteStore:
                 row = await cursor.fetchone()
             if row is None:
                 return None
-            message = await self._insert(Message(conversation_id, 0, "agent", text, utc_now()))
+            message = await self._insert(
+                Message(conversation_id, 0, "agent", text, utc_now(), meta=meta or {})
+            )
             await self._touch(conversation_id, message.ts)
             await self._db.commit()
         return message, int(row[0])
+
+    # -- attachments (handoff/attachments/) ------------------------------------------------
+
+    async def add_attachment(self, attachment: Attachment, data: bytes) -> Attachment:
+        stored = dataclasses.replace(attachment, created_at=utc_now())
+        # One statement: kept only for a conversation that exists (SQLite does not check
+        # the foreign key), as on PostgreSQL.
+        cursor = await self._db.execute(
+            "INSERT INTO attachments (id, conversation_id, uploader_role, uploader, name,"
+            " content_type, size, sha256, created_at, data)"
+            " SELECT ?, id, ?, ?, ?, ?, ?, ?, ?, ? FROM conversations WHERE id = ?",
+            (
+                stored.id,
+                stored.uploader_role,
+                stored.uploader,
+                stored.name,
+                stored.content_type,
+                stored.size,
+                stored.sha256,
+                stored.created_at,
+                data,
+                stored.conversation_id,
+            ),
+        )
+        # Committed either way: a rollback would end the shared connection's transaction.
+        await self._db.commit()
+        if cursor.rowcount != 1:
+            raise KeyError(attachment.conversation_id)
+        return stored
+
+    async def attachment(
+        self, conversation_id: str, attachment_id: str
+    ) -> tuple[Attachment, bytes] | None:
+        async with self._db.execute(
+            "SELECT * FROM attachments WHERE id = ? AND conversation_id = ?",
+            (attachment_id, conversation_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        return attachment_from_row(row), bytes(row["data"])
 
     async def add_customer_message(
         self, conversation_id: str, text: str, *, payload: str | None, client_id: str | None
@@ -367,6 +426,46 @@ class SQLiteStore:
             await self._touch(conversation_id, ts)
             await self._db.commit()
         return stored
+
+    async def add_ticket_reply(
+        self, ticket_id: int, agent: str, replies: list[Reply]
+    ) -> tuple[dict[str, Any], list[Message]]:
+        before = await self._ticket(ticket_id)
+        if before is None:
+            raise KeyError(ticket_id)
+        to_state = ticket_target("reply", before["state"], before["claimed_by"], agent)
+        conversation_id = before["conversation_id"]
+        now = utc_now()
+        async with self._lock(conversation_id):
+            cursor = await self._db.execute(
+                "UPDATE tickets SET status = ?, answered_at = ?"
+                " WHERE id = ? AND status = ? AND claimed_by = ?",
+                (to_state, now, ticket_id, before["state"], agent),
+            )
+            stored: list[Message] = []
+            won = cursor.rowcount == 1
+            if won:
+                for reply in replies:
+                    message = Message(conversation_id, 0, reply.role, reply.text, now)
+                    stored.append(await self._insert(message))
+                data = ticket_event(ticket_id, "reply", before["state"], to_state, agent)
+                await self._db.execute(
+                    SQLITE_TICKET_EVENT, (ticket_event_name("reply"), data, now, ticket_id)
+                )
+                await self._touch(conversation_id, now)
+            # Either way (see HandoffStore.change_ticket): nothing was written without it.
+            await self._db.commit()
+        after = await self._ticket(ticket_id)
+        assert after is not None
+        if not won:  # released or closed meanwhile: say what it is now
+            ticket_target("reply", after["state"], after["claimed_by"], agent)
+            raise TicketRefused("ticket_changed", "this ticket changed meanwhile; reload it")
+        return after, stored
+
+    async def _ticket(self, ticket_id: int) -> dict[str, Any] | None:
+        async with self._db.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)) as c:
+            row = await c.fetchone()
+        return ticket_dict(row) if row is not None else None
 
     async def add_article_feedback(
         self, key: str, article_id: str, kind: str, language: str

@@ -21,6 +21,7 @@ from handoff.agent.passwords import PasswordHasher
 from handoff.agent.passwords import hash_password as hash_password
 from handoff.agent.passwords import verify_password as verify_password
 from handoff.conversation.models import AVAILABILITIES, ROLES, Agent, Handoff, Note
+from handoff.conversation.state_machine import TicketRefused, ticket_event_name, ticket_target
 from handoff.notices.model import SEVERITIES, Notice, notice_from_row
 from handoff.store.interface import (
     SESSION_SECONDS,
@@ -28,7 +29,18 @@ from handoff.store.interface import (
     label_change,
     label_event,
     note_text,
+    ticket_dict,
+    ticket_event,
+    ticket_view_filter,
     utc_now,
+)
+
+# A ticket's event, with the state its conversation is in (unchanged); parameters: name,
+# data, ts, ticket id. SQLiteStore.add_ticket_reply writes it too.
+SQLITE_TICKET_EVENT = (
+    "INSERT INTO events (conversation_id, name, from_state, to_state, data_json, ts)"
+    " SELECT t.conversation_id, ?, COALESCE(c.state, ''), COALESCE(c.state, ''), ?, ?"
+    " FROM tickets t LEFT JOIN conversations c ON c.id = t.conversation_id WHERE t.id = ?"
 )
 
 
@@ -432,21 +444,73 @@ class HandoffStore:
         await self._db.commit()
         return int(cursor.lastrowid or 0)
 
-    async def tickets(self) -> list[dict[str, Any]]:
-        async with self._db.execute("SELECT * FROM tickets ORDER BY id DESC LIMIT 200") as c:
-            rows = await c.fetchall()
-        return [
-            {
-                "ticket_id": r["id"],
-                "conversation_id": r["conversation_id"],
-                "language": r["language"],
-                "created_at": r["created_at"],
-                "contact": json.loads(r["contact_json"]),
-                "message": r["message"],
-                "status": r["status"],
-            }
-            for r in rows
-        ]
+    async def tickets(self, view: str = "all", agent: str = "") -> list[dict[str, Any]]:
+        where, args = ticket_view_filter(view, agent, "?")
+        async with self._db.execute(
+            f"SELECT * FROM tickets {where} ORDER BY id DESC LIMIT 200", args
+        ) as c:
+            return [ticket_dict(r) for r in await c.fetchall()]
+
+    async def ticket(self, ticket_id: int) -> dict[str, Any] | None:
+        async with self._db.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)) as c:
+            row = await c.fetchone()
+        return ticket_dict(row) if row is not None else None
+
+    async def change_ticket(
+        self, ticket_id: int, transition: str, agent: str, resolution: str | None = None
+    ) -> dict[str, Any]:
+        before = await self.ticket(ticket_id)
+        if before is None:
+            raise KeyError(ticket_id)
+        to_state = ticket_target(transition, before["state"], before["claimed_by"], agent)
+        now = utc_now()
+        claimed_by = agent if transition == "claim" else before["claimed_by"]
+        if transition == "release":
+            claimed_by = None
+        # Changed only if nobody changed it since it was read (`IS`: claimed_by may be
+        # NULL): of two claims at once, the second finds the row claimed and writes nothing.
+        cursor = await self._db.execute(
+            "UPDATE tickets SET status = ?, claimed_by = ?,"
+            " claimed_at = CASE WHEN ? = 'claim' THEN ? WHEN ? = 'release' THEN NULL"
+            " ELSE claimed_at END,"
+            " closed_at = CASE WHEN ? = 'close' THEN ? ELSE closed_at END,"
+            " resolution = CASE WHEN ? = 'close' THEN ? ELSE resolution END"
+            " WHERE id = ? AND status = ? AND claimed_by IS ?",
+            (
+                to_state,
+                claimed_by,
+                transition,
+                now,
+                transition,
+                transition,
+                now,
+                transition,
+                resolution,
+                ticket_id,
+                before["state"],
+                before["claimed_by"],
+            ),
+        )
+        if cursor.rowcount == 1:
+            extra = {"resolution": resolution} if transition == "close" and resolution else {}
+            await self._db.execute(
+                SQLITE_TICKET_EVENT,
+                (
+                    ticket_event_name(transition),
+                    ticket_event(ticket_id, transition, before["state"], to_state, agent, **extra),
+                    now,
+                    ticket_id,
+                ),
+            )
+        # Committed either way: a rollback would end the implicit transaction of the
+        # other writers sharing the connection too (an UPDATE of no row wrote nothing).
+        await self._db.commit()
+        after = await self.ticket(ticket_id)
+        assert after is not None
+        if cursor.rowcount != 1:  # someone else changed it first: say what it is now
+            ticket_target(transition, after["state"], after["claimed_by"], agent)
+            raise TicketRefused("ticket_changed", "this ticket changed meanwhile; reload it")
+        return after
 
     async def add_rating(self, conversation_id: str, rating: int, handoff: Handoff | None) -> None:
         """One rating per handoff (per conversation without one): the customer's latest

@@ -19,7 +19,9 @@ from handoff.agent.login_guard import LOGIN_GUARD, LoginGuard, LoginPolicy
 from handoff.agent.passwords import PasswordHasher
 from handoff.agent.search_api import setup_search_routes
 from handoff.agent.supervisor_api import setup_supervisor_routes
+from handoff.agent.tickets_api import setup_ticket_routes
 from handoff.agent.topics_api import setup_topics_routes
+from handoff.attachments.routes import setup_attachment_routes
 from handoff.conversation.bot_relay import BotRelay
 from handoff.conversation.coverage import load_coverage
 from handoff.conversation.handoff_service import HandoffService
@@ -174,6 +176,7 @@ def create_app(settings: Settings) -> web.Application:
     setup_customer_routes(app)
     setup_agent_routes(app)
     setup_search_routes(app)  # conversations and tickets by text, days and state
+    setup_ticket_routes(app)  # offline tickets: claim, reply, release, close
     setup_label_routes(app)  # loads data/labels.yml: a broken list stops the start here
     setup_analytics_routes(app)
     setup_supervisor_routes(app)  # after the service exists: its live feed listens to it
@@ -182,4 +185,5 @@ def create_app(settings: Settings) -> web.Application:
     setup_suggestion_routes(app)  # articles matching what a customer types
     setup_popular_routes(app)  # what the widget offers when it opens
     setup_notice_routes(app)  # outages and maintenance: banner, greeting, answers
+    setup_attachment_routes(app)  # images and PDFs in a conversation, both sides
     return app

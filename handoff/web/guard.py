@@ -41,9 +41,10 @@ from stack.settings import Settings
 SERVER_NAME = "support-assistant"
 
 # HTML pages: only our own scripts, styles and connections (same-origin websockets
-# included); the console's favicon is a `data:` URL.
+# included); the console's favicon is a `data:` URL; attachments show from `blob:` URLs
+# (fetched with the page's credentials in a header, handoff/attachments/routes.py).
 _PAGE_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "connect-src 'self'; base-uri 'none'; form-action 'self'; object-src 'none'; "
     "frame-ancestors {ancestors}"
 )

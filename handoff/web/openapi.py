@@ -224,13 +224,7 @@ def _agent_paths() -> dict[str, Any]:
                 "responses": {"200": _json({"type": "array", "items": any_json}, "Replies")},
             }
         },
-        "/api/agent/tickets": {
-            "get": {
-                **secured,
-                "summary": "Offline tickets left when nobody was available",
-                "responses": {"200": _json({"type": "array", "items": any_json}, "Tickets")},
-            }
-        },
+        **_ticket_paths(secured),
         **_search_paths(secured, conversation_id),
         "/api/agent/analytics": _analytics_path(secured),
         "/api/agent/analytics/topics": _topics_path(secured),
@@ -246,6 +240,112 @@ def _agent_paths() -> dict[str, Any]:
                     "200": _json(any_json, "The live state"),
                     "401": _json(_ERROR, "No or expired session token"),
                     "403": _json(_ERROR, "Signed in, but not a supervisor"),
+                },
+            }
+        },
+    }
+
+
+_TICKET = {
+    "type": "object",
+    "required": ["ticket_id", "conversation_id", "language", "state", "claimed_by"],
+    "properties": {
+        "ticket_id": {"type": "integer"},
+        "conversation_id": {"type": "string"},
+        "language": {"type": "string"},
+        "created_at": {"type": "string"},
+        "contact": {"type": "object", "description": "email, phone and name as left"},
+        "message": {"type": "string", "description": "what the customer wrote"},
+        "state": {"enum": ["open", "claimed", "answered", "closed"]},
+        "claimed_by": {"type": ["string", "null"]},
+        "claimed_at": {"type": ["string", "null"]},
+        "answered_at": {"type": ["string", "null"], "description": "the latest reply"},
+        "closed_at": {"type": ["string", "null"]},
+        "resolution": {"type": ["string", "null"]},
+    },
+}
+
+
+def _ticket_paths(secured: dict[str, Any]) -> dict[str, Any]:
+    """Offline tickets at the desk (handoff/agent/tickets_api.py; the states and who may
+    change them: handoff/conversation/tickets.py)."""
+    ticket_id = {
+        "name": "ticket_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": "the ticket's number (anything else: 404)",
+    }
+    ticket = _json(_TICKET, "The ticket as it is now")
+    refused = {
+        "404": _json(_ERROR, "`ticket_not_found`: no ticket with this id"),
+        "409": _json(
+            _ERROR,
+            "Not now: `ticket_claimed` (someone has it), `ticket_not_claimed` (claim it "
+            "first), `not_yours` (a colleague claimed it), `ticket_closed`, `wrong_state` "
+            "(e.g. releasing an answered ticket), `ticket_changed` (it changed meanwhile)",
+        ),
+    }
+
+    def change(summary: str, model: type[RequestModel] | None = None) -> dict[str, Any]:
+        operation: dict[str, Any] = {
+            **secured,
+            "parameters": [ticket_id],
+            "summary": summary,
+            "responses": {"200": ticket, **refused},
+        }
+        if model is not None:
+            operation["requestBody"] = _body(model, required=False)
+            operation["responses"]["400"] = _json(_ERROR, "Malformed body")
+        return {"post": operation}
+
+    return {
+        "/api/agent/tickets": {
+            "get": {
+                **secured,
+                "summary": "Offline tickets left when nobody was available, newest first "
+                "(at most 200): `open` (nobody has them), `mine` (claimed or answered by me) "
+                "or `all`",
+                "parameters": request_models.query_parameters(request_models.TicketsQuery),
+                "responses": {
+                    "200": _json({"type": "array", "items": _TICKET}, "Tickets"),
+                    **_errors(400, 401),
+                },
+            }
+        },
+        "/api/agent/tickets/{ticket_id}/claim": change(
+            "Claim an open ticket: mine to answer (of agents claiming at once, one wins); an "
+            "event in the conversation's history; every console gets a `ticket` frame"
+        ),
+        "/api/agent/tickets/{ticket_id}/release": change(
+            "Give back a ticket I claimed and have not answered: open again"
+        ),
+        "/api/agent/tickets/{ticket_id}/close": change(
+            "Close a ticket I claimed, with an optional resolution for the desk",
+            request_models.TicketClose,
+        ),
+        "/api/agent/tickets/{ticket_id}/reply": {
+            "post": {
+                **secured,
+                "parameters": [ticket_id],
+                "summary": "Answer a ticket I claimed: a line in the customer's language and "
+                "my message are stored in the ticket's conversation (the customer reads them "
+                "there, live if connected); the ticket is answered",
+                "requestBody": _body(request_models.TicketReply),
+                "responses": {
+                    "201": _json(
+                        {
+                            "type": "object",
+                            "required": ["ticket", "message"],
+                            "properties": {
+                                "ticket": _TICKET,
+                                "message": {"$ref": "#/components/schemas/Message"},
+                            },
+                        },
+                        "Stored",
+                    ),
+                    "400": _json(_ERROR, "Malformed body, or blank or too long text"),
+                    **refused,
                 },
             }
         },
@@ -840,6 +940,191 @@ def _notice_paths() -> dict[str, Any]:
     }
 
 
+def _customer_history_paths(conversation_id: dict[str, Any]) -> dict[str, Any]:
+    """A verified customer's earlier conversations, on any device (customer/history.py)."""
+    earlier = {
+        "type": "object",
+        "required": ["conversation_id", "started_at", "state", "preview"],
+        "properties": {
+            "conversation_id": {"type": "string"},
+            "started_at": {"type": "string"},
+            "last_message_at": {"type": "string"},
+            "state": {"$ref": "#/components/schemas/State"},
+            "language": {"type": "string"},
+            "preview": {"type": "string", "description": "the last message, shortened"},
+        },
+    }
+    return {
+        "/api/customers/history": {
+            "post": {
+                "summary": "A verified customer's earlier conversations",
+                "description": "POST, so the identity is never in a URL. Lists the "
+                "conversations started with a verified identity of the same customer id "
+                "(newest first, at most ten) and returns a short-lived `history_token` "
+                "that opens them read-only.",
+                "requestBody": _body(request_models.CustomerHistoryRequest),
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["conversations", "history_token", "expires_at"],
+                            "properties": {
+                                "conversations": {"type": "array", "items": earlier},
+                                "history_token": {"type": "string"},
+                                "expires_at": {
+                                    "type": "integer",
+                                    "description": "Unix seconds; the token is refused after",
+                                },
+                            },
+                        },
+                        "The earlier conversations, newest first",
+                    ),
+                    "400": _json(
+                        _ERROR,
+                        "Malformed body, or a signed identity that cannot be accepted: code "
+                        "`invalid_identity_signature`, `identity_expired`, "
+                        "`identity_not_configured` or `invalid_identity` (as for "
+                        "POST /api/conversations)",
+                    ),
+                    "429": _rate_limited("too many history reads from this address"),
+                },
+            }
+        },
+        "/api/customers/history/{conversation_id}": {
+            "get": {
+                "summary": "One earlier conversation of a verified customer, read-only",
+                "security": [{"historyToken": []}],
+                "parameters": [conversation_id],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["conversation_id", "state", "messages"],
+                            "properties": {
+                                "conversation_id": {"type": "string"},
+                                "state": {"$ref": "#/components/schemas/State"},
+                                "language": {"type": "string"},
+                                "started_at": {"type": "string"},
+                                "messages": {
+                                    "type": "array",
+                                    "items": {"$ref": "#/components/schemas/Message"},
+                                },
+                            },
+                        },
+                        "The transcript",
+                    ),
+                    "401": _json(_ERROR, "No history token, or an expired or altered one"),
+                    "403": _json(
+                        _ERROR, "Not a conversation of this customer (or no such conversation)"
+                    ),
+                    "429": _rate_limited("too many history reads from this address"),
+                },
+            }
+        },
+    }
+
+
+def _attachment_paths(conversation_id: dict[str, Any]) -> dict[str, Any]:
+    """Images and PDFs in a conversation (handoff/attachments/routes.py): multipart uploads
+    of one part `file`, the type read from the bytes; downloads with the same credentials."""
+    attachment_id = {
+        "name": "attachment_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+    }
+    upload = {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "additionalProperties": False,
+                },
+                "encoding": {"file": {"contentType": "image/*, application/pdf"}},
+            }
+        },
+    }
+    created = _json(
+        {
+            "type": "object",
+            "required": ["attachment", "seq", "message"],
+            "properties": {
+                "attachment": {"$ref": "#/components/schemas/Attachment"},
+                "seq": {"type": "integer"},
+                "message": {"$ref": "#/components/schemas/Message"},
+            },
+        },
+        "Stored, and posted in the conversation as a message carrying it",
+    )
+    refused = {
+        "400": _json(_ERROR, "Not multipart/form-data with exactly one part `file`, or empty"),
+        "413": _json(_ERROR, "`too_large`: the file is over Settings.attachment_max_bytes"),
+        "415": _json(
+            _ERROR, "`unsupported_type`: not JPEG, PNG, GIF, WebP or PDF (read from the bytes)"
+        ),
+        "429": _rate_limited("too many uploads in this conversation"),
+    }
+    file = {
+        "description": "The file, in its stored type; a PDF as a download "
+        "(Content-Disposition: attachment)",
+        "content": {
+            media: {"schema": {"type": "string", "format": "binary"}}
+            for media in ("image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf")
+        },
+    }
+    missing = _json(
+        _ERROR,
+        "`not_found`: no such attachment in this conversation (also for an agent who "
+        "may not see the chat)",
+    )
+    customer: dict[str, Any] = {"security": [{"conversationToken": []}]}
+    agent: dict[str, Any] = {"security": [{"agentSession": []}]}
+    return {
+        "/api/conversations/{conversation_id}/attachments": {
+            "post": {
+                **customer,
+                "parameters": [conversation_id],
+                "summary": "Send an image or a PDF to the conversation",
+                "requestBody": upload,
+                "responses": {"201": created, **refused},
+            }
+        },
+        "/api/conversations/{conversation_id}/attachments/{attachment_id}": {
+            "get": {
+                **customer,
+                "parameters": [conversation_id, attachment_id],
+                "summary": "A file of this conversation",
+                "responses": {"200": file, "404": missing},
+            }
+        },
+        "/api/agent/conversations/{conversation_id}/attachments": {
+            "post": {
+                **agent,
+                "parameters": [conversation_id],
+                "summary": "Send an image or a PDF to the customer (the agent who has the chat)",
+                "requestBody": upload,
+                "responses": {
+                    "201": created,
+                    **refused,
+                    "403": _json(_ERROR, "`not_yours`: the chat is not assigned to you"),
+                    "404": _json(_ERROR, "`not_found`: no conversation with this id"),
+                },
+            }
+        },
+        "/api/agent/conversations/{conversation_id}/attachments/{attachment_id}": {
+            "get": {
+                **agent,
+                "parameters": [conversation_id, attachment_id],
+                "summary": "A file of a conversation (its agents and supervisors)",
+                "responses": {"200": file, "404": missing},
+            }
+        },
+    }
+
+
 def openapi_document() -> dict[str, Any]:
     document = _document()
     for operation in _operations(document):
@@ -894,6 +1179,7 @@ def _document() -> dict[str, Any]:
         "components": {
             "securitySchemes": {
                 "conversationToken": {"type": "http", "scheme": "bearer"},
+                "historyToken": {"type": "http", "scheme": "bearer"},
                 "agentSession": {"type": "http", "scheme": "bearer"},
             },
             "schemas": {
@@ -908,6 +1194,25 @@ def _document() -> dict[str, Any]:
                                 "message": {"type": "string"},
                             },
                         }
+                    },
+                },
+                "Attachment": {
+                    "type": "object",
+                    "required": ["id", "name", "content_type", "size"],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "name": {"type": "string", "description": "for display only"},
+                        "content_type": {
+                            "type": "string",
+                            "enum": [
+                                "image/jpeg",
+                                "image/png",
+                                "image/gif",
+                                "image/webp",
+                                "application/pdf",
+                            ],
+                        },
+                        "size": {"type": "integer", "minimum": 1},
                     },
                 },
                 "Button": {
@@ -936,6 +1241,11 @@ def _document() -> dict[str, Any]:
                             "items": {"$ref": "#/components/schemas/Button"},
                         },
                         "links": {"type": "array", "items": {"$ref": "#/components/schemas/Link"}},
+                        "attachment": {
+                            "$ref": "#/components/schemas/Attachment",
+                            "description": "a file sent with the message (its text is the "
+                            "file's name)",
+                        },
                     },
                 },
                 "State": {
@@ -1115,6 +1425,8 @@ def _document() -> dict[str, Any]:
                     },
                 }
             },
+            **_customer_history_paths(conversation_id),
+            **_attachment_paths(conversation_id),
             "/api/popular": {
                 "get": {
                     "summary": "The questions the widget offers when it opens",

@@ -51,7 +51,8 @@ TIME_ZONE_PATTERN = r"^(?:[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+){0,2})?$"
 MAX_TIME_ZONE_CHARS = 64
 
 Language = Literal["ko", "ja", "en"]
-# A search as typed: the help centre trims longer ones, the suggestions refuse them.
+# A search as typed: the help centre trims longer ones, the suggestions and the agents'
+# search refuse them.
 MAX_SEARCH_CHARS = 200
 # "all" and empty both mean every language.
 LanguageFilter = Literal["", "all", "ko", "ja", "en"]
@@ -64,6 +65,7 @@ Figure = Literal[
     "csat",
     "bot_decisions",
     "articles",
+    "labels",
 ]
 
 # A string with at least one character str.strip() keeps (conversation/models.py: why spelled out).
@@ -215,6 +217,24 @@ class NewConversation(RequestModel):
         "identity_signature": "invalid_identity",
         "identity_expires": "invalid_identity",
     }
+
+
+class CustomerHistoryRequest(RequestModel):
+    """POST /api/customers/history: the signed identity whose earlier conversations to list."""
+
+    customer: CustomerFields = Field(
+        description="The customer as the host site signed it (`id` required)"
+    )
+    identity_signature: str = Field(
+        min_length=1,
+        max_length=128,
+        description="As for POST /api/conversations: hex HMAC-SHA256 of the identity",
+    )
+    identity_expires: int = Field(
+        description="Unix seconds after which the signature is refused (at most 30 days ahead)"
+    )
+
+    codes: ClassVar[Mapping[str, str]] = NewConversation.codes
 
 
 _NOTHING_TO_SEND = "send {'text': '...'} with a non-empty string, or {'payload': '...'}"
@@ -422,6 +442,55 @@ class LabelsChange(RequestModel):
         "labels/too_long": f"a conversation has at most {MAX_LABELS} labels",
         "labels/list_type": "send {'labels': ['refund', ...]} with a list of label ids",
     }
+
+
+MAX_RESOLUTION_CHARS = 500
+
+
+class TicketReply(RequestModel):
+    """POST /api/agent/tickets/{ticket_id}/reply: the claimer's answer to an offline ticket,
+    stored as an agent message in the ticket's conversation (handoff/conversation/tickets.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: VisibleText = Field(
+        max_length=MAX_MESSAGE_CHARS, description="The answer the customer will read"
+    )
+
+    hints: ClassVar[Mapping[str, str]] = {
+        "text/string_too_long": "reply is {length} characters; the limit is {limit}",
+        "text": "send {'text': '...'} with a non-empty string",
+    }
+
+
+class TicketClose(RequestModel):
+    """POST /api/agent/tickets/{ticket_id}/close: how the ticket ended, optionally."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    resolution: str | None = Field(
+        None,
+        max_length=MAX_RESOLUTION_CHARS,
+        description="How it was resolved, for the desk (never shown to the customer)",
+    )
+
+    hints: ClassVar[Mapping[str, str]] = {
+        "resolution/string_too_long": "resolution is {length} characters; the limit is {limit}",
+        "resolution": "send {'resolution': '...'} with a string, or no body",
+    }
+
+
+class TicketsQuery(RequestModel):
+    """GET /api/agent/tickets: which tickets (store.interface.TICKET_VIEWS)."""
+
+    model_config = ConfigDict(extra="forbid")
+    noun: ClassVar[str] = "parameter"
+
+    view: Literal["open", "mine", "all"] = Field(
+        "all", description="open: nobody has them; mine: claimed or answered by me; all"
+    )
+
+    hints: ClassVar[Mapping[str, str]] = {"view": "'view' must be open, mine or all"}
 
 
 class AgentHello(RequestModel):
@@ -640,6 +709,7 @@ def query_dict(query: Mapping[str, str]) -> dict[str, str]:
 
 BODIES: tuple[type[RequestModel], ...] = (
     NewConversation,
+    CustomerHistoryRequest,
     CustomerMessage,
     AgentLogin,
     AgentMessage,
@@ -648,6 +718,8 @@ BODIES: tuple[type[RequestModel], ...] = (
     Transfer,
     AvailabilityChange,
     LabelsChange,
+    TicketReply,
+    TicketClose,
     NewNotice,
 )
 FRAMES: tuple[type[RequestModel], ...] = (

@@ -6,9 +6,6 @@ collide; the conversation database is a fresh temporary file.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +14,7 @@ import pytest
 from kb_index.articles import Article, load_kb
 from stack.launcher import Stack
 from stack.settings import PROJECT_ROOT, Settings
-from tests.e2e.isolated import isolated_settings
+from tests.e2e.isolated import add_agent, isolated_settings
 
 
 @pytest.fixture(scope="session")
@@ -64,24 +61,7 @@ TEST_AGENTS = {"alice": ("ko,ja,en", 3), "bob": ("ko,ja,en", 1), "kenji": ("ja",
 @pytest.fixture(scope="session")
 def agents(live_stack: Stack) -> dict[str, str]:
     """Agents created the documented way, with the command line."""
-    env = {**os.environ, **live_stack.settings.to_env(), "AGENT_PASSWORD": AGENT_PASSWORD}
     for username, (languages, capacity) in TEST_AGENTS.items():
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "handoff",
-                "agents",
-                "add",
-                username,
-                "--languages",
-                languages,
-                "--capacity",
-                str(capacity),
-            ],
-            cwd=PROJECT_ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        options = ("--languages", languages, "--capacity", str(capacity))
+        add_agent(live_stack.settings, username, AGENT_PASSWORD, *options)
     return {username: AGENT_PASSWORD for username in TEST_AGENTS}

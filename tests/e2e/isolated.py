@@ -83,6 +83,20 @@ def isolated_settings(state: Path, log_dir: Path) -> Settings:
 AGENT_OPTIONS = ("--languages", "ko,ja,en", "--capacity", "4")
 
 
+def add_agent(settings: Settings, username: str, password: str, *options: str) -> None:
+    """Create (or update) the agent `username` in the product `settings` describe, the
+    documented way: `python -m handoff agents add USERNAME OPTIONS…` (e.g. "--role",
+    "supervisor"). The password goes through AGENT_PASSWORD in the environment, never in
+    argv (where `ps` shows it to everyone on the machine)."""
+    subprocess.run(
+        [sys.executable, "-m", "handoff", "agents", "add", username, *options],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **settings.to_env(), "AGENT_PASSWORD": password},
+        check=True,
+        capture_output=True,
+    )
+
+
 @contextmanager
 def gateway_beside(
     stack_settings: Settings,
@@ -104,13 +118,7 @@ def gateway_beside(
     )
     env = {**os.environ, **settings.to_env()}
     for username, password in agents:
-        subprocess.run(
-            [sys.executable, "-m", "handoff", "agents", "add", username, *AGENT_OPTIONS],
-            cwd=PROJECT_ROOT,
-            env={**env, "AGENT_PASSWORD": password},  # never in argv
-            check=True,
-            capture_output=True,
-        )
+        add_agent(settings, username, password, *AGENT_OPTIONS)
     log = (stack_settings.log_dir / f"{name}.log").open("ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "handoff"],

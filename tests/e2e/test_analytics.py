@@ -4,9 +4,6 @@ shows up in them (the action server's verdicts included), and the page draws the
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,8 +12,8 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from stack.launcher import Stack
-from stack.settings import PROJECT_ROOT
 from tests.e2e.client import AgentClient, Customer
+from tests.e2e.isolated import add_agent
 from tests.e2e.test_widget_browser import (
     browser,  # noqa: F401 - shared fixture
     wait_until,
@@ -33,25 +30,20 @@ CHARTS = (
     "csat",
     "bot_decisions",
     "articles",
+    "labels",
 )
 
 
 @pytest.fixture(scope="module")
 def supervisor(live_stack: Stack) -> str:
     """`lead`, created the documented way: `agents add lead --role supervisor`."""
-    env = {**os.environ, **live_stack.settings.to_env(), "AGENT_PASSWORD": SUPERVISOR_PASSWORD}
-    subprocess.run(
-        [sys.executable, "-m", "handoff", "agents", "add", "lead", "--role", "supervisor"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    add_agent(live_stack.settings, "lead", SUPERVISOR_PASSWORD, "--role", "supervisor")
     return "lead"
 
 
 async def _one_of_everything(url: str, agent_password: str) -> str:
-    """A question the KB answers, "that helped", a person, a reply, resolved, rated 5."""
+    """A question the KB answers, "that helped", a person, a reply (and the label
+    "refund"), resolved, rated 5."""
     async with aiohttp.ClientSession() as session:
         agent = await AgentClient(session, url).login("alice", agent_password)
         customer = await Customer(session, url).start("en")
@@ -61,6 +53,12 @@ async def _one_of_everything(url: str, agent_password: str) -> str:
         assert (await customer.say("talk to a human"))["state"] == "queued"
         status, _ = await agent.accept(customer.conversation_id)
         assert status == 200
+        labelled, _ = await agent.call(
+            "PUT",
+            f"/api/agent/conversations/{customer.conversation_id}/labels",
+            {"labels": ["refund"]},
+        )
+        assert labelled == 200
         await asyncio.sleep(1.2)  # waits and handle times count in whole seconds
         assert (await agent.write(customer.conversation_id, "happy to help"))[0] == 201
         await asyncio.sleep(1.2)
@@ -136,6 +134,7 @@ async def test_a_real_conversation_shows_up(
         shipping = total("articles", article_id="shipping_time")
         assert shipping["shown"] >= 1 and shipping["helpful"] >= 1
         assert shipping["title"]
+        assert total("labels", label="refund")["conversations"] >= 1
         assert set(report["definitions"]) == set(CHARTS)
 
         status, csv_text = await _get(
@@ -144,6 +143,73 @@ async def test_a_real_conversation_shows_up(
         assert status == 200
         assert csv_text.splitlines()[0].startswith("day,language,agent,asked")
         assert any(",alice," in line for line in csv_text.splitlines())
+
+
+async def test_labels_count_the_conversations_that_carry_them(
+    live_stack: Stack, supervisor: str
+) -> None:
+    """Two conversations (ko, ja) labelled by a supervisor: each label's count grows by
+    its conversations, per language and in all; names in ko, ja and en; the share is over
+    every counted conversation; the CSV has the same rows. Counted as a change, since the
+    stack's other tests label conversations too."""
+    url = live_stack.settings.gateway_url
+    today = datetime.now(UTC).date().isoformat()
+    query = f"?from={today}&to={today}"
+    async with aiohttp.ClientSession() as session:
+        lead = await AgentClient(session, url).login(supervisor, SUPERVISOR_PASSWORD)
+
+        async def counts() -> tuple[dict[tuple[str, str], int], dict[str, Any]]:
+            status, report = await _get(session, url, lead.token, query)
+            assert status == 200, report
+            rows = report["figures"]["labels"]
+            found = {
+                (r["label"], r["language"]): r["conversations"] for r in rows if r["day"] == "all"
+            }
+            return found, report
+
+        before, _ = await counts()
+        korean = await Customer(session, url).start("ko")
+        await korean.say("환불은 언제 받을 수 있어요")
+        japanese = await Customer(session, url).start("ja")
+        await japanese.say("返金っていつされますか")
+        for customer, labels in ((korean, ["vip", "refund"]), (japanese, ["refund"])):
+            status, body = await lead.call(
+                "PUT",
+                f"/api/agent/conversations/{customer.conversation_id}/labels",
+                {"labels": labels},
+            )
+            assert status == 200, body
+        after, report = await counts()
+
+        def grew(label: str, language: str) -> int:
+            return after.get((label, language), 0) - before.get((label, language), 0)
+
+        assert grew("refund", "ko") == 1 and grew("refund", "ja") == 1
+        assert grew("refund", "all") == 2
+        assert grew("vip", "ko") == 1 and grew("vip", "ja") == 0 and grew("vip", "all") == 1
+        [refund] = [
+            r
+            for r in report["figures"]["labels"]
+            if (r["day"], r["language"], r["label"]) == ("all", "all", "refund")
+        ]
+        assert (refund["name_ko"], refund["name_ja"], refund["name_en"]) == (
+            "환불",
+            "返金",
+            "Refund",
+        )
+        [everything] = [
+            r for r in report["figures"]["outcomes"] if (r["day"], r["language"]) == ("all", "all")
+        ]
+        assert refund["share"] == round(refund["conversations"] / everything["conversations"], 4)
+        assert 0 < refund["share"] <= 1
+
+        status, csv_text = await _get(
+            session, url, lead.token, f"{query}&format=csv&figure=labels&language=ko"
+        )
+        assert status == 200
+        lines = csv_text.splitlines()
+        assert lines[0].startswith("day,language,label,conversations,share")
+        assert any(line.startswith("all,all,vip,") and ",VIP," in line for line in lines)
 
 
 @pytest.mark.browser

@@ -114,10 +114,27 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403"]
 include-path-regex = "^/api/supervisor/notices"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409"]
 
+# ... a ticket id that does not exist (404), or a ticket that cannot change now: not
+# claimed, claimed by someone else, closed (409) ...
+[[operations]]
+include-path-regex = "^/api/agent/tickets/"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409"]
+
+# ... a file's type, read from its bytes (random bytes are no image: 415), an attachment
+# id that does not exist (404), a chat not assigned to the fuzzer (403), the upload rate ...
+[[operations]]
+include-path-regex = "/attachments"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "413", "415", "429"]
+
 # ... and a signed identity, whose HMAC no generator can produce.
 [[operations]]
 include-path-regex = "^/api/conversations$"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "429"]
+
+# ... nor can it produce the history token a signed identity is exchanged for.
+[[operations]]
+include-path-regex = "^/api/customers/history"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "429"]
 """
     path = directory / "schemathesis.toml"
     path.write_text(text, encoding="utf-8")

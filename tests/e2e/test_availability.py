@@ -7,9 +7,6 @@ JSON, never a 500 or a traceback in the gateway's log."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,8 +14,8 @@ import aiohttp
 import pytest
 
 from stack.launcher import Stack
-from stack.settings import PROJECT_ROOT
 from tests.e2e.client import AgentClient, Customer, next_frame
+from tests.e2e.isolated import add_agent
 from tests.e2e.test_handoff import FLOWS
 from tests.e2e.test_notes import raw
 
@@ -32,18 +29,9 @@ PATH = "/api/agent/availability"
 
 @pytest.fixture(scope="module")
 def people(live_stack: Stack) -> dict[str, str]:
-    env = {**os.environ, **live_stack.settings.to_env(), "AGENT_PASSWORD": PASSWORD}
     for username, role in PEOPLE.items():
-        subprocess.run(
-            [
-                *(sys.executable, "-m", "handoff", "agents", "add", username, "--role", role),
-                *("--languages", "ko,ja,en", "--capacity", "3"),
-            ],
-            cwd=PROJECT_ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        options = ("--role", role, "--languages", "ko,ja,en", "--capacity", "3")
+        add_agent(live_stack.settings, username, PASSWORD, *options)
     return {username: PASSWORD for username in PEOPLE}
 
 

@@ -7,9 +7,6 @@ away. A sets online again and takes the next chat."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -19,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from stack.launcher import Stack
-from stack.settings import PROJECT_ROOT
+from tests.e2e.isolated import add_agent
 from tests.e2e.test_console_language_browser import BROWSER_LOCALES, queue_customer
 from tests.e2e.test_handoff_browser import FLOWS, send, sign_in
 from tests.e2e.test_widget_browser import (
@@ -70,18 +67,9 @@ WORDS = {
 
 @pytest.fixture(scope="module")
 def people(live_stack: Stack) -> dict[str, str]:
-    env = {**os.environ, **live_stack.settings.to_env(), "AGENT_PASSWORD": PASSWORD}
     for username, (display_name, role) in PEOPLE.items():
-        subprocess.run(
-            [
-                *(sys.executable, "-m", "handoff", "agents", "add", username),
-                *("--display-name", display_name, "--role", role, "--languages", "ko,ja,en"),
-            ],
-            cwd=PROJECT_ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        options = ("--display-name", display_name, "--role", role, "--languages", "ko,ja,en")
+        add_agent(live_stack.settings, username, PASSWORD, *options)
     return {username: PASSWORD for username in PEOPLE}
 
 

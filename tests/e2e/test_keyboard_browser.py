@@ -134,3 +134,69 @@ def test_the_console_works_from_the_keyboard(
     expect(console.locator("#composer")).to_be_disabled(timeout=10_000)
     # neither is still with the agent
     expect(console.locator(".conv-item:not(.closed)")).to_have_count(0, timeout=10_000)
+
+
+def test_shortcuts_wait_behind_a_dialog_and_follow_the_label_filter(
+    own_gateway: str,
+    browser: Browser,  # noqa: F811
+    console_context: list[BrowserContext],
+) -> None:
+    """With the label filter on, Alt+N takes the first chat the queue shows, not an older
+    one it hides. While a dialog other than the shortcuts list is open (the transfer
+    dialog; any dialog: one the test makes itself), Alt+N/J/K/C/R do nothing; closed, they
+    work again. (One language: the words are the parametrised test's.)"""
+    url = own_gateway
+    context = browser.new_context(locale="ko-KR", viewport={"width": 1280, "height": 800})
+    console_context.append(context)
+    console = context.new_page()
+    confirms: list[str] = []
+    console.on("dialog", lambda confirm: (confirms.append(confirm.message), confirm.dismiss()))
+    sign_in(console, url, AGENT, PASSWORD)
+    token = call(url, "POST", "/api/agent/login", body={"username": AGENT, "password": PASSWORD})[
+        "token"
+    ]
+    older, labelled = queued_customer(url, "ko"), queued_customer(url, "ko")
+    try:
+        call(url, "PUT", f"/api/agent/conversations/{labelled}/labels", token, {"labels": ["vip"]})
+        older_row = console.locator(f".queue-item[data-conversation-id='{older}']")
+        expect(older_row).to_be_visible(timeout=20_000)
+        expect(
+            console.locator(f".queue-item[data-conversation-id='{labelled}'] .chips")
+        ).not_to_be_empty(timeout=10_000)
+
+        # the filter hides the older chat: Alt+N takes the one on screen
+        console.select_option("#label-filter", "vip")
+        expect(older_row).to_have_count(0)
+        console.keyboard.press("Alt+KeyN")
+        wait_until(console, f"window.maruAgent.selected === '{labelled}'")
+        console.select_option("#label-filter", "")
+        expect(older_row).to_be_visible()
+
+        # the transfer dialog open: no shortcut reaches the console behind it
+        expect(console.locator("#composer")).to_be_enabled(timeout=10_000)
+        console.click("#transfer-open")
+        expect(console.locator("#transfer")).to_be_visible()
+        for key in ("Alt+KeyN", "Alt+KeyK", "Alt+KeyJ", "Alt+KeyC", "Alt+KeyR"):
+            console.keyboard.press(key)
+        # and a dialog the console does not know of
+        console.keyboard.press("Escape")
+        expect(console.locator("#transfer")).to_be_hidden()
+        console.evaluate(
+            "() => { const d = document.createElement('dialog'); d.id = 'probe';"
+            " document.body.append(d); d.showModal(); }"
+        )
+        for key in ("Alt+KeyN", "Alt+KeyC", "Alt+KeyR"):
+            console.keyboard.press(key)
+        console.wait_for_timeout(1000)  # time for a wrongly taken chat to show
+        assert selected(console) == labelled
+        expect(older_row).to_be_visible()
+        expect(console.locator("#composer")).not_to_be_focused()
+        assert confirms == []  # Alt+R never asked to resolve
+
+        # closed: the shortcuts work again
+        console.evaluate("() => document.getElementById('probe').close()")
+        console.keyboard.press("Alt+KeyN")
+        wait_until(console, f"window.maruAgent.selected === '{older}'")
+    finally:
+        for conversation_id in (older, labelled):  # the module's queue and list as they were
+            call(url, "POST", f"/api/agent/conversations/{conversation_id}/resolve", token, {})

@@ -7,9 +7,6 @@ token; never anywhere the customer reads; hostile bodies are 4xx JSON, never a 5
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from typing import Any
 
 import aiohttp
@@ -17,8 +14,9 @@ import pytest
 import yaml
 
 from stack.launcher import Stack
-from stack.settings import PROJECT_ROOT, Settings
+from stack.settings import Settings
 from tests.e2e.client import AgentClient, Customer
+from tests.e2e.isolated import add_agent
 from tests.e2e.test_handoff import FLOWS
 from tests.e2e.test_notes import agent_socket, raw
 from tests.e2e.test_websocket import frames_until, open_socket
@@ -37,18 +35,8 @@ PEOPLE = {
 
 @pytest.fixture(scope="module")
 def people(live_stack: Stack) -> dict[str, str]:
-    env = {**os.environ, **live_stack.settings.to_env(), "AGENT_PASSWORD": PASSWORD}
     for username, (languages, role) in PEOPLE.items():
-        subprocess.run(
-            [
-                *(sys.executable, "-m", "handoff", "agents", "add", username),
-                *("--languages", languages, "--role", role),
-            ],
-            cwd=PROJECT_ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        add_agent(live_stack.settings, username, PASSWORD, "--languages", languages, "--role", role)
     return {username: PASSWORD for username in PEOPLE}
 
 

@@ -6,9 +6,6 @@ in a third browser context, never shows a word of either."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
@@ -17,7 +14,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from stack.launcher import Stack
-from stack.settings import PROJECT_ROOT
+from tests.e2e.isolated import add_agent
 from tests.e2e.test_handoff_browser import send, sign_in
 from tests.e2e.test_widget_browser import (
     CONNECTED,
@@ -40,25 +37,9 @@ REPLY_BY_B = "담당자가 변경되었습니다. 확인해 드릴게요."
 
 @pytest.fixture(scope="module")
 def people(live_stack: Stack) -> dict[str, str]:
-    env = {**os.environ, **live_stack.settings.to_env(), "AGENT_PASSWORD": PASSWORD}
     for username, (display_name, role) in PEOPLE.items():
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "handoff",
-                "agents",
-                "add",
-                username,
-                "--display-name",
-                display_name,
-                "--role",
-                role,
-            ],
-            cwd=PROJECT_ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
+        add_agent(
+            live_stack.settings, username, PASSWORD, "--display-name", display_name, "--role", role
         )
     return {username: PASSWORD for username in PEOPLE}
 

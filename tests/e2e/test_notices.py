@@ -9,9 +9,6 @@ ends by the clock alone; hostile input is a 4xx JSON naming the field, never a t
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,9 +18,8 @@ import aiohttp
 import pytest
 
 from stack.launcher import Stack
-from stack.settings import PROJECT_ROOT
 from tests.e2e.client import AgentClient, Customer
-from tests.e2e.isolated import gateway_beside
+from tests.e2e.isolated import add_agent, gateway_beside
 from tests.e2e.test_websocket import frames_until, open_socket
 
 pytestmark = pytest.mark.e2e
@@ -50,13 +46,7 @@ def own_gateway(live_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> 
     """A gateway with its own database (so its own notices), a supervisor and an agent."""
     state = tmp_path_factory.mktemp("notices-gateway")
     settings = live_stack.settings.replace(db_path=state / "handoff.sqlite3")
-    subprocess.run(
-        [sys.executable, "-m", "handoff", "agents", "add", SUPERVISOR, "--role", "supervisor"],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, **settings.to_env(), "AGENT_PASSWORD": PASSWORD},
-        check=True,
-        capture_output=True,
-    )
+    add_agent(settings, SUPERVISOR, PASSWORD, "--role", "supervisor")
     with gateway_beside(live_stack.settings, state, LOG_NAME, agents=[(AGENT, PASSWORD)]) as url:
         yield url
 

@@ -5,9 +5,6 @@ On a gateway of this module's own: a notice on the shared stack would reach othe
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,8 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from stack.launcher import Stack
-from stack.settings import PROJECT_ROOT
-from tests.e2e.isolated import gateway_beside
+from tests.e2e.isolated import add_agent, gateway_beside
 from tests.e2e.test_notes_browser import call
 from tests.e2e.test_widget_browser import (
     CONNECTED,
@@ -40,13 +36,7 @@ DISMISS = {"ko": "이 안내 닫기", "ja": "このお知らせを閉じる", "e
 def own_gateway(live_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     state = tmp_path_factory.mktemp("banner-gateway")
     settings = live_stack.settings.replace(db_path=state / "handoff.sqlite3")
-    subprocess.run(
-        [sys.executable, "-m", "handoff", "agents", "add", SUPERVISOR, "--role", "supervisor"],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, **settings.to_env(), "AGENT_PASSWORD": PASSWORD},
-        check=True,
-        capture_output=True,
-    )
+    add_agent(settings, SUPERVISOR, PASSWORD, "--role", "supervisor")
     with gateway_beside(live_stack.settings, state, "banner-gateway") as url:
         yield url
 

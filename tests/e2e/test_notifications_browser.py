@@ -8,10 +8,7 @@ spy that records each one and still calls the real one."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from stack.launcher import Stack
-from stack.settings import PROJECT_ROOT
+from tests.e2e.isolated import add_agent
 from tests.e2e.test_handoff import FLOWS
 from tests.e2e.test_handoff_browser import sign_in
 from tests.e2e.test_notes_browser import call
@@ -51,15 +48,8 @@ SPY = """
 
 @pytest.fixture(scope="module")
 def people(live_stack: Stack) -> dict[str, str]:
-    env = {**os.environ, **live_stack.settings.to_env(), "AGENT_PASSWORD": PASSWORD}
     for language, username in AGENTS.items():
-        subprocess.run(
-            [sys.executable, "-m", "handoff", "agents", "add", username, "--languages", language],
-            cwd=PROJECT_ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        add_agent(live_stack.settings, username, PASSWORD, "--languages", language)
     return dict.fromkeys(AGENTS.values(), PASSWORD)
 
 

@@ -5,9 +5,6 @@ old agent can no longer reply; and the analytics page's reassign control does th
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -18,8 +15,8 @@ from playwright.sync_api import Browser, Page
 
 from common.language import detect_language
 from stack.launcher import Stack
-from stack.settings import PROJECT_ROOT
 from tests.e2e.client import AgentClient, Customer
+from tests.e2e.isolated import add_agent
 from tests.e2e.test_handoff import FLOWS
 from tests.e2e.test_websocket import frames_until, open_socket
 from tests.e2e.test_widget_browser import (
@@ -38,25 +35,9 @@ PEOPLE = {"ana": ("Ana", "agent"), "ben": ("Ben", "agent"), "rhea": ("Rhea", "su
 
 @pytest.fixture(scope="module")
 def people(live_stack: Stack) -> dict[str, str]:
-    env = {**os.environ, **live_stack.settings.to_env(), "AGENT_PASSWORD": PASSWORD}
     for username, (display_name, role) in PEOPLE.items():
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "handoff",
-                "agents",
-                "add",
-                username,
-                "--display-name",
-                display_name,
-                "--role",
-                role,
-            ],
-            cwd=PROJECT_ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
+        add_agent(
+            live_stack.settings, username, PASSWORD, "--display-name", display_name, "--role", role
         )
     return {username: PASSWORD for username in PEOPLE}
 

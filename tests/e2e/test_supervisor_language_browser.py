@@ -50,6 +50,7 @@ HEADINGS = {
         "고객 만족도",
         "챗봇 응답 판단",
         "지식베이스 문서",
+        "라벨",
         "미답변 질문 주제",
     ],
     "ja": [
@@ -61,6 +62,7 @@ HEADINGS = {
         "顧客満足度",
         "ボットの回答判定",
         "ナレッジベース記事",
+        "ラベル",
         "未回答のトピック",
     ],
     "en": [
@@ -72,6 +74,7 @@ HEADINGS = {
         "Customer satisfaction",
         "Bot decisions",
         "Knowledge-base articles",
+        "Labels",
         "Unanswered topics",
     ],
 }
@@ -91,6 +94,8 @@ LABELS = {
         "csat_headers": ["상담원", "평가 수", "평균 점수", "응답률"],
         "topic_headers": ["질문 수", "언어별", "질문 예시", "가장 가까운 문서", "초안"],
         "all_languages": "전체 언어",
+        "label_headers": ["라벨", "상담 수", "전체 상담 대비 비율"],
+        "refund": "환불",
     },
     "ja": {
         "login": "ログイン",
@@ -106,6 +111,8 @@ LABELS = {
         "csat_headers": ["オペレーター", "評価数", "平均スコア", "回答率"],
         "topic_headers": ["件数", "言語別", "質問例", "最も近い記事", "下書き"],
         "all_languages": "全言語",
+        "label_headers": ["ラベル", "会話数", "全会話に占める割合"],
+        "refund": "返金",
     },
     "en": {
         "login": "Sign in",
@@ -121,6 +128,8 @@ LABELS = {
         "csat_headers": ["Agent", "Ratings", "Average", "Response rate"],
         "topic_headers": ["Size", "Languages", "Examples", "Nearest article", "Draft"],
         "all_languages": "All languages",
+        "label_headers": ["Label", "Conversations", "Share of conversations"],
+        "refund": "Refund",
     },
 }
 # The English UI this feature replaced: none of it may be left on the Korean and Japanese pages.
@@ -211,7 +220,8 @@ TOPICS_STATUS = {
 
 # What the page's own words are: headings, headers, buttons, labels, options, messages,
 # titles and aria-labels, and every chart's legend and axis (not the articles' ids or the
-# customers' questions: data). Agent names and table cells are data too, so not read here.
+# customers' questions: data; nor the labels' names: data/labels.yml's, "VIP" in every
+# language). Agent names and table cells are data too, so not read here.
 PAGE_WORDS = """() => {
   const words = [document.title];
   const visible = (el) => !el.closest('[hidden]');
@@ -229,7 +239,9 @@ PAGE_WORDS = """() => {
     const chart = Chart.getChart(canvas);
     if (!chart) return;
     chart.data.datasets.forEach((d) => words.push(d.label));
-    if (!['chart-articles', 'chart-topics'].includes(canvas.id)) words.push(...chart.data.labels);
+    if (!['chart-articles', 'chart-topics', 'chart-labels'].includes(canvas.id)) {
+      words.push(...chart.data.labels);
+    }
   });
   return words.filter((w) => w);
 }"""
@@ -461,6 +473,12 @@ def assert_page_in(page: Page, lang: str, conversation_id: str) -> None:
     assert re.fullmatch(r"\d+(\.\d)?%", total[3]), total  # the deflection rate
     csat = page.locator("#figure-csat thead th").all_inner_texts()
     assert all(header in csat for header in labels["csat_headers"]), csat
+    # labels (report_traffic's chat carries "refund"): named in the page's language
+    label_headers = page.locator("#figure-labels thead th").all_inner_texts()
+    assert label_headers == labels["label_headers"], label_headers
+    named = page.locator("#figure-labels tbody td:first-child").all_inner_texts()
+    assert labels["refund"] in named, named
+    assert labels["refund"] in page.evaluate(CHART, "chart-labels")["labels"]
     wait = page.locator("#figure-first_reply_wait tbody tr.total td").all_inner_texts()
     assert all(re.match(DURATION[lang], cell) for cell in wait[2:5]), wait
 

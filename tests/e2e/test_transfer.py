@@ -5,9 +5,6 @@ hostile bodies get a 4xx naming what is wrong."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from typing import Any
 
 import aiohttp
@@ -15,8 +12,8 @@ import pytest
 
 from common.language import detect_language
 from stack.launcher import Stack
-from stack.settings import PROJECT_ROOT
 from tests.e2e.client import AgentClient, Customer
+from tests.e2e.isolated import add_agent
 from tests.e2e.test_handoff import FLOWS
 from tests.e2e.test_reassign import agent_socket, handed_to_ana
 from tests.e2e.test_websocket import frames_until, open_socket
@@ -38,26 +35,9 @@ REASON = "customer wants a refund over the limit"
 
 @pytest.fixture(scope="module")
 def people(live_stack: Stack) -> dict[str, str]:
-    env = {**os.environ, **live_stack.settings.to_env(), "AGENT_PASSWORD": PASSWORD}
     for username, (display_name, skills) in PEOPLE.items():
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "handoff",
-                "agents",
-                "add",
-                username,
-                "--display-name",
-                display_name,
-                "--skills",
-                skills,
-            ],
-            cwd=PROJECT_ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        options = ("--display-name", display_name, "--skills", skills)
+        add_agent(live_stack.settings, username, PASSWORD, *options)
     return {username: PASSWORD for username in PEOPLE}
 
 

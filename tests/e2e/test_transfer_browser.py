@@ -7,16 +7,13 @@ and never the reason."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from stack.launcher import Stack
-from stack.settings import PROJECT_ROOT
+from tests.e2e.isolated import add_agent
 from tests.e2e.test_handoff import FLOWS
 from tests.e2e.test_handoff_browser import send, sign_in
 from tests.e2e.test_widget_browser import (
@@ -72,24 +69,8 @@ REPLY_BY_B = {
 
 @pytest.fixture(scope="module")
 def people(live_stack: Stack) -> dict[str, str]:
-    env = {**os.environ, **live_stack.settings.to_env(), "AGENT_PASSWORD": PASSWORD}
     for username, display_name in PEOPLE.items():
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "handoff",
-                "agents",
-                "add",
-                username,
-                "--display-name",
-                display_name,
-            ],
-            cwd=PROJECT_ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        add_agent(live_stack.settings, username, PASSWORD, "--display-name", display_name)
     return {username: PASSWORD for username in PEOPLE}
 
 

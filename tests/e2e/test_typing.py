@@ -5,9 +5,6 @@ real headless Chromium (the widget's dots, the console's "customer is typing")."
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,8 +13,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from stack.launcher import Stack
-from stack.settings import PROJECT_ROOT
 from tests.e2e.client import AgentClient, Customer
+from tests.e2e.isolated import add_agent
 from tests.e2e.test_handoff_browser import send, sign_in, two_pages  # noqa: F401 - fixture
 from tests.e2e.test_notes import agent_socket
 from tests.e2e.test_websocket import frames_until, open_socket
@@ -42,14 +39,7 @@ AGENT_LINE = {"ko": "확인해 볼게요", "ja": "確認しますね", "en": "le
 
 @pytest.fixture(scope="module")
 def tomo(live_stack: Stack) -> str:
-    env = {**os.environ, **live_stack.settings.to_env(), "AGENT_PASSWORD": PASSWORD}
-    subprocess.run(
-        [sys.executable, "-m", "handoff", "agents", "add", AGENT, "--languages", "ko,ja,en"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    add_agent(live_stack.settings, AGENT, PASSWORD, "--languages", "ko,ja,en")
     return AGENT
 
 

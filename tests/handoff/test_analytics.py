@@ -173,6 +173,7 @@ async def build(w: World) -> None:
            c10 ja answer c; rates 4 with no agent                bot_resolved
            c11 en abstain                                      bot_unresolved
            c12 ko answer a, asks for a person, still waiting   open
+    Labels: c3 refund + vip, c6 refund, c12 vip; c5 bug (not counted: nothing said).
     """
     c1 = await w.start("ko", DAY1, 3600)
     await w.say(c1, "q-a")
@@ -191,7 +192,7 @@ async def build(w: World) -> None:
     await w.say(c4, "no", "/deny")
     await w.say(c4, "talk to a human")
     assert await w.handoffs.abandon_stale(now=w.clock.now + 601) == [c4.id]
-    await w.start("en", DAY1, 20_000)  # c5
+    c5 = await w.start("en", DAY1, 20_000)
 
     c6 = await w.start("ko", DAY2, 3600)
     w.online("mina", "kenji")
@@ -221,6 +222,9 @@ async def build(w: World) -> None:
     await w.say(c12, "talk to a human")
     states = [(await w.store.get_conversation(c.id)).state for c in (c8, c9, c12)]  # type: ignore[union-attr]
     assert states == ["bot", "bot", "queued"]
+    labelled = [(c3, ["refund", "vip"]), (c6, ["refund"]), (c12, ["vip"]), (c5, ["bug"])]
+    for conversation, labels in labelled:
+        await w.handoffs.handoffs.set_labels(conversation.id, labels, "mina")
 
 
 def pick(rows: list[analytics.Row], day: str, language: str, **keys: str) -> analytics.Row:
@@ -356,6 +360,45 @@ async def test_bot_decisions_and_articles(world: World) -> None:
     assert articles == {"a": (3, 1, 1), "b": (1, 0, 0), "c": (1, 0, 0)}
     a = pick(result["articles"], "all", "all", article_id="a")
     assert (a["helpful_rate"], a["not_helpful_rate"]) == (round(1 / 3, 4), round(1 / 3, 4))
+
+
+@pytest.mark.parametrize("tz", ["UTC", "Asia/Kolkata"])
+async def test_labels(world: World, tz: str) -> None:
+    """Per label, the counted conversations carrying it now; the share is over every
+    counted conversation of the same day and language. Kolkata (+05:30) takes the other
+    path (days, not hours, grouped in SQL) to the same days."""
+    await build(world)
+    filters = analytics.Filters(NOVEMBER.start, NOVEMBER.end, tz=tz)
+    rows = (await figures(world, filters))["labels"]
+    counts = {(r["day"], r["language"], r["label"]): (r["conversations"], r["share"]) for r in rows}
+    assert counts == {
+        (DAY1, "ja", "refund"): (1, 1.0),  # c3 is day 1's only Japanese conversation
+        (DAY1, "ja", "vip"): (1, 1.0),
+        (DAY2, "ko", "refund"): (1, 0.3333),  # of c6, c9, c12
+        (DAY2, "ko", "vip"): (1, 0.3333),
+        (DAY1, "all", "refund"): (1, 0.25),  # of c1..c4
+        (DAY1, "all", "vip"): (1, 0.25),
+        (DAY2, "all", "refund"): (1, 0.1429),  # of c6..c12
+        (DAY2, "all", "vip"): (1, 0.1429),
+        ("all", "ja", "refund"): (1, 0.3333),  # of c3, c7, c10
+        ("all", "ja", "vip"): (1, 0.3333),
+        ("all", "ko", "refund"): (1, 0.2),  # of c1, c2, c6, c9, c12
+        ("all", "ko", "vip"): (1, 0.2),
+        ("all", "all", "refund"): (2, 0.1818),  # of 11
+        ("all", "all", "vip"): (2, 0.1818),
+    }
+    # narrowed to a language: only its conversations and their labels
+    only_ko = await analytics.labels(
+        analytics.sqlite_fetch(world.store.connection),
+        analytics.Filters(NOVEMBER.start, NOVEMBER.end, "ko", tz),
+    )
+    assert {(r["language"], r["label"]) for r in only_ko} == {
+        ("ko", "refund"),
+        ("ko", "vip"),
+        ("all", "refund"),
+        ("all", "vip"),
+    }
+    assert pick(only_ko, "all", "all", label="vip")["share"] == 0.2
 
 
 async def test_filters_narrow_by_day_and_language(world: World) -> None:

@@ -372,7 +372,10 @@ def test_the_command_line_lifts_a_lock(
     os.umask(umask)
     try:
         assert main(["agents", "list"]) == 0
-        assert "sign-in locked since" in capsys.readouterr().out
+        listed = capsys.readouterr().out
+        assert "sign-in locked since" in listed
+        # each agent with their own setting of online / away / busy
+        assert listed.splitlines()[0].split()[-2:] == ["agent", "online"]
         assert main(["agents", "unlock", "mina"]) == 0
         assert "mina unlocked" in capsys.readouterr().out
         assert main(["agents", "unlock", "mina"]) == 0

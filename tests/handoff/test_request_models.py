@@ -33,6 +33,7 @@ COMPONENTS = DOCUMENT["components"]
 
 BODIES: dict[tuple[str, str], type[RequestModel]] = {
     ("/api/conversations", "post"): models.NewConversation,
+    ("/api/customers/history", "post"): models.CustomerHistoryRequest,
     ("/api/conversations/{conversation_id}/messages", "post"): models.CustomerMessage,
     ("/api/agent/login", "post"): models.AgentLogin,
     ("/api/agent/conversations/{conversation_id}/messages", "post"): models.AgentMessage,
@@ -41,12 +42,15 @@ BODIES: dict[tuple[str, str], type[RequestModel]] = {
     ("/api/agent/conversations/{conversation_id}/transfer", "post"): models.Transfer,
     ("/api/agent/availability", "put"): models.AvailabilityChange,
     ("/api/agent/conversations/{conversation_id}/labels", "put"): models.LabelsChange,
+    ("/api/agent/tickets/{ticket_id}/reply", "post"): models.TicketReply,
+    ("/api/agent/tickets/{ticket_id}/close", "post"): models.TicketClose,
     ("/api/supervisor/notices", "post"): models.NewNotice,
 }
 QUERIES: dict[str, type[RequestModel]] = {
     "/api/agent/analytics": models.AnalyticsQuery,
     "/api/agent/analytics/topics": models.TopicsQuery,
     "/api/agent/search": models.SearchQuery,
+    "/api/agent/tickets": models.TicketsQuery,
     "/api/notices": models.NoticesQuery,
 }
 

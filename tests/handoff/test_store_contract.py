@@ -10,6 +10,7 @@ SQLiteStore on the same file, or a second PostgresStore (its own pool) on the sa
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 import re
 import secrets
@@ -26,8 +27,9 @@ import asyncpg
 import pytest
 
 from handoff.agent.passwords import PasswordHasher
+from handoff.attachments.model import Attachment
 from handoff.conversation.models import Handoff, Reply
-from handoff.conversation.state_machine import InvalidTransition
+from handoff.conversation.state_machine import InvalidTransition, TicketRefused
 from handoff.notices.model import Notice
 from handoff.store.backends import open_stores
 from handoff.store.interface import SESSION_SECONDS
@@ -961,9 +963,125 @@ async def test_offline_tickets_newest_first(backend: Backend) -> None:
         "language": "ko",
         "contact": {"email": "a@example.com"},
         "message": "연락 주세요",
-        "status": "open",
+        "state": "open",
+        "claimed_by": None,
+        "claimed_at": None,
+        "answered_at": None,
+        "closed_at": None,
+        "resolution": None,
     }
     assert tickets[1]["created_at"].endswith("Z")
+
+
+async def _ticket(backend: Backend, language: str = "ja") -> tuple[str, int]:
+    conversation, _ = await backend.store.create_conversation(language, {})
+    ticket = await backend.handoffs.create_ticket(
+        conversation.id, language, {"email": "aiko@example.com"}, "返金について連絡ください"
+    )
+    return conversation.id, ticket
+
+
+async def test_a_ticket_is_claimed_answered_and_closed_each_an_event(backend: Backend) -> None:
+    store, handoffs = backend.store, backend.handoffs
+    cid, ticket = await _ticket(backend)
+    claimed = await handoffs.change_ticket(ticket, "claim", "kim")
+    assert (claimed["state"], claimed["claimed_by"]) == ("claimed", "kim")
+    assert claimed["claimed_at"].endswith("Z")
+    assert [t["ticket_id"] for t in await handoffs.tickets("open")] == []
+    assert [t["ticket_id"] for t in await handoffs.tickets("mine", "kim")] == [ticket]
+    assert await handoffs.tickets("mine", "lee") == []
+    with pytest.raises(TicketRefused) as refused:
+        await store.add_ticket_reply(ticket, "lee", [Reply("横取り", role="agent")])
+    assert refused.value.code == "not_yours"
+    with pytest.raises(TicketRefused) as refused:
+        await handoffs.change_ticket(ticket, "claim", "lee")
+    assert refused.value.code == "ticket_claimed"
+    answered, stored = await store.add_ticket_reply(
+        ticket,
+        "kim",
+        [Reply("担当者から回答がありました:", role="system"), Reply("返金しました", role="agent")],
+    )
+    assert answered["state"] == "answered" and answered["answered_at"]
+    assert [(m.role, m.text) for m in stored] == [
+        ("system", "担当者から回答がありました:"),
+        ("agent", "返金しました"),
+    ]
+    assert [(m.seq, m.role) for m in await store.messages(cid)] == [(1, "system"), (2, "agent")]
+    again, _ = await store.add_ticket_reply(ticket, "kim", [Reply("追伸", role="agent")])
+    assert again["state"] == "answered"
+    with pytest.raises(TicketRefused) as refused:
+        await handoffs.change_ticket(ticket, "release", "kim")  # answered: close it instead
+    assert refused.value.code == "wrong_state"
+    closed = await handoffs.change_ticket(ticket, "close", "kim", "refunded")
+    assert (closed["state"], closed["resolution"]) == ("closed", "refunded")
+    assert closed["closed_at"] and closed["claimed_by"] == "kim"
+    with pytest.raises(TicketRefused) as refused:
+        await store.add_ticket_reply(ticket, "kim", [Reply("もう一度", role="agent")])
+    assert refused.value.code == "ticket_closed"
+    assert len(await store.messages(cid)) == 3  # the refused reply wrote nothing
+    events = [e for e in await store.events(cid) if e.name.startswith("ticket_")]
+    assert [(e.name, e.data["from"], e.data["to"], e.data["by"]) for e in events] == [
+        ("ticket_claim", "open", "claimed", "kim"),
+        ("ticket_reply", "claimed", "answered", "kim"),
+        ("ticket_reply", "answered", "answered", "kim"),
+        ("ticket_close", "answered", "closed", "kim"),
+    ]
+    assert all(e.data["ticket"] == ticket and e.from_state == e.to_state == "bot" for e in events)
+    assert events[-1].data["resolution"] == "refunded"
+    assert "返金しました" not in str([e.data for e in events])  # the reply is a message only
+    _, peer = await backend.peer()
+    assert await peer.ticket(ticket) == closed
+
+
+async def test_a_released_ticket_is_open_again_and_unknown_ones_are_key_errors(
+    backend: Backend,
+) -> None:
+    handoffs = backend.handoffs
+    cid, ticket = await _ticket(backend, "ko")
+    with pytest.raises(TicketRefused) as refused:
+        await backend.store.add_ticket_reply(ticket, "kim", [Reply("먼저", role="agent")])
+    assert refused.value.code == "ticket_not_claimed"
+    await handoffs.change_ticket(ticket, "claim", "kim")
+    with pytest.raises(TicketRefused) as refused:
+        await handoffs.change_ticket(ticket, "release", "lee")
+    assert refused.value.code == "not_yours"
+    released = await handoffs.change_ticket(ticket, "release", "kim")
+    assert (released["state"], released["claimed_by"], released["claimed_at"]) == (
+        "open",
+        None,
+        None,
+    )
+    assert [t["ticket_id"] for t in await handoffs.tickets("open")] == [ticket]
+    assert (await handoffs.change_ticket(ticket, "claim", "lee"))["claimed_by"] == "lee"
+    names = [e.name for e in await backend.store.events(cid)]
+    assert names == ["ticket_claim", "ticket_release", "ticket_claim"]
+    for call in (
+        handoffs.change_ticket(ticket + 1000, "claim", "kim"),
+        backend.store.add_ticket_reply(ticket + 1000, "kim", [Reply("?", role="agent")]),
+    ):
+        with pytest.raises(KeyError):
+            await call
+    with pytest.raises(ValueError):
+        await handoffs.tickets("everything")
+
+
+async def test_of_concurrent_claims_from_two_gateways_exactly_one_wins(backend: Backend) -> None:
+    _, peer = await backend.peer()
+    for _ in range(5):
+        cid, ticket = await _ticket(backend, "en")
+        results = await asyncio.gather(
+            backend.handoffs.change_ticket(ticket, "claim", "kim"),
+            peer.change_ticket(ticket, "claim", "lee"),
+            backend.handoffs.change_ticket(ticket, "claim", "park"),
+            return_exceptions=True,
+        )
+        won = [r for r in results if isinstance(r, dict)]
+        lost = [r for r in results if isinstance(r, TicketRefused)]
+        assert len(won) == 1 and len(lost) == 2, results
+        assert {r.code for r in lost} <= {"ticket_claimed", "ticket_changed"}
+        final = await backend.handoffs.ticket(ticket)
+        assert final is not None and final["claimed_by"] == won[0]["claimed_by"]
+        assert [e.name for e in await backend.store.events(cid)] == ["ticket_claim"]
 
 
 async def test_one_rating_per_handoff_the_latest_wins(backend: Backend) -> None:
@@ -1600,3 +1718,52 @@ async def test_notices_are_kept_for_every_gateway_and_ended_once(backend: Backen
         "n-window"
     ]
     assert await backend.handoffs.end_notice("n-nobody", "sue", "2026-12-05T15:00:00.000Z") is None
+
+
+async def test_attachments_are_kept_for_every_gateway_and_read_only_by_their_conversation(
+    backend: Backend,
+) -> None:
+    """A file (handoff/attachments/): what one gateway keeps, another reads, bytes for
+    bytes; a read names the conversation, and another conversation's id finds nothing;
+    an agent's message carries the attachment's description in its meta."""
+    handoff = await _queued_chat(backend, language="ja")
+    cid = handoff.conversation_id
+    other, _ = await backend.store.create_conversation("en", {})
+    data = b"%PDF-1.4\n" + bytes(range(256)) * 40 + b"\x00 trailing NUL"
+    attachment = Attachment(
+        id="att-" + secrets.token_hex(8),
+        conversation_id=cid,
+        uploader_role="customer",
+        uploader="",
+        name="請求書 2026-12.pdf",
+        content_type="application/pdf",
+        size=len(data),
+        sha256="ab" * 32,
+    )
+    stored = await backend.store.add_attachment(attachment, data)
+    assert stored.created_at.endswith("Z")
+    assert dataclasses.replace(stored, created_at="") == attachment
+
+    peer, _ = await backend.peer()
+    found = await peer.attachment(cid, attachment.id)
+    assert found == (stored, data)
+    assert await peer.attachment(other.id, attachment.id) is None  # another conversation's
+    assert await peer.attachment(cid, "att-nobody") is None
+    with pytest.raises(KeyError):
+        await backend.store.add_attachment(
+            dataclasses.replace(attachment, id="att-x", conversation_id="no-such-chat"), data
+        )
+    assert await peer.attachment("no-such-chat", "att-x") is None
+
+    assert await backend.handoffs.assign(handoff.id, "kim")
+    sent = await backend.store.add_agent_message(
+        cid, "kim", "receipt.png", meta={"attachment": stored.public()}
+    )
+    assert sent is not None
+    [message] = await peer.messages(cid)
+    assert message.public()["attachment"] == {
+        "id": attachment.id,
+        "name": "請求書 2026-12.pdf",
+        "content_type": "application/pdf",
+        "size": len(data),
+    }
