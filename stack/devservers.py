@@ -387,7 +387,9 @@ class PostgresServer(_ChildServer):
                     "postgres",
                     "-E",
                     "UTF8",
-                    "--no-locale",
+                    # Codepoint order, as C, but Hangul and kana are letters: pg_trgm
+                    # indexes Korean and Japanese (conversation search) only then.
+                    "--locale=C.UTF-8",
                     # The superuser only over the unix socket in our 0700 folder; every
                     # TCP client with a password.
                     "--auth-local=trust",

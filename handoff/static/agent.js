@@ -703,6 +703,17 @@
     return form;
   }
 
+  // Written out, not built from the action or code: every key the console uses can be
+  // found in this file (tests/e2e/test_console_language_browser.py checks each exists).
+  const TICKET_DONE = {
+    claim: 'tickets.done_claim', release: 'tickets.done_release',
+    reply: 'tickets.done_reply', close: 'tickets.done_close',
+  };
+  const TICKET_REFUSED = {
+    ticket_claimed: 'tickets.error_ticket_claimed', not_yours: 'tickets.error_not_yours',
+    ticket_closed: 'tickets.error_ticket_closed', ticket_not_claimed: 'tickets.error_ticket_not_claimed',
+  };
+
   async function ticketAction(ticket, action, body, done) {
     const res = await api('POST', '/api/agent/tickets/' + encodeURIComponent(ticket.ticket_id) + '/' + action, body);
     if (res.stale) return;
@@ -710,10 +721,10 @@
       if (done) done();
       // Claimed: it leaves the open list; the agent's own list is where it is worked.
       if (action === 'claim' && ui.ticketsView.value === 'open') ui.ticketsView.value = 'mine';
-      showText(ui.ticketsStatus, t('tickets.done_' + action, { number: ticket.ticket_id }));
+      showText(ui.ticketsStatus, t(TICKET_DONE[action], { number: ticket.ticket_id }));
     } else {
-      const known = ['ticket_claimed', 'not_yours', 'ticket_closed', 'ticket_not_claimed'].includes(res.code);
-      showText(ui.ticketsStatus, known ? t('tickets.error_' + res.code, { number: ticket.ticket_id }) : res.message);
+      const refused = Object.hasOwn(TICKET_REFUSED, res.code) ? TICKET_REFUSED[res.code] : null;
+      showText(ui.ticketsStatus, refused ? t(refused, { number: ticket.ticket_id }) : res.message);
     }
     loadTickets();
   }
@@ -1657,10 +1668,12 @@
   }
 
   function switchChat(step) {
-    if (!app.mine.length) return;
-    const at = app.mine.findIndex((c) => c.conversation_id === maruAgent.selected);
-    const next = at < 0 ? (step > 0 ? 0 : app.mine.length - 1) : (at + step + app.mine.length) % app.mine.length;
-    openConversation(app.mine[next].conversation_id);
+    // Among the chats the list shows: with a label filter on, not those it hides.
+    const shown = app.mine.filter(labelled);
+    if (!shown.length) return;
+    const at = shown.findIndex((c) => c.conversation_id === maruAgent.selected);
+    const next = at < 0 ? (step > 0 ? 0 : shown.length - 1) : (at + step + shown.length) % shown.length;
+    openConversation(shown[next].conversation_id);
   }
 
   function toggleShortcuts() {

@@ -151,6 +151,7 @@ class PostgresStore:
             server_settings=settings,
             connection_class=_StoreConnection,
         )
+        await postgres_search.letters_are_indexed(pool)
         return cls(pool)
 
     async def close(self) -> None:

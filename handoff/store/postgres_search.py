@@ -8,6 +8,7 @@ the planner can use them.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import asyncpg
@@ -20,6 +21,32 @@ from handoff.store.search import (
     hit_from_row,
     like_pattern,
 )
+
+log = logging.getLogger(__name__)
+
+# Character types under which no Hangul, kana or kanji is a letter.
+_BYTE_CTYPES = frozenset({"C", "POSIX"})
+
+
+async def letters_are_indexed(pool: asyncpg.Pool) -> bool:
+    """Whether pg_trgm can index Korean and Japanese in this database. It takes trigrams
+    only from what the database's character type calls letters, and under the C locale
+    (`initdb --no-locale`) no Hangul or kana is one: a ko/ja search is still right, but
+    a scan of every message instead of an index lookup. A UTF-8 type (`C.UTF-8`,
+    `ko_KR.UTF-8`, …) indexes them. Says so in the log, once, at start."""
+    ctype = await pool.fetchval(
+        "SELECT datctype FROM pg_database WHERE datname = current_database()"
+    )
+    if str(ctype) in _BYTE_CTYPES:
+        log.warning(
+            "the database's character type is %s: conversation search cannot index Korean "
+            "or Japanese (it scans instead); create the database with a UTF-8 one, e.g. "
+            "CREATE DATABASE ... LC_CTYPE 'C.UTF-8' TEMPLATE template0",
+            ctype,
+        )
+        return False
+    return True
+
 
 _CUSTOMER_TEXT = (
     "TRIM(COALESCE((customer_json::jsonb) ->> 'name', '') || ' '"

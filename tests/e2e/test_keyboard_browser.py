@@ -144,7 +144,8 @@ def test_shortcuts_wait_behind_a_dialog_and_follow_the_label_filter(
     """With the label filter on, Alt+N takes the first chat the queue shows, not an older
     one it hides. While a dialog other than the shortcuts list is open (the transfer
     dialog; any dialog: one the test makes itself), Alt+N/J/K/C/R do nothing; closed, they
-    work again. (One language: the words are the parametrised test's.)"""
+    work again, and Alt+J/K keep to the chats the filter shows. (One language: the words
+    are the parametrised test's.)"""
     url = own_gateway
     context = browser.new_context(locale="ko-KR", viewport={"width": 1280, "height": 800})
     console_context.append(context)
@@ -197,6 +198,15 @@ def test_shortcuts_wait_behind_a_dialog_and_follow_the_label_filter(
         console.evaluate("() => document.getElementById('probe').close()")
         console.keyboard.press("Alt+KeyN")
         wait_until(console, f"window.maruAgent.selected === '{older}'")
+
+        # Alt+J / Alt+K move among the chats the filtered list shows: here only one
+        console.select_option("#label-filter", "vip")
+        console.keyboard.press("Alt+KeyJ")
+        wait_until(console, f"window.maruAgent.selected === '{labelled}'")
+        console.keyboard.press("Alt+KeyK")
+        console.wait_for_timeout(500)  # time for a wrong switch to show
+        assert selected(console) == labelled
+        console.select_option("#label-filter", "")
     finally:
         for conversation_id in (older, labelled):  # the module's queue and list as they were
             call(url, "POST", f"/api/agent/conversations/{conversation_id}/resolve", token, {})
