@@ -123,11 +123,14 @@ async def test_personal_data_stays_where_it_belongs(
             assert _found(data, CONTACTS) == [], path
 
     # In the gateway's database, only the transcript holds the contact details: not the
-    # handoff's summary and context, nor anything else.
+    # handoff's summary and context, nor anything else. The transcript's own search index
+    # (FTS5 `search_text` and its shadow tables, migration 0006: what agents search by, in
+    # the same file) holds the same text, as PostgreSQL's trigram indexes do there.
     with sqlite3.connect(s.db_path) as db:
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        assert "search_text" in tables
         for table in tables:
-            if table == "messages":
+            if table == "messages" or table.startswith("search_text"):
                 continue
             rows = json.dumps(db.execute(f"SELECT * FROM {table}").fetchall(), ensure_ascii=False)
             assert _found(rows.encode(), CONTACTS) == [], table
