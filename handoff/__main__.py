@@ -28,6 +28,7 @@ from common.pii import install_log_redaction
 from handoff.conversation.models import MAX_MESSAGE_CHARS, ROLES
 from handoff.customer.identity import sign_identity_cli
 from handoff.customer.texts import TextsError, load_texts
+from handoff.notices.demo import ensure_demo_notice
 from handoff.notices.loader import NoticesError
 from handoff.store.backends import open_stores
 from handoff.store.migrations import MigrationError
@@ -90,6 +91,17 @@ def check_texts() -> int:
     return 0
 
 
+async def _demo_notice() -> int:
+    """`make run`'s notice (handoff/notices/demo.py): prints its id."""
+    store, handoffs = await open_stores(Settings.from_env())
+    try:
+        notice = await ensure_demo_notice(handoffs)
+    finally:
+        await store.close()
+    print(notice.id)
+    return 0
+
+
 async def _agents(args: argparse.Namespace) -> int:
     store, agents = await open_stores(Settings.from_env())
     try:
@@ -146,6 +158,8 @@ def main(argv: list[str]) -> int:
         return check_texts()
     if argv[:1] == ["sign-identity"]:
         return sign_identity_cli(argv[1:])
+    if argv == ["notices", "demo"]:
+        return asyncio.run(_demo_notice())
     parser = argparse.ArgumentParser(
         prog="python -m handoff", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )

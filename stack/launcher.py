@@ -694,6 +694,19 @@ def ensure_demo_supervisor(settings: Settings) -> str:
     return password
 
 
+def ensure_demo_notice(settings: Settings) -> str:
+    """The notice customers see on a first look (handoff/notices/demo.py); its id."""
+    done = subprocess.run(
+        [str(APP_VENV / "bin" / "python"), "-m", "handoff", "notices", "demo"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **settings.to_env(), "PYTHONPATH": str(PROJECT_ROOT)},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.strip()
+
+
 def _add_agent(settings: Settings, password: str, arguments: list[str]) -> None:
     """`python -m handoff agents add ARGUMENTS` (ko/ja/en) against this stack's database."""
     subprocess.run(
@@ -735,6 +748,7 @@ def run_forever(settings: Settings) -> int:
         stack.check_shared_stores()
         demo_password = ensure_demo_agent(stack.settings)
         lead_password = ensure_demo_supervisor(stack.settings)
+        notice = ensure_demo_notice(stack.settings)
         stack.start()
         s = stack.settings
         shown = (
@@ -751,6 +765,8 @@ def run_forever(settings: Settings) -> int:
             f"  agent console   {s.gateway_url}/agent   (user: demo, password: {shown})\n"
             f"  analytics       {s.gateway_url}/agent/analytics   "
             f"(supervisor: lead, password: {lead_shown})\n"
+            f"  demo notice     {notice} for customers (8 h; a supervisor ends it: "
+            f"POST /api/supervisor/notices/{notice}/end)\n"
             f"  health          {s.gateway_url}/healthz   readiness {s.gateway_url}/readyz\n"
             f"  API document    {s.gateway_url}/api/openapi.json\n"
             + replicas_line(s)

@@ -106,3 +106,79 @@ def test_set_a_label_and_filter_by_it(
     console.once("dialog", lambda dialog: dialog.accept())
     console.click("#resolve")
     assert errors == []
+
+
+COLLEAGUES = {language: (f"lbl2a_{language}", f"lbl2b_{language}") for language in LOCALES}
+
+
+@pytest.fixture(scope="module")
+def colleagues(live_stack: Stack) -> dict[str, tuple[str, str]]:
+    for language, pair in COLLEAGUES.items():
+        for username in pair:
+            add_agent(live_stack.settings, username, PASSWORD, "--languages", language)
+    return COLLEAGUES
+
+
+@pytest.mark.parametrize(("language", "question", "ask_person", "detail", "agent_says"), FLOWS)
+def test_a_label_put_on_a_waiting_chat_shows_in_a_colleagues_queue(
+    live_stack: Stack,
+    colleagues: dict[str, tuple[str, str]],
+    browser: Browser,  # noqa: F811
+    language: str,
+    question: str,
+    ask_person: str,
+    detail: str,
+    agent_says: str,
+) -> None:
+    """Two agents of the same language in two browser contexts: A labels a chat that waits
+    for them both; B's queue shows the label at once, in B's console language, and B's
+    filter finds it. B then takes it, and A's queue lets it go."""
+    url = live_stack.settings.gateway_url
+    first, second = colleagues[language]
+    contexts = [
+        browser.new_context(viewport={"width": 1280, "height": 900}, locale=LOCALES[language])
+        for _ in range(2)
+    ]
+    try:
+        alice, bob = (context.new_page() for context in contexts)
+        sign_in(alice, url, first, PASSWORD)
+        sign_in(bob, url, second, PASSWORD)
+        started = call(url, "POST", "/api/conversations", body={"language": language})
+        cid, token = started["conversation_id"], started["token"]
+        call(url, "POST", f"/api/conversations/{cid}/messages", token, {"text": question})
+        call(url, "POST", f"/api/conversations/{cid}/messages", token, {"text": ask_person})
+        rows = [page.locator(f".queue-item[data-conversation-id='{cid}']") for page in (alice, bob)]
+        for row in rows:
+            expect(row).to_be_visible(timeout=20_000)
+        expect(rows[1].locator(".chip")).to_have_count(0)
+
+        # A labels the waiting chat (any agent who could take it may) over the API
+        alice_token = call(
+            url, "POST", "/api/agent/login", body={"username": first, "password": PASSWORD}
+        )["token"]
+        names = {
+            label["id"]: label["names"][language]
+            for label in call(url, "GET", "/api/agent/labels", alice_token)
+        }
+        call(
+            url,
+            "PUT",
+            f"/api/agent/conversations/{cid}/labels",
+            alice_token,
+            {"labels": ["urgent"]},
+        )
+        chip = rows[1].locator(".chip[data-label='urgent']")
+        expect(chip).to_have_text(names["urgent"], timeout=10_000)
+        bob.select_option("#label-filter", "refund")
+        expect(rows[1]).to_have_count(0)
+        bob.select_option("#label-filter", "urgent")
+        expect(rows[1]).to_be_visible()
+
+        rows[1].locator("button.accept").click()
+        expect(bob.locator("#labels .chip[data-label='urgent']")).to_be_visible(timeout=10_000)
+        expect(rows[0]).to_have_count(0, timeout=10_000)
+        bob.once("dialog", lambda dialog: dialog.accept())
+        bob.click("#resolve")
+    finally:
+        for context in contexts:
+            context.close()

@@ -16,10 +16,13 @@ import yaml
 from handoff.conversation.models import Conversation, Message, Reply
 from handoff.helpcentre.catalog import HelpCatalog, read_kb
 from handoff.notices.board import NoticeBoard
+from handoff.notices.demo import DEMO_HOURS, DEMO_PREFIX, ensure_demo_notice
 from handoff.notices.lines import NoticeLines
 from handoff.notices.loader import NoticesError, load_notices, parse_notices
 from handoff.notices.model import Notice, instant, now_instant
 from handoff.notices.topics import article_topics, known_topics
+from handoff.store.sqlite import SQLiteStore
+from handoff.store.sqlite_handoffs import HandoffStore
 from kb_index.articles import kb_files
 from stack.settings import Settings
 
@@ -318,3 +321,26 @@ async def test_no_notice_costs_no_read() -> None:
     replies = [Reply(text="Hi!")]
     assert await lines(conversation("en"), "c1:3", replies) is replies
     assert rasa.reads == 0
+
+
+async def test_make_runs_demo_notice_is_posted_once_while_in_force(tmp_path: Path) -> None:
+    """`make run` shows a notice on a first look: posted if none of its own is in force
+    (a restart posts no second one), in ko, ja and en, on shipping, for a working day;
+    once it ended, the next start posts a new one."""
+    store = await SQLiteStore.open(tmp_path / "db.sqlite3")
+    handoffs = HandoffStore(store.connection)
+    try:
+        start = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+        first = await ensure_demo_notice(handoffs, start)
+        assert first.id.startswith(DEMO_PREFIX) and first.topics == ("shipping",)
+        assert set(first.texts) == {"ko", "ja", "en"} and all(first.texts.values())
+        assert first.active_at(instant(start + timedelta(hours=DEMO_HOURS - 1)))
+        assert not first.active_at(instant(start + timedelta(hours=DEMO_HOURS)))
+        again = await ensure_demo_notice(handoffs, start + timedelta(minutes=5))
+        assert again.id == first.id
+        assert [n.id for n in await handoffs.notices(instant(start))] == [first.id]
+        await handoffs.end_notice(first.id, "lead", instant(start + timedelta(minutes=10)))
+        later = await ensure_demo_notice(handoffs, start + timedelta(minutes=20))
+        assert later.id != first.id and later.active_at(instant(start + timedelta(minutes=21)))
+    finally:
+        await store.close()
