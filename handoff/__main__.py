@@ -7,7 +7,8 @@ python -m handoff agents add NAME [--languages ko,ja,en] [--skills billing]
     password from $AGENT_PASSWORD, else asked for (hidden); re-adding updates the agent
 python -m handoff agents list
 python -m handoff agents unlock NAME     lift a sign-in lockout (too many failed sign-ins)
-python -m handoff texts check            check data/gateway_texts.yml (every text in ko/ja/en)
+python -m handoff texts check            check data/gateway_texts.yml and data/helpcentre_texts.yml
+                                         (every text in ko/ja/en)
 python -m handoff sign-identity --id ID [--email E] [--name N] [--ttl 3600]
     a host-signed customer identity for POST /api/conversations ($ASSISTANT_IDENTITY_SECRET)
 """
@@ -28,6 +29,7 @@ from common.pii import install_log_redaction
 from handoff.conversation.models import MAX_MESSAGE_CHARS, ROLES
 from handoff.customer.identity import sign_identity_cli
 from handoff.customer.texts import TextsError, load_texts
+from handoff.helpcentre.texts import load_help_texts
 from handoff.notices.demo import ensure_demo_notice
 from handoff.notices.loader import NoticesError
 from handoff.store.backends import open_stores
@@ -81,14 +83,21 @@ def serve() -> int:
 
 
 def check_texts() -> int:
-    path = Settings.from_env().gateway_texts_path
-    try:
-        load_texts(path)
-    except TextsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(f"{path}: every text in ko, ja and en, placeholders consistent")
-    return 0
+    """The designers' check of the gateway's and the help centre's texts files."""
+    settings = Settings.from_env()
+    failed = False
+    for path, load in (
+        (settings.gateway_texts_path, load_texts),
+        (settings.helpcentre_texts_path, load_help_texts),
+    ):
+        try:
+            load(path)
+        except TextsError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failed = True
+        else:
+            print(f"{path}: every text in ko, ja and en, placeholders consistent")
+    return 1 if failed else 0
 
 
 async def _demo_notice() -> int:

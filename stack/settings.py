@@ -83,6 +83,8 @@ class Settings:
     crash_window_seconds: float = 600.0
     # Everything the gateway itself says to customers, per language.
     gateway_texts_path: Path = PROJECT_ROOT / "data" / "gateway_texts.yml"
+    # What the help centre's pages (/help) say around the articles, per language.
+    helpcentre_texts_path: Path = PROJECT_ROOT / "data" / "helpcentre_texts.yml"
     # Designers' scheduled notices (maintenance windows) for customers (handoff/notices/loader.py).
     notices_path: Path = PROJECT_ROOT / "data" / "notices.yml"
     # The widget's list of popular questions until usage fills it (handoff/customer/popular.py).
@@ -151,6 +153,37 @@ class Settings:
     # same backoff applies to the address; forgotten after the window without a failure.
     login_address_free_failures: int = 50
     login_address_window_seconds: float = 900.0
+    # Email as a second channel (handoff/email/, README "Email"). Off while smtp_host is
+    # empty: tickets are then answered in the widget only. On, it also needs email_from,
+    # email_reply_address and inbound_email_secret (the gateway refuses to start without).
+    smtp_host: str = ""
+    smtp_port: int = 25
+    # STARTTLS after connecting (port 587 at most providers); off for a local relay.
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    # The SMTP password: from the environment, or (better) a file only the gateway's user
+    # reads (smtp_password_file); never in argv, repr or logs.
+    smtp_password: str = dataclasses.field(default="", repr=False)
+    smtp_password_file: str = ""
+    smtp_timeout_seconds: float = 30.0
+    # Who ticket replies come from, e.g. "Support <support@example.com>".
+    email_from: str = ""
+    # Where customers' replies go: "support@reply.example.com" becomes
+    # "support+<conversation token>@reply.example.com" in each mail's Reply-To, and mail
+    # to it must reach POST /api/email/inbound (the MTA or the provider's inbound hook).
+    email_reply_address: str = ""
+    # The MTA's `Authorization: Bearer` for POST /api/email/inbound; also the key the
+    # reply tokens are signed with (derived from it), so a token cannot be forged.
+    inbound_email_secret: str = dataclasses.field(default="", repr=False)
+    # The largest inbound mail accepted, in bytes (413 above it).
+    inbound_email_max_bytes: int = 10 * 1024 * 1024
+    # A reply that cannot be sent (server away, 4xx) is retried after this many seconds,
+    # doubling each time, up to email_max_attempts tries; then it is given up on and the
+    # agents see "email not delivered" in the conversation.
+    email_retry_seconds: float = 30.0
+    email_max_attempts: int = 8
+    # How often each gateway's sender looks for due mails (a new reply wakes it at once).
+    email_poll_seconds: float = 5.0
     # Scale-out (stack/shared_stores.py checks these at start). Empty: the embedded
     # single-machine default (SQLite in var/, Rasa's trackers in a file, the gateway's
     # realtime hub in its process). `postgresql://user:password@host:port/database`: the

@@ -70,6 +70,8 @@ class Message:
         if isinstance(self.meta.get("attachment"), dict):
             # A file sent with the message (handoff/attachments/): id, name, type, size.
             out["attachment"] = self.meta["attachment"]
+        if self.meta.get("channel") == "email":
+            out["channel"] = "email"  # the customer sent it by email (handoff/email/)
         return out
 
 

@@ -121,6 +121,11 @@ class TicketDesk:
         await self._announce(ticket)
         return ticket, stored[-1]
 
+    async def announce(self, ticket: dict[str, Any]) -> None:
+        """Tell every agent's consoles that `ticket` changed (a customer's emailed reply
+        joined it, or opened it: handoff/email/channel.py)."""
+        await self._announce(ticket)
+
     async def _announce(self, ticket: dict[str, Any]) -> None:
         """Every agent's consoles (on any replica) learn of the change, so a colleague's
         list shows at once who has the ticket now: its id, state and claimer only."""

@@ -31,6 +31,12 @@ TEXT_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "ask_contact": frozenset(),
     "ticket_created": frozenset({"ticket", "contact"}),
     "ticket_answered": frozenset({"ticket"}),
+    # Ticket replies by email (handoff/email/compose.py), and the agents' note when one
+    # could not be delivered (handoff/email/outbox.py).
+    "email_subject": frozenset({"ticket"}),
+    "email_greeting": frozenset(),
+    "email_footer": frozenset(),
+    "email_not_delivered": frozenset({"ticket"}),
 }
 WORD_LISTS = ("cancel", "ask_for_person")
 

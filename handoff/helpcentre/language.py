@@ -1,5 +1,6 @@
 """Which language a help-centre page is shown in: `?lang=` when it is ko, ja or en, else
-the reader's best supported choice in `Accept-Language`, else English."""
+the reader's best supported choice in `Accept-Language`, else English; and each language's
+name for the switcher."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from collections.abc import Mapping
 
 from common.language import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
 
+# Each language's name in itself, for the switcher: the same whatever the page's language,
+# so no translation (and not in data/helpcentre_texts.yml); one per SUPPORTED_LANGUAGES.
+LANGUAGE_NAMES = {"ko": "한국어", "ja": "日本語", "en": "English"}
 # A header longer than this is no browser's; its tail is not read (bounded work per request).
 _MAX_HEADER_CHARS = 1000
 

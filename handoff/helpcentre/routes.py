@@ -31,6 +31,7 @@ from handoff.helpcentre.feedback import VERDICTS, FeedbackTokens, InvalidToken, 
 from handoff.helpcentre.language import page_language
 from handoff.helpcentre.search import MAX_RESULTS, merge
 from handoff.helpcentre.semantic import SemanticResults, SemanticSearch, SemanticUnavailable
+from handoff.helpcentre.texts import HelpTexts, help_texts
 from handoff.web.guard import WEB_GUARD
 from handoff.web.http import client_address, json_error, too_many_requests
 from handoff.web.request_models import MAX_SEARCH_CHARS
@@ -57,6 +58,7 @@ class HelpCentre:
 
 
 HELP_CENTRE = web.AppKey("help_centre", HelpCentre)
+HELP_TEXTS = web.AppKey("help_texts", HelpTexts)
 routes = web.RouteTableDef()
 
 
@@ -93,13 +95,14 @@ async def home_or_search(request: web.Request) -> web.Response:
     kb = await _kb(request)
     query, shortened = clean_query(request.query.get("q", ""))
     if not query:
-        return _html(pages.home_page(kb, language), language)
+        return _html(pages.home_page(kb, request.app[HELP_TEXTS], language), language)
     semantic, fulltext = await asyncio.gather(
         _semantic(request, query), asyncio.to_thread(kb.fulltext.search, query, MAX_RESULTS)
     )
     results = merge(semantic, fulltext, set(kb.articles))
     body = pages.results_page(
         kb,
+        request.app[HELP_TEXTS],
         language,
         query,
         results,
@@ -137,11 +140,13 @@ async def article(request: web.Request) -> web.Response:
     kb = await _kb(request)
     found = kb.articles.get(request.match_info["article_id"])
     if found is None:
-        return _html(pages.not_found_page(language), language, status=404)
+        return _html(pages.not_found_page(request.app[HELP_TEXTS], language), language, status=404)
     token = request.app[HELP_CENTRE].tokens.issue(found.id)
     voted = request.query.get("voted") == "1"
     return _html(
-        pages.article_page(kb, found, language, token=token, voted=voted), language, private=True
+        pages.article_page(kb, request.app[HELP_TEXTS], found, language, token=token, voted=voted),
+        language,
+        private=True,
     )
 
 
@@ -234,5 +239,8 @@ async def _help_centre(app: web.Application) -> AsyncIterator[None]:
 
 
 def setup_helpcentre_routes(app: web.Application) -> None:
+    """The /help routes. Raises TextsError if data/helpcentre_texts.yml is broken: the
+    gateway does not start (handoff/__main__.py says why)."""
+    app[HELP_TEXTS] = help_texts(app[SETTINGS].helpcentre_texts_path)
     app.cleanup_ctx.append(_help_centre)
     app.add_routes(routes)

@@ -9,8 +9,10 @@ bot mentions a notice without Rasa knowing of it (no retraining, no new response
 Each notice is said at most once per conversation, whichever came first: a customer who
 was greeted with "deliveries are late today" is not told again before each shipping answer.
 What was said is read from the conversation's own messages (a line's meta `notice`), so
-every replica agrees on it without any state of its own. A line is a `system` message in
-the conversation's language, as the gateway's other words to customers are.
+every replica agrees on it without any state of its own; the store picks those lines out
+(Store.said_notices), so a long chat during an outage is not read whole on every turn. A
+line is a `system` message in the conversation's language, as the gateway's other words to
+customers are.
 
 The tracker is read only when an active notice has not been said yet in the conversation:
 with no notices, a turn costs nothing more.
@@ -75,7 +77,7 @@ class NoticeLines:
     async def _add(
         self, conversation: Conversation, turn_id: str, replies: list[Reply]
     ) -> list[Reply]:
-        said = await self._said(conversation.id)
+        said = await self.store.said_notices(conversation.id)
         untold = [n for n in self.board.active() if n.id not in said]
         if not untold:
             return replies
@@ -92,14 +94,6 @@ class NoticeLines:
         if untold and await self._is_greeting(conversation.id, turn_id):
             lines += [notice_line(n, language) for n in untold]
         return lines
-
-    async def _said(self, conversation_id: str) -> set[str]:
-        said: set[str] = set()
-        for message in await self.store.messages(conversation_id):
-            notice = message.meta.get("notice")
-            if message.role == "system" and isinstance(notice, dict):
-                said.add(str(notice.get("id")))
-        return said
 
     async def _is_greeting(self, conversation_id: str, turn_id: str) -> bool:
         try:

@@ -959,9 +959,12 @@
     const intent = role === 'customer' && m.intent && m.intent.name
       ? make('span', 'intent-tag', `${m.intent.name} ${formatScore(m.intent.confidence)}`.trim()) : null;
     if (intent) intent.title = t('message.intent_title');
+    // A turn the customer sent by email (handoff/email/): one thread, the channel marked.
+    const channel = m.channel === 'email' ? make('span', 'channel-tag', t('message.email')) : null;
+    if (channel) channel.title = t('message.email_title');
     // Plain text on purpose, no linkify: a URL a customer sent is never one careless click away.
     return make('div', `msg msg-${role}`, [
-      make('div', 'msg-meta', [roleLabel(role), intent, buildTime(m.ts)]),
+      make('div', 'msg-meta', [roleLabel(role), channel, intent, buildTime(m.ts)]),
       m.attachment && typeof m.attachment === 'object'
         ? buildAttachment(m.attachment, maruAgent.selected)
         : make('div', 'bubble', m.text ?? ''),

@@ -29,6 +29,7 @@ from handoff.conversation.models import (
     StoredCustomerMessage,
 )
 from handoff.conversation.state_machine import TransitionEvent
+from handoff.email.model import OutgoingEmail
 from handoff.notices.model import Notice
 from handoff.store.search import SearchFilters, SearchHit
 
@@ -212,6 +213,12 @@ class Store(Protocol):
 
     async def message(self, conversation_id: str, seq: int) -> Message | None: ...
 
+    async def said_notices(self, conversation_id: str) -> set[str]:
+        """The ids of the notices already said in the conversation: its `system` messages
+        whose meta carries a `notice` (handoff/notices/lines.py). Read in the database, so
+        a long transcript is not loaded for it on every bot turn."""
+        ...
+
     async def outbox(self, conversation_id: str) -> list[OutboxItem]:
         """The conversation's undelivered outbox items, oldest first."""
         ...
@@ -242,6 +249,38 @@ class Store(Protocol):
         tickets, by substring in any language, then filtered by days and states; the most
         recently active conversations first, at most `filters.limit`, each with a
         snippet of its newest matching line (handoff/store/search.py says how)."""
+        ...
+
+    # -- the email outbox (handoff/email/outbox.py) ---------------------------------------
+
+    async def add_email(
+        self, conversation_id: str, recipient: str, subject: str, body: str, message_id: str
+    ) -> OutgoingEmail:
+        """Keep a ticket reply to mail, due now; its `thread` is the Message-IDs of the
+        conversation's earlier mails, oldest first."""
+        ...
+
+    async def claim_due_emails(self, now: str, lease_until: str, limit: int) -> list[OutgoingEmail]:
+        """Up to `limit` unsent mails due at `now`, oldest first, each with one more attempt
+        counted and not due again before `lease_until` (so no other sender takes them
+        meanwhile; on PostgreSQL claimed with FOR UPDATE SKIP LOCKED)."""
+        ...
+
+    async def retry_email(self, email_id: int, error: str, next_attempt_at: str) -> None:
+        """A send that failed and will be tried again at `next_attempt_at`."""
+        ...
+
+    async def finish_email(self, email_id: int, error: str | None) -> None:
+        """Sent (`error` None) or given up on (`error` says why): either way the recipient's
+        address is blanked, so the outbox keeps no contact detail it no longer needs."""
+        ...
+
+    async def emails(self, conversation_id: str) -> list[OutgoingEmail]:
+        """The conversation's mails, oldest first, sent or not."""
+        ...
+
+    async def latest_ticket(self, conversation_id: str) -> dict[str, Any] | None:
+        """The conversation's newest offline ticket (ticket_dict), if it has one."""
         ...
 
     async def close(self) -> None: ...

@@ -62,8 +62,9 @@ from handoff.conversation.state_machine import (
     ticket_event_name,
     ticket_target,
 )
+from handoff.email.model import OutgoingEmail
 from handoff.notices.model import SEVERITIES, Notice, notice_from_row
-from handoff.store import postgres_search
+from handoff.store import postgres_email, postgres_search
 from handoff.store.interface import (
     ARTICLE_VERDICTS,
     SESSION_SECONDS,
@@ -159,6 +160,29 @@ class PostgresStore:
 
     async def search(self, filters: SearchFilters) -> list[SearchHit]:
         return await postgres_search.search(self._pool, filters)
+
+    # The email outbox: the SQL is in postgres_email.py.
+    async def add_email(
+        self, conversation_id: str, recipient: str, subject: str, body: str, message_id: str
+    ) -> OutgoingEmail:
+        return await postgres_email.add_email(
+            self._pool, conversation_id, recipient, subject, body, message_id
+        )
+
+    async def claim_due_emails(self, now: str, lease_until: str, limit: int) -> list[OutgoingEmail]:
+        return await postgres_email.claim_due(self._pool, now, lease_until, limit)
+
+    async def retry_email(self, email_id: int, error: str, next_attempt_at: str) -> None:
+        await postgres_email.retry_later(self._pool, email_id, error, next_attempt_at)
+
+    async def finish_email(self, email_id: int, error: str | None) -> None:
+        await postgres_email.finish(self._pool, email_id, error)
+
+    async def emails(self, conversation_id: str) -> list[OutgoingEmail]:
+        return await postgres_email.emails(self._pool, conversation_id)
+
+    async def latest_ticket(self, conversation_id: str) -> dict[str, Any] | None:
+        return await postgres_email.latest_ticket(self._pool, conversation_id)
 
     async def ping(self) -> None:
         await self._pool.fetchval("SELECT 1")
@@ -530,6 +554,20 @@ class PostgresStore:
             seq,
         )
         return _message(row) if row else None
+
+    async def said_notices(self, conversation_id: str) -> set[str]:
+        # Only a system line that can be a notice is cast to jsonb: another message's meta
+        # may hold what jsonb refuses (\u0000). The CASE orders the tests, as PostgreSQL
+        # may evaluate a WHERE's conditions in any order.
+        rows = await self._pool.fetch(
+            "SELECT DISTINCT notice ->> 'id' AS id FROM ("
+            " SELECT CASE WHEN role = 'system' AND strpos(meta_json, '\"notice\"') > 0"
+            " THEN (meta_json::jsonb) -> 'notice' END AS notice"
+            " FROM messages WHERE conversation_id = $1 AND role = 'system') AS lines"
+            " WHERE jsonb_typeof(notice) = 'object'",
+            conversation_id,
+        )
+        return {str(row["id"]) for row in rows if row["id"] is not None}
 
     # -- the bot outbox ---------------------------------------------------------------------
 

@@ -38,7 +38,8 @@ from handoff.conversation.state_machine import (
     ticket_event_name,
     ticket_target,
 )
-from handoff.store import sqlite_search
+from handoff.email.model import OutgoingEmail
+from handoff.store import sqlite_email, sqlite_search
 from handoff.store.interface import (
     ARTICLE_VERDICTS,
     hash_token,
@@ -98,6 +99,29 @@ class SQLiteStore:
 
     async def search(self, filters: SearchFilters) -> list[SearchHit]:
         return await sqlite_search.search(self._db, filters)
+
+    # The email outbox: the SQL is in sqlite_email.py.
+    async def add_email(
+        self, conversation_id: str, recipient: str, subject: str, body: str, message_id: str
+    ) -> OutgoingEmail:
+        return await sqlite_email.add_email(
+            self._db, conversation_id, recipient, subject, body, message_id
+        )
+
+    async def claim_due_emails(self, now: str, lease_until: str, limit: int) -> list[OutgoingEmail]:
+        return await sqlite_email.claim_due(self._db, now, lease_until, limit)
+
+    async def retry_email(self, email_id: int, error: str, next_attempt_at: str) -> None:
+        await sqlite_email.retry_later(self._db, email_id, error, next_attempt_at)
+
+    async def finish_email(self, email_id: int, error: str | None) -> None:
+        await sqlite_email.finish(self._db, email_id, error)
+
+    async def emails(self, conversation_id: str) -> list[OutgoingEmail]:
+        return await sqlite_email.emails(self._db, conversation_id)
+
+    async def latest_ticket(self, conversation_id: str) -> dict[str, Any] | None:
+        return await sqlite_email.latest_ticket(self._db, conversation_id)
 
     async def ping(self) -> None:
         await self._db.execute("SELECT 1")
@@ -533,6 +557,18 @@ class SQLiteStore:
         ) as cursor:
             row = await cursor.fetchone()
         return _message_from_row(row) if row else None
+
+    async def said_notices(self, conversation_id: str) -> set[str]:
+        # The cheap text test first: json_type parses only the lines that can be notices.
+        async with self._db.execute(
+            "SELECT DISTINCT json_extract(meta_json, '$.notice.id') FROM messages"
+            " WHERE conversation_id = ? AND role = 'system'"
+            " AND instr(meta_json, '\"notice\"') > 0"
+            " AND json_type(meta_json, '$.notice') = 'object'",
+            (conversation_id,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return {str(row[0]) for row in rows if row[0] is not None}
 
     async def outbox(self, conversation_id: str) -> list[OutboxItem]:
         async with self._db.execute(

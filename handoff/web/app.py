@@ -32,6 +32,7 @@ from handoff.customer.api import setup_customer_routes
 from handoff.customer.popular import setup_popular_routes
 from handoff.customer.suggestions import setup_suggestion_routes
 from handoff.customer.texts import load_texts
+from handoff.email.routes import setup_email_routes
 from handoff.helpcentre.routes import setup_helpcentre_routes
 from handoff.notices.routes import setup_notice_routes
 from handoff.realtime.hub import Hub, Realtime
@@ -186,4 +187,5 @@ def create_app(settings: Settings) -> web.Application:
     setup_popular_routes(app)  # what the widget offers when it opens
     setup_notice_routes(app)  # outages and maintenance: banner, greeting, answers
     setup_attachment_routes(app)  # images and PDFs in a conversation, both sides
+    setup_email_routes(app)  # ticket replies by SMTP, customers' replies back in (if on)
     return app

@@ -1125,6 +1125,64 @@ def _attachment_paths(conversation_id: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _email_paths() -> dict[str, Any]:
+    """A customer's emailed reply, posted by the mail system (handoff/email/routes.py)."""
+    raw = {"schema": {"type": "string", "format": "binary"}}
+    stored = _json(
+        {
+            "type": "object",
+            "required": ["conversation_id", "stored", "duplicate", "routed_to"],
+            "properties": {
+                "conversation_id": {"type": "string"},
+                "stored": {
+                    "type": "array",
+                    "items": {"type": "integer"},
+                    "description": "the seqs of the customer messages stored",
+                },
+                "duplicate": {"type": "boolean"},
+                "routed_to": {
+                    "type": "string",
+                    "enum": ["agent", "queue", "ticket", "new_ticket", "duplicate"],
+                },
+                "ticket_id": {"type": ["integer", "null"]},
+            },
+        },
+        "The reply, stored in its conversation",
+    )
+    return {
+        "/api/email/inbound": {
+            "post": {
+                "security": [{"inboundEmailSecret": []}],
+                "summary": "A customer's reply by email, as a raw RFC 822 message (the MTA "
+                "or mail provider posts it); it continues the conversation its recipient "
+                "address's token names",
+                "requestBody": {
+                    "required": True,
+                    "content": {"message/rfc822": raw, "application/octet-stream": raw},
+                },
+                "responses": {
+                    "201": stored,
+                    "200": {**stored, "description": "The same mail again: stored before"},
+                    "400": _json(_ERROR, "`empty_body` or a body that ended early"),
+                    "401": _json(_ERROR, "No inbound email secret, or a wrong one"),
+                    "403": _json(_ERROR, "`bad_reply_token`: a forged or damaged token"),
+                    "404": _json(
+                        _ERROR,
+                        "`email_off`: email is not set up; `not_found`: the conversation is gone",
+                    ),
+                    "413": _json(_ERROR, "`too_large`: over Settings.inbound_email_max_bytes"),
+                    "415": _json(_ERROR, "Not message/rfc822 (or application/octet-stream)"),
+                    "422": _json(
+                        _ERROR,
+                        "`malformed_email`, `no_reply_token` (no recipient holds one), "
+                        "`no_text` or `empty_email` (nothing new after the quoted mail)",
+                    ),
+                },
+            }
+        }
+    }
+
+
 def openapi_document() -> dict[str, Any]:
     document = _document()
     for operation in _operations(document):
@@ -1181,6 +1239,8 @@ def _document() -> dict[str, Any]:
                 "conversationToken": {"type": "http", "scheme": "bearer"},
                 "historyToken": {"type": "http", "scheme": "bearer"},
                 "agentSession": {"type": "http", "scheme": "bearer"},
+                # The mail system's secret (Settings.inbound_email_secret).
+                "inboundEmailSecret": {"type": "http", "scheme": "bearer"},
             },
             "schemas": {
                 **request_models.components(),
@@ -1245,6 +1305,11 @@ def _document() -> dict[str, Any]:
                             "$ref": "#/components/schemas/Attachment",
                             "description": "a file sent with the message (its text is the "
                             "file's name)",
+                        },
+                        "channel": {
+                            "type": "string",
+                            "enum": ["email"],
+                            "description": "customer messages that came by email",
                         },
                     },
                 },
@@ -1427,6 +1492,7 @@ def _document() -> dict[str, Any]:
             },
             **_customer_history_paths(conversation_id),
             **_attachment_paths(conversation_id),
+            **_email_paths(),
             "/api/popular": {
                 "get": {
                     "summary": "The questions the widget offers when it opens",

@@ -18,15 +18,16 @@ from typing import Any
 import aiohttp
 import pytest
 
-from handoff.helpcentre.texts import TEXTS
+from handoff.helpcentre.texts import load_help_texts
 from kb_index.articles import Article
 from stack.launcher import Stack
-from stack.settings import PROJECT_ROOT
+from stack.settings import PROJECT_ROOT, Settings
 from tests.e2e.client import AgentClient
 
 pytestmark = pytest.mark.e2e
 
 LEAD_PASSWORD = "help-centre-lead-password-3"
+TEXTS = load_help_texts(Settings().helpcentre_texts_path).texts
 UNAVAILABLE = tuple(TEXTS["semantic_unavailable"].values())
 
 

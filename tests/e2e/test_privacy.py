@@ -138,8 +138,14 @@ async def test_personal_data_stays_where_it_belongs(
         for table in tables:
             if table == "messages" or table.startswith("search_text"):
                 continue
+            # The email outbox (migration 0010) must hold a ticket reply's recipient until
+            # the mail is sent (the address is needed to send it); once sent or given up
+            # on the address is blanked, so those rows are checked like every other table.
+            where = " WHERE sent_at IS NOT NULL OR failed_at IS NOT NULL"
             rows = json.dumps(
-                db.execute(f"SELECT * FROM {table}").fetchall(),
+                db.execute(
+                    f"SELECT * FROM {table}{where if table == 'email_outbox' else ''}"
+                ).fetchall(),
                 ensure_ascii=False,
                 default=_as_text,  # an attachment's bytes: searched as text too
             )

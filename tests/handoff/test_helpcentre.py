@@ -5,18 +5,24 @@ restart. The semantic half, against the real action server: tests/e2e/test_helpc
 
 from __future__ import annotations
 
+import copy
 import html
 import logging
+import os
 import re
 import shutil
 import string
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from aiohttp.test_utils import TestClient, TestServer
 
+from handoff.customer.texts import TextsError
 from handoff.helpcentre.catalog import HelpCatalog
 from handoff.helpcentre.feedback import FeedbackTokens, InvalidToken, token_key
 from handoff.helpcentre.fulltext import FullTextIndex, pieces
@@ -24,7 +30,7 @@ from handoff.helpcentre.language import best_accepted, page_language
 from handoff.helpcentre.routes import MAX_QUERY_CHARS, clean_query
 from handoff.helpcentre.search import merge
 from handoff.helpcentre.semantic import SemanticResults
-from handoff.helpcentre.texts import CATEGORIES, TEXTS
+from handoff.helpcentre.texts import TEXT_PLACEHOLDERS, help_texts, load_help_texts, problems
 from handoff.web.app import create_app
 from kb_index.articles import load_kb
 from stack.settings import Settings
@@ -70,25 +76,177 @@ def test_the_page_language(query: dict[str, str], header: str | None, expected: 
     assert page_language(query, header) == expected
 
 
-# -- texts ----------------------------------------------------------------------------------
+# -- texts (data/helpcentre_texts.yml) -------------------------------------------------------
+
+SHIPPED_TEXTS = Settings().helpcentre_texts_path
+TEXTS = load_help_texts(SHIPPED_TEXTS).texts
 
 
-@pytest.mark.parametrize("key", sorted(TEXTS))
+def shipped_texts() -> dict[str, Any]:
+    raw: dict[str, Any] = yaml.safe_load(SHIPPED_TEXTS.read_text(encoding="utf-8"))
+    return raw
+
+
+def test_the_shipped_texts_have_no_problem() -> None:
+    assert problems(shipped_texts()) == []
+    assert set(TEXTS) == set(TEXT_PLACEHOLDERS)
+
+
+@pytest.mark.parametrize("key", sorted(TEXT_PLACEHOLDERS))
 def test_every_text_is_in_three_languages_with_the_same_placeholders(key: str) -> None:
-    variants = TEXTS[key]
+    variants = shipped_texts()["texts"][key]
     assert set(variants) == set(LANGUAGES)
     fields = {
         lang: {f for _, f, _, _ in string.Formatter().parse(text) if f}
         for lang, text in variants.items()
     }
     assert all(text.strip() for text in variants.values())
-    assert fields["ko"] == fields["ja"] == fields["en"], fields
+    assert fields["ko"] == fields["ja"] == fields["en"] == set(TEXT_PLACEHOLDERS[key]), fields
+    texts = load_help_texts(SHIPPED_TEXTS)
+    filled = {name: "X" for name in TEXT_PLACEHOLDERS[key]}
+    said = {lang: texts.say(key, lang, **filled) for lang in LANGUAGES}
+    assert said["en"] == variants["en"].format(**filled)
+    assert texts.say(key, "de", **filled) == said["en"]  # any other language: English
 
 
 def test_every_kb_file_has_a_category_name_in_three_languages() -> None:
+    texts = load_help_texts(SHIPPED_TEXTS)
     files = {path.stem for path in Settings().kb_dir.glob("*.yml")}
-    assert files <= set(CATEGORIES)
-    assert all(set(names) == set(LANGUAGES) for names in CATEGORIES.values())
+    assert files <= set(texts.categories)
+    assert all(set(names) == set(LANGUAGES) for names in texts.categories.values())
+    names = {lang: texts.category_name("shipping", lang) for lang in LANGUAGES}
+    assert names == {"ko": "배송", "ja": "配送", "en": "Shipping"}
+    assert texts.category_name("order_help", "ja") == "Order help"  # a file not in the list
+
+
+def _broken_texts(path: list[str], value: object) -> dict[str, Any]:
+    raw = copy.deepcopy(shipped_texts())
+    target = raw
+    for key in path[:-1]:
+        target = target[key]
+    if value is None:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return raw
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        (["texts", "home_heading", "ja"], None, "texts.home_heading.ja is missing or empty"),
+        (["texts", "search_button", "ko"], "  ", "texts.search_button.ko is missing or empty"),
+        (["texts", "search_label"], None, "texts.search_label is missing"),
+        (
+            ["texts", "results_heading", "en"],
+            "{n} for {query}",
+            "texts.results_heading.en uses {n}",
+        ),
+        (
+            ["texts", "results_heading", "ja"],
+            "「{query}」の検索結果",
+            "texts.results_heading has different {placeholders} per language",
+        ),
+        (["texts", "query_shortened", "ko"], "{max 자", "texts.query_shortened.ko: broken"),
+        (["texts", "site_titel"], {"en": "x"}, "texts.site_titel is not used"),
+        (["categories", "shipping", "en"], None, "categories.shipping.en is missing"),
+        (["categories", "orders"], "Orders", "categories.orders needs a name in each"),
+        (["categories"], None, "`categories:` is missing"),
+    ],
+)
+def test_text_problems_are_named(path: list[str], value: object, expected: str) -> None:
+    found = problems(_broken_texts(path, value))
+    assert any(expected in line for line in found), found
+
+
+def test_a_broken_texts_file_is_refused_naming_the_file_each_key_and_what_to_do(
+    tmp_path: Path,
+) -> None:
+    raw = _broken_texts(["texts", "no_results", "ja"], None)
+    raw["texts"]["results_heading"]["ko"] = "{count}건"
+    path = tmp_path / "helpcentre_texts.yml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(TextsError) as error:
+        load_help_texts(path)
+    message = str(error.value)
+    assert message.startswith(f"{path}:\n")
+    assert "texts.no_results.ja is missing or empty" in message
+    assert "texts.results_heading has different {placeholders} per language" in message
+    assert "python -m handoff texts check" in message  # what to do next
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, "cannot read it"),
+        ("texts: [unclosed", "not valid YAML"),
+        ("- a list", "must be a mapping"),
+    ],
+)
+def test_a_missing_or_unreadable_texts_file_is_refused_with_its_name(
+    tmp_path: Path, content: str | None, expected: str
+) -> None:
+    path = tmp_path / "helpcentre_texts.yml"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(TextsError) as error:
+        load_help_texts(path)
+    assert str(error.value).startswith(str(path)) and expected in str(error.value)
+    assert "python -m handoff texts check" in str(error.value)
+
+
+def test_the_texts_are_read_once_per_process(tmp_path: Path) -> None:
+    path = tmp_path / "helpcentre_texts.yml"
+    shutil.copy(SHIPPED_TEXTS, path)
+    first = help_texts(path)
+    path.write_text("broken: [", encoding="utf-8")  # an edit shows after a restart only
+    assert help_texts(path) is first
+
+
+def test_the_designers_check_reads_the_help_centres_texts_too(tmp_path: Path) -> None:
+    """`python -m handoff texts check`: the shipped files pass; a broken help-centre file
+    fails it (exit 1) with its name and the key."""
+    check = [sys.executable, "-m", "handoff", "texts", "check"]
+    good = subprocess.run(check, capture_output=True, text=True, timeout=60, check=False)
+    assert good.returncode == 0, good.stderr
+    assert f"{SHIPPED_TEXTS}: every text in ko, ja and en" in good.stdout
+    path = tmp_path / "helpcentre_texts.yml"
+    path.write_text(
+        yaml.safe_dump(_broken_texts(["categories", "returns", "ko"], None), allow_unicode=True),
+        encoding="utf-8",
+    )
+    env = {**os.environ, "ASSISTANT_HELPCENTRE_TEXTS_PATH": str(path)}
+    bad = subprocess.run(check, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert bad.returncode == 1
+    assert f"error: {path}:" in bad.stderr
+    assert "categories.returns.ko is missing or empty" in bad.stderr
+
+
+def test_the_gateway_does_not_start_with_a_broken_texts_file(tmp_path: Path) -> None:
+    """`python -m handoff` with a broken file: exit 2 and a message naming the file and
+    the key, before it opens any port or database."""
+    raw = _broken_texts(["texts", "helpful_question", "en"], None)
+    path = tmp_path / "helpcentre_texts.yml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    env = {
+        **os.environ,
+        "ASSISTANT_HELPCENTRE_TEXTS_PATH": str(path),
+        "ASSISTANT_DB_PATH": str(tmp_path / "never.sqlite3"),
+        "ASSISTANT_GATEWAY_PORT": str(free_port()),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "handoff"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert f"error: the gateway cannot start: {path}:" in done.stderr
+    assert "texts.helpful_question.en is missing or empty" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "never.sqlite3").exists()
 
 
 # -- full-text matching ---------------------------------------------------------------------

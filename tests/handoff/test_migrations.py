@@ -228,6 +228,7 @@ async def test_a_postgres_database_of_the_old_runner_keeps_its_rows(
         ("0007.notices",),
         ("0008.ticket-desk",),
         ("0009.attachments",),
+        ("0010.email-outbox",),
     ]
     assert await place.query("SELECT id FROM schema_migrations") == [("0001.baseline",)]
     # the message count the later step added, filled in from the rows already there
@@ -308,6 +309,7 @@ async def test_an_sqlite_file_of_an_early_release_gets_the_current_schema(
             "0007.notices",
             "0008.ticket-desk",
             "0009.attachments",
+            "0010.email-outbox",
         ]
         # each conversation's message count, filled in from its messages
         assert db.execute("SELECT id, last_seq FROM conversations").fetchall() == [("c1", 1)]

@@ -232,11 +232,23 @@ def stored(seq: int, reply: Reply) -> Message:
 
 
 class FakeStore:
+    """The conversation's stored messages; the real stores' said_notices is checked on both
+    backends in test_store_contract.py."""
+
     def __init__(self) -> None:
         self.said: list[Message] = []
+        self.transcript_reads = 0
 
     async def messages(self, conversation_id: str, after_seq: int = 0) -> list[Message]:
+        self.transcript_reads += 1
         return list(self.said)
+
+    async def said_notices(self, conversation_id: str) -> set[str]:
+        return {
+            str(m.meta["notice"]["id"])
+            for m in self.said
+            if m.role == "system" and isinstance(m.meta.get("notice"), dict)
+        }
 
 
 class FakeRasa:
@@ -293,6 +305,7 @@ async def test_an_answer_on_a_notices_topic_gets_the_notice_first_once(language:
     messages.said += [stored(i, r) for i, r in enumerate(out, 4)]
     again = await lines(conversation(language), "c1:5", [answer(SHIPPING_ARTICLE)])
     assert [r.text for r in again] == ["the answer"]  # once per conversation
+    assert messages.transcript_reads == 0  # only the notice lines are read, not the chat
 
 
 async def test_an_answer_on_another_topic_and_a_general_notice_get_no_line() -> None:

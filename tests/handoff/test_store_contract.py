@@ -1739,6 +1739,43 @@ async def test_notices_are_kept_for_every_gateway_and_ended_once(backend: Backen
     assert await backend.handoffs.end_notice("n-nobody", "sue", "2026-12-05T15:00:00.000Z") is None
 
 
+async def test_said_notices_are_the_conversations_notice_lines_alone(backend: Backend) -> None:
+    """The notices already said in a conversation (handoff/notices/lines.py): the ids in
+    its system lines' meta `notice`, each once, the same for every gateway; a bot reply,
+    a customer's text, a `notice` that is no object and another conversation's lines are
+    not notices said here."""
+    store = backend.store
+    conversation, _ = await store.create_conversation("ko", {})
+    other, _ = await store.create_conversation("ko", {})
+    assert await store.said_notices(conversation.id) == set()
+
+    def line(notice_id: str) -> Reply:
+        return Reply(
+            "배송 지연", role="system", meta={"notice": {"id": notice_id, "severity": "info"}}
+        )
+
+    await store.add_message(conversation.id, "customer", '{"notice": {"id": "typed"}}')
+    # What PostgreSQL's jsonb refuses (\u0000), in a meta that is no notice line's.
+    await store.add_message(conversation.id, "customer", "hi", meta={"notice": {"id": "nul\x00"}})
+    await store.add_replies(
+        conversation.id,
+        [
+            Reply("hi", meta={"notice": {"id": "from-the-bot"}}),
+            line("n-late"),
+            Reply("note", role="system", meta={"notice": "no-object"}),
+            Reply('"notice"', role="system", meta={"detail": "nul \x00 inside"}),
+        ],
+    )
+    await store.add_replies(conversation.id, [line("n-late"), line("n-window")])
+    await store.add_replies(other.id, [line("n-other")])
+
+    assert await store.said_notices(conversation.id) == {"n-late", "n-window"}
+    peer, _ = await backend.peer()
+    assert await peer.said_notices(conversation.id) == {"n-late", "n-window"}
+    assert await peer.said_notices(other.id) == {"n-other"}
+    assert await peer.said_notices("no-such-conversation") == set()
+
+
 async def test_attachments_are_kept_for_every_gateway_and_read_only_by_their_conversation(
     backend: Backend,
 ) -> None:
@@ -1786,3 +1823,61 @@ async def test_attachments_are_kept_for_every_gateway_and_read_only_by_their_con
         "content_type": "application/pdf",
         "size": len(data),
     }
+
+
+# -- the email outbox (handoff/email/outbox.py) -------------------------------------------
+
+
+def _at(seconds: float) -> str:
+    """A store timestamp `seconds` from now (store.interface.utc_now's format)."""
+    moment = datetime.now(UTC) + timedelta(seconds=seconds)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+async def test_outgoing_emails_thread_are_claimed_once_retried_and_blanked(
+    backend: Backend,
+) -> None:
+    store = backend.store
+    cid, ticket = await _ticket(backend)
+    first = await store.add_email(cid, "aiko@example.com", "件名", "本文 1", "<m1@reply.example>")
+    second = await store.add_email(cid, "aiko@example.com", "件名", "本文 2", "<m2@reply.example>")
+    assert first.thread == () and second.thread == ("<m1@reply.example>",)
+    assert (first.attempts, first.sent_at, first.failed_at) == (0, None, None)
+    # Claimed: one more attempt, and not due again before the lease ends.
+    claimed = await store.claim_due_emails(_at(1), _at(60), 10)
+    assert [e.id for e in claimed] == [first.id, second.id]
+    assert [e.attempts for e in claimed] == [1, 1]
+    assert await store.claim_due_emails(_at(1), _at(60), 10) == []
+    # A failed send comes back when it is due again, with its error.
+    await store.retry_email(first.id, "SMTPConnectError", _at(-1))
+    [again] = await store.claim_due_emails(_at(1), _at(60), 10)
+    assert (again.id, again.attempts, again.last_error) == (first.id, 2, "SMTPConnectError")
+    # Sent, or given up on: never claimed again, and the address is gone.
+    await store.finish_email(first.id, None)
+    await store.finish_email(second.id, "SMTPRecipientsRefused 550")
+    sent, failed = await store.emails(cid)
+    assert (sent.recipient, failed.recipient) == ("", "")
+    assert sent.sent_at is not None and sent.failed_at is None
+    assert failed.failed_at is not None and failed.last_error == "SMTPRecipientsRefused 550"
+    assert sent.body == "本文 1" and failed.subject == "件名"
+    assert await store.claim_due_emails(_at(3600), _at(3660), 10) == []
+    assert (await store.latest_ticket(cid) or {}).get("ticket_id") == ticket
+    other, _ = await store.create_conversation("en", {})
+    assert await store.latest_ticket(other.id) is None
+
+
+async def test_two_gateways_claiming_the_same_mails_never_share_one(backend: Backend) -> None:
+    peer_store, _ = await backend.peer()
+    cid, _ = await _ticket(backend)
+    made = {
+        (await backend.store.add_email(cid, "a@example.com", "s", "b", f"<{n}@x>")).id
+        for n in range(12)
+    }
+    claims = await asyncio.gather(
+        *(
+            store.claim_due_emails(_at(1), _at(60), 3)
+            for store in (backend.store, peer_store, backend.store, peer_store)
+        )
+    )
+    claimed = [email.id for batch in claims for email in batch]
+    assert len(claimed) == len(set(claimed)) == 12 and set(claimed) == made
