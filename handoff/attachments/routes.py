@@ -57,18 +57,10 @@ routes = web.RouteTableDef()
 
 
 def _refusal(exc: UploadRefused) -> web.Response:
-    if exc.status == 415:
-        return web.json_response(
-            {
-                "error": {
-                    "code": exc.code,
-                    "message": str(exc),
-                    "allowed_types": list(ALLOWED_TYPES),
-                }
-            },
-            status=415,
-        )
-    return json_error(exc.status, exc.code, str(exc))
+    if not exc.details:
+        return json_error(exc.status, exc.code, str(exc))
+    error = {"code": exc.code, "message": str(exc), **exc.details}
+    return web.json_response({"error": error}, status=exc.status)
 
 
 def _inspect(data: bytes) -> tuple[str | None, str]:
@@ -89,6 +81,7 @@ async def _receive(
             "unsupported_type",
             "only JPEG, PNG, GIF and WebP images and PDF files can be sent "
             f"({', '.join(ALLOWED_TYPES)}); the type is read from the file itself",
+            {"allowed_types": list(ALLOWED_TYPES)},
         )
     attachment = Attachment(
         id=secrets.token_urlsafe(24),

@@ -5,6 +5,7 @@ the gateway ever holding more than the cap (the rest is discarded by aiohttp unr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, web
@@ -18,12 +19,17 @@ FILE_FIELD = "file"
 
 
 class UploadRefused(Exception):
-    """An upload the gateway will not take: the HTTP status, a code and why."""
+    """An upload the gateway will not take: the HTTP status, a code, why, and what a
+    client needs to say so in its own words (`details`, beside code and message in the
+    JSON error: the size limit, the types allowed)."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, details: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
+        self.details = details or {}
 
 
 @dataclass(frozen=True)
@@ -45,7 +51,9 @@ def _unquoted(filename: str) -> str:
 
 
 def _too_large(max_bytes: int) -> UploadRefused:
-    return UploadRefused(413, "too_large", f"the file is larger than {max_bytes} bytes")
+    return UploadRefused(
+        413, "too_large", f"the file is larger than {max_bytes} bytes", {"max_bytes": max_bytes}
+    )
 
 
 async def read_upload(request: web.Request, max_bytes: int) -> Upload:

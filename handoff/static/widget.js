@@ -35,7 +35,7 @@
       earlierTitle: (date) => `Conversation of ${date}`,
       readOnly: 'An earlier conversation: you can read it here; to write, go back to the chat.',
       attach: 'Attach an image or a PDF', uploading: 'Sending the file…',
-      tooBig: 'That file is too large. Please send one under 5 MB.',
+      tooBig: (mb) => `That file is too large. Please send one under ${mb} MB.`,
       wrongType: 'Only images (JPEG, PNG, GIF, WebP) and PDF files can be sent.',
       uploadFailed: 'The file could not be sent. Please try again.',
       slowFiles: 'You are sending files very fast. Please wait a moment.',
@@ -59,7 +59,7 @@
       earlierTitle: (date) => `${date} 대화`,
       readOnly: '이전 대화는 읽기만 할 수 있어요. 메시지를 보내려면 대화로 돌아가세요.',
       attach: '이미지 또는 PDF 첨부', uploading: '파일을 보내는 중…',
-      tooBig: '파일이 너무 커요. 5MB 이하의 파일을 보내 주세요.',
+      tooBig: (mb) => `파일이 너무 커요. ${mb}MB 이하의 파일을 보내 주세요.`,
       wrongType: '이미지(JPEG, PNG, GIF, WebP)와 PDF 파일만 보낼 수 있어요.',
       uploadFailed: '파일을 보내지 못했어요. 다시 시도해 주세요.',
       slowFiles: '파일을 너무 빠르게 보내고 있어요. 잠시 후 다시 보내 주세요.',
@@ -83,7 +83,7 @@
       earlierTitle: (date) => `${date}の会話`,
       readOnly: '以前の会話は閲覧のみです。メッセージを送るにはチャットに戻ってください。',
       attach: '画像またはPDFを添付', uploading: 'ファイルを送信中…',
-      tooBig: 'ファイルが大きすぎます。5MB以下のファイルを送ってください。',
+      tooBig: (mb) => `ファイルが大きすぎます。${mb}MB以下のファイルを送ってください。`,
       wrongType: '送信できるのは画像（JPEG、PNG、GIF、WebP）とPDFファイルのみです。',
       uploadFailed: 'ファイルを送信できませんでした。もう一度お試しください。',
       slowFiles: 'ファイルの送信が速すぎます。少し待ってからもう一度お試しください。',
@@ -551,8 +551,16 @@
       return;
     }
     const status = res ? res.status : 0;
-    showError(status === 413 ? t('tooBig') : status === 415 ? t('wrongType')
+    // The limit is the gateway's setting, told with the refusal: never a number of our own.
+    const refused = status === 413 ? await res.json().catch(() => null) : null;
+    const maxBytes = refused && refused.error && Number(refused.error.max_bytes);
+    showError(status === 413 ? t('tooBig', megabytes(maxBytes || 5 * 1024 * 1024)) : status === 415 ? t('wrongType')
       : status === 429 ? t('slowFiles') : t('uploadFailed'));
+  }
+
+  /** 5242880 -> "5", 1572864 -> "1.5": the size limit as people say it. */
+  function megabytes(bytes) {
+    return String(Math.round((bytes / (1024 * 1024)) * 10) / 10);
   }
 
   /** Only http(s) (plus mailto/tel for link chips): a server-sent "javascript:" URL is dropped. */

@@ -51,6 +51,27 @@ class Customer:
             result: dict[str, Any] = await r.json()
             return result
 
+    async def ask_for_a_person(self, *lines: str) -> dict[str, Any]:
+        """Say `lines` in turn, the last one asking for a person: the chat is queued for an
+        agent. Returns the reply to that last line (it tells the customer they wait)."""
+        *before, ask_person = lines
+        for line in before:
+            await self.say(line)
+        escalation = await self.say(ask_person)
+        assert escalation["state"] == "queued", escalation
+        return escalation
+
+    async def socket_from_now(self) -> aiohttp.ClientWebSocketResponse:
+        """The conversation's websocket, "ready" read, from now on: what the customer was
+        told so far is not replayed (it resumes after the transcript's last message)."""
+        seen = (await self.transcript())["messages"]
+        ws = await self.session.ws_connect(
+            f"{self.base_url}/api/conversations/{self.conversation_id}/ws"
+        )
+        await ws.send_json({"type": "hello", "token": self.token, "last_seq": seen[-1]["seq"]})
+        await next_frame(ws, lambda frame: frame["type"] == "ready", timeout=20.0)
+        return ws
+
 
 class AgentClient:
     """An agent signed in to the gateway's agent API."""
@@ -94,6 +115,26 @@ class AgentClient:
 
     async def resolve(self, conversation_id: str) -> tuple[int, Any]:
         return await self.call("POST", f"/api/agent/conversations/{conversation_id}/resolve")
+
+
+async def handed_to(agent: AgentClient, customer: Customer, *lines: str) -> dict[str, Any]:
+    """The set-up of every chat with a person: `customer` (a started conversation) says
+    `lines`, the last one asking for a person, and is queued; `agent` accepts the chat.
+    Returns the agent's view of it (transcript, customer, notes, labels...)."""
+    await customer.ask_for_a_person(*lines)
+    status, view = await agent.accept(customer.conversation_id)
+    assert status == 200, view
+    return dict(view)
+
+
+async def agent_socket(
+    session: aiohttp.ClientSession, url: str, agent: AgentClient
+) -> aiohttp.ClientWebSocketResponse:
+    """`agent`'s console websocket on the gateway at `url`: signed in, "ready" read."""
+    ws = await session.ws_connect(f"{url}/api/agent/ws")
+    await ws.send_json({"type": "hello", "token": agent.token})
+    await next_frame(ws, lambda frame: frame["type"] == "ready", timeout=20.0)
+    return ws
 
 
 async def next_frame(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +19,7 @@ from PIL import Image
 from yarl import URL
 
 from stack.launcher import Stack
-from tests.e2e.client import AgentClient, Customer
+from tests.e2e.client import AgentClient, Customer, agent_socket, handed_to
 from tests.e2e.isolated import gateway_beside
 from tests.e2e.test_handoff import FLOWS
 from tests.e2e.test_websocket import frames_until
@@ -76,15 +78,6 @@ async def download(
         return r.status, await r.read(), dict(r.headers)
 
 
-async def queued_customer(
-    session: aiohttp.ClientSession, url: str, language: str, question: str, ask: str
-) -> Customer:
-    customer = await Customer(session, url).start(language)
-    await customer.say(question)
-    assert (await customer.say(ask))["state"] == "queued"
-    return customer
-
-
 @pytest.mark.parametrize(("language", "question", "ask_person", "detail", "agent_says"), FLOWS)
 async def test_customer_and_agent_send_each_other_files(
     live_stack: Stack,
@@ -100,13 +93,10 @@ async def test_customer_and_agent_send_each_other_files(
     async with aiohttp.ClientSession() as session:
         holder = await AgentClient(session, url).login(HOLDER, PASSWORD)
         other = await AgentClient(session, url).login(OTHER, PASSWORD)
-        customer = await queued_customer(session, url, language, question, ask_person)
+        customer = await Customer(session, url).start(language)
+        await handed_to(holder, customer, question, ask_person)
         cid = customer.conversation_id
-        status, _ = await holder.accept(cid)
-        assert status == 200
-        agent_ws = await session.ws_connect(f"{url}/api/agent/ws")
-        await agent_ws.send_json({"type": "hello", "token": holder.token})
-        await frames_until(agent_ws, lambda f, _: f["type"] == "ready")
+        agent_ws = await agent_socket(session, url, holder)
 
         # the customer sends a PNG: stored, described in a message the agent sees live
         path = f"{url}/api/conversations/{cid}/attachments"
@@ -275,6 +265,12 @@ async def test_an_oversized_file_is_refused_while_it_streams(own_gateway: str) -
         await writer.drain()
         head_bytes = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 20)
         assert head_bytes.startswith(b"HTTP/1.1 413"), head_bytes
+        # the limit comes with the refusal, so a client says it in its own words
+        length = re.search(rb"(?i)content-length: *(\d+)", head_bytes)
+        assert length is not None, head_bytes
+        refused = json.loads(await asyncio.wait_for(reader.readexactly(int(length[1])), 20))
+        assert refused["error"]["code"] == "too_large"
+        assert refused["error"]["max_bytes"] == 5 * 1024 * 1024
     finally:
         writer.close()
 

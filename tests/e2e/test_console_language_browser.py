@@ -1,6 +1,8 @@
 """The agent console in Korean, Japanese and English, in real headless Chromium: the browser's
 language picks the default, every label comes from the console's strings table
-(handoff/static/console_i18n.js), and the agent's own choice sticks."""
+(handoff/static/console_i18n.js), and the agent's own choice sticks. Two agents in two
+browser contexts, one console in Korean and one in Japanese, read the same chat and its
+transfer each in their own language."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from stack.launcher import Stack
+from tests.e2e.isolated import add_agent
 from tests.e2e.test_handoff_browser import FLOWS, sign_in
 from tests.e2e.test_widget_browser import (
     AGENT_CONNECTED,
@@ -256,3 +259,80 @@ def test_every_string_exists_in_every_language(live_stack: Stack, console_in: An
     assert len(coded) > 20 and not set(coded) - english
     for role in ("customer", "bot", "agent", "system"):
         assert f"role.{role}" in english
+
+
+MIXED_PASSWORD = "mixed-desk-password-8"
+# Agents of this test only: username -> (display name, their console's language).
+MIXED_DESK = {"lina": ("Lina", "ko"), "taro": ("Taro", "ja")}
+TRANSFER_REASON = "영수증 재발행은 일본 팀이 담당해요"
+
+
+@pytest.fixture(scope="module")
+def mixed_desk(live_stack: Stack) -> dict[str, str]:
+    for username, (display_name, _) in MIXED_DESK.items():
+        options = ("--display-name", display_name, "--languages", "ko,ja,en")
+        add_agent(live_stack.settings, username, MIXED_PASSWORD, *options)
+    return {username: language for username, (_, language) in MIXED_DESK.items()}
+
+
+def test_two_agents_read_the_same_chat_each_in_their_own_language(
+    live_stack: Stack, mixed_desk: dict[str, str], console_in: Any
+) -> None:
+    """An English customer waits: Lina's console (Korean) and Taro's (Japanese) show the
+    same row each in its own words. Lina takes it and transfers it to Taro with a reason
+    she writes in Korean: her confirmation is Korean, Taro's transfer line is Japanese
+    around her words. Taro switches to English; Lina's console stays Korean."""
+    url = live_stack.settings.gateway_url
+    consoles: dict[str, Page] = {}
+    for username, language in mixed_desk.items():
+        consoles[username] = console_in(language)
+        sign_in(consoles[username], url, username, MIXED_PASSWORD)
+        assert_labels_in(consoles[username], language)
+    lina, taro = consoles["lina"], consoles["taro"]
+    ko, ja = strings(lina)["ko"], strings(taro)["ja"]
+
+    conversation_id = queue_customer(url, "en")
+    row = f".queue-item[data-conversation-id='{conversation_id}']"
+    for page, words in ((lina, ko), (taro, ja)):
+        item = page.locator(row)
+        expect(item).to_be_visible(timeout=20_000)
+        expect(item.locator(".reason")).to_have_text(words["reason.requested"])
+        expect(item.locator("button.accept")).to_have_text(words["queue.accept"])
+        assert item.locator(".badge").get_attribute("title") == words["language.en"]
+
+    lina.locator(row).locator("button.accept").click()
+    expect(lina.locator("#conversation-state")).to_have_text(ko["state.assigned"])
+    expect(taro.locator(row)).to_have_count(0, timeout=10_000)
+
+    lina.click("#transfer-open")
+    expect(lina.locator("#transfer-target option[value='agent:taro']")).to_have_count(
+        1, timeout=10_000
+    )
+    lina.select_option("#transfer-target", "agent:taro")
+    lina.fill("#transfer-reason", TRANSFER_REASON)
+    lina.click("#transfer-submit")
+    expect(lina.locator("#notice")).to_have_text(
+        ko["transfer.done_agent"].replace("{agent}", "Taro"), timeout=10_000
+    )
+
+    wait_until(taro, f"window.maruAgent.selected === '{conversation_id}'")
+    expect(taro.locator("#conversation-state")).to_have_text(ja["state.assigned"])
+    line = taro.locator("#transcript .msg-transfer .bubble")
+    expect(line).to_have_text(
+        ja["transfer.line_agent"].replace("{from}", "lina").replace("{reason}", TRANSFER_REASON),
+        timeout=10_000,
+    )
+
+    taro.select_option("#ui-language", "en")
+    assert_labels_in(taro, "en")
+    en = strings(taro)["en"]
+    expect(line).to_have_text(
+        en["transfer.line_agent"].replace("{from}", "lina").replace("{reason}", TRANSFER_REASON)
+    )
+    lina.reload()
+    wait_until(lina, AGENT_CONNECTED)
+    assert_labels_in(lina, "ko")
+
+    taro.once("dialog", lambda dialog: dialog.accept())
+    taro.click("#resolve")
+    expect(taro.locator("#notice")).to_have_text(en["notice.resolved"], timeout=10_000)

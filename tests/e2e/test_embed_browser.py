@@ -8,11 +8,8 @@ shows it no chat at all."""
 from __future__ import annotations
 
 import contextlib
-import html
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -20,7 +17,8 @@ from playwright.sync_api import Error as PlaywrightError
 
 from stack.launcher import Stack
 from tests.e2e.axe import serious_violations
-from tests.e2e.isolated import free_port, gateway_beside
+from tests.e2e.host_page import shop_site
+from tests.e2e.isolated import gateway_beside
 from tests.e2e.test_widget_browser import (
     browser,  # noqa: F401 - shared fixture
     wait_until,
@@ -50,48 +48,15 @@ CASES = [  # language, the host's colour as rgb() reads it, side
 ]
 
 
-class _HostPage(BaseHTTPRequestHandler):
-    """/?gateway=…&lang=…&color=…&position=…: a shop's page with the embed tag."""
-
-    def do_GET(self) -> None:
-        url = urlsplit(self.path)
-        query = {key: values[0] for key, values in parse_qs(url.query).items()}
-        if url.path != "/" or "gateway" not in query:
-            self.send_error(404)  # the browser's favicon request, say
-            return
-        attributes = "".join(
-            f' data-{name}="{html.escape(query[key])}"'
-            for name, key in (("language", "lang"), ("color", "color"), ("position", "position"))
-            if key in query
-        )
-        body = (
-            f"<!doctype html><html lang='{html.escape(query.get('lang', 'en'))}'><head><meta charset='utf-8'><title>A shop</title>"
-            f"<style>{HOSTILE_CSS}</style></head><body><main><h1>A shop</h1>"
-            "<p>Shoes, bags and more.</p></main>"
-            f"<script src='{html.escape(query['gateway'])}/static/embed.js' async{attributes}>"
-            "</script></body></html>"
-        ).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass  # no request log in the test output
+# The embed tag's attributes, from the host page's query: query key -> data-NAME.
+ATTRIBUTES = {"lang": "language", "color": "color", "position": "position"}
 
 
 @pytest.fixture(scope="module")
 def host_site() -> Iterator[str]:
-    """A host site on an origin of its own (another port is another origin)."""
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), _HostPage)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    """A host site on an origin of its own, whose stylesheet would wreck any widget."""
+    with shop_site(ATTRIBUTES, HOSTILE_CSS) as origin:
+        yield origin
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 
 from common.language import detect_language
 from stack.launcher import Stack
-from tests.e2e.client import AgentClient, Customer
+from tests.e2e.client import AgentClient, Customer, handed_to
 from tests.e2e.test_websocket import frames_until, open_socket
 
 pytestmark = pytest.mark.e2e
@@ -44,8 +44,7 @@ async def test_full_handoff_and_back_to_the_bot(
         customer = await Customer(session, url).start(
             name="Mina", email=f"mina-{language}@example.com", id=f"cust-{language}"
         )
-        await customer.say(question)
-        escalation = await customer.say(ask_person)
+        escalation = await customer.ask_for_a_person(question, ask_person)
 
         # queued, with a position and a wait estimate, told in their language
         assert escalation["state"] == "queued"
@@ -124,7 +123,7 @@ async def test_two_agents_cannot_accept_the_same_chat(
         alice = await AgentClient(session, url).login("alice", agents["alice"])
         bob = await AgentClient(session, url).login("bob", agents["bob"])
         customer = await Customer(session, url).start()
-        await customer.say("talk to a human please")
+        await customer.ask_for_a_person("talk to a human please")
         results = await asyncio.gather(
             alice.accept(customer.conversation_id), bob.accept(customer.conversation_id)
         )
@@ -170,8 +169,7 @@ async def test_agent_message_reaches_a_customer_who_reconnects(
     async with aiohttp.ClientSession() as session:
         agent = await AgentClient(session, url).login("alice", agents["alice"])
         customer = await Customer(session, url).start()
-        await customer.say("상담원이랑 얘기하고 싶어요")
-        await agent.accept(customer.conversation_id)
+        await handed_to(agent, customer, "상담원이랑 얘기하고 싶어요")
         ws = await open_socket(session, url, customer)
         frames = await frames_until(ws, lambda f, _: f["type"] == "ready")
         last_seq = max((m["seq"] for m in (await customer.transcript())["messages"]), default=0)
@@ -196,7 +194,7 @@ async def test_customer_can_cancel_while_waiting(live_stack: Stack, agents: dict
     async with aiohttp.ClientSession() as session:
         agent = await AgentClient(session, url).login("kenji", agents["kenji"])
         customer = await Customer(session, url).start()
-        queued = await customer.say("担当者と話したいです")
+        queued = await customer.ask_for_a_person("担当者と話したいです")
         cancel = next(b for r in queued["replies"] for b in r.get("buttons", []))
         result = await customer.say(cancel["title"], payload=cancel["payload"])
         queue = await agent.queue()

@@ -7,20 +7,18 @@ working chat, anonymous, with a console warning naming the reason."""
 
 from __future__ import annotations
 
-import html
-import threading
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import Browser, Frame, Page, expect
 
 from handoff.customer.identity import signed_fields
 from stack.launcher import Stack
-from tests.e2e.isolated import free_port, gateway_beside
+from tests.e2e.host_page import shop_site
+from tests.e2e.isolated import gateway_beside
 from tests.e2e.test_widget_browser import browser  # noqa: F401 - shared fixture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -40,45 +38,10 @@ ATTRIBUTES = {
 }
 
 
-class _HostPage(BaseHTTPRequestHandler):
-    """/?gateway=…&lang=…&id=…&signature=…: a shop's page for a signed-in customer."""
-
-    def do_GET(self) -> None:
-        url = urlsplit(self.path)
-        query = {key: values[0] for key, values in parse_qs(url.query).items()}
-        if url.path != "/" or "gateway" not in query:
-            self.send_error(404)
-            return
-        attributes = "".join(
-            f' data-{name}="{html.escape(query[key])}"'
-            for key, name in ATTRIBUTES.items()
-            if key in query
-        )
-        body = (
-            "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>A shop</title>"
-            "</head><body><main><h1>A shop</h1><p>Signed in.</p></main>"
-            f"<script src='{html.escape(query['gateway'])}/static/embed.js' async{attributes}>"
-            "</script></body></html>"
-        ).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def host_site() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), _HostPage)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with shop_site(ATTRIBUTES) as origin:
+        yield origin
 
 
 @pytest.fixture(scope="module")

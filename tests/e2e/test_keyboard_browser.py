@@ -1,10 +1,12 @@
 """The agent console without the mouse (issue 16 item 9), in real headless Chromium, in a
 console of each language: the shortcuts list (? and Alt+/), accept the next chat (Alt+N),
 switch between chats (Alt+J / Alt+K), go to the reply box (Alt+C), send (Enter) and
-resolve (Alt+R)."""
+resolve (Alt+R). Two agents in two browser contexts press Alt+N on the same two waiting
+chats at once: each ends with one of them, never both with the same."""
 
 from __future__ import annotations
 
+import urllib.error
 from collections.abc import Iterator
 
 import pytest
@@ -24,6 +26,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 PASSWORD = "keyboard-agent-password-9"
 AGENT = "kei"
+COLLEAGUE = "ren"
 ASK_PERSON = {"ko": "상담원 연결해 주세요", "ja": "人と話したい", "en": "talk to a human"}
 REPLY = {"ko": "네, 확인해 드릴게요", "ja": "はい、確認します", "en": "sure, let me check"}
 
@@ -35,7 +38,10 @@ def own_gateway(live_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> 
     stack's Rasa and action server; with the agent `kei` in it."""
     state = tmp_path_factory.mktemp("keyboard-gateway")
     with gateway_beside(
-        live_stack.settings, state, "keyboard-gateway", agents=[(AGENT, PASSWORD)]
+        live_stack.settings,
+        state,
+        "keyboard-gateway",
+        agents=[(AGENT, PASSWORD), (COLLEAGUE, PASSWORD)],
     ) as url:
         yield url
 
@@ -210,3 +216,57 @@ def test_shortcuts_wait_behind_a_dialog_and_follow_the_label_filter(
     finally:
         for conversation_id in (older, labelled):  # the module's queue and list as they were
             call(url, "POST", f"/api/agent/conversations/{conversation_id}/resolve", token, {})
+
+
+def test_two_agents_pressing_alt_n_at_once_take_different_chats(
+    own_gateway: str,
+    browser: Browser,  # noqa: F811
+    console_context: list[BrowserContext],
+) -> None:
+    """Two customers wait; A (console in Japanese) and B (in English) press Alt+N at the
+    same moment. Both may go for the first chat: one gets it; the other's row goes (told it
+    was taken), and their next Alt+N takes the second one. Each ends with one chat, not
+    the same, and neither queue shows a chat that is no longer waiting."""
+    url = own_gateway
+    consoles: list[Page] = []
+    for username, language in ((AGENT, "ja"), (COLLEAGUE, "en")):
+        context = browser.new_context(
+            locale=BROWSER_LOCALES[language], viewport={"width": 1280, "height": 800}
+        )
+        console_context.append(context)
+        console = context.new_page()
+        sign_in(console, url, username, PASSWORD)
+        consoles.append(console)
+    waiting = [queued_customer(url, "ko"), queued_customer(url, "en")]
+    try:
+        for console in consoles:
+            for conversation_id in waiting:
+                expect(
+                    console.locator(f".queue-item[data-conversation-id='{conversation_id}']")
+                ).to_be_visible(timeout=20_000)
+        # as near the same moment as two pages driven from one thread can be
+        for console in consoles:
+            console.keyboard.press("Alt+KeyN")
+        for _ in range(3):  # whoever lost the race presses again (the row has gone by then)
+            consoles[0].wait_for_timeout(1500)
+            idle = [console for console in consoles if not selected(console)]
+            if not idle:
+                break
+            for console in idle:
+                console.keyboard.press("Alt+KeyN")
+        taken = [selected(console) for console in consoles]
+        assert sorted(taken) == sorted(waiting), taken
+        for console in consoles:
+            expect(console.locator(".conv-item")).to_have_count(1, timeout=10_000)
+            expect(console.locator(".queue-item")).to_have_count(0, timeout=10_000)
+    finally:  # the module's queue and lists as they were: each chat resolved by its agent
+        for username in (AGENT, COLLEAGUE):
+            token = call(
+                url, "POST", "/api/agent/login", body={"username": username, "password": PASSWORD}
+            )["token"]
+            for conversation_id in waiting:
+                try:
+                    path = f"/api/agent/conversations/{conversation_id}/resolve"
+                    call(url, "POST", path, token, {})
+                except urllib.error.HTTPError:
+                    pass  # the colleague's, or already resolved

@@ -15,11 +15,11 @@ import yaml
 
 from stack.launcher import Stack
 from stack.settings import Settings
-from tests.e2e.client import AgentClient, Customer
+from tests.e2e.client import AgentClient, Customer, agent_socket
 from tests.e2e.isolated import add_agent
 from tests.e2e.test_handoff import FLOWS
-from tests.e2e.test_notes import agent_socket, raw
-from tests.e2e.test_websocket import frames_until, open_socket
+from tests.e2e.test_notes import raw
+from tests.e2e.test_websocket import frames_until
 
 pytestmark = pytest.mark.e2e
 
@@ -75,12 +75,9 @@ async def test_agents_label_chats_the_customer_never_sees_it(
         assert names["delivery_problem"]["ja"] == "配送トラブル"
 
         customer = await Customer(session, url).start(language, name="Mina")
-        await customer.say(question)
-        assert (await customer.say(ask_person))["state"] == "queued"
+        await customer.ask_for_a_person(question, ask_person)
         cid = customer.conversation_id
-        seen = (await customer.transcript())["messages"]
-        customer_ws = await open_socket(session, url, customer, last_seq=seen[-1]["seq"])
-        await frames_until(customer_ws, lambda f, _: f["type"] == "ready")
+        customer_ws = await customer.socket_from_now()
 
         # waiting: an agent who could accept it labels it; the queue shows it
         [item] = [i for i in await lukas.queue() if i["conversation_id"] == cid]

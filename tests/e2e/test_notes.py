@@ -16,10 +16,10 @@ import pytest
 
 from handoff.customer.identity import signed_fields
 from stack.launcher import Stack
-from tests.e2e.client import AgentClient, Customer
+from tests.e2e.client import AgentClient, Customer, agent_socket, handed_to
 from tests.e2e.isolated import add_agent
 from tests.e2e.test_handoff import FLOWS
-from tests.e2e.test_websocket import frames_until, open_socket
+from tests.e2e.test_websocket import frames_until
 
 pytestmark = pytest.mark.e2e
 
@@ -76,15 +76,6 @@ def notes_path(conversation_id: str) -> str:
     return f"/api/agent/conversations/{conversation_id}/notes"
 
 
-async def agent_socket(
-    session: aiohttp.ClientSession, url: str, agent: AgentClient
-) -> aiohttp.ClientWebSocketResponse:
-    ws = await session.ws_connect(f"{url}/api/agent/ws")
-    await ws.send_json({"type": "hello", "token": agent.token})
-    await frames_until(ws, lambda f, _: f["type"] == "ready")
-    return ws
-
-
 async def raw(
     session: aiohttp.ClientSession,
     method: str,
@@ -134,8 +125,7 @@ async def test_notes_are_for_agents_and_supervisors_only(
         kaito = await AgentClient(session, url).login("kaito", PASSWORD)
         lead = await AgentClient(session, url).login("sol", PASSWORD)
         customer = await signed_customer(session, url, language, signed)
-        await customer.say(question)
-        assert (await customer.say(ask_person))["state"] == "queued"
+        await customer.ask_for_a_person(question, ask_person)
         cid = customer.conversation_id
 
         # waiting: an agent who could accept it reads its notes; one who could not is refused
@@ -148,9 +138,7 @@ async def test_notes_are_for_agents_and_supervisors_only(
 
         status, view = await nora.accept(cid)
         assert status == 200 and view["notes"] == []
-        seen = (await customer.transcript())["messages"]
-        customer_ws = await open_socket(session, url, customer, last_seq=seen[-1]["seq"])
-        await frames_until(customer_ws, lambda f, _: f["type"] == "ready")
+        customer_ws = await customer.socket_from_now()
         nora_ws = await agent_socket(session, url, nora)
         otto_ws = await agent_socket(session, url, otto)
 
@@ -225,10 +213,7 @@ async def test_notes_are_for_agents_and_supervisors_only(
         assert (await nora.resolve(cid))[0] == 200
         assert (await nora.call("GET", notes_path(cid)))[0] == 200
         again = await signed_customer(session, url, language, signed)
-        await again.say(detail)
-        assert (await again.say(ask_person))["state"] == "queued"
-        status, view = await nora.accept(again.conversation_id)
-        assert status == 200, view
+        view = await handed_to(nora, again, detail, ask_person)
         earlier = view["customer"]["earlier_conversations"]
         assert cid in [e["conversation_id"] for e in earlier]
         assert view["notes"] == []

@@ -15,10 +15,10 @@ from playwright.sync_api import Browser, Page
 
 from common.language import detect_language
 from stack.launcher import Stack
-from tests.e2e.client import AgentClient, Customer
+from tests.e2e.client import AgentClient, Customer, agent_socket, handed_to
 from tests.e2e.isolated import add_agent
 from tests.e2e.test_handoff import FLOWS
-from tests.e2e.test_websocket import frames_until, open_socket
+from tests.e2e.test_websocket import frames_until
 from tests.e2e.test_widget_browser import (
     browser,  # noqa: F401 - shared fixture
     wait_until,
@@ -40,26 +40,6 @@ def people(live_stack: Stack) -> dict[str, str]:
             live_stack.settings, username, PASSWORD, "--display-name", display_name, "--role", role
         )
     return {username: PASSWORD for username in PEOPLE}
-
-
-async def agent_socket(
-    session: aiohttp.ClientSession, url: str, agent: AgentClient
-) -> aiohttp.ClientWebSocketResponse:
-    ws = await session.ws_connect(f"{url}/api/agent/ws")
-    await ws.send_json({"type": "hello", "token": agent.token})
-    await frames_until(ws, lambda f, _: f["type"] == "ready")
-    return ws
-
-
-async def handed_to_ana(
-    session: aiohttp.ClientSession, url: str, ana: AgentClient, question: str, ask_person: str
-) -> Customer:
-    customer = await Customer(session, url).start()
-    await customer.say(question)
-    assert (await customer.say(ask_person))["state"] == "queued"
-    status, view = await ana.accept(customer.conversation_id)
-    assert status == 200, view
-    return customer
 
 
 def reassign_path(conversation_id: str) -> str:
@@ -85,11 +65,9 @@ async def test_supervisor_moves_a_chat_to_another_agent(
             await agent_socket(session, url, ana),
             await agent_socket(session, url, ben),
         )
-        customer = await handed_to_ana(session, url, ana, question, ask_person)
-        # the customer's socket from now on (what they were told so far is not replayed)
-        seen = (await customer.transcript())["messages"]
-        customer_ws = await open_socket(session, url, customer, last_seq=seen[-1]["seq"])
-        await frames_until(customer_ws, lambda f, _: f["type"] == "ready")
+        customer = await Customer(session, url).start()
+        await handed_to(ana, customer, question, ask_person)
+        customer_ws = await customer.socket_from_now()
 
         # an agent may not move chats; the supervisor may
         status, body = await ana.call(
@@ -168,7 +146,8 @@ async def _waiting_with_ana(url: str) -> str:
     async with aiohttp.ClientSession() as session:
         ana = await AgentClient(session, url).login("ana", PASSWORD)
         await AgentClient(session, url).login("ben", PASSWORD)
-        customer = await handed_to_ana(session, url, ana, *FLOWS[2][1:3])
+        customer = await Customer(session, url).start()
+        await handed_to(ana, customer, *FLOWS[2][1:3])
         return customer.conversation_id
 
 

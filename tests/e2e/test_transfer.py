@@ -12,11 +12,10 @@ import pytest
 
 from common.language import detect_language
 from stack.launcher import Stack
-from tests.e2e.client import AgentClient, Customer
+from tests.e2e.client import AgentClient, Customer, agent_socket, handed_to
 from tests.e2e.isolated import add_agent
 from tests.e2e.test_handoff import FLOWS
-from tests.e2e.test_reassign import agent_socket, handed_to_ana
-from tests.e2e.test_websocket import frames_until, open_socket
+from tests.e2e.test_websocket import frames_until
 
 pytestmark = pytest.mark.e2e
 
@@ -63,10 +62,9 @@ async def test_an_agent_transfers_a_chat_to_a_colleague(
             await agent_socket(session, url, tom),
             await agent_socket(session, url, uma),
         )
-        customer = await handed_to_ana(session, url, tom, question, ask_person)
-        seen = (await customer.transcript())["messages"]
-        customer_ws = await open_socket(session, url, customer, last_seq=seen[-1]["seq"])
-        await frames_until(customer_ws, lambda f, _: f["type"] == "ready")
+        customer = await Customer(session, url).start()
+        await handed_to(tom, customer, question, ask_person)
+        customer_ws = await customer.socket_from_now()
 
         # uma is among the colleagues who could take it; tom is not
         status, options = await tom.call(
@@ -149,10 +147,9 @@ async def test_an_agent_transfers_a_chat_to_a_team_queue(
     async with aiohttp.ClientSession() as session:
         tom = await AgentClient(session, url).login("tom", PASSWORD)
         vic = await AgentClient(session, url).login("vic", PASSWORD)  # here: the team is online
-        customer = await handed_to_ana(session, url, tom, question, ask_person)
-        seen = (await customer.transcript())["messages"]
-        customer_ws = await open_socket(session, url, customer, last_seq=seen[-1]["seq"])
-        await frames_until(customer_ws, lambda f, _: f["type"] == "ready")
+        customer = await Customer(session, url).start()
+        await handed_to(tom, customer, question, ask_person)
+        customer_ws = await customer.socket_from_now()
         status, options = await tom.call(
             "GET", transfer_path(customer.conversation_id, "transfer-options")
         )
@@ -215,7 +212,8 @@ async def test_hostile_transfers_are_refused_with_a_clear_error(
     url = live_stack.settings.gateway_url
     async with aiohttp.ClientSession() as session:
         tom = await AgentClient(session, url).login("tom", PASSWORD)
-        customer = await handed_to_ana(session, url, tom, *FLOWS[2][1:3])
+        customer = await Customer(session, url).start()
+        await handed_to(tom, customer, *FLOWS[2][1:3])
         got, answer = await tom.call("POST", transfer_path(customer.conversation_id), body)
         assert got == status, answer
         assert answer["error"]["code"] == code and names in answer["error"]["message"]
