@@ -57,7 +57,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import aiosqlite
+from handoff.store.sqlite_connection import OneTripConnection
 
 ALL = "all"
 LANGUAGES = ("ko", "ja", "en")
@@ -72,13 +72,13 @@ READERS = min(4, os.cpu_count() or 2)
 Fetch = Callable[[str, dict[str, object]], Awaitable[list[Row]]]
 
 
-def sqlite_fetch(db: aiosqlite.Connection) -> Fetch:
-    """Run analytics queries on the gateway's SQLite connection."""
+def sqlite_fetch(db: OneTripConnection) -> Fetch:
+    """Run analytics queries on a SQLite connection (each in one trip to its thread)."""
 
     async def fetch(sql: str, params: dict[str, object]) -> list[Row]:
-        async with db.execute(sql, params) as cursor:
-            names = [column[0] for column in cursor.description]
-            return [dict(zip(names, row)) for row in await cursor.fetchall()]
+        result = await db.execute(sql, params)
+        names = [column[0] for column in result.description or ()]
+        return [dict(zip(names, row, strict=True)) for row in result.rows]
 
     return fetch
 
@@ -88,9 +88,9 @@ class SQLiteReaders:
     aiosqlite connection runs its queries in a thread of its own, SQLite lets go of the
     GIL while it works, and WAL readers do not wait for each other or for the writer."""
 
-    def __init__(self, connections: list[aiosqlite.Connection]) -> None:
+    def __init__(self, connections: list[OneTripConnection]) -> None:
         self._connections = connections
-        self._free: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        self._free: asyncio.Queue[OneTripConnection] = asyncio.Queue()
         for connection in connections:
             self._free.put_nowait(connection)
 
@@ -98,7 +98,7 @@ class SQLiteReaders:
     async def open(cls, path: Path, count: int = READERS) -> SQLiteReaders:
         connections = []
         for _ in range(count):
-            connection = await aiosqlite.connect(path)
+            connection = await OneTripConnection.open(path)
             await connection.execute("PRAGMA query_only = 1")
             connections.append(connection)
         return cls(connections)

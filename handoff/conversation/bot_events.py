@@ -20,9 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import aiosqlite
-
 from handoff.conversation.models import Message
+from handoff.store.sqlite_connection import OneTripConnection
 
 DECISIONS = ("answer", "clarify", "abstain", "chosen")
 FEEDBACK = ("helpful", "not_helpful", "none_of_these")
@@ -44,7 +43,7 @@ def bot_events(meta: dict[str, Any]) -> list[tuple[str, str | None]]:
     return found
 
 
-async def record_bot_events(db: aiosqlite.Connection, messages: list[Message]) -> None:
+async def record_bot_events(db: OneTripConnection, messages: list[Message]) -> None:
     """Insert the facts of stored bot replies, and note on the conversation that an answer
     was shown or rejected; the caller commits (one transaction with the replies)."""
     facts = [

@@ -12,12 +12,11 @@ import dataclasses
 import hmac
 import json
 import secrets
+import sqlite3
 import uuid
 import weakref
 from pathlib import Path
 from typing import Any
-
-import aiosqlite
 
 from handoff.attachments.model import Attachment, attachment_from_row
 from handoff.conversation.bot_events import record_bot_events
@@ -49,13 +48,15 @@ from handoff.store.interface import (
 )
 from handoff.store.migrations import migrate, sqlite_database
 from handoff.store.search import SearchFilters, SearchHit
+from handoff.store.sqlite_connection import OneTripConnection
 from handoff.store.sqlite_handoffs import SQLITE_TICKET_EVENT
 
 
 class SQLiteStore:
-    """One connection, WAL journal; aiosqlite runs it off the event loop."""
+    """One connection, WAL journal; aiosqlite runs it off the event loop, one trip per
+    statement (sqlite_connection.py says why)."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: OneTripConnection) -> None:
         self._db = db
         # One writer at a time per conversation for messages and transitions:
         # their read-then-write steps must not interleave within a conversation;
@@ -69,20 +70,19 @@ class SQLiteStore:
         return lock
 
     @property
-    def connection(self) -> aiosqlite.Connection:
+    def connection(self) -> OneTripConnection:
         """Shared with the handoff store: one connection, one writer, in order."""
         return self._db
 
     @classmethod
     async def open(cls, path: Path) -> SQLiteStore:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        db = await aiosqlite.connect(path)
+        db = await OneTripConnection.open(path)
         # Conversations are personal: the file for this user only, before SQLite creates
         # its journals (which take the database's mode); also a file made world-readable.
         for own in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
             if own.exists():
                 own.chmod(0o600)
-        db.row_factory = aiosqlite.Row
         await db.execute("PRAGMA journal_mode=WAL")
         await db.execute("PRAGMA synchronous=NORMAL")
         # The schema: handoff/store/migrations/sqlite/, applied by yoyo on a connection of its
@@ -594,7 +594,7 @@ class SQLiteStore:
         return updated
 
 
-def _outbox_item(row: aiosqlite.Row) -> OutboxItem:
+def _outbox_item(row: sqlite3.Row) -> OutboxItem:
     return OutboxItem(
         id=row["id"],
         conversation_id=row["conversation_id"],
@@ -621,7 +621,7 @@ def _row(message: Message) -> tuple[object, ...]:
     )
 
 
-def _message_from_row(row: aiosqlite.Row) -> Message:
+def _message_from_row(row: sqlite3.Row) -> Message:
     return Message(
         conversation_id=row["conversation_id"],
         seq=row["seq"],

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import aiosqlite
-
 from handoff.email.model import OutgoingEmail, email_from_row
 from handoff.store.interface import ticket_dict, utc_now
+from handoff.store.sqlite_connection import OneTripConnection
 
 
 async def add_email(
-    db: aiosqlite.Connection,
+    db: OneTripConnection,
     conversation_id: str,
     recipient: str,
     subject: str,
@@ -39,7 +38,7 @@ async def add_email(
 
 
 async def claim_due(
-    db: aiosqlite.Connection, now: str, lease_until: str, limit: int
+    db: OneTripConnection, now: str, lease_until: str, limit: int
 ) -> list[OutgoingEmail]:
     async with db.execute(
         "UPDATE email_outbox SET attempts = attempts + 1, next_attempt_at = ?"
@@ -53,7 +52,7 @@ async def claim_due(
 
 
 async def retry_later(
-    db: aiosqlite.Connection, email_id: int, error: str, next_attempt_at: str
+    db: OneTripConnection, email_id: int, error: str, next_attempt_at: str
 ) -> None:
     await db.execute(
         "UPDATE email_outbox SET last_error = ?, next_attempt_at = ? WHERE id = ?",
@@ -62,7 +61,7 @@ async def retry_later(
     await db.commit()
 
 
-async def finish(db: aiosqlite.Connection, email_id: int, error: str | None) -> None:
+async def finish(db: OneTripConnection, email_id: int, error: str | None) -> None:
     column = "sent_at" if error is None else "failed_at"
     await db.execute(
         f"UPDATE email_outbox SET {column} = ?, last_error = COALESCE(?, last_error),"
@@ -72,14 +71,14 @@ async def finish(db: aiosqlite.Connection, email_id: int, error: str | None) -> 
     await db.commit()
 
 
-async def emails(db: aiosqlite.Connection, conversation_id: str) -> list[OutgoingEmail]:
+async def emails(db: OneTripConnection, conversation_id: str) -> list[OutgoingEmail]:
     async with db.execute(
         "SELECT * FROM email_outbox WHERE conversation_id = ? ORDER BY id", (conversation_id,)
     ) as cursor:
         return [email_from_row(row) for row in await cursor.fetchall()]
 
 
-async def latest_ticket(db: aiosqlite.Connection, conversation_id: str) -> dict[str, Any] | None:
+async def latest_ticket(db: OneTripConnection, conversation_id: str) -> dict[str, Any] | None:
     async with db.execute(
         "SELECT * FROM tickets WHERE conversation_id = ? ORDER BY id DESC LIMIT 1",
         (conversation_id,),

@@ -12,10 +12,9 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import sqlite3
 import time
 from typing import Any
-
-import aiosqlite
 
 from handoff.agent.passwords import PasswordHasher
 from handoff.agent.passwords import hash_password as hash_password
@@ -34,6 +33,7 @@ from handoff.store.interface import (
     ticket_view_filter,
     utc_now,
 )
+from handoff.store.sqlite_connection import OneTripConnection
 
 # A ticket's event, with the state its conversation is in (unchanged); parameters: name,
 # data, ts, ticket id. SQLiteStore.add_ticket_reply writes it too.
@@ -44,7 +44,7 @@ SQLITE_TICKET_EVENT = (
 )
 
 
-def _agent(row: aiosqlite.Row) -> Agent:
+def _agent(row: sqlite3.Row) -> Agent:
     return Agent(
         username=row["username"],
         display_name=row["display_name"],
@@ -56,7 +56,7 @@ def _agent(row: aiosqlite.Row) -> Agent:
     )
 
 
-def _handoff(row: aiosqlite.Row, context: dict[str, Any] | None = None) -> Handoff:
+def _handoff(row: sqlite3.Row, context: dict[str, Any] | None = None) -> Handoff:
     """A handoffs row as a Handoff; `context` stands in for a row read without
     `context_json` (the queue's light read)."""
     return Handoff(
@@ -77,7 +77,7 @@ def _handoff(row: aiosqlite.Row, context: dict[str, Any] | None = None) -> Hando
 
 
 class HandoffStore:
-    def __init__(self, db: aiosqlite.Connection, hasher: PasswordHasher | None = None) -> None:
+    def __init__(self, db: OneTripConnection, hasher: PasswordHasher | None = None) -> None:
         self._db = db
         # Password hashes run off the event loop (handoff/agent/passwords.py).
         self.hasher = hasher or PasswordHasher()
@@ -662,7 +662,7 @@ class HandoffStore:
         return notice_from_row(row) if row is not None else None
 
 
-def _note(row: aiosqlite.Row) -> Note:
+def _note(row: sqlite3.Row) -> Note:
     return Note(
         id=int(row["id"]),
         conversation_id=row["conversation_id"],

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import aiosqlite
-
 from handoff.store.search import (
     MAX_MATCHES,
     SHORT_QUERY_CONVERSATIONS,
@@ -21,6 +19,7 @@ from handoff.store.search import (
     hit_from_row,
     like_pattern,
 )
+from handoff.store.sqlite_connection import OneTripConnection
 
 # The customer's and a ticket's searchable text: as the triggers of migration 0006 index it.
 _CUSTOMER_TEXT = (
@@ -56,7 +55,7 @@ def _conditions(filters: SearchFilters) -> tuple[str, list[Any]]:
     return " AND ".join(clauses), parameters
 
 
-async def search(db: aiosqlite.Connection, filters: SearchFilters) -> list[SearchHit]:
+async def search(db: OneTripConnection, filters: SearchFilters) -> list[SearchHit]:
     where, parameters = _conditions(filters)
     if not filters.text:
         sql = (
@@ -113,7 +112,7 @@ async def search(db: aiosqlite.Connection, filters: SearchFilters) -> list[Searc
 
 
 async def _hits(
-    db: aiosqlite.Connection, sql: str, arguments: list[Any], text: str
+    db: OneTripConnection, sql: str, arguments: list[Any], text: str
 ) -> list[SearchHit]:
     async with db.execute(sql, arguments) as cursor:
         rows = await cursor.fetchall()
