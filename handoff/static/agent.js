@@ -779,6 +779,7 @@
     app.seqEls.clear();
     app.noteEls.clear();
     app.transferEls.clear();
+    revokeFiles();
     if (ui.transfer.open) ui.transfer.close();
     app.unread.delete(id);
     [ui.transcript, ui.suggestions, ui.earlier, ui.attempts, ui.customer, ui.reason, ui.language,
@@ -975,12 +976,23 @@
 
   const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'];
 
+  // The blob: URLs of the files on screen; each holds its file in memory until revoked,
+  // which revokeFiles does when the transcript they belong to is cleared.
+  const fileUrls = new Set();
+
   /** The file as a blob: URL, fetched with the session in a header (never in a URL). */
   async function attachmentUrl(conversationId, attachment) {
     const path = conversationPath(conversationId, 'attachments/' + encodeURIComponent(String(attachment.id)));
     const res = await fetch(path, { headers: { Authorization: 'Bearer ' + app.token }, cache: 'no-store' });
     if (!res.ok) throw new Error(t('error.request_failed', { status: res.status }));
-    return URL.createObjectURL(await res.blob());
+    const url = URL.createObjectURL(await res.blob());
+    fileUrls.add(url);
+    return url;
+  }
+
+  function revokeFiles() {
+    fileUrls.forEach((url) => URL.revokeObjectURL(url));
+    fileUrls.clear();
   }
 
   /** A thumbnail for an image, a file chip (a download) for a PDF; the name as plain text. */
@@ -1033,7 +1045,9 @@
     }
     const status = res ? res.status : 0;
     const message = (data && data.error && data.error.message) || t('error.unreachable');
-    showText(ui.sendError, status === 413 ? t('attachment.too_big')
+    // The limit is the gateway's setting, told with the refusal: never a number of our own.
+    const limit = Number(data && data.error && data.error.max_bytes) || 5 * 1024 * 1024;
+    showText(ui.sendError, status === 413 ? t('attachment.too_big', { size: I18N.formatNumber(Math.round((limit / (1024 * 1024)) * 10) / 10) })
       : status === 415 ? t('attachment.wrong_type')
         : status === 429 ? t('attachment.slow') : t('attachment.failed', { message }));
   }
@@ -1554,6 +1568,7 @@
     renderSearch();
     searchStatus(null);
     search.body.replaceChildren();
+    revokeFiles();
     if (search.dialog.open) search.dialog.close();
   }
 

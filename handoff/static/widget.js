@@ -40,6 +40,11 @@
       uploadFailed: 'The file could not be sent. Please try again.',
       slowFiles: 'You are sending files very fast. Please wait a moment.',
       download: (name) => `Download ${name}`, imageAlt: (name) => `Image: ${name}`,
+      emailMe: 'Email me this answer', emailLabel: 'Your email address', emailSend: 'Send',
+      emailCancel: 'Cancel', emailSending: 'Sending…', emailSent: (to) => `Sent to ${to}`,
+      emailInvalid: 'Please enter an email address like name@example.com.',
+      emailSlow: 'You have asked for several emails in a short time. Please try again later.',
+      emailFailed: 'The email could not be sent. Please try again.',
     },
     ko: {
       title: '마루 스토어 고객센터', closeEmbed: '고객센터 채팅 닫기', placeholder: '메시지를 입력하세요…', send: '보내기',
@@ -64,6 +69,11 @@
       uploadFailed: '파일을 보내지 못했어요. 다시 시도해 주세요.',
       slowFiles: '파일을 너무 빠르게 보내고 있어요. 잠시 후 다시 보내 주세요.',
       download: (name) => `${name} 내려받기`, imageAlt: (name) => `이미지: ${name}`,
+      emailMe: '이 답변 메일로 받기', emailLabel: '이메일 주소', emailSend: '보내기',
+      emailCancel: '취소', emailSending: '보내는 중…', emailSent: (to) => `${to}(으)로 보냈어요`,
+      emailInvalid: 'name@example.com 형식의 이메일 주소를 입력해 주세요.',
+      emailSlow: '짧은 시간에 메일을 여러 번 요청하셨어요. 잠시 후 다시 시도해 주세요.',
+      emailFailed: '메일을 보내지 못했어요. 다시 시도해 주세요.',
     },
     ja: {
       title: 'マルストア サポート', closeEmbed: 'サポートチャットを閉じる', placeholder: 'メッセージを入力…', send: '送信',
@@ -88,6 +98,11 @@
       uploadFailed: 'ファイルを送信できませんでした。もう一度お試しください。',
       slowFiles: 'ファイルの送信が速すぎます。少し待ってからもう一度お試しください。',
       download: (name) => `${name}をダウンロード`, imageAlt: (name) => `画像：${name}`,
+      emailMe: 'この回答をメールで受け取る', emailLabel: 'メールアドレス', emailSend: '送信',
+      emailCancel: 'キャンセル', emailSending: '送信中…', emailSent: (to) => `${to} に送信しました`,
+      emailInvalid: 'name@example.com のような形式でメールアドレスを入力してください。',
+      emailSlow: '短い時間に何度もメールをご依頼いただきました。しばらくしてからお試しください。',
+      emailFailed: 'メールを送信できませんでした。もう一度お試しください。',
     },
   };
 
@@ -115,6 +130,7 @@
     // verified conversation the saved session is (null: an anonymous one).
     identity: null, sessionCustomer: null,
     earlier: [], historyToken: null,  // the customer's earlier conversations (read-only)
+    emailAnswers: false,      // the gateway mails bot answers (GET conversation's email_answers)
   };
 
   // Read by automated browser tests; mutated in place so a held reference stays current.
@@ -157,6 +173,7 @@
     ui.messages.querySelectorAll('.msg-label').forEach((el) => { el.textContent = t('agent'); });
     ui.earlierBack.textContent = t('backToChat');
     ui.earlierNote.textContent = t('readOnly');
+    relabelEmailAnswers();
     renderEarlier();
     renderStatus();
     renderNotices();
@@ -242,6 +259,7 @@
     if ([401, 403, 404].includes(res.status)) return false;
     if (!res.ok || !res.data) throw new Error('history failed: ' + res.status);
     applyLanguage(res.data.language);
+    app.emailAnswers = res.data.email_answers === true; // before the messages: they offer it
     setState(res.data.state || 'bot', res.data.queue);
     (res.data.messages || []).forEach(receiveMessage);
     app.outbox.forEach((entry) => renderPending(entry)); // after history: unsent text stays last
@@ -482,6 +500,9 @@
     if (Array.isArray(m.buttons) && m.buttons.length) el.appendChild(buildChoices(m.buttons));
     const time = buildTime(m.ts);
     if (time) el.appendChild(time);
+    if (role === 'bot' && m.article_id && app.emailAnswers && Number.isInteger(m.seq)) {
+      el.appendChild(buildEmailAnswer(m.seq));
+    }
     return el;
   }
 
@@ -630,6 +651,120 @@
       group.appendChild(button);
     }
     return group;
+  }
+
+  /* ---------- "Email me this answer" (POST .../email-answer) ---------- */
+
+  // The gateway's rule for an address (request_models.EMAIL_PATTERN), checked here too so
+  // a typo is said at once; the gateway checks again.
+  const EMAIL_RE = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+  const EMAIL_MAX_CHARS = 254;
+
+  /**
+   * Under a KB answer: a small button that opens an inline form (a labelled address field,
+   * Send, Cancel). Focus goes into the form and back to the button; the outcome ("Sent to
+   * a…@example.com" or why not) is said in a live region. The address is not kept.
+   */
+  function buildEmailAnswer(seq) {
+    const box = make('div', 'email-answer');
+    box.dataset.answerSeq = String(seq);
+    const id = `email-answer-${seq}`;
+    const open = make('button', 'email-answer-open', t('emailMe'));
+    open.type = 'button';
+    open.setAttribute('aria-expanded', 'false');
+    open.setAttribute('aria-controls', `${id}-form`);
+    const form = make('form', 'email-answer-form');
+    form.id = `${id}-form`;
+    form.hidden = true;
+    form.noValidate = true; // our own message, in the widget's language, not the browser's
+    const label = make('label', 'email-answer-label', t('emailLabel'));
+    label.htmlFor = id;
+    const input = make('input', 'email-answer-input');
+    Object.assign(input, { id, type: 'email', name: 'email', autocomplete: 'email', required: true });
+    input.maxLength = EMAIL_MAX_CHARS;
+    input.setAttribute('aria-describedby', `${id}-result`);
+    const send = make('button', 'email-answer-send', t('emailSend'));
+    send.type = 'submit';
+    const cancel = make('button', 'email-answer-cancel', t('emailCancel'));
+    cancel.type = 'button';
+    const actions = make('div', 'email-answer-actions');
+    actions.append(send, cancel);
+    form.append(label, input, actions);
+    // Always in the page (empty when there is nothing to say): a live region added or
+    // unhidden at the moment it speaks is not announced by every screen reader.
+    const result = make('p', 'email-answer-result');
+    result.id = `${id}-result`;
+    result.setAttribute('role', 'status');
+    result.setAttribute('aria-live', 'polite');
+
+    const say = (text, failed) => {
+      result.textContent = text;
+      result.classList.toggle('email-answer-failed', Boolean(failed));
+    };
+    const close = () => {
+      form.hidden = true;
+      open.setAttribute('aria-expanded', 'false');
+      open.focus();
+    };
+    const refuse = (text) => {
+      input.setAttribute('aria-invalid', 'true');
+      say(text, true);
+      input.focus();
+    };
+    open.addEventListener('click', () => {
+      if (!form.hidden) { close(); return; }
+      form.hidden = false;
+      open.setAttribute('aria-expanded', 'true');
+      say('');
+      input.focus();
+    });
+    cancel.addEventListener('click', close);
+    form.addEventListener('keydown', (event) => {
+      if (event.key !== 'Escape') return;
+      event.preventDefault(); // this Escape closed the form, not the embedded chat
+      close();
+    });
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const email = input.value.trim();
+      if (email.length > EMAIL_MAX_CHARS || !EMAIL_RE.test(email)) { refuse(t('emailInvalid')); return; }
+      send.disabled = true;
+      say(t('emailSending'));
+      let res = null;
+      try {
+        res = await api('POST', '/api/conversations/' + encodeURIComponent(app.conversationId) +
+          '/email-answer', { email, seq });
+      } catch (_) { /* network error: res stays null */ }
+      send.disabled = false;
+      const code = res && res.data && res.data.error ? res.data.error.code : '';
+      if (res && res.status === 202) {
+        input.value = '';
+        input.removeAttribute('aria-invalid');
+        close();
+        say(t('emailSent', (res.data && res.data.to) || ''));
+      } else if (res && res.status === 400) {
+        refuse(t('emailInvalid'));
+      } else if (res && res.status === 404 && code === 'email_off') {
+        // Email was turned off since the page loaded: no button offers it any more.
+        app.emailAnswers = false;
+        close();
+        say(t('emailFailed'), true);
+        ui.messages.querySelectorAll('.email-answer-open').forEach((el) => { el.hidden = true; });
+      } else {
+        say(res && res.status === 429 ? t('emailSlow') : t('emailFailed'), true);
+      }
+    });
+    box.append(open, form, result);
+    return box;
+  }
+
+  /** The language changed (the conversation's own, once known): the offers follow it. */
+  function relabelEmailAnswers() {
+    const labels = [['.email-answer-open', 'emailMe'], ['.email-answer-label', 'emailLabel'],
+      ['.email-answer-send', 'emailSend'], ['.email-answer-cancel', 'emailCancel']];
+    for (const [selector, key] of labels) {
+      ui.messages.querySelectorAll(selector).forEach((el) => { el.textContent = t(key); });
+    }
   }
 
   function buildTime(ts) {
@@ -1071,7 +1206,8 @@
     const data = await res.json();
     ui.earlierTitle.textContent = t('earlierTitle', shortDate(item.started_at));
     // Buttons dropped: a choice in an old conversation would send a message in this one.
-    ui.earlierMessages.replaceChildren(...(data.messages || []).map((m) => buildMessage(Object.assign({}, m, { buttons: [] }))));
+    // Nor an "email me this answer": its seq is of the other conversation.
+    ui.earlierMessages.replaceChildren(...(data.messages || []).map((m) => buildMessage(Object.assign({}, m, { buttons: [], article_id: null }))));
     showEarlierView(true);
     ui.earlierBack.focus();
   }

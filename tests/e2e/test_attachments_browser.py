@@ -43,6 +43,13 @@ WRONG_TYPE = {
     "ja": "送信できるのは画像（JPEG、PNG、GIF、WebP）とPDFファイルのみです。",
     "en": "Only images (JPEG, PNG, GIF, WebP) and PDF files can be sent.",
 }
+# The limit in the words is the gateway's setting (5 MB by default), sent with the refusal.
+TOO_BIG = {
+    "ko": "파일이 너무 커요. 5MB 이하의 파일을 보내 주세요.",
+    "ja": "ファイルが大きすぎます。5MB以下のファイルを送ってください。",
+    "en": "That file is too large. Please send one under 5 MB.",
+}
+BIG_PDF = b"%PDF-1.4\n" + b"0" * (5 * 1024 * 1024 + 1)
 LOADED = "el => el.complete && el.naturalWidth > 0 && el.src.startsWith('blob:')"
 
 
@@ -154,5 +161,14 @@ def test_files_go_both_ways_between_widget_and_console(
         ],
     )
     expect(widget.locator("#error")).to_have_text(WRONG_TYPE[lang], timeout=10_000)
+
+    # one byte over the limit: refused, with the limit the gateway told, on both sides
+    big = [{"name": "big.pdf", "mimeType": "application/pdf", "buffer": BIG_PDF}]
+    widget.set_input_files("#attach-input", files=big)
+    expect(widget.locator("#error")).to_have_text(TOO_BIG[lang], timeout=20_000)
+    console.set_input_files("#attach-input", files=big)
+    expect(console.locator("#send-error")).to_have_text(
+        "That file is too large: the limit is 5 MB.", timeout=20_000
+    )
     assert errors == []
     console.click("#resolve")

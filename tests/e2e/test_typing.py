@@ -13,10 +13,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from stack.launcher import Stack
-from tests.e2e.client import AgentClient, Customer
+from tests.e2e.client import AgentClient, Customer, agent_socket
 from tests.e2e.isolated import add_agent
 from tests.e2e.test_handoff_browser import send, sign_in, two_pages  # noqa: F401 - fixture
-from tests.e2e.test_notes import agent_socket
 from tests.e2e.test_websocket import frames_until, open_socket
 from tests.e2e.test_widget_browser import (
     CONNECTED,
