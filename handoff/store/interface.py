@@ -244,6 +244,13 @@ class Store(Protocol):
         report's plans depend on it); cheap, and called at start and every hour."""
         ...
 
+    async def index_search_text(self) -> int:
+        """Bring the search index up to date with the messages written since the last
+        call; the number of lines added. Called about once a second (web/app.py); a search
+        finds a line before it is indexed all the same. SQLite batches (migration 0011 says
+        why); PostgreSQL's trigram index is kept by the database: nothing to do."""
+        ...
+
     async def search(self, filters: SearchFilters) -> list[SearchHit]:
         """Agents' conversation search: messages, customer name/email/id and offline
         tickets, by substring in any language, then filtered by days and states; the most

@@ -195,6 +195,11 @@ class PostgresStore:
     async def refresh_statistics(self) -> None:
         """PostgreSQL's autovacuum analyzes tables as they grow."""
 
+    async def index_search_text(self) -> int:
+        """messages_text_trgm is kept in each message's own transaction (GIN's pending
+        list makes that cheap): nothing waits to be indexed."""
+        return 0
+
     # -- conversations ------------------------------------------------------------------
 
     async def create_conversation(

@@ -51,6 +51,9 @@ from handoff.store.search import SearchFilters, SearchHit
 from handoff.store.sqlite_connection import OneTripConnection
 from handoff.store.sqlite_handoffs import SQLITE_TICKET_EVENT
 
+# The most lines index_search_text adds at once (a busy second is ~200).
+SEARCH_INDEX_BATCH = 5000
+
 
 class SQLiteStore:
     """One connection, WAL journal; aiosqlite runs it off the event loop, one trip per
@@ -96,6 +99,28 @@ class SQLiteStore:
 
     async def close(self) -> None:
         await self._db.close()
+
+    async def index_search_text(self) -> int:
+        # The lines after the watermark, at most a batch: the index and the watermark move
+        # in one transaction, so a line is never indexed twice nor skipped.
+        found = await self._db.execute(
+            "SELECT w.message_rowid, (SELECT MAX(rowid) FROM (SELECT rowid FROM messages"
+            " WHERE rowid > w.message_rowid ORDER BY rowid LIMIT ?)) FROM search_watermark w",
+            (SEARCH_INDEX_BATCH,),
+        )
+        row = await found.fetchone()
+        if row is None or row[1] is None:
+            return 0
+        low, high = int(row[0]), int(row[1])
+        added = await self._db.execute(
+            "INSERT INTO search_text (body, conversation_id, kind, ref)"
+            " SELECT text, conversation_id, 'message', seq FROM messages"
+            " WHERE rowid > ? AND rowid <= ? ORDER BY rowid",
+            (low, high),
+        )
+        await self._db.execute("UPDATE search_watermark SET message_rowid = ?", (high,))
+        await self._db.commit()
+        return added.rowcount
 
     async def search(self, filters: SearchFilters) -> list[SearchHit]:
         return await sqlite_search.search(self._db, filters)

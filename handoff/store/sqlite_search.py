@@ -1,7 +1,7 @@
 """Conversation search on SQLite (what is searched and how: handoff/store/search.py).
 
 3+ characters: the `search_text` FTS5 table (trigram tokenizer, migration 0006) finds the
-matching lines, newest first; 1-2 characters: LIKE over the messages, customers and
+matching lines, newest first, and LIKE the few lines not indexed yet (migration 0011); 1-2 characters: LIKE over the messages, customers and
 tickets of the most recent conversations. Either way the conversations' filters and
 order come last. aiosqlite runs it on the store's connection thread, off the event loop.
 """
@@ -64,19 +64,30 @@ async def search(db: OneTripConnection, filters: SearchFilters) -> list[SearchHi
         )
         return await _hits(db, sql, [*parameters, filters.limit], filters.text)
     if filters.indexed:
-        # The newest matching lines (rowid order is insertion order), one per conversation.
-        matches = (
-            "SELECT conversation_id, MAX(rowid) AS line FROM (SELECT rowid, conversation_id"
-            " FROM search_text WHERE search_text MATCH ? ORDER BY rowid DESC LIMIT ?)"
-            " GROUP BY conversation_id"
-        )
+        # The newest matching line of each conversation: from the lines not indexed yet
+        # (the last second or so, read from `messages`; migration 0011), else from the
+        # index, where rowid order is insertion order.
         sql = (
-            "SELECT c.*, s.kind, s.ref, s.body FROM (" + matches + ") AS hit"
-            " JOIN search_text s ON s.rowid = hit.line"
-            " JOIN conversations c ON c.id = hit.conversation_id"
-            f" WHERE {where} ORDER BY c.updated_at DESC, c.id LIMIT ?"
+            "WITH fts AS (SELECT rowid AS o, conversation_id, kind, ref, body FROM search_text"
+            "  WHERE search_text MATCH ? ORDER BY rowid DESC LIMIT ?),"
+            " tail AS (SELECT rowid AS o, conversation_id, 'message' AS kind, seq AS ref,"
+            "  text AS body FROM messages"
+            "  WHERE rowid > (SELECT message_rowid FROM search_watermark)"
+            "  AND text LIKE ? ESCAPE '\\'),"
+            " line AS (SELECT *, 1 AS fresh FROM tail UNION ALL SELECT *, 0 FROM fts),"
+            " newest AS (SELECT *, ROW_NUMBER() OVER (PARTITION BY conversation_id"
+            "  ORDER BY fresh DESC, o DESC) AS n FROM line)"
+            " SELECT c.*, newest.kind, newest.ref, newest.body FROM newest"
+            " JOIN conversations c ON c.id = newest.conversation_id"
+            f" WHERE newest.n = 1 AND {where} ORDER BY c.updated_at DESC, c.id LIMIT ?"
         )
-        arguments = [fts_phrase(filters.text), MAX_MATCHES, *parameters, filters.limit]
+        arguments = [
+            fts_phrase(filters.text),
+            MAX_MATCHES,
+            like_pattern(filters.text),
+            *parameters,
+            filters.limit,
+        ]
         return await _hits(db, sql, arguments, filters.text)
     # 1-2 characters: no trigram to look up. LIKE is case-folded for ASCII only, as
     # SQLite's LIKE is; the recent conversations are read by their index on updated_at.

@@ -131,6 +131,8 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         asyncio.create_task(_every(30, handoff.abandon_stale, "abandoned-chat sweep", store)),
         # Queue changes another gateway replica made reach this replica's sockets.
         asyncio.create_task(_every(5, handoff.resync_queue, "queue resync", store)),
+        # New lines into the agents' search index, in batches (store/interface.py).
+        asyncio.create_task(_every(1, store.index_search_text, "search index", store)),
     ]
     yield
     for task in background:

@@ -1430,6 +1430,42 @@ async def test_search_indexes_what_the_store_had_before_it(tmp_path: Path) -> No
         await store.close()
 
 
+async def test_sqlite_indexes_new_lines_in_batches_and_finds_them_before(
+    tmp_path: Path,
+) -> None:
+    """SQLite adds new lines to its search index about once a second, in one transaction
+    (migration 0011); a search finds a line before that, and once after."""
+    store = await SQLiteStore.open(tmp_path / "db.sqlite3")
+
+    async def indexed_lines() -> int:
+        rows = await store.connection.execute(
+            "SELECT COUNT(*) FROM search_text WHERE kind = 'message'"
+        )
+        return int(rows.rows[0][0])
+
+    try:
+        conversation, _ = await store.create_conversation("ja", {})
+        for text in ("返品したいです", "サイズ交換の手続き", "refund please"):
+            await store.add_message(conversation.id, "customer", text)
+        assert await indexed_lines() == 0
+        [hit] = await store.search(SearchFilters("交換の手続"))  # from `messages` itself
+        assert (hit.conversation_id, hit.found_in, hit.seq) == (conversation.id, "message", 2)
+        assert await store.index_search_text() == 3
+        assert await store.index_search_text() == 0
+        assert await indexed_lines() == 3
+        [hit] = await store.search(SearchFilters("交換の手続"))  # from the index, once
+        assert hit.seq == 2
+        # a newer matching line not indexed yet is the one shown
+        await store.add_message(conversation.id, "agent", "交換の手続きは明日です")
+        [hit] = await store.search(SearchFilters("交換の手続"))
+        assert (hit.seq, hit.snippet) == (4, "交換の手続きは明日です")
+        assert await store.index_search_text() == 1
+        [hit] = await store.search(SearchFilters("REFUND"))
+        assert hit.seq == 3
+    finally:
+        await store.close()
+
+
 # -- schema ---------------------------------------------------------------------------------
 
 
@@ -1443,11 +1479,13 @@ async def test_postgres_has_the_tables_columns_and_indexes_sqlite_has(
         async with sqlite_store.connection.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
         ) as cursor:
-            # (search_text and its shadow tables: SQLite's search index, search.py)
+            # (search_text and its shadow tables: SQLite's search index, search.py; and how
+            # far it has got, search_watermark, migration 0011)
             tables = sorted(
                 row[0]
                 for row in await cursor.fetchall()
-                if row[0] not in BOOKKEEPING_TABLES and not row[0].startswith("search_text")
+                if row[0] not in BOOKKEEPING_TABLES
+                and not row[0].startswith(("search_text", "search_watermark"))
             )
         sqlite_columns = {}
         for table in tables:
