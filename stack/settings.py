@@ -184,6 +184,9 @@ class Settings:
     email_max_attempts: int = 8
     # How often each gateway's sender looks for due mails (a new reply wakes it at once).
     email_poll_seconds: float = 5.0
+    # "Email me this answer" in the widget (handoff/email/answers.py): how many bot answers
+    # one conversation may have mailed per 10 minutes (0: no limit).
+    email_answers_per_10_minutes: int = 3
     # Scale-out (stack/shared_stores.py checks these at start). Empty: the embedded
     # single-machine default (SQLite in var/, Rasa's trackers in a file, the gateway's
     # realtime hub in its process). `postgresql://user:password@host:port/database`: the

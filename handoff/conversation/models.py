@@ -72,7 +72,17 @@ class Message:
             out["attachment"] = self.meta["attachment"]
         if self.meta.get("channel") == "email":
             out["channel"] = "email"  # the customer sent it by email (handoff/email/)
+        if article_id := self.answered_article():
+            # A KB answer: the widget offers to email it (handoff/email/answers.py).
+            out["article_id"] = article_id
         return out
+
+    def answered_article(self) -> str | None:
+        """The KB article a bot message answers with (the action server's `kb` metadata),
+        or None for any other message."""
+        kb = self.meta.get("kb")
+        article_id = kb.get("article_id") if isinstance(kb, dict) else None
+        return article_id if self.role == "bot" and isinstance(article_id, str) else None
 
 
 @dataclass

@@ -74,6 +74,13 @@ async def authorized_conversation(request: web.Request, token: str) -> Conversat
     return conversation
 
 
+def email_answers(request: web.Request) -> bool:
+    """Whether the widget may offer "Email me this answer" (handoff/email/answer_route.py):
+    email is on exactly when an SMTP host is set (email/config.py refuses to start a
+    gateway whose email settings are incomplete)."""
+    return bool(request.app[SETTINGS].smtp_host)
+
+
 # -- pages -------------------------------------------------------------------
 
 
@@ -105,7 +112,12 @@ async def create_conversation(request: web.Request) -> web.Response:
     with conversation_context(conversation.id):
         log.info("conversation started (%s)", conversation.language)
     return web.json_response(
-        {"conversation_id": conversation.id, "token": token, "language": conversation.language},
+        {
+            "conversation_id": conversation.id,
+            "token": token,
+            "language": conversation.language,
+            "email_answers": email_answers(request),
+        },
         status=201,
     )
 
@@ -179,6 +191,7 @@ async def get_conversation(request: web.Request) -> web.Response:
         "state": conversation.state,
         "language": conversation.language,
         "messages": [m.public() for m in messages],
+        "email_answers": email_answers(request),
     }
     state = await service.handoff.state_frame(conversation.id)
     if "queue" in state:

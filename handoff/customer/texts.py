@@ -37,6 +37,11 @@ TEXT_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "email_greeting": frozenset(),
     "email_footer": frozenset(),
     "email_not_delivered": frozenset({"ticket"}),
+    # A bot answer the customer asked to have mailed (handoff/email/answers.py): subject,
+    # first line, and the line before the answer's article links.
+    "email_answer_subject": frozenset(),
+    "email_answer_lead": frozenset(),
+    "email_answer_links": frozenset(),
 }
 WORD_LISTS = ("cancel", "ask_for_person")
 

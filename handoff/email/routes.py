@@ -20,6 +20,8 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from handoff.conversation.tickets import WidgetDelivery
+from handoff.email.answer_route import ANSWER_MAILER, setup_answer_route
+from handoff.email.answers import AnswerMailer
 from handoff.email.channel import EmailInbox
 from handoff.email.config import EmailConfig
 from handoff.email.inbound import InboundRefused, parse_reply
@@ -126,6 +128,7 @@ async def _email_channel(app: web.Application) -> AsyncIterator[None]:
     )
     app[EMAIL_CONFIG] = config
     app[EMAIL_INBOX] = EmailInbox(handoff, app[SETTINGS].max_message_chars)
+    app[ANSWER_MAILER] = AnswerMailer(handoff.store, app[TEXTS], config, sender)
     task = asyncio.create_task(sender.run())
     log.info("email on: replies through %s:%d", config.host, config.port)
     yield
@@ -137,4 +140,5 @@ def setup_email_routes(app: web.Application) -> None:
     """Email as a second channel (README "Email"); off unless ASSISTANT_SMTP_HOST is set.
     Call after the gateway's own cleanup context is added."""
     app.router.add_routes(routes)
+    setup_answer_route(app)  # "Email me this answer" in the widget
     app.cleanup_ctx.append(_email_channel)

@@ -34,6 +34,13 @@ _READINESS = {
 }
 
 
+# Whether the widget may offer "Email me this answer" (email is on).
+_EMAIL_ANSWERS = {
+    "type": "boolean",
+    "description": "POST .../email-answer is available (email is set up)",
+}
+
+
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -1183,6 +1190,51 @@ def _email_paths() -> dict[str, Any]:
     }
 
 
+def _email_answer_paths(conversation_id: dict[str, Any]) -> dict[str, Any]:
+    """ "Email me this answer" in the widget (handoff/email/answer_route.py)."""
+    return {
+        "/api/conversations/{conversation_id}/email-answer": {
+            "post": {
+                "summary": "Mail one of the bot's answers in this conversation to an address",
+                "description": "The mail holds the answer (a bot message with an "
+                "`article_id`), its article links and our own lead line, in the "
+                "conversation's language; it goes out through the email outbox (retried; "
+                "the address is dropped once it is sent). Only while email is on: the "
+                "conversation's `email_answers` says so.",
+                "security": [{"conversationToken": []}],
+                "parameters": [conversation_id],
+                "requestBody": _body(request_models.EmailAnswerRequest),
+                "responses": {
+                    "202": _json(
+                        {
+                            "type": "object",
+                            "required": ["queued", "to"],
+                            "properties": {
+                                "queued": {"const": True},
+                                "to": {
+                                    "type": "string",
+                                    "description": "the address, masked: a…@example.com",
+                                },
+                            },
+                        },
+                        "Queued: the mail goes out shortly",
+                    ),
+                    **_errors(400, 401, 403, 413),
+                    "404": _json(
+                        _ERROR,
+                        "`email_off`: email is not set up; `not_found`: no answer of the "
+                        "bot's with this seq in this conversation",
+                    ),
+                    "429": _rate_limited(
+                        "too many answers emailed from this conversation "
+                        "(Settings.email_answers_per_10_minutes)"
+                    ),
+                },
+            }
+        }
+    }
+
+
 def openapi_document() -> dict[str, Any]:
     document = _document()
     for operation in _operations(document):
@@ -1310,6 +1362,11 @@ def _document() -> dict[str, Any]:
                             "type": "string",
                             "enum": ["email"],
                             "description": "customer messages that came by email",
+                        },
+                        "article_id": {
+                            "type": "string",
+                            "description": "bot answers from the knowledge base: the "
+                            "article (POST .../email-answer mails such an answer)",
                         },
                     },
                 },
@@ -1472,6 +1529,7 @@ def _document() -> dict[str, Any]:
                                     "conversation_id": {"type": "string"},
                                     "token": {"type": "string"},
                                     "language": {"type": "string"},
+                                    "email_answers": _EMAIL_ANSWERS,
                                 },
                             },
                             "Created; keep the token, it is shown once",
@@ -1493,6 +1551,7 @@ def _document() -> dict[str, Any]:
             **_customer_history_paths(conversation_id),
             **_attachment_paths(conversation_id),
             **_email_paths(),
+            **_email_answer_paths(conversation_id),
             "/api/popular": {
                 "get": {
                     "summary": "The questions the widget offers when it opens",
@@ -1595,6 +1654,7 @@ def _document() -> dict[str, Any]:
                                         "type": "array",
                                         "items": {"$ref": "#/components/schemas/Message"},
                                     },
+                                    "email_answers": _EMAIL_ANSWERS,
                                 },
                             },
                             "The conversation",

@@ -279,6 +279,37 @@ class CustomerMessage(RequestModel):
         return self
 
 
+# An address the email-answer route mails to (handoff/email/answers.py): one @, no
+# spaces, CR/LF or commas (a header injection or a second recipient), a domain with a
+# dot; ASCII only (an internationalised domain is sent as its punycode "xn--" name).
+MAX_EMAIL_CHARS = 254
+EMAIL_PATTERN = (
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}"
+    r"@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:[.][A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+_EMAIL_HINT = "'email' must be an email address like name@example.com (at most 254 characters)"
+
+
+class EmailAnswerRequest(RequestModel):
+    """POST /api/conversations/{conversation_id}/email-answer: mail a bot answer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(
+        max_length=MAX_EMAIL_CHARS,
+        pattern=EMAIL_PATTERN,
+        description="Where to send it; kept only until the mail is sent",
+    )
+    seq: int = Field(ge=1, le=2**31 - 1, description="The bot message of this conversation")
+
+    hints: ClassVar[Mapping[str, str]] = {
+        "email/string_pattern_mismatch": _EMAIL_HINT,
+        "email/string_too_long": _EMAIL_HINT,
+        "seq": "'seq' must be an integer from 1: the seq of a bot message in this conversation",
+    }
+
+
 class CustomerHello(RequestModel):
     """The customer websocket's first frame (browsers cannot set headers on a websocket)."""
 
@@ -721,6 +752,7 @@ BODIES: tuple[type[RequestModel], ...] = (
     TicketReply,
     TicketClose,
     NewNotice,
+    EmailAnswerRequest,
 )
 FRAMES: tuple[type[RequestModel], ...] = (
     CustomerHello,

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.mime.text import MIMEText
 from pathlib import Path
@@ -25,13 +23,13 @@ from typing import Any
 import aiohttp
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from handoff.customer.texts import load_texts
 from stack.launcher import Stack
 from stack.settings import PROJECT_ROOT
 from tests.e2e.client import AgentClient, Customer
 from tests.e2e.isolated import free_port, gateway_beside
+from tests.e2e.mail_server import Mailbox
 from tests.e2e.test_tickets import ANSWER, LEFT, Left, leave_ticket
 
 pytestmark = pytest.mark.e2e
@@ -54,26 +52,6 @@ QUOTED = {
     "ja": "2026年12月6日(日) 10:00 サポート さんは書きました:",
     "en": "On Sun, Dec 6, 2026 at 10:00 AM Support <help@reply.example.com> wrote:",
 }
-
-
-class Mailbox:
-    """aiosmtpd's handler: keeps every mail it is given (the server runs in a thread)."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[Envelope, EmailMessage]] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        assert isinstance(envelope.content, bytes)
-        parsed = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(parsed, EmailMessage)
-        with self.lock:
-            self.received.append((envelope, parsed))
-        return "250 Message accepted for delivery"
-
-    def mails_to(self, address: str) -> list[EmailMessage]:
-        with self.lock:
-            return [mail for env, mail in self.received if env.rcpt_tos == [address]]
 
 
 @dataclass
