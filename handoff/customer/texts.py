@@ -1,19 +1,24 @@
 """What the gateway itself says to customers, in their language (data/gateway_texts.yml).
 
-The file is checked when it is loaded: every text the gateway uses must exist in ko, ja
-and en, with only the {placeholders} the gateway fills in. The gateway refuses to start
-with a broken file rather than fail in front of a customer later.
+The file is checked when it is loaded (handoff/texts_file.py, as the help centre's texts
+are): every text the gateway uses must exist in ko, ja and en, with only the {placeholders}
+the gateway fills in. The gateway refuses to start with a broken file rather than fail in
+front of a customer later.
 """
 
 from __future__ import annotations
 
-import string
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from common.language import SUPPORTED_LANGUAGES
 
-LANGUAGES = ("ko", "ja", "en")
+# TextsError is imported from here by the gateway's start and the designers' check:
+# `as` re-exports it (mypy's strict mode exports no plain import).
+from handoff.texts_file import TextsError as TextsError
+from handoff.texts_file import language_problems, read_checked
+
+LANGUAGES = SUPPORTED_LANGUAGES
 
 # Each text the gateway uses, and the placeholders it fills in.
 TEXT_PLACEHOLDERS: dict[str, frozenset[str]] = {
@@ -44,10 +49,11 @@ TEXT_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "email_answer_links": frozenset(),
 }
 WORD_LISTS = ("cancel", "ask_for_person")
-
-
-class TextsError(ValueError):
-    """The texts file is missing, broken, or lacks a text; the message lists every problem."""
+# Said after the problems, so whoever reads the start's error knows the next step.
+WHAT_TO_DO = (
+    "fix the file (every text needs ko, ja and en, every word list a word in each), then "
+    "check it with `python -m handoff texts check` and start the gateway again"
+)
 
 
 @dataclass(frozen=True)
@@ -71,10 +77,6 @@ class GatewayTexts:
         return any(word.casefold() in said for words in self.words[key].values() for word in words)
 
 
-def _placeholders(text: str) -> set[str]:
-    return {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
-
-
 def problems(raw: object) -> list[str]:
     """Everything wrong with a parsed texts file, as sentences a designer can act on."""
     if not isinstance(raw, dict):
@@ -88,21 +90,9 @@ def problems(raw: object) -> list[str]:
         if not isinstance(variants, dict):
             found.append(f"texts.{key} is missing (the gateway says it)")
             continue
-        for language in LANGUAGES:
-            text = variants.get(language)
-            if not isinstance(text, str) or not text.strip():
-                found.append(f"texts.{key}.{language} is missing or empty")
-                continue
-            try:
-                used = _placeholders(text)
-            except ValueError as exc:
-                found.append(f"texts.{key}.{language}: broken {{placeholder}}: {exc}")
-                continue
-            if unknown := used - allowed:
-                found.append(
-                    f"texts.{key}.{language} uses {{{', '.join(sorted(unknown))}}}; "
-                    f"it may use only: {', '.join(sorted(allowed)) or 'no placeholders'}"
-                )
+        # Unlike the help centre's, the gateway's texts have never had to use the same
+        # placeholders in each language; a language may leave one out.
+        found += language_problems(f"texts.{key}", variants, allowed, same_in_every_language=False)
     for key in sorted(set(texts) - set(TEXT_PLACEHOLDERS)):
         found.append(f"texts.{key} is not used by the gateway (a typo?)")
     words: dict[str, object] = raw["words"] if isinstance(raw.get("words"), dict) else {}
@@ -121,14 +111,9 @@ def problems(raw: object) -> list[str]:
 
 
 def load_texts(path: Path) -> GatewayTexts:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise TextsError(f"{path}: cannot read it ({exc.strerror})") from exc
-    except yaml.YAMLError as exc:
-        raise TextsError(f"{path}: not valid YAML: {exc}") from exc
-    if found := problems(raw):
-        raise TextsError(f"{path}:\n  " + "\n  ".join(found))
+    """The texts of `path`, checked; TextsError naming the file, each key that is wrong
+    and what to do."""
+    raw = read_checked(path, problems, WHAT_TO_DO)
     return GatewayTexts(
         texts={key: dict(raw["texts"][key]) for key in TEXT_PLACEHOLDERS},
         words={

@@ -2,8 +2,8 @@
 (data/helpcentre_texts.yml; the articles themselves are the KB's, data/kb/).
 
 The file is read once per process and checked as it is read, as data/gateway_texts.yml is
-(handoff/customer/texts.py, whose TextsError this raises, so the gateway's start reports
-both the same way): every text the pages use in all three languages, with only the
+(handoff/customer/texts.py; both through handoff/texts_file.py, so the gateway's start
+reports both the same way): every text the pages use in all three languages, with only the
 {placeholders} the pages fill in and the same ones in each language, and every category
 name in all three. A broken file stops the gateway at start, not a page in front of a
 customer later.
@@ -12,15 +12,12 @@ customer later.
 from __future__ import annotations
 
 import functools
-import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from common.language import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES
-from handoff.customer.texts import TextsError
+from common.language import DEFAULT_LANGUAGE
+from handoff.texts_file import language_problems, read_checked
 
 # Each text the pages use, and the placeholders pages.py fills in.
 TEXT_PLACEHOLDERS: dict[str, frozenset[str]] = {
@@ -74,41 +71,6 @@ class HelpTexts:
         return names.get(language, names[DEFAULT_LANGUAGE])
 
 
-def _placeholders(text: str) -> set[str]:
-    return {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
-
-
-def _variant_problems(
-    where: str, variants: Mapping[object, object], allowed: frozenset[str]
-) -> list[str]:
-    """What is wrong with one text's languages (`where`: texts.<key> or categories.<id>)."""
-    found: list[str] = []
-    used_by_language: dict[str, set[str]] = {}
-    for language in SUPPORTED_LANGUAGES:
-        text = variants.get(language)
-        if not isinstance(text, str) or not text.strip():
-            found.append(f"{where}.{language} is missing or empty")
-            continue
-        try:
-            used = _placeholders(text)
-        except ValueError as exc:
-            found.append(f"{where}.{language}: broken {{placeholder}}: {exc}")
-            continue
-        if unknown := used - allowed:
-            found.append(
-                f"{where}.{language} uses {{{', '.join(sorted(unknown))}}}; "
-                f"it may use only: {', '.join(sorted(allowed)) or 'no placeholders'}"
-            )
-        used_by_language[language] = used
-    if len({frozenset(used) for used in used_by_language.values()}) > 1:
-        listed = "; ".join(
-            f"{language} {{{', '.join(sorted(used))}}}"
-            for language, used in used_by_language.items()
-        )
-        found.append(f"{where} has different {{placeholders}} per language ({listed})")
-    return found
-
-
 def problems(raw: object) -> list[str]:
     """Everything wrong with a parsed texts file, as sentences a designer can act on."""
     if not isinstance(raw, dict):
@@ -123,7 +85,7 @@ def problems(raw: object) -> list[str]:
         if not isinstance(variants, dict):
             found.append(f"texts.{key} is missing (the help centre's pages show it)")
             continue
-        found += _variant_problems(f"texts.{key}", variants, allowed)
+        found += language_problems(f"texts.{key}", variants, allowed)
     for key in sorted(set(texts) - set(TEXT_PLACEHOLDERS), key=str):
         found.append(f"texts.{key} is not used by the help centre (a typo?)")
     categories = raw.get("categories")
@@ -135,21 +97,14 @@ def problems(raw: object) -> list[str]:
             found.append(f"categories.{category} needs a name in each of ko, ja and en")
             continue
         # Category names are shown as they are, never formatted: no placeholders.
-        found += _variant_problems(f"categories.{category}", names, frozenset())
+        found += language_problems(f"categories.{category}", names, frozenset())
     return found
 
 
 def load_help_texts(path: Path) -> HelpTexts:
     """The texts of `path`, checked; TextsError naming the file, each key that is wrong
     and what to do. Reads the file each call: the gateway uses `help_texts`."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise TextsError(f"{path}: cannot read it ({exc.strerror})\n  {WHAT_TO_DO}") from exc
-    except yaml.YAMLError as exc:
-        raise TextsError(f"{path}: not valid YAML: {exc}\n  {WHAT_TO_DO}") from exc
-    if found := problems(raw):
-        raise TextsError(f"{path}:\n  " + "\n  ".join([*found, WHAT_TO_DO]))
+    raw = read_checked(path, problems, WHAT_TO_DO)
     return HelpTexts(
         texts={key: dict(raw["texts"][key]) for key in TEXT_PLACEHOLDERS},
         categories={str(key): dict(names) for key, names in raw["categories"].items()},

@@ -1,5 +1,5 @@
 """A real SMTP server (aiosmtpd) on loopback for the email tests, the mails it took, and
-a gateway of the test's own that sends through it."""
+a gateway of the test's own that sends through it (tests/e2e/test_email*.py)."""
 
 from __future__ import annotations
 
@@ -64,14 +64,41 @@ def mails_within(
     return mails
 
 
+class SmtpServer:
+    """aiosmtpd on a loopback port picked now, keeping its mails in `mailbox`. It listens
+    only once `start` is called, so a test can have the server down at first (the port is
+    known to the gateway already) and bring it up later."""
+
+    def __init__(self) -> None:
+        self.mailbox = Mailbox()
+        self.port = free_port()
+        self._controller: Controller | None = None
+
+    def start(self) -> None:
+        """Listen on `port`; nothing happens if it already does."""
+        if self._controller is None:
+            self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+            self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+
 @dataclass(frozen=True)
 class MailingGateway:
-    """A gateway with email on, its SQLite state, its log and the SMTP server's mailbox."""
+    """A gateway with email on, its SQLite state, its log and its SMTP server."""
 
     url: str
     state: Path
     log: Path
-    mailbox: Mailbox
+    smtp: SmtpServer
+
+    @property
+    def mailbox(self) -> Mailbox:
+        """Every mail the SMTP server took."""
+        return self.smtp.mailbox
 
     def outbox(self, conversation_id: str) -> list[sqlite3.Row]:
         with sqlite3.connect(self.state / "handoff.sqlite3") as db:
@@ -84,17 +111,24 @@ class MailingGateway:
 
 @contextmanager
 def mailing_gateway(
-    stack_settings: Settings, state: Path, name: str, **overrides: Any
+    stack_settings: Settings,
+    state: Path,
+    name: str,
+    *,
+    smtp_up: bool = True,
+    **overrides: Any,
 ) -> Iterator[MailingGateway]:
     """A gateway beside the running stack (tests/e2e/isolated.py) mailing through a real
-    SMTP server on loopback, up before the gateway starts."""
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
+    SMTP server on loopback, up before the gateway starts; with `smtp_up=False` it stays
+    down until the test calls `smtp.start()`. `overrides` go to the gateway's settings
+    (agents=[(username, password)] too)."""
+    smtp = SmtpServer()
+    if smtp_up:
+        smtp.start()
     try:
         settings = {
             "smtp_host": "127.0.0.1",
-            "smtp_port": controller.port,
+            "smtp_port": smtp.port,
             "email_from": "Support <support@example.com>",
             "email_reply_address": "help@reply.example.com",
             "inbound_email_secret": f"inbound-secret-of-{name}",
@@ -103,6 +137,6 @@ def mailing_gateway(
             **overrides,
         }
         with gateway_beside(stack_settings, state, name, **settings) as url:
-            yield MailingGateway(url, state, stack_settings.log_dir / f"{name}.log", mailbox)
+            yield MailingGateway(url, state, stack_settings.log_dir / f"{name}.log", smtp)
     finally:
-        controller.stop()
+        smtp.stop()

@@ -14,22 +14,19 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.mime.text import MIMEText
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from aiosmtpd.controller import Controller
 
 from handoff.customer.texts import load_texts
 from stack.launcher import Stack
 from stack.settings import PROJECT_ROOT
 from tests.e2e.client import AgentClient, Customer
-from tests.e2e.isolated import free_port, gateway_beside
-from tests.e2e.mail_server import Mailbox
+from tests.e2e.mail_server import MailingGateway, mailing_gateway, mails_within
 from tests.e2e.test_tickets import ANSWER, LEFT, Left, leave_ticket
 
 pytestmark = pytest.mark.e2e
@@ -54,64 +51,31 @@ QUOTED = {
 }
 
 
-@dataclass
+@dataclass(frozen=True)
 class EmailDesk:
-    url: str
-    state: Path
-    log: Path
-    smtp_port: int
+    """The mailing gateway and the offline ticket left on it in each language."""
+
+    mailing: MailingGateway
     left: dict[str, Left]
-    mailbox: Mailbox = field(default_factory=Mailbox)
-    controller: Controller | None = None
-
-    def smtp_up(self) -> None:
-        if self.controller is None:
-            self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.smtp_port)
-            self.controller.start()
-
-    def outbox(self, conversation_id: str) -> list[sqlite3.Row]:
-        with sqlite3.connect(self.state / "handoff.sqlite3") as db:
-            db.row_factory = sqlite3.Row
-            return db.execute(
-                "SELECT * FROM email_outbox WHERE conversation_id = ? ORDER BY id",
-                (conversation_id,),
-            ).fetchall()
 
 
 @pytest.fixture(scope="module")
 def desk(live_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmailDesk]:
-    state = tmp_path_factory.mktemp("email-gateway")
-    smtp_port = free_port()  # nothing listens there until a test starts the server
-    with gateway_beside(
+    with mailing_gateway(
         live_stack.settings,
-        state,
+        tmp_path_factory.mktemp("email-gateway"),
         LOG_NAME,
+        smtp_up=False,  # the first test starts it: a reply waits for the server
         agents=[(AMY, PASSWORD)],
-        smtp_host="127.0.0.1",
-        smtp_port=smtp_port,
-        email_from="Support <support@example.com>",
         email_reply_address=REPLY_ADDRESS,
         inbound_email_secret=SECRET,
         inbound_email_max_bytes=MAX_INBOUND,
-        email_retry_seconds=0.5,
-        email_poll_seconds=0.5,
-    ) as url:
+    ) as mailing:
 
         async def leave_all() -> dict[str, Left]:
-            return {lang: await leave_ticket(url, lang) for lang in ("en", "ko", "ja")}
+            return {lang: await leave_ticket(mailing.url, lang) for lang in ("en", "ko", "ja")}
 
-        made = EmailDesk(
-            url,
-            state,
-            live_stack.settings.log_dir / f"{LOG_NAME}.log",
-            smtp_port,
-            asyncio.run(leave_all()),
-        )
-        try:
-            yield made
-        finally:
-            if made.controller is not None:
-                made.controller.stop()
+        yield EmailDesk(mailing, asyncio.run(leave_all()))
 
 
 def address_of(language: str) -> str:
@@ -131,14 +95,6 @@ async def answer(agent: AgentClient, conversation_id: str, text: str) -> int:
     status, body = await agent.call("POST", f"/api/agent/tickets/{number}/reply", {"text": text})
     assert status == 201, body
     return number
-
-
-async def wait_for_mail(desk: EmailDesk, address: str, count: int = 1) -> list[EmailMessage]:
-    deadline = time.monotonic() + 30
-    while len(mails := desk.mailbox.mails_to(address)) < count:
-        assert time.monotonic() < deadline, f"no mail to the customer: {desk.outbox}"
-        await asyncio.sleep(0.2)
-    return mails
 
 
 def customers_reply(
@@ -176,51 +132,53 @@ async def test_a_reply_waits_for_the_smtp_server_and_goes_out_once_it_is_up(
 ) -> None:
     left = desk.left["en"]
     async with aiohttp.ClientSession() as session:
-        amy = await AgentClient(session, desk.url).login(AMY, PASSWORD)
+        amy = await AgentClient(session, desk.mailing.url).login(AMY, PASSWORD)
         await answer(amy, left.conversation_id, ANSWER["en"])
         deadline = time.monotonic() + 30
-        while not ((rows := desk.outbox(left.conversation_id)) and rows[0]["attempts"] >= 2):
+        while not (
+            (rows := desk.mailing.outbox(left.conversation_id)) and rows[0]["attempts"] >= 2
+        ):
             assert time.monotonic() < deadline, "the sender never tried again"
             await asyncio.sleep(0.2)
         assert rows[0]["sent_at"] is None and rows[0]["last_error"]
         assert rows[0]["recipient"] == address_of("en")  # kept: needed to send it
-        desk.smtp_up()
-        [mail] = await wait_for_mail(desk, address_of("en"))
+        desk.mailing.smtp.start()
+        [mail] = await asyncio.to_thread(mails_within, desk.mailing.mailbox, address_of("en"))
     assert ANSWER["en"] in mail.get_content()
-    [sent] = desk.outbox(left.conversation_id)
+    [sent] = desk.mailing.outbox(left.conversation_id)
     assert sent["sent_at"] is not None and sent["recipient"] == ""  # blanked once sent
     await asyncio.sleep(1.5)  # several more sender rounds: nothing is sent twice
-    assert len(desk.mailbox.mails_to(address_of("en"))) == 1
+    assert len(desk.mailing.mailbox.mails_to(address_of("en"))) == 1
 
 
 @pytest.mark.parametrize("language", ["ko", "ja", "en"])
 async def test_the_customers_emailed_reply_continues_the_same_conversation(
     desk: EmailDesk, language: str
 ) -> None:
-    desk.smtp_up()
+    desk.mailing.smtp.start()
     left = desk.left[language]
     address = address_of(language)
     async with aiohttp.ClientSession() as session:
-        amy = await AgentClient(session, desk.url).login(AMY, PASSWORD)
+        amy = await AgentClient(session, desk.mailing.url).login(AMY, PASSWORD)
         if language != "en":  # en was answered (and mailed) by the test above
             number = await answer(amy, left.conversation_id, ANSWER[language])
         else:
             number = await ticket_number(amy, left.conversation_id)
-        [mail] = await wait_for_mail(desk, address)
+        [mail] = await asyncio.to_thread(mails_within, desk.mailing.mailbox, address)
         raw = customers_reply(mail, language, EMAILED[language], f"<{language}-1@example.net>")
-        stored = await post_mail(session, desk.url, raw)
-        again = await post_mail(session, desk.url, raw)
+        stored = await post_mail(session, desk.mailing.url, raw)
+        again = await post_mail(session, desk.mailing.url, raw)
         _, view = await amy.call(
             "GET", f"/api/agent/conversations/{left.conversation_id}/transcript"
         )
-        customer = Customer(session, desk.url)
+        customer = Customer(session, desk.mailing.url)
         customer.conversation_id, customer.token = left.conversation_id, left.token
         theirs = await customer.transcript()
         # A reply after the ticket is closed opens a new one (a closed ticket stays closed).
         closed = await amy.call("POST", f"/api/agent/tickets/{number}/close", {})
         later = await post_mail(
             session,
-            desk.url,
+            desk.mailing.url,
             customers_reply(mail, language, EMAILED[language] + " (2)", f"<{language}-2@x>"),
         )
         reopened = await ticket_number(amy, left.conversation_id, "open")
@@ -247,28 +205,30 @@ async def test_the_customers_emailed_reply_continues_the_same_conversation(
 
 
 async def test_forged_tokens_wrong_secrets_and_bad_mail_are_refused(desk: EmailDesk) -> None:
-    desk.smtp_up()
+    desk.mailing.smtp.start()
     left = desk.left["ja"]
-    [mail] = await wait_for_mail(desk, address_of("ja"))
+    [mail] = await asyncio.to_thread(mails_within, desk.mailing.mailbox, address_of("ja"))
     other = desk.left["ko"].conversation_id
     local = str(mail["Reply-To"].addresses[0].addr_spec).split("@")[0]
     genuine_mac = local.rsplit(".", 1)[1]
     moved = f"help+{other}.{genuine_mac}@reply.example.com"  # ja's MAC on ko's chat
     async with aiohttp.ClientSession() as session:
         forged = await post_mail(
-            session, desk.url, customers_reply(mail, "ja", "偽物", "<f@x>", to=moved)
+            session, desk.mailing.url, customers_reply(mail, "ja", "偽物", "<f@x>", to=moved)
         )
         genuine = customers_reply(mail, "ja", "本物", "<g@x>")
-        no_secret = await post_mail(session, desk.url, genuine, secret=None)
-        wrong_secret = await post_mail(session, desk.url, genuine, secret="guess")
+        no_secret = await post_mail(session, desk.mailing.url, genuine, secret=None)
+        wrong_secret = await post_mail(session, desk.mailing.url, genuine, secret="guess")
         no_token = await post_mail(
-            session, desk.url, customers_reply(mail, "ja", "x", "<n@x>", to=REPLY_ADDRESS)
+            session, desk.mailing.url, customers_reply(mail, "ja", "x", "<n@x>", to=REPLY_ADDRESS)
         )
-        empty = await post_mail(session, desk.url, b"")
-        garbage = await post_mail(session, desk.url, b"\x00\xff garbage without headers")
-        wrong_type = await post_mail(session, desk.url, genuine, content_type="application/json")
-        too_big = await post_mail(session, desk.url, genuine + b"x" * (MAX_INBOUND + 1))
-        said = await Customer(session, desk.url).start("en")
+        empty = await post_mail(session, desk.mailing.url, b"")
+        garbage = await post_mail(session, desk.mailing.url, b"\x00\xff garbage without headers")
+        wrong_type = await post_mail(
+            session, desk.mailing.url, genuine, content_type="application/json"
+        )
+        too_big = await post_mail(session, desk.mailing.url, genuine + b"x" * (MAX_INBOUND + 1))
+        said = await Customer(session, desk.mailing.url).start("en")
     assert (forged[0], forged[1]["error"]["code"]) == (403, "bad_reply_token")
     assert (no_secret[0], wrong_secret[0]) == (401, 401)
     assert (no_token[0], no_token[1]["error"]["code"]) == (422, "no_reply_token")
@@ -277,14 +237,14 @@ async def test_forged_tokens_wrong_secrets_and_bad_mail_are_refused(desk: EmailD
     assert wrong_type[0] == 415
     assert (too_big[0], too_big[1]["error"]["code"]) == (413, "too_large")
     assert said.conversation_id  # the gateway still serves
-    with sqlite3.connect(desk.state / "handoff.sqlite3") as db:
+    with sqlite3.connect(desk.mailing.state / "handoff.sqlite3") as db:
         texts = [row[0] for row in db.execute("SELECT text FROM messages")]
     assert "偽物" not in texts and "本物" not in texts
     assert left.conversation_id
 
 
 def test_no_email_address_reaches_the_gateways_log(desk: EmailDesk) -> None:
-    log = desk.log.read_text(encoding="utf-8")
+    log = desk.mailing.log.read_text(encoding="utf-8")
     assert "email" in log and "sent" in log  # the sender did log, ids only
     for language in ("ko", "ja", "en"):
         assert address_of(language) not in log

@@ -5,7 +5,6 @@ restart. The semantic half, against the real action server: tests/e2e/test_helpc
 
 from __future__ import annotations
 
-import copy
 import html
 import logging
 import os
@@ -22,7 +21,6 @@ import pytest
 import yaml
 from aiohttp.test_utils import TestClient, TestServer
 
-from handoff.customer.texts import TextsError
 from handoff.helpcentre.catalog import HelpCatalog
 from handoff.helpcentre.feedback import FeedbackTokens, InvalidToken, token_key
 from handoff.helpcentre.fulltext import FullTextIndex, pieces
@@ -31,10 +29,12 @@ from handoff.helpcentre.routes import MAX_QUERY_CHARS, clean_query
 from handoff.helpcentre.search import merge
 from handoff.helpcentre.semantic import SemanticResults
 from handoff.helpcentre.texts import TEXT_PLACEHOLDERS, help_texts, load_help_texts, problems
+from handoff.texts_file import TextsError
 from handoff.web.app import create_app
 from kb_index.articles import load_kb
 from stack.settings import Settings
 from tests.e2e.isolated import ALWAYS_OPEN, free_port
+from tests.handoff.texts_yaml import read_yaml, with_change
 
 LANGUAGES = ("ko", "ja", "en")
 
@@ -82,19 +82,14 @@ SHIPPED_TEXTS = Settings().helpcentre_texts_path
 TEXTS = load_help_texts(SHIPPED_TEXTS).texts
 
 
-def shipped_texts() -> dict[str, Any]:
-    raw: dict[str, Any] = yaml.safe_load(SHIPPED_TEXTS.read_text(encoding="utf-8"))
-    return raw
-
-
 def test_the_shipped_texts_have_no_problem() -> None:
-    assert problems(shipped_texts()) == []
+    assert problems(read_yaml(SHIPPED_TEXTS)) == []
     assert set(TEXTS) == set(TEXT_PLACEHOLDERS)
 
 
 @pytest.mark.parametrize("key", sorted(TEXT_PLACEHOLDERS))
 def test_every_text_is_in_three_languages_with_the_same_placeholders(key: str) -> None:
-    variants = shipped_texts()["texts"][key]
+    variants = read_yaml(SHIPPED_TEXTS)["texts"][key]
     assert set(variants) == set(LANGUAGES)
     fields = {
         lang: {f for _, f, _, _ in string.Formatter().parse(text) if f}
@@ -117,18 +112,6 @@ def test_every_kb_file_has_a_category_name_in_three_languages() -> None:
     names = {lang: texts.category_name("shipping", lang) for lang in LANGUAGES}
     assert names == {"ko": "배송", "ja": "配送", "en": "Shipping"}
     assert texts.category_name("order_help", "ja") == "Order help"  # a file not in the list
-
-
-def _broken_texts(path: list[str], value: object) -> dict[str, Any]:
-    raw = copy.deepcopy(shipped_texts())
-    target = raw
-    for key in path[:-1]:
-        target = target[key]
-    if value is None:
-        del target[path[-1]]
-    else:
-        target[path[-1]] = value
-    return raw
 
 
 @pytest.mark.parametrize(
@@ -155,14 +138,14 @@ def _broken_texts(path: list[str], value: object) -> dict[str, Any]:
     ],
 )
 def test_text_problems_are_named(path: list[str], value: object, expected: str) -> None:
-    found = problems(_broken_texts(path, value))
+    found = problems(with_change(SHIPPED_TEXTS, path, value))
     assert any(expected in line for line in found), found
 
 
 def test_a_broken_texts_file_is_refused_naming_the_file_each_key_and_what_to_do(
     tmp_path: Path,
 ) -> None:
-    raw = _broken_texts(["texts", "no_results", "ja"], None)
+    raw = with_change(SHIPPED_TEXTS, ["texts", "no_results", "ja"], None)
     raw["texts"]["results_heading"]["ko"] = "{count}건"
     path = tmp_path / "helpcentre_texts.yml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
@@ -211,10 +194,8 @@ def test_the_designers_check_reads_the_help_centres_texts_too(tmp_path: Path) ->
     assert good.returncode == 0, good.stderr
     assert f"{SHIPPED_TEXTS}: every text in ko, ja and en" in good.stdout
     path = tmp_path / "helpcentre_texts.yml"
-    path.write_text(
-        yaml.safe_dump(_broken_texts(["categories", "returns", "ko"], None), allow_unicode=True),
-        encoding="utf-8",
-    )
+    raw = with_change(SHIPPED_TEXTS, ["categories", "returns", "ko"], None)
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     env = {**os.environ, "ASSISTANT_HELPCENTRE_TEXTS_PATH": str(path)}
     bad = subprocess.run(check, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert bad.returncode == 1
@@ -225,7 +206,7 @@ def test_the_designers_check_reads_the_help_centres_texts_too(tmp_path: Path) ->
 def test_the_gateway_does_not_start_with_a_broken_texts_file(tmp_path: Path) -> None:
     """`python -m handoff` with a broken file: exit 2 and a message naming the file and
     the key, before it opens any port or database."""
-    raw = _broken_texts(["texts", "helpful_question", "en"], None)
+    raw = with_change(SHIPPED_TEXTS, ["texts", "helpful_question", "en"], None)
     path = tmp_path / "helpcentre_texts.yml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     env = {
