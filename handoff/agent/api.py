@@ -302,7 +302,7 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
     writer = asyncio.create_task(_forward(ws, queue))
     try:
         await ws.send_json({"type": "ready", "agent": agent.public()})
-        await service.broadcast_queue()
+        await service.console_opened(agent.username)
         async for raw in ws:
             if raw.type != WSMsgType.TEXT:
                 continue

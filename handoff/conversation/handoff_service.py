@@ -35,9 +35,11 @@ from handoff.conversation.models import (
 from handoff.conversation.queue_broadcast import (
     AGENT_INTERVAL,
     CUSTOMER_INTERVAL,
+    AgentKind,
     Capacity,
     Coalescer,
     EncodedFrame,
+    QueueFeed,
     QueueKey,
     queue_key,
     queue_positions,
@@ -160,6 +162,7 @@ class HandoffService:
             CUSTOMER_INTERVAL, self._flush_customers, name="queue positions"
         )
         self.queue_frames = Coalescer(AGENT_INTERVAL, self._flush_agents, name="agent queues")
+        self.queue_feed = QueueFeed()  # what each console here was sent of its queue
         # Called (cheaply: they coalesce) whenever the queue, an assignment or an agent's
         # presence changes: the supervisors' live view (handoff/agent/live_view.py) listens.
         self.watchers: list[Callable[[], None]] = []
@@ -510,6 +513,11 @@ class HandoffService:
         for watcher in self.watchers:
             watcher()
 
+    async def console_opened(self, username: str) -> None:
+        """An agent's console socket opened here: it gets its whole queue next."""
+        self.queue_feed.forget(username)
+        await self.broadcast_queue()
+
     async def resync_queue(self) -> None:
         """Periodically: pick up queue changes made by another gateway replica."""
         self.position_frames.touch()
@@ -551,7 +559,8 @@ class HandoffService:
             self.queue_frames.touch()  # e.g. a change made on another replica
 
     async def _flush_agents(self) -> None:
-        """Every agent with a console open on this replica gets their queue snapshot;
+        """Every agent with a console open on this replica gets what changed in their
+        queue (or the whole of it, if their console has nothing to build on: QueueFeed);
         computed once per kind of agent (languages and skills)."""
         await self.refresh_agents()
         queued = await self.handoffs.queue_entries()
@@ -560,22 +569,27 @@ class HandoffService:
         # Labels ride along (the console filters the queue by them): one read per flush.
         labels = await self.handoffs.labels_of([h.conversation_id for h in queued])
         items = [{**h.queue_item(now), "labels": labels.get(h.conversation_id, [])} for h in queued]
-        frames: dict[tuple[tuple[str, ...], tuple[str, ...]], EncodedFrame] = {}
+        updated: set[AgentKind] = set()
         for agent in self._agents:
             if not self.presence.sockets.get(agent.username):
                 continue
+            channel = agent_channel(agent.username)
             if agent.availability != "online":
-                self.hub.publish(agent_channel(agent.username), _NO_NEW_CHATS)
+                if self.queue_feed.pause(agent.username):
+                    self.hub.publish_local(channel, _NO_NEW_CHATS)
                 continue
             kind = (agent.languages, agent.skills)
-            if kind not in frames:  # one list, serialized once, per kind of agent
+            if kind not in updated:
                 mine = [
                     item
                     for item, h in zip(items, queued, strict=True)
                     if agent.can_take(h.language, h.skill)
                 ]
-                frames[kind] = EncodedFrame(type="queue", items=mine)
-            self.hub.publish(agent_channel(agent.username), frames[kind])
+                self.queue_feed.update(kind, mine)
+                updated.add(kind)
+            frame = self.queue_feed.frame_for(agent.username, kind)
+            if frame is not None:
+                self.hub.publish_local(channel, frame)
 
     def _fingerprint(self, queued: Iterable[Handoff]) -> int:
         """What the agents' queue frames show: the chats, and who takes new ones (an

@@ -212,6 +212,7 @@ class Handoff:
             "language": self.language,
             "reason": self.reason,
             "waiting_seconds": int(now - self.queued_at),
+            "queued_at": round(self.queued_at, 3),  # orders the items a delta brings
             "summary": self.summary,
             "priority": self.priority,
             "skill": self.skill,

@@ -6,12 +6,17 @@ kind of audience then reads the queue from the store once and sends:
 
 - customers, at most once per `CUSTOMER_INTERVAL` (1 s): their position and wait
   estimate, and only to those whose numbers changed since the last frame they got;
-- agents, at most once per `AGENT_INTERVAL` (0.5 s): their queue snapshot (the frame
-  the console always had), computed once per kind of agent (languages, skills).
+- agents, at most once per `AGENT_INTERVAL` (0.5 s): what changed in their queue since
+  the frame they got last (`queue_delta`: chats gone, chats new or changed), computed once
+  per kind of agent (languages, skills); a whole snapshot (`queue`) only to a console
+  with nothing to build on (`QueueFeed`). So a flush sends bytes in proportion to what
+  changed, not to the length of the queue, to each of N consoles.
 
 Positions come from one pass over the ordered queue (`queue_positions`). The store
 stays the order of truth: each gateway replica coalesces for its own sockets, and a
 periodic resync (`HandoffService.resync_queue`) catches changes another replica made.
+Queue frames go to this replica's sockets only (`Realtime.publish_local`): every
+replica sends its own consoles their own versions, which must not interleave.
 """
 
 from __future__ import annotations
@@ -73,6 +78,105 @@ class EncodedFrame(dict[str, Any]):
     @functools.cached_property
     def text(self) -> str:
         return json.dumps(self)
+
+
+AgentKind = tuple[tuple[str, ...], tuple[str, ...]]  # (languages, skills): who sees which chats
+QueueItem = dict[str, Any]  # HandoffService.queue_item: one waiting chat as a console shows it
+# What a console shows of an item that a flush can change. Not `waiting_seconds`: it
+# grows every second and the console counts it up itself (from `queued_at`).
+_TIMER = "waiting_seconds"
+
+
+def _shown(item: QueueItem) -> tuple[Any, ...]:
+    return tuple(
+        (key, tuple(value) if isinstance(value, list) else value)
+        for key, value in item.items()
+        if key != _TIMER
+    )
+
+
+@dataclass
+class _KindView:
+    """One kind of agent's queue as of `version`, and how it got there from `version - 1`."""
+
+    version: int
+    items: dict[str, QueueItem]  # conversation id -> item, in service order
+    shown: dict[str, tuple[Any, ...]]
+    delta: EncodedFrame | None = None  # version - 1 -> version
+    _snapshot: EncodedFrame | None = None
+
+    def snapshot(self) -> EncodedFrame:
+        if self._snapshot is None:
+            items = list(self.items.values())
+            self._snapshot = EncodedFrame(type="queue", version=self.version, items=items)
+        return self._snapshot
+
+
+class QueueFeed:
+    """What each console on this replica was sent of its queue, so a flush sends it only
+    the change (`queue_delta`: `base` -> `version`, `removed` ids, `upsert` items).
+
+    A console gets the whole list (`queue`, with its `version`) when it has nothing to
+    build on: its socket just opened (`forget`), it takes chats again after away or
+    busy, or its languages or skills changed. A console whose version does not match a
+    delta's `base` reads the queue again (the browser does: agent.js)."""
+
+    def __init__(self) -> None:
+        self._views: dict[AgentKind, _KindView] = {}
+        # username -> (kind, version) last sent; PAUSED: the empty list of an away agent
+        self._sent: dict[str, tuple[AgentKind, int] | str] = {}
+
+    def forget(self, username: str) -> None:
+        """A console opened: its next frame is a whole snapshot."""
+        self._sent.pop(username, None)
+
+    def update(self, kind: AgentKind, items: list[QueueItem]) -> None:
+        """The queue this kind of agent can take now, in service order."""
+        fresh = {item["conversation_id"]: item for item in items}
+        shown = {conversation_id: _shown(item) for conversation_id, item in fresh.items()}
+        view = self._views.get(kind)
+        if view is None:
+            self._views[kind] = _KindView(1, fresh, shown)
+            return
+        removed = [
+            conversation_id for conversation_id in view.items if conversation_id not in fresh
+        ]
+        upsert = [
+            item
+            for conversation_id, item in fresh.items()
+            if view.shown.get(conversation_id) != shown[conversation_id]
+        ]
+        if removed or upsert:
+            view.version += 1
+            view.delta = EncodedFrame(
+                type="queue_delta",
+                base=view.version - 1,
+                version=view.version,
+                removed=removed,
+                upsert=upsert,
+            )
+        # Unchanged: the last delta still leads to this version.
+        view.items, view.shown, view._snapshot = fresh, shown, None
+
+    def frame_for(self, username: str, kind: AgentKind) -> EncodedFrame | None:
+        """What to send this console after `update(kind, ...)`: None when it is up to date."""
+        view = self._views[kind]
+        sent = self._sent.get(username)
+        self._sent[username] = (kind, view.version)
+        if sent == (kind, view.version):
+            return None
+        if sent == (kind, view.version - 1) and view.delta is not None:
+            return view.delta
+        return view.snapshot()
+
+    def pause(self, username: str) -> bool:
+        """The agent takes no new chats: True if their console still needs the empty list."""
+        paused = self._sent.get(username) == _PAUSED
+        self._sent[username] = _PAUSED
+        return not paused
+
+
+_PAUSED = "paused"
 
 
 @dataclass(frozen=True)

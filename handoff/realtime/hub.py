@@ -25,6 +25,10 @@ class Realtime(Protocol):
 
     def publish(self, conversation_id: str, frame: Frame) -> None: ...
 
+    def publish_local(self, conversation_id: str, frame: Frame) -> None:
+        """To this process's subscribers only (frames each replica makes for its own)."""
+        ...
+
     def close_all(self) -> None: ...
 
 
@@ -58,6 +62,9 @@ class Hub:
                 while not queue.empty():
                     queue.get_nowait()
                 queue.put_nowait(None)
+
+    def publish_local(self, conversation_id: str, frame: Frame) -> None:
+        self.publish(conversation_id, frame)  # one process: local is everywhere
 
     def close_all(self) -> None:
         for conversation_id in list(self._subscribers):

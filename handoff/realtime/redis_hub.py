@@ -172,6 +172,9 @@ class RedisHub:
             },
         )
 
+    def publish_local(self, conversation_id: str, frame: Frame) -> None:
+        self._deliver(conversation_id, frame)
+
     def close_all(self) -> None:
         for conversation_id in list(self._subscribers):
             for queue in list(self._subscribers[conversation_id]):

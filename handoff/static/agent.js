@@ -80,6 +80,7 @@
     labelCatalog: [],         // data/labels.yml as GET /api/agent/labels gives it: [{id, names}]
     labelFilter: '',          // the sidebar's "show only" label; '' for all
     queueKnown: null,         // ids the queue has shown us; null until the first list (no alert for it)
+    queueVersion: null,       // the version of the last whole queue frame, moved on by each delta
     audio: null,              // the AudioContext of the beep, made on first use
   };
   const SOUND_KEY = 'maru-agent-sound';   // "off" when the agent turned the beep off
@@ -221,6 +222,7 @@
     switchTo(null);
     app.queue = [];
     app.queueKnown = null;
+    app.queueVersion = null;
     app.mine = [];
     app.unread.clear();
     app.drafts.clear();
@@ -393,13 +395,30 @@
       setConnection(true);
       if (frame.agent) { app.agent = Object.assign({}, app.agent, frame.agent); renderAgent(); saveSession(); }
       // The socket only pushes changes: catch up on whatever happened while it was down.
+      app.queueVersion = null;  // the server sends this socket the whole queue first
       refreshQueue();
       refreshMine();
       if (maruAgent.selected) openConversation(maruAgent.selected);
     },
     queue(frame) {
       app.queueStamp += 1;
+      app.queueVersion = Number.isInteger(frame.version) ? frame.version : null;
       setQueue(frame.items);
+    },
+    // What changed since the queue frame (or delta) before: chats gone, chats new or changed.
+    queue_delta(frame) {
+      if (frame.base !== app.queueVersion) {  // a frame missed: read the whole queue again
+        app.queueVersion = Number.isInteger(frame.version) ? frame.version : null;
+        refreshQueue();
+        return;
+      }
+      app.queueStamp += 1;
+      app.queueVersion = frame.version;
+      const gone = new Set(list(frame.removed));
+      const changed = new Map(list(frame.upsert).filter((item) => item && item.conversation_id)
+        .map((item) => [item.conversation_id, item]));
+      const kept = app.queue.filter((item) => !gone.has(item.conversation_id) && !changed.has(item.conversation_id));
+      setQueue(inServiceOrder(kept.concat([...changed.values()])));
     },
     // A ticket claimed, answered, released or closed, by anyone: the list shows it at once.
     ticket() {
@@ -469,11 +488,24 @@
     if (res.ok && Array.isArray(res.data) && stamp === app.queueStamp) setQueue(res.data);
   }
 
-  /** `since` turns the server's waiting_seconds into a local start time the clock counts from. */
+  /** The server's order: highest priority first, then first come. */
+  function inServiceOrder(items) {
+    const key = (item) => [-(Number(item.priority) || 0), Number(item.queued_at) || 0];
+    return items.sort((a, b) => {
+      const [pa, qa] = key(a);
+      const [pb, qb] = key(b);
+      return pa - pb || qa - qb;
+    });
+  }
+
+  /**
+   * `since` turns the server's waiting_seconds into a local start time the clock counts from
+   * (an item kept from an earlier frame keeps its own).
+   */
   function setQueue(items) {
     const now = Date.now();
     app.queue = list(items).filter((item) => item.conversation_id)
-      .map((item) => Object.assign({}, item, { since: now - (Number(item.waiting_seconds) || 0) * 1000 }));
+      .map((item) => Object.assign({}, item, { since: item.since ?? now - (Number(item.waiting_seconds) || 0) * 1000 }));
     // The server only lists chats we can take: one we have not seen before is new work.
     const fresh = app.queueKnown ? app.queue.filter((item) => !app.queueKnown.has(item.conversation_id)) : [];
     app.queueKnown = new Set([...(app.queueKnown || []), ...app.queue.map((item) => item.conversation_id)]);

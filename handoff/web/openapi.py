@@ -1398,6 +1398,11 @@ def _document() -> dict[str, Any]:
                             ],
                         },
                         "waiting_seconds": {"type": "integer"},
+                        "queued_at": {
+                            "type": "number",
+                            "description": "unix time it was queued; the queue is ordered by "
+                            "priority (highest first), then queued_at",
+                        },
                         "summary": {"type": "string"},
                         "priority": {"type": "integer"},
                         "labels": {

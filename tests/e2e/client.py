@@ -150,6 +150,13 @@ async def next_frame(
                 return frame
 
 
+def queue_brings(frame: dict[str, Any], conversation_id: str) -> bool:
+    """Whether a console frame puts `conversation_id` in the queue: a whole queue that
+    lists it, or a delta that adds (or changes) it."""
+    items = {"queue": frame.get("items"), "queue_delta": frame.get("upsert")}.get(frame["type"])
+    return conversation_id in [item["conversation_id"] for item in items or []]
+
+
 async def say_until_acknowledged(customer: Customer, text: str) -> tuple[dict[str, Any], int]:
     """Send as the widget does while the gateway answers 503 (its database away) or the
     connection breaks: the same client_id again until acknowledged. Returns the reply and

@@ -29,7 +29,13 @@ from kb_index.articles import Article, load_kb
 from stack.devservers import PostgresServer, RedisServer
 from stack.launcher import Stack
 from stack.settings import PROJECT_ROOT, Settings
-from tests.e2e.client import AgentClient, Customer, next_frame, say_until_acknowledged
+from tests.e2e.client import (
+    AgentClient,
+    Customer,
+    next_frame,
+    queue_brings,
+    say_until_acknowledged,
+)
 from tests.e2e.isolated import consecutive_free_ports, isolated_settings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -261,13 +267,7 @@ async def test_a_customer_on_one_gateway_talks_with_an_agent_on_the_other(
         customer.base_url = second  # the next request lands on the other replica
         assert (await customer.say(ASK_FOR_PERSON[language]))["state"] == "queued"
         # B's console learns of the chat queued through B's store, whichever replica
-        await next_frame(
-            console,
-            lambda f: (
-                f["type"] == "queue"
-                and customer.conversation_id in [i["conversation_id"] for i in f["items"]]
-            ),
-        )
+        await next_frame(console, lambda f: queue_brings(f, customer.conversation_id))
         assert (await agent.accept(customer.conversation_id))[0] == 200
         assert (await agent.write(customer.conversation_id, AGENT_SAYS[language]))[0] == 201
         said = await next_frame(widget, lambda f: f.get("role") == "agent")

@@ -28,7 +28,13 @@ import pytest
 from kb_index.articles import Article, load_kb
 from stack.devservers import PostgresServer, RedisServer
 from stack.settings import APP_VENV, PROJECT_ROOT, Settings
-from tests.e2e.client import AgentClient, Customer, next_frame, say_until_acknowledged
+from tests.e2e.client import (
+    AgentClient,
+    Customer,
+    next_frame,
+    queue_brings,
+    say_until_acknowledged,
+)
 from tests.e2e.isolated import isolated_settings
 from tests.e2e.netns import Lab, lab_unavailable, port_open_from
 
@@ -241,13 +247,7 @@ async def test_a_customer_on_one_host_chats_with_an_agent_on_the_other(
         widget, console, agent = await _connect(session, a, b, customer)
 
         assert (await customer.say(ASK_FOR_PERSON[language]))["state"] == "queued"
-        await next_frame(
-            console,
-            lambda f: (
-                f["type"] == "queue"
-                and customer.conversation_id in [i["conversation_id"] for i in f["items"]]
-            ),
-        )
+        await next_frame(console, lambda f: queue_brings(f, customer.conversation_id))
         assert (await agent.accept(customer.conversation_id))[0] == 200
         assert (await agent.write(customer.conversation_id, AGENT_SAYS[language]))[0] == 201
         assert (await next_frame(widget, _agent_message))["text"] == AGENT_SAYS[language]

@@ -22,6 +22,7 @@ class AnyHub(Protocol):
     def unsubscribe(self, conversation_id: str, queue: asyncio.Queue[Frame | None]) -> None: ...
     def has_subscribers(self, conversation_id: str) -> bool: ...
     def publish(self, conversation_id: str, frame: Frame) -> None: ...
+    def publish_local(self, conversation_id: str, frame: Frame) -> None: ...
     def close_all(self) -> None: ...
 
 
@@ -95,6 +96,20 @@ async def test_only_the_conversation_s_subscribers_get_its_frames(replicas: Repl
     assert await receive(mine, 1) == [{"n": 1}]
     assert await receive(other, 1) == [{"n": 2}]
     assert mine.empty() and other.empty()
+
+
+async def test_a_local_frame_stays_on_its_own_replica(replicas: Replicas) -> None:
+    a, b = await replicas()
+    here, there = a.subscribe("agent:ann"), b.subscribe("agent:ann")
+    await settle(a, b)
+    a.publish_local("agent:ann", {"n": 1})
+    a.publish("agent:ann", {"n": 2})  # a later frame for everyone: the local one went first
+    await settle(a, b)
+    assert await receive(here, 2) == [{"n": 1}, {"n": 2}]
+    if a is b:  # one process: local is everywhere
+        return
+    assert await receive(there, 1) == [{"n": 2}]
+    assert there.empty()
 
 
 def shard_mate(conversation_id: str) -> str:

@@ -15,7 +15,13 @@ import pytest
 from handoff.conversation.bot_relay import BotRelay
 from handoff.conversation.handoff_service import HandoffService, agent_channel
 from handoff.conversation.models import Conversation, Handoff, Reply
-from handoff.conversation.queue_broadcast import Coalescer, queue_positions, wait_estimate
+from handoff.conversation.queue_broadcast import (
+    AgentKind,
+    Coalescer,
+    QueueFeed,
+    queue_positions,
+    wait_estimate,
+)
 from handoff.customer.texts import load_texts
 from handoff.realtime.hub import Frame, Hub
 from handoff.store.sqlite import SQLiteStore
@@ -110,6 +116,89 @@ async def test_a_failing_flush_does_not_stop_later_ones() -> None:
     coalescer.touch()
     await coalescer.idle()
     assert calls == 2
+
+
+# -- what each console is sent: a snapshot once, then deltas ---------------------------
+
+EN: AgentKind = (("en",), ())
+KO: AgentKind = (("ko",), ())
+
+
+def item(conversation_id: str, waiting: int = 0, summary: str = "") -> dict[str, Any]:
+    return {
+        "conversation_id": conversation_id,
+        "waiting_seconds": waiting,
+        "summary": summary,
+        "labels": [],
+    }
+
+
+def test_a_console_gets_the_whole_queue_first_and_then_only_what_changed() -> None:
+    feed = QueueFeed()
+    feed.update(EN, [item("a"), item("b"), item("c")])
+    first = feed.frame_for("ann", EN)
+    assert first is not None and first["type"] == "queue"
+    assert [i["conversation_id"] for i in first["items"]] == ["a", "b", "c"]
+
+    # b taken, c's summary written, d new; a only waited longer (the console counts that)
+    feed.update(EN, [item("a", waiting=9), item("c", summary="refund"), item("d")])
+    delta = feed.frame_for("ann", EN)
+    assert delta is not None and delta["type"] == "queue_delta"
+    assert (delta["base"], delta["version"]) == (first["version"], first["version"] + 1)
+    assert delta["removed"] == ["b"]
+    assert [i["conversation_id"] for i in delta["upsert"]] == ["c", "d"]
+
+    feed.update(EN, [item("a", waiting=10), item("c", summary="refund"), item("d")])
+    assert feed.frame_for("ann", EN) is None  # nothing a console shows changed
+
+
+def test_a_console_with_nothing_to_build_on_gets_a_snapshot() -> None:
+    feed = QueueFeed()
+    feed.update(EN, [item("a")])
+    assert feed.frame_for("ann", EN) is not None
+    feed.update(EN, [item("a"), item("b")])
+
+    # ann's socket closed and opened again (a reload): the delta would find no base
+    feed.forget("ann")
+    again = feed.frame_for("ann", EN)
+    assert again is not None and again["type"] == "queue"
+    assert [i["conversation_id"] for i in again["items"]] == ["a", "b"]
+
+    # bob missed a change (no console open during it): a snapshot, not a delta
+    feed.update(EN, [item("b")])
+    late = feed.frame_for("bob", EN)
+    assert late is not None and late["type"] == "queue" and late["version"] == again["version"] + 1
+
+    # ann now speaks Korean too: another kind, another list
+    feed.update(KO, [item("k")])
+    other = feed.frame_for("ann", KO)
+    assert other is not None and other["type"] == "queue"
+    assert [i["conversation_id"] for i in other["items"]] == ["k"]
+
+
+def test_an_away_console_is_told_once_and_gets_the_whole_queue_when_back() -> None:
+    feed = QueueFeed()
+    feed.update(EN, [item("a")])
+    feed.frame_for("ann", EN)
+    assert feed.pause("ann") is True
+    assert feed.pause("ann") is False  # already told: no second empty list
+    feed.update(EN, [item("a")])
+    back = feed.frame_for("ann", EN)
+    assert back is not None and back["type"] == "queue"
+
+
+def test_a_delta_is_as_small_as_the_change_whatever_the_queue_length() -> None:
+    sizes = {}
+    for length in (100, 1000):
+        feed = QueueFeed()
+        queue = [item(f"c{n}", waiting=n) for n in range(length)]
+        feed.update(EN, queue)
+        feed.frame_for("ann", EN)
+        feed.update(EN, [dict(i, waiting_seconds=i["waiting_seconds"] + 1) for i in queue[1:]])
+        delta = feed.frame_for("ann", EN)
+        assert delta is not None and delta["removed"] == ["c0"] and delta["upsert"] == []
+        sizes[length] = len(delta.text)
+    assert sizes[100] == sizes[1000]
 
 
 # -- through the service ---------------------------------------------------------------
@@ -227,24 +316,71 @@ async def test_the_estimate_follows_agents_going_offline(setup: Setup) -> None:
     assert frame["queue"] == {"position": 3, "estimated_wait_seconds": 480}
 
 
-async def test_agents_get_a_bounded_number_of_snapshots_for_a_burst(setup: Setup) -> None:
+def rebuilt(frames: list[Frame]) -> list[str]:
+    """The queue a console shows after these frames, as agent.js builds it: a snapshot,
+    then deltas that each start from the version before (asserted)."""
+    shown: dict[str, dict[str, Any]] = {}
+    version = None
+    for frame in frames:
+        if frame["type"] == "queue":
+            shown, version = {i["conversation_id"]: i for i in frame["items"]}, frame["version"]
+        elif frame["type"] == "queue_delta":
+            assert frame["base"] == version, "a delta that does not follow the frame before"
+            for gone in frame["removed"]:
+                del shown[gone]
+            shown.update((i["conversation_id"], i) for i in frame["upsert"])
+            version = frame["version"]
+    ordered = sorted(shown.values(), key=lambda i: (-i["priority"], i["queued_at"]))
+    return [i["conversation_id"] for i in ordered]
+
+
+async def test_agents_get_a_bounded_number_of_queue_frames_for_a_burst(setup: Setup) -> None:
     await setup.agent("ann")
     await setup.agent("kim", connected=False)
     console = setup.hub.subscribe(agent_channel("ann"))
     away = setup.hub.subscribe(agent_channel("kim"))
     started = time.monotonic()
-    burst = 30
+    burst, queued = 30, []
     for _ in range(burst):
         conversation, _ = await setup.store.create_conversation("en", {})
         await setup.store.add_message(conversation.id, "customer", "talk to a human")
         await setup.service.escalate(conversation, {"reason": "requested"})
+        queued.append(conversation.id)
     await setup.service.queue_idle()
     took = time.monotonic() - started
-    snapshots = [f for f in drain(console) if f["type"] == "queue"]
-    assert 1 <= len(snapshots) <= 2 + took / FAST
-    assert len(snapshots) < burst
-    assert len(snapshots[-1]["items"]) == burst  # the last one is the whole queue
+    frames = [f for f in drain(console) if f["type"] in ("queue", "queue_delta")]
+    assert 1 <= len(frames) <= 2 + took / FAST
+    assert len(frames) < burst
+    assert frames[0]["type"] == "queue"  # the first is whole, the rest only changes
+    assert all(f["type"] == "queue_delta" for f in frames[1:])
+    assert rebuilt(frames) == queued  # the console ends with the whole queue, in order
     assert drain(away) == []  # no console open: no frames
+
+
+async def test_an_accept_sends_other_consoles_only_the_chat_that_left(setup: Setup) -> None:
+    ann = await setup.agent("ann")
+    await setup.agent("bob")
+    bob = setup.hub.subscribe(agent_channel("bob"))
+    chats = [(await setup.customer())[0].id for _ in range(12)]
+    before = drain(bob)
+    await setup.service.accept(ann, chats[4])
+    await setup.service.queue_idle()
+    after = [f for f in drain(bob) if f["type"] in ("queue", "queue_delta")]
+    assert [(f["type"], f["removed"], f["upsert"]) for f in after] == [
+        ("queue_delta", [chats[4]], [])
+    ]
+    assert rebuilt(before + after) == chats[:4] + chats[5:]
+
+
+async def test_a_console_that_opens_gets_the_whole_queue(setup: Setup) -> None:
+    await setup.agent("ann")
+    chats = [(await setup.customer())[0].id for _ in range(3)]
+    console = setup.hub.subscribe(agent_channel("ann"))  # a second tab, say
+    await setup.service.console_opened("ann")
+    await setup.service.queue_idle()
+    frames = [f for f in drain(console) if f["type"] in ("queue", "queue_delta")]
+    assert [f["type"] for f in frames] == ["queue"]
+    assert [i["conversation_id"] for i in frames[0]["items"]] == chats
 
 
 async def test_a_customer_is_told_at_most_once_per_interval(setup: Setup) -> None:
