@@ -19,7 +19,7 @@ from common.language import SUPPORTED_LANGUAGES, detect_language
 from common.pii import mask_secrets
 from handoff.conversation.bot_relay import REQUEST_PERSON_PAYLOAD, BotRelay
 from handoff.conversation.handoff_service import HandoffService
-from handoff.conversation.models import Conversation, Message, StoredCustomerMessage
+from handoff.conversation.models import Conversation, Message, State, StoredCustomerMessage
 from handoff.customer.texts import GatewayTexts
 from handoff.realtime.hub import Realtime
 from handoff.store.interface import Store
@@ -39,6 +39,9 @@ class Exchange:
     replies: list[Message]
     duplicate: bool  # the same client_id was already stored (a resend)
     pending: bool = False  # kept for the bot, which will answer it when it is back
+    # The conversation's state as the message found it (None on a resend: not read). A
+    # caller that keeps a Conversation (a customer's websocket) keeps it current with it.
+    state: State | None = None
 
 
 def check_message(text: object, payload: object, limit: int) -> tuple[str, str | None]:
@@ -122,7 +125,7 @@ class ConversationService:
                     _as_found(conversation, stored), shown_text, rasa_payload
                 )
                 self.handoff.relay_to_agent(stored.agent, conversation.id, stored.message)
-                return Exchange(stored.message, [], False)
+                return Exchange(stored.message, [], False, state=stored.state)
         async with self.relay.lock(conversation.id):
             if stored is None:
                 stored = await self._store(conversation.id, shown_text, rasa_payload, client_id)
@@ -153,11 +156,10 @@ class ConversationService:
                 replies = await self.handoff.customer_message(conversation, message, rasa_payload)
                 if conversation.state == "assigned":
                     # Relayed to the agent; the outbox is empty while people own the chat.
-                    return Exchange(message, replies, False)
+                    return Exchange(message, replies, False, state=stored.state)
                 # Leaving the queue (cancel, ticket) gives the chat back to the bot now.
-                return Exchange(
-                    message, replies + (await self.relay.drain(conversation.id)).replies, False
-                )
+                replies += (await self.relay.drain(conversation.id)).replies
+                return Exchange(message, replies, False, state=stored.state)
             if rasa_payload and rasa_payload.startswith("/rate"):
                 await self._store_rating(conversation.id, rasa_payload)
             self.relay.note_new(item)
@@ -169,8 +171,10 @@ class ConversationService:
                 replies += await self.handoff.escalate(
                     current, {"reason": "requested", "bot_unavailable": True}
                 )
-                return Exchange(message, replies, duplicate=False)
-            return Exchange(message, replies, duplicate=False, pending=drained.pending)
+                return Exchange(message, replies, duplicate=False, state=stored.state)
+            return Exchange(
+                message, replies, duplicate=False, pending=drained.pending, state=stored.state
+            )
 
     async def _store(
         self, conversation_id: str, text: str, payload: str | None, client_id: str | None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import json
 import logging
@@ -378,13 +379,17 @@ async def _read_customer_frames(
             )
             continue
         try:
-            await service.handle_customer_message(
+            exchange = await service.handle_customer_message(
                 conversation,
                 message.text,
                 message.payload,
                 client_id=client_id,
                 on_stored=functools.partial(_ack, queue, client_id),
             )
+            if exchange.state is not None and exchange.state != conversation.state:
+                # Kept current: with an agent, the next message skips the bot relay's lock
+                # (Redis round trips, across replicas).
+                conversation = dataclasses.replace(conversation, state=exchange.state)
         except InvalidMessage as exc:
             queue.put_nowait(
                 {

@@ -4,6 +4,7 @@ kept message exactly once and in order when the bot is back (a fake Rasa, a real
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -357,3 +358,22 @@ async def test_a_chat_back_with_the_bot_is_answered_though_the_caller_saw_an_age
     assert [(m.role, m.text) for m in exchange.replies] == [("bot", "answer to 配送料は？")]
     assert inbox.empty()  # not relayed to the agent who had the chat
     assert await gateway.store.outbox(seen.id) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [("ko", "상담원 아직이에요?"), ("ja", "まだですか"), ("en", "still there?")],
+)
+async def test_the_exchange_tells_the_state_the_message_found(
+    gateway: Gateway, language: str, text: str
+) -> None:
+    """A customer's websocket keeps the Conversation it opened with; the exchange says
+    the state the store saw, so the socket's next message takes the path for it (with an
+    agent: no relay lock, which across replicas is Redis round trips)."""
+    assigned = await _assigned_to(gateway, "kim", language)
+    stale = dataclasses.replace(assigned, state="queued")  # as the socket saw it at first
+    assert (await gateway.service.handle_customer_message(stale, text)).state == "assigned"
+    await gateway.store.transition(assigned.id, "resolve")
+    await gateway.store.transition(assigned.id, "return_to_bot")
+    await gateway.relay.drain_when_free(assigned.id)
+    assert (await gateway.service.handle_customer_message(assigned, text)).state == "bot"
