@@ -66,18 +66,22 @@ def language_problems(
 
 
 def read_checked(
-    path: Path, problems: Callable[[object], list[str]], what_to_do: str
+    path: Path,
+    problems: Callable[[object], list[str]],
+    what_to_do: str,
+    error: type[TextsError] = TextsError,
 ) -> dict[str, Any]:
-    """The parsed YAML of `path` once `problems` finds nothing wrong with it. Otherwise a
-    TextsError that starts with the path, lists every problem and ends with `what_to_do`."""
+    """The parsed YAML of `path` once `problems` finds nothing wrong with it. Otherwise
+    `error` (a TextsError) that starts with the path, lists every problem and ends with
+    `what_to_do`."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise TextsError(f"{path}: cannot read it ({exc.strerror})\n  {what_to_do}") from exc
+        raise error(f"{path}: cannot read it ({exc.strerror})\n  {what_to_do}") from exc
     except yaml.YAMLError as exc:
-        raise TextsError(f"{path}: not valid YAML: {exc}\n  {what_to_do}") from exc
+        raise error(f"{path}: not valid YAML: {exc}\n  {what_to_do}") from exc
     if found := problems(raw):
-        raise TextsError(f"{path}:\n  " + "\n  ".join([*found, what_to_do]))
+        raise error(f"{path}:\n  " + "\n  ".join([*found, what_to_do]))
     # Each file's `problems` reports anything but a mapping, so this holds here.
     assert isinstance(raw, dict)
     return raw

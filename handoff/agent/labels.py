@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from aiohttp import web
 
 from handoff.agent.api import handoffs, signed_in_agent
 from handoff.conversation.handoff_service import HandoffError, HandoffService, agent_channel
 from handoff.conversation.models import Agent
+from handoff.texts_file import TextsError, read_checked
 from handoff.web.http import json_error, read_model
 from handoff.web.request_models import MAX_LABELS, LabelsChange
 from handoff.web.state import SETTINGS
@@ -38,8 +38,12 @@ LANGUAGES = ("ko", "ja", "en")
 LABEL_ID = re.compile(r"[a-z0-9_]{1,40}")
 
 
-class LabelsError(ValueError):
-    """The labels file is missing or broken; the message lists every problem."""
+class LabelsError(TextsError):
+    """The labels file is missing or broken; the message lists every problem. A TextsError,
+    so the gateway's start reports it as it does a broken texts file, without a traceback."""
+
+
+WHAT_TO_DO = "fix data/labels.yml (every label needs an id and a name in ko, ja and en), then start the gateway again"
 
 
 @dataclass(frozen=True)
@@ -99,14 +103,7 @@ def problems(raw: object) -> list[str]:
 def load_labels(path: Path) -> LabelCatalog:
     """The designers' list, or LabelsError naming every problem (the gateway then refuses
     to start)."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise LabelsError(f"{path}: cannot read it ({exc.strerror})") from exc
-    except yaml.YAMLError as exc:
-        raise LabelsError(f"{path}: not valid YAML: {exc}") from exc
-    if found := problems(raw):
-        raise LabelsError(f"{path}:\n  " + "\n  ".join(found))
+    raw = read_checked(path, problems, WHAT_TO_DO, LabelsError)
     return LabelCatalog(
         tuple(
             Label(entry["id"], {lang: entry["name"][lang].strip() for lang in LANGUAGES})

@@ -112,6 +112,10 @@ class _KindView:
         return self._snapshot
 
 
+# What `QueueFeed._sent` holds for a console that takes no new chats (away or busy).
+_PAUSED = "paused"
+
+
 class QueueFeed:
     """What each console on this replica was sent of its queue, so a flush sends it only
     the change (`queue_delta`: `base` -> `version`, `removed` ids, `upsert` items).
@@ -174,9 +178,6 @@ class QueueFeed:
         paused = self._sent.get(username) == _PAUSED
         self._sent[username] = _PAUSED
         return not paused
-
-
-_PAUSED = "paused"
 
 
 @dataclass(frozen=True)
