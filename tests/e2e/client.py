@@ -117,11 +117,27 @@ class AgentClient:
         return await self.call("POST", f"/api/agent/conversations/{conversation_id}/resolve")
 
 
-async def handed_to(agent: AgentClient, customer: Customer, *lines: str) -> dict[str, Any]:
+async def handed_to(
+    agent: AgentClient,
+    customer: Customer,
+    *lines: str,
+    console: aiohttp.ClientWebSocketResponse | None = None,
+) -> dict[str, Any]:
     """The set-up of every chat with a person: `customer` (a started conversation) says
     `lines`, the last one asking for a person, and is queued; `agent` accepts the chat.
-    Returns the agent's view of it (transcript, customer, notes, labels...)."""
+    With `console` (the agent's console socket), the chat must first reach that console's
+    queue, as it does before a person can pick it there. Returns the agent's view of the
+    chat (transcript, customer, notes, labels...)."""
     await customer.ask_for_a_person(*lines)
+    if console is not None:
+        await next_frame(console, lambda frame: queue_brings(frame, customer.conversation_id))
+    return await accepted(agent, customer)
+
+
+async def accepted(agent: AgentClient, customer: Customer) -> dict[str, Any]:
+    """`agent` accepts `customer`'s queued chat, which must succeed: the second half of
+    `handed_to`, for tests that look at the waiting chat (or break something) before an
+    agent takes it. Returns the agent's view of the chat."""
     status, view = await agent.accept(customer.conversation_id)
     assert status == 200, view
     return dict(view)

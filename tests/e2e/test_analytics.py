@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from stack.launcher import Stack
-from tests.e2e.client import AgentClient, Customer
+from tests.e2e.client import AgentClient, Customer, handed_to
 from tests.e2e.isolated import add_agent
 from tests.e2e.test_widget_browser import (
     browser,  # noqa: F401 - shared fixture
@@ -50,9 +50,7 @@ async def _one_of_everything(url: str, agent_password: str) -> str:
         answered = await customer.say("how long does shipping take")
         assert answered["state"] == "bot", answered
         await customer.say("yes", payload="/affirm")
-        assert (await customer.say("talk to a human"))["state"] == "queued"
-        status, _ = await agent.accept(customer.conversation_id)
-        assert status == 200
+        await handed_to(agent, customer, "talk to a human")
         labelled, _ = await agent.call(
             "PUT",
             f"/api/agent/conversations/{customer.conversation_id}/labels",

@@ -32,8 +32,9 @@ from stack.settings import PROJECT_ROOT, Settings
 from tests.e2e.client import (
     AgentClient,
     Customer,
+    accepted,
+    handed_to,
     next_frame,
-    queue_brings,
     say_until_acknowledged,
 )
 from tests.e2e.isolated import consecutive_free_ports, isolated_settings
@@ -138,12 +139,11 @@ async def test_a_chat_and_its_handoff_live_in_postgresql(
         customer = await Customer(session, url).start(language)
         answer = (await customer.say(QUESTIONS[language]))["replies"]
         assert answer[0]["text"] == articles["shipping_time"].answer_in(language)
-        handover = await customer.say(ASK_FOR_PERSON[language])
-        assert handover["state"] == "queued", handover
+        await customer.ask_for_a_person(ASK_FOR_PERSON[language])
 
         agent = await AgentClient(session, url).login("pgagent", PASSWORD)
         assert customer.conversation_id in [i["conversation_id"] for i in await agent.queue()]
-        assert (await agent.accept(customer.conversation_id))[0] == 200
+        await accepted(agent, customer)
         assert (await agent.write(customer.conversation_id, "hello from a person"))[0] == 201
         assert (await agent.resolve(customer.conversation_id))[0] == 200
         transcript = await customer.transcript()
@@ -185,10 +185,8 @@ async def test_a_nul_from_a_client_is_stored_as_the_replacement_character(
     url = pg_stack.settings.gateway_url
     async with aiohttp.ClientSession() as session:
         customer = await Customer(session, url).start("ja", name="山田\x00花子")
-        await customer.say("注文を\x00キャンセルしたい")
-        assert (await customer.say(ASK_FOR_PERSON["ja"]))["state"] == "queued"
         agent = await AgentClient(session, url).login("pgagent", PASSWORD)
-        assert (await agent.accept(customer.conversation_id))[0] == 200
+        await handed_to(agent, customer, "注文を\x00キャンセルしたい", ASK_FOR_PERSON["ja"])
         assert (await agent.write(customer.conversation_id, "확인\x00했습니다"))[0] == 201
         await customer.say("ありがとう\x00")
         queue_view = await agent.call("GET", f"/api/agent/conversations/{customer.conversation_id}")
@@ -265,10 +263,8 @@ async def test_a_customer_on_one_gateway_talks_with_an_agent_on_the_other(
         await next_frame(console, lambda f: f["type"] == "ready")
 
         customer.base_url = second  # the next request lands on the other replica
-        assert (await customer.say(ASK_FOR_PERSON[language]))["state"] == "queued"
         # B's console learns of the chat queued through B's store, whichever replica
-        await next_frame(console, lambda f: queue_brings(f, customer.conversation_id))
-        assert (await agent.accept(customer.conversation_id))[0] == 200
+        await handed_to(agent, customer, ASK_FOR_PERSON[language], console=console)
         assert (await agent.write(customer.conversation_id, AGENT_SAYS[language]))[0] == 201
         said = await next_frame(widget, lambda f: f.get("role") == "agent")
         assert said["text"] == AGENT_SAYS[language]
@@ -372,12 +368,12 @@ async def test_a_redis_restart_keeps_the_replicas_talking(
     async with aiohttp.ClientSession() as session:
         customer = await Customer(session, first).start("ja")
         widget = await _customer_socket(session, first, customer)
-        assert (await customer.say(ASK_FOR_PERSON["ja"]))["state"] == "queued"
+        await customer.ask_for_a_person(ASK_FOR_PERSON["ja"])
         agent = await AgentClient(session, second).login("pgagent", PASSWORD)
         console = await session.ws_connect(f"{second}/api/agent/ws")
         await console.send_json({"type": "hello", "token": agent.token})
         await next_frame(console, lambda f: f["type"] == "ready")
-        assert (await agent.accept(customer.conversation_id))[0] == 200
+        await accepted(agent, customer)
 
         own_redis.stop()  # on this thread: see the PostgreSQL test
         # Rasa's lock store is on Redis too: the bot is down meanwhile, so this message

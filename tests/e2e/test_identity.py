@@ -11,7 +11,7 @@ import pytest
 
 from handoff.customer.identity import signed_fields
 from stack.launcher import Stack
-from tests.e2e.client import AgentClient, Customer
+from tests.e2e.client import AgentClient, Customer, handed_to
 
 pytestmark = pytest.mark.e2e
 
@@ -30,9 +30,7 @@ async def _start(
 
 async def _agent_context(agent: AgentClient, customer: Customer) -> dict[str, Any]:
     """Hand the chat to the agent and return what the console shows about the customer."""
-    assert (await customer.say("talk to a human"))["state"] == "queued"
-    status, view = await agent.accept(customer.conversation_id)
-    assert status == 200, view
+    view = await handed_to(agent, customer, "talk to a human")
     status, _ = await agent.resolve(customer.conversation_id)
     assert status == 200
     context: dict[str, Any] = view["customer"]

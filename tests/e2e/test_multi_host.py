@@ -31,8 +31,8 @@ from stack.settings import APP_VENV, PROJECT_ROOT, Settings
 from tests.e2e.client import (
     AgentClient,
     Customer,
+    handed_to,
     next_frame,
-    queue_brings,
     say_until_acknowledged,
 )
 from tests.e2e.isolated import isolated_settings
@@ -246,9 +246,7 @@ async def test_a_customer_on_one_host_chats_with_an_agent_on_the_other(
         assert answer == articles["shipping_time"].answer_in(language)
         widget, console, agent = await _connect(session, a, b, customer)
 
-        assert (await customer.say(ASK_FOR_PERSON[language]))["state"] == "queued"
-        await next_frame(console, lambda f: queue_brings(f, customer.conversation_id))
-        assert (await agent.accept(customer.conversation_id))[0] == 200
+        await handed_to(agent, customer, ASK_FOR_PERSON[language], console=console)
         assert (await agent.write(customer.conversation_id, AGENT_SAYS[language]))[0] == 201
         assert (await next_frame(widget, _agent_message))["text"] == AGENT_SAYS[language]
 
@@ -278,8 +276,7 @@ async def test_postgresql_and_redis_restarts_lose_nothing_across_hosts(
         customer = await Customer(session, a).start("ja")
         await customer.say(QUESTIONS["ja"])
         widget, console, agent = await _connect(session, a, b, customer)
-        assert (await customer.say(ASK_FOR_PERSON["ja"]))["state"] == "queued"
-        assert (await agent.accept(customer.conversation_id))[0] == 200
+        await handed_to(agent, customer, ASK_FOR_PERSON["ja"])
 
         acknowledged = []
         for restart, server in (("postgresql", postgres), ("redis", redis)):

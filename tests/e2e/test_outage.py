@@ -14,7 +14,7 @@ import pytest
 from common.language import detect_language
 from handoff.conversation.rasa_client import effective_events
 from stack.launcher import Stack
-from tests.e2e.client import AgentClient, Customer
+from tests.e2e.client import AgentClient, Customer, accepted
 
 pytestmark = pytest.mark.e2e
 
@@ -133,8 +133,7 @@ async def test_a_person_can_take_over_while_rasa_is_down(
             queued = await customer.say(button["title"], payload=button["payload"])
             assert queued["state"] == "queued"
             assert detect_language(queued["replies"][-1]["text"]) == language
-            status, view = await agent.accept(customer.conversation_id)
-            assert status == 200, view
+            view = await accepted(agent, customer)
             # The agent sees what the customer asked while the bot was down.
             assert QUESTIONS[language] in [t["text"] for t in view["transcript"]]
             status, _ = await agent.write(customer.conversation_id, "Hello, I can help.")

@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 from stack.launcher import Stack
-from tests.e2e.client import AgentClient, Customer
+from tests.e2e.client import AgentClient, Customer, accepted
 from tests.e2e.test_websocket import frames_until, open_socket
 
 pytestmark = pytest.mark.e2e
@@ -96,15 +96,16 @@ async def test_personal_data_stays_where_it_belongs(
 
         # one that an agent takes: the agent sees the contact details, not the card
         customer = await Customer(session, url).start(language="ko")
-        await customer.say(f"카드 {CARD} 환불이요. 메일 {EMAIL}, 전화 {PHONE_KO}, 주민번호 {RRN}")
-        assert (await customer.say("상담원 연결해 주세요"))["state"] == "queued"
+        await customer.ask_for_a_person(
+            f"카드 {CARD} 환불이요. 메일 {EMAIL}, 전화 {PHONE_KO}, 주민번호 {RRN}",
+            "상담원 연결해 주세요",
+        )
         agent = await AgentClient(session, url).login("alice", agents["alice"])
         [item] = [
             i for i in await agent.queue() if i["conversation_id"] == customer.conversation_id
         ]
         assert _found(json.dumps(item, ensure_ascii=False).encode(), CONTACTS) == []
-        status, view = await agent.accept(customer.conversation_id)
-        assert status == 200, view
+        view = await accepted(agent, customer)
         first = view["transcript"][0]["text"]
         assert EMAIL in first and PHONE_KO in first and "****-****-****-1881" in first
         assert _found(first.encode(), SECRETS) == []

@@ -11,7 +11,7 @@ import pytest
 from common.language import detect_language
 from kb_index.articles import Article
 from stack.launcher import Stack
-from tests.e2e.client import AgentClient, Customer
+from tests.e2e.client import AgentClient, Customer, accepted
 
 pytestmark = pytest.mark.e2e
 
@@ -53,14 +53,14 @@ async def test_a_handoff_pause_survives_a_rasa_crash(
     url = live_stack.settings.gateway_url
     async with aiohttp.ClientSession() as session:
         customer = await Customer(session, url).start()
-        assert (await customer.say("상담원 연결해 주세요"))["state"] == "queued"
+        await customer.ask_for_a_person("상담원 연결해 주세요")
         assert (await rasa_tracker(live_stack, session, customer.conversation_id))["paused"]
 
         live_stack.crash("rasa")
 
         assert (await rasa_tracker(live_stack, session, customer.conversation_id))["paused"]
         agent = await AgentClient(session, url).login("alice", agents["alice"])
-        assert (await agent.accept(customer.conversation_id))[0] == 200
+        await accepted(agent, customer)
         assert (await agent.resolve(customer.conversation_id))[0] == 200
         last = (await customer.transcript())["messages"][-1]
         assert not (await rasa_tracker(live_stack, session, customer.conversation_id))["paused"]

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from stack.launcher import Stack
-from tests.e2e.client import AgentClient, Customer, agent_socket
+from tests.e2e.client import AgentClient, Customer, agent_socket, handed_to
 from tests.e2e.isolated import add_agent
 from tests.e2e.test_handoff_browser import send, sign_in, two_pages  # noqa: F401 - fixture
 from tests.e2e.test_websocket import frames_until, open_socket
@@ -78,8 +78,7 @@ async def test_typing_reaches_the_other_side_and_a_flood_costs_nothing(
         # full second: the gateway asks the store at most once a second per socket.)
         await customer_ws.send_json({"type": "typing", "on": True})
         assert await quiet(agent_ws, 1.0, "typing") == []
-        assert (await customer.say(ASK_PERSON[language]))["state"] == "queued"
-        assert (await agent.accept(cid))[0] == 200
+        await handed_to(agent, customer, ASK_PERSON[language])
 
         # customer -> agent: on, then off, each once, naming the conversation
         await customer_ws.send_json({"type": "typing", "on": True})

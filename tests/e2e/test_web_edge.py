@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 
 from stack.launcher import Stack
-from tests.e2e.client import AgentClient, Customer
+from tests.e2e.client import AgentClient, Customer, handed_to
 from tests.e2e.isolated import gateway_beside
 from tests.e2e.test_websocket import frames_until, open_socket
 
@@ -260,9 +260,7 @@ async def test_a_second_rating_replaces_the_first(
     async with aiohttp.ClientSession() as session:
         agent = await AgentClient(session, url).login("alice", agents["alice"])
         customer = await Customer(session, url).start(id=f"rating-{uuid.uuid4().hex[:8]}")
-        assert (await customer.say("talk to a human"))["state"] == "queued"
-        status, view = await agent.accept(customer.conversation_id)
-        assert status == 200, view
+        await handed_to(agent, customer, "talk to a human")
         status, _ = await agent.resolve(customer.conversation_id)
         assert status == 200
         question = (await customer.transcript())["messages"][-1]
