@@ -85,8 +85,9 @@ def sqlite_fetch(db: OneTripConnection) -> Fetch:
 
 class SQLiteReaders:
     """A few read-only connections, so that a report's figures run side by side: each
-    aiosqlite connection runs its queries in a thread of its own, SQLite lets go of the
-    GIL while it works, and WAL readers do not wait for each other or for the writer."""
+    connection (store/sqlite_connection.py) runs its queries in a thread of its own,
+    SQLite lets go of the GIL while it works, and WAL readers do not wait for each other
+    or for the writer."""
 
     def __init__(self, connections: list[OneTripConnection]) -> None:
         self._connections = connections

@@ -42,13 +42,13 @@ class Attachment:
 
 
 class Row(Protocol):
-    """A row of either backend (aiosqlite.Row, asyncpg.Record): read by column name."""
+    """A row of either backend (sqlite3.Row, asyncpg.Record): read by column name."""
 
     def __getitem__(self, key: str, /) -> Any: ...
 
 
 def attachment_from_row(row: Row) -> Attachment:
-    """An attachment from a row of either backend (aiosqlite.Row, asyncpg.Record)."""
+    """An attachment from a row of either backend (sqlite3.Row, asyncpg.Record)."""
     role = row["uploader_role"]
     if role not in ("customer", "agent"):
         raise ValueError(f"attachment {row['id']!r} has an unknown uploader role")

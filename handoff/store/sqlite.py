@@ -38,7 +38,7 @@ from handoff.conversation.state_machine import (
     ticket_target,
 )
 from handoff.email.model import OutgoingEmail
-from handoff.store import sqlite_email, sqlite_search
+from handoff.store import sqlite_email, sqlite_messages, sqlite_search
 from handoff.store.interface import (
     ARTICLE_VERDICTS,
     hash_token,
@@ -56,8 +56,8 @@ SEARCH_INDEX_BATCH = 5000
 
 
 class SQLiteStore:
-    """One connection, WAL journal; aiosqlite runs it off the event loop, one trip per
-    statement (sqlite_connection.py says why)."""
+    """One connection, WAL journal, on a thread of its own off the event loop: one trip
+    per statement, one per message write (sqlite_connection.py, sqlite_messages.py)."""
 
     def __init__(self, db: OneTripConnection) -> None:
         self._db = db
@@ -317,7 +317,7 @@ class SQLiteStore:
     ) -> tuple[Message, bool]:
         message = Message(
             conversation_id=conversation_id,
-            seq=0,  # chosen by _insert
+            seq=0,  # chosen by sqlite_messages.insert
             role=role,
             text=text,
             ts=utc_now(),
@@ -328,14 +328,7 @@ class SQLiteStore:
             meta=meta or {},
         )
         async with self._lock(conversation_id):
-            if client_id is not None:
-                existing = await self._by_client_id(conversation_id, client_id)
-                if existing is not None:
-                    return existing, False
-            message = await self._insert(message)
-            await self._touch(conversation_id, message.ts)
-            await self._db.commit()
-        return message, True
+            return await self._db.run(sqlite_messages.add_message, message)
 
     async def add_agent_message(
         self,
@@ -345,21 +338,9 @@ class SQLiteStore:
         *,
         meta: dict[str, Any] | None = None,
     ) -> tuple[Message, int] | None:
+        message = Message(conversation_id, 0, "agent", text, utc_now(), meta=meta or {})
         async with self._lock(conversation_id):
-            async with self._db.execute(
-                "SELECT id FROM handoffs WHERE conversation_id = ? AND status = 'assigned'"
-                " AND agent = ? ORDER BY id DESC LIMIT 1",
-                (conversation_id, agent),
-            ) as cursor:
-                row = await cursor.fetchone()
-            if row is None:
-                return None
-            message = await self._insert(
-                Message(conversation_id, 0, "agent", text, utc_now(), meta=meta or {})
-            )
-            await self._touch(conversation_id, message.ts)
-            await self._db.commit()
-        return message, int(row[0])
+            return await self._db.run(sqlite_messages.add_agent_message, message, agent)
 
     # -- attachments (handoff/attachments/) ------------------------------------------------
 
@@ -407,7 +388,7 @@ class SQLiteStore:
     ) -> StoredCustomerMessage:
         message = Message(
             conversation_id=conversation_id,
-            seq=0,  # chosen by _insert
+            seq=0,  # chosen by sqlite_messages.insert
             role="customer",
             text=text,
             ts=utc_now(),
@@ -415,37 +396,7 @@ class SQLiteStore:
             client_id=client_id,
         )
         async with self._lock(conversation_id):
-            if client_id is not None:
-                existing = await self._by_client_id(conversation_id, client_id)
-                if existing is not None:
-                    return StoredCustomerMessage(existing, False, None)
-            message = await self._insert(message)
-            await self._touch(conversation_id, message.ts)
-            # One statement decides the outbox item (a transition on this connection
-            # cannot slip in between a read of the state and the write).
-            cursor = await self._db.execute(
-                "INSERT INTO bot_outbox (conversation_id, kind, seq, created_at)"
-                " SELECT ?, 'message', ?, ? WHERE EXISTS"
-                " (SELECT 1 FROM conversations WHERE id = ? AND state = 'bot')",
-                (conversation_id, message.seq, message.ts, conversation_id),
-            )
-            item = None
-            if cursor.rowcount == 1 and cursor.lastrowid is not None:
-                item = OutboxItem(
-                    cursor.lastrowid, conversation_id, "message", message.seq, False, 0, False
-                )
-            async with self._db.execute(
-                "SELECT c.state, c.language, (SELECT h.agent FROM handoffs h"
-                "  WHERE h.conversation_id = c.id AND h.status = 'assigned'"
-                "  ORDER BY h.id DESC LIMIT 1)"
-                " FROM conversations c WHERE c.id = ?",
-                (conversation_id,),
-            ) as cursor:
-                state, language, agent = await cursor.fetchone() or (None, None, None)
-            await self._db.commit()
-        return StoredCustomerMessage(
-            message, True, item, state, language, agent if state == "assigned" else None
-        )
+            return await self._db.run(sqlite_messages.add_customer_message, message)
 
     async def add_replies(
         self, conversation_id: str, replies: list[Reply], *, completes: OutboxItem | None = None
@@ -533,39 +484,14 @@ class SQLiteStore:
         return recorded
 
     async def _insert(self, message: Message) -> Message:
-        """Insert with the next seq. Callers hold the conversation's lock: the customer, the
-        bot and an agent may write to one conversation at the same moment, and
-        choosing the seq and inserting must not interleave."""
-        async with self._db.execute(
-            "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conversation_id = ?",
-            (message.conversation_id,),
-        ) as cursor:
-            row = await cursor.fetchone()
-        stored = dataclasses.replace(message, seq=int(row[0]) if row else 1)
-        await self._db.execute(
-            "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _row(stored)
-        )
-        # The message count (PostgreSQL stores by it; here it is kept alongside), and for
-        # a customer message the mark analytics count used conversations by.
-        await self._db.execute(
-            "UPDATE conversations SET last_seq = ?,"
-            " engaged = CASE WHEN ? = 'customer' THEN 1 ELSE engaged END WHERE id = ?",
-            (stored.seq, stored.role, stored.conversation_id),
-        )
-        return stored
+        """Insert with the next seq, in one trip (not committed). Callers hold the
+        conversation's lock: the customer, the bot and an agent may write to one
+        conversation at the same moment, and choosing the seq and inserting must not
+        interleave."""
+        return await self._db.run(sqlite_messages.insert, message)
 
     async def _touch(self, conversation_id: str, ts: str) -> None:
-        await self._db.execute(
-            "UPDATE conversations SET updated_at = ? WHERE id = ?", (ts, conversation_id)
-        )
-
-    async def _by_client_id(self, conversation_id: str, client_id: str) -> Message | None:
-        async with self._db.execute(
-            "SELECT * FROM messages WHERE conversation_id = ? AND client_id = ?",
-            (conversation_id, client_id),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return _message_from_row(row) if row else None
+        await self._db.run(sqlite_messages.touch, conversation_id, ts)
 
     async def messages(self, conversation_id: str, after_seq: int = 0) -> list[Message]:
         async with self._db.execute(
@@ -573,7 +499,7 @@ class SQLiteStore:
             (conversation_id, after_seq),
         ) as cursor:
             rows = await cursor.fetchall()
-        return [_message_from_row(row) for row in rows]
+        return [sqlite_messages.message_from_row(row) for row in rows]
 
     async def message(self, conversation_id: str, seq: int) -> Message | None:
         async with self._db.execute(
@@ -581,7 +507,7 @@ class SQLiteStore:
             (conversation_id, seq),
         ) as cursor:
             row = await cursor.fetchone()
-        return _message_from_row(row) if row else None
+        return sqlite_messages.message_from_row(row) if row else None
 
     async def said_notices(self, conversation_id: str) -> set[str]:
         # The cheap text test first: json_type parses only the lines that can be notices.
@@ -628,34 +554,4 @@ def _outbox_item(row: sqlite3.Row) -> OutboxItem:
         ask_rating=bool(row["ask_rating"]),
         attempts=row["attempts"],
         notified=bool(row["notified"]),
-    )
-
-
-def _row(message: Message) -> tuple[object, ...]:
-    return (
-        message.conversation_id,
-        message.seq,
-        message.role,
-        message.text,
-        message.payload,
-        message.client_id,
-        json.dumps(message.buttons, ensure_ascii=False),
-        json.dumps(message.links, ensure_ascii=False),
-        json.dumps(message.meta, ensure_ascii=False),
-        message.ts,
-    )
-
-
-def _message_from_row(row: sqlite3.Row) -> Message:
-    return Message(
-        conversation_id=row["conversation_id"],
-        seq=row["seq"],
-        role=row["role"],
-        text=row["text"],
-        ts=row["ts"],
-        payload=row["payload"],
-        client_id=row["client_id"],
-        buttons=json.loads(row["buttons_json"]),
-        links=json.loads(row["links_json"]),
-        meta=json.loads(row["meta_json"]),
     )

@@ -3,7 +3,8 @@
 3+ characters: the `search_text` FTS5 table (trigram tokenizer, migration 0006) finds the
 matching lines, newest first, and LIKE the few lines not indexed yet (migration 0011); 1-2 characters: LIKE over the messages, customers and
 tickets of the most recent conversations. Either way the conversations' filters and
-order come last. aiosqlite runs it on the store's connection thread, off the event loop.
+order come last. It runs on the store's connection thread (sqlite_connection.py), off the
+event loop.
 """
 
 from __future__ import annotations
