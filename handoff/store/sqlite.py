@@ -48,6 +48,7 @@ from handoff.store.interface import (
 )
 from handoff.store.migrations import migrate, sqlite_database
 from handoff.store.search import SearchFilters, SearchHit
+from handoff.store.sqlite_checkpoint import CHECKPOINT_SECONDS, WalCheckpointer
 from handoff.store.sqlite_connection import OneTripConnection
 from handoff.store.sqlite_handoffs import SQLITE_TICKET_EVENT
 
@@ -59,8 +60,9 @@ class SQLiteStore:
     """One connection, WAL journal, on a thread of its own off the event loop: one trip
     per statement, one per message write (sqlite_connection.py, sqlite_messages.py)."""
 
-    def __init__(self, db: OneTripConnection) -> None:
+    def __init__(self, db: OneTripConnection, checkpointer: WalCheckpointer | None = None) -> None:
         self._db = db
+        self._checkpointer = checkpointer
         # One writer at a time per conversation for messages and transitions:
         # their read-then-write steps must not interleave within a conversation;
         # different conversations go ahead side by side.
@@ -78,7 +80,7 @@ class SQLiteStore:
         return self._db
 
     @classmethod
-    async def open(cls, path: Path) -> SQLiteStore:
+    async def open(cls, path: Path, checkpoint_seconds: float = CHECKPOINT_SECONDS) -> SQLiteStore:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         db = await OneTripConnection.open(path)
         # Conversations are personal: the file for this user only, before SQLite creates
@@ -92,12 +94,19 @@ class SQLiteStore:
         # own in a thread, while this one holds no transaction.
         try:
             await migrate(sqlite_database(path))
+            # The log is copied back by a connection of its own (sqlite_checkpoint.py),
+            # not inside this connection's commits.
+            await db.execute("PRAGMA wal_autocheckpoint=0")
+            checkpointer = await WalCheckpointer.start(path, checkpoint_seconds)
         except BaseException:
             await db.close()
             raise
-        return cls(db)
+        return cls(db, checkpointer)
 
     async def close(self) -> None:
+        if self._checkpointer is not None:
+            checkpointer, self._checkpointer = self._checkpointer, None
+            await checkpointer.stop()
         await self._db.close()
 
     async def index_search_text(self) -> int:

@@ -99,6 +99,7 @@ class OneTripConnection:
     def __init__(self, connection: sqlite3.Connection, thread: ThreadPoolExecutor) -> None:
         self._connection = connection
         self._thread = thread
+        self._closed = False
 
     @classmethod
     async def open(cls, path: str | Path) -> OneTripConnection:
@@ -137,6 +138,10 @@ class OneTripConnection:
         await self.run(sqlite3.Connection.rollback)
 
     async def close(self) -> None:
+        """Close the connection and end its thread; again: nothing."""
+        if self._closed:
+            return
+        self._closed = True
         try:
             await self.run(sqlite3.Connection.close)
         finally:
