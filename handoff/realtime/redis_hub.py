@@ -36,7 +36,7 @@ import logging
 import time
 import uuid
 import zlib
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from typing import Any
 
 from redis import asyncio as redis_asyncio
@@ -76,6 +76,10 @@ class RedisHub:
         self._max_pending = max_pending
         self.replica_id = uuid.uuid4().hex
         self._subscribers: dict[str, set[asyncio.Queue[Frame | None]]] = defaultdict(set)
+        # stream key -> how many conversations with subscribers it carries: what the reader
+        # reads, kept as they come and go rather than computed from every conversation
+        # on each read (a CRC per open chat, many times a second)
+        self._shard_use: Counter[str] = Counter()
         # replica id -> (its conversations with subscribers, when last heard from)
         self._remote: dict[str, tuple[set[str], float]] = {}
         # (stream or channel, what to add or publish), in publishing order
@@ -141,6 +145,7 @@ class RedisHub:
         first = not self._subscribers.get(conversation_id)
         self._subscribers[conversation_id].add(queue)
         if first:
+            self._shard_use[self.stream_key(conversation_id)] += 1
             self._announce(conversation_id, True)
         return queue
 
@@ -150,6 +155,7 @@ class RedisHub:
             subscribers.discard(queue)
             if not subscribers:
                 del self._subscribers[conversation_id]
+                self._forget_shard(conversation_id)
                 self._announce(conversation_id, False)
 
     def has_subscribers(self, conversation_id: str) -> bool:
@@ -181,6 +187,7 @@ class RedisHub:
                 _close(queue)
             self._announce(conversation_id, False)
         self._subscribers.clear()
+        self._shard_use.clear()
 
     # -- local delivery ---------------------------------------------------------------
 
@@ -204,7 +211,13 @@ class RedisHub:
         return shard_stream(self._prefix, conversation_id)
 
     def _wanted_streams(self) -> set[str]:
-        return {self.stream_key(c) for c in self._subscribers}
+        return set(self._shard_use)
+
+    def _forget_shard(self, conversation_id: str) -> None:
+        key = self.stream_key(conversation_id)
+        self._shard_use[key] -= 1
+        if self._shard_use[key] <= 0:
+            del self._shard_use[key]
 
     def _queue(self, channel: str, message: dict[str, Any]) -> None:
         """Publish `message` on a pub/sub channel, in order with the frames."""

@@ -138,6 +138,28 @@ async def test_a_conversation_sharing_a_stream_gets_only_its_own_frames(
     assert mine.empty() and mates.empty()
 
 
+async def test_a_stream_is_read_while_any_of_its_conversations_is_followed(
+    replicas: Replicas,
+) -> None:
+    """A replica counts the conversations it follows per stream: the last one of a stream
+    leaving stops its reading, the first of two does not."""
+    a, b = await replicas()
+    mate = shard_mate("mine")
+    mine = b.subscribe("mine")
+    mates = b.subscribe(mate)
+    await settle(a, b)
+    b.unsubscribe(mate, mates)
+    b.unsubscribe("elsewhere", mates)  # never subscribed there: changes nothing
+    await settle(a, b)
+    a.publish("mine", {"n": 1})
+    assert await receive(mine, 1) == [{"n": 1}]
+    b.unsubscribe("mine", mine)
+    again = b.subscribe(mate)  # the stream is read again, from where it is now
+    await settle(a, b)
+    a.publish(mate, {"n": 2})
+    assert await receive(again, 1) == [{"n": 2}]
+
+
 async def test_unicode_frames_survive(replicas: Replicas) -> None:
     a, b = await replicas()
     queue = b.subscribe("c")
