@@ -311,6 +311,7 @@ async def test_an_sqlite_file_of_an_early_release_gets_the_current_schema(
             "0009.attachments",
             "0010.email-outbox",
             "0011.search-in-batches",
+            "0012.search-merge-fanout",
         ]
         # each conversation's message count, filled in from its messages
         assert db.execute("SELECT id, last_seq FROM conversations").fetchall() == [("c1", 1)]
