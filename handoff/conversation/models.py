@@ -12,8 +12,9 @@ Schema (SQLite; see store/sqlite.py):
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 # A text "has content" when it has one character Python's str.strip() keeps. The class
 # is spelled out (not \S) because the OpenAPI document carries it as a JSON Schema
@@ -83,6 +84,28 @@ class Message:
         kb = self.meta.get("kb")
         article_id = kb.get("article_id") if isinstance(kb, dict) else None
         return article_id if self.role == "bot" and isinstance(article_id, str) else None
+
+
+class StoredRow(Protocol):
+    """A row of either store backend (sqlite3.Row, asyncpg.Record): read by column name."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
+def message_from_row(row: StoredRow) -> Message:
+    """A message as either store keeps it (the same columns on SQLite and PostgreSQL)."""
+    return Message(
+        conversation_id=row["conversation_id"],
+        seq=row["seq"],
+        role=row["role"],
+        text=row["text"],
+        ts=row["ts"],
+        payload=row["payload"],
+        client_id=row["client_id"],
+        buttons=json.loads(row["buttons_json"]),
+        links=json.loads(row["links_json"]),
+        meta=json.loads(row["meta_json"]),
+    )
 
 
 @dataclass

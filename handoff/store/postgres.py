@@ -53,6 +53,7 @@ from handoff.conversation.models import (
     Reply,
     Role,
     StoredCustomerMessage,
+    message_from_row,
 )
 from handoff.conversation.state_machine import (
     HUMAN_STATES,
@@ -550,7 +551,7 @@ class PostgresStore:
             conversation_id,
             after_seq,
         )
-        return [_message(row) for row in rows]
+        return [message_from_row(row) for row in rows]
 
     async def message(self, conversation_id: str, seq: int) -> Message | None:
         row = await self._pool.fetchrow(
@@ -558,7 +559,7 @@ class PostgresStore:
             conversation_id,
             seq,
         )
-        return _message(row) if row else None
+        return message_from_row(row) if row else None
 
     async def said_notices(self, conversation_id: str) -> set[str]:
         # Only a system line that can be a notice is cast to jsonb: another message's meta
@@ -740,7 +741,7 @@ async def _stored_before(connection: asyncpg.Connection, message: Message) -> Me
             message.client_id,
         )
         if row is not None:
-            return _message(row)
+            return message_from_row(row)
     raise KeyError(message.conversation_id)
 
 
@@ -783,21 +784,6 @@ def _conversation(row: asyncpg.Record) -> Conversation:
         customer=json.loads(row["customer_json"]),
         created_at=row["created_at"],
         updated_at=row["updated_at"],
-    )
-
-
-def _message(row: asyncpg.Record) -> Message:
-    return Message(
-        conversation_id=row["conversation_id"],
-        seq=row["seq"],
-        role=row["role"],
-        text=row["text"],
-        ts=row["ts"],
-        payload=row["payload"],
-        client_id=row["client_id"],
-        buttons=json.loads(row["buttons_json"]),
-        links=json.loads(row["links_json"]),
-        meta=json.loads(row["meta_json"]),
     )
 
 

@@ -27,6 +27,7 @@ from handoff.conversation.models import (
     Reply,
     Role,
     StoredCustomerMessage,
+    message_from_row,
 )
 from handoff.conversation.state_machine import (
     HUMAN_STATES,
@@ -508,7 +509,7 @@ class SQLiteStore:
             (conversation_id, after_seq),
         ) as cursor:
             rows = await cursor.fetchall()
-        return [sqlite_messages.message_from_row(row) for row in rows]
+        return [message_from_row(row) for row in rows]
 
     async def message(self, conversation_id: str, seq: int) -> Message | None:
         async with self._db.execute(
@@ -516,7 +517,7 @@ class SQLiteStore:
             (conversation_id, seq),
         ) as cursor:
             row = await cursor.fetchone()
-        return sqlite_messages.message_from_row(row) if row else None
+        return message_from_row(row) if row else None
 
     async def said_notices(self, conversation_id: str) -> set[str]:
         # The cheap text test first: json_type parses only the lines that can be notices.

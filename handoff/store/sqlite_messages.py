@@ -18,7 +18,12 @@ import dataclasses
 import json
 import sqlite3
 
-from handoff.conversation.models import Message, OutboxItem, StoredCustomerMessage
+from handoff.conversation.models import (
+    Message,
+    OutboxItem,
+    StoredCustomerMessage,
+    message_from_row,
+)
 
 
 def add_message(db: sqlite3.Connection, message: Message) -> tuple[Message, bool]:
@@ -121,21 +126,6 @@ def by_client_id(db: sqlite3.Connection, conversation_id: str, client_id: str) -
         (conversation_id, client_id),
     )
     return message_from_row(row) if row is not None else None
-
-
-def message_from_row(row: sqlite3.Row) -> Message:
-    return Message(
-        conversation_id=row["conversation_id"],
-        seq=row["seq"],
-        role=row["role"],
-        text=row["text"],
-        ts=row["ts"],
-        payload=row["payload"],
-        client_id=row["client_id"],
-        buttons=json.loads(row["buttons_json"]),
-        links=json.loads(row["links_json"]),
-        meta=json.loads(row["meta_json"]),
-    )
 
 
 def _one(db: sqlite3.Connection, sql: str, parameters: tuple[object, ...]) -> sqlite3.Row | None:
