@@ -32,6 +32,7 @@ import logging
 import os
 import sys
 import zlib
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -52,6 +53,9 @@ TOKEN_VARIABLE = "ASSISTANT_ACTION_AUTH_TOKEN"
 # Liveness only: it says nothing and runs nothing.
 OPEN_PATHS = frozenset({"/health"})
 _EXPECTED = "expected_authorization"
+# What Sanic's worker manager raises when its multiprocessing state server (a process of
+# the same group) was stopped by the same signal a moment before the manager itself.
+_MANAGER_GONE = (BrokenPipeError, ConnectionResetError, EOFError)
 
 logger = logging.getLogger(__name__)
 
@@ -145,8 +149,8 @@ def secured_app(
     return app
 
 
-def serve(action_executor: ActionExecutor, args: Any) -> None:
-    """rasa_sdk.endpoint.run with our app factory."""
+def serve(action_executor: ActionExecutor, args: Any) -> int:
+    """rasa_sdk.endpoint.run with our app factory; the exit status."""
     loader = AppLoader(
         factory=partial(
             secured_app,
@@ -161,7 +165,26 @@ def serve(action_executor: ActionExecutor, args: Any) -> None:
     host = os.environ.get("SANIC_HOST", "0.0.0.0")
     logger.info("action server on %s:%s (secret required)", host, args.port)
     app.prepare(host=host, port=args.port, ssl=ssl_config, workers=utils.number_of_sanic_workers())
-    Sanic.serve(primary=app, app_loader=loader)
+    return run_until_stopped(partial(Sanic.serve, primary=app, app_loader=loader))
+
+
+def run_until_stopped(serve_forever: Callable[[], None]) -> int:
+    """Run the server; 0 when it stops, 1 when its worker manager broke off.
+
+    A stop signal reaches every process of the group at once (supervisord stops the
+    program as a group). Now and then Sanic's state server dies first and the manager's
+    next look at it raises a broken pipe: the server is stopping either way, so that is
+    one line in the log, not a traceback."""
+    try:
+        serve_forever()
+    except _MANAGER_GONE as exc:
+        logger.warning(
+            "action server stopped: Sanic's worker manager lost its state process (%s), "
+            "as happens when a stop signal reaches that process first",
+            type(exc).__name__,
+        )
+        return 1
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,8 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     utils.update_sanic_log_level()
     executor = ActionExecutor()
     executor.register_package(args.actions_module or args.actions)
-    serve(executor, args)
-    return 0
+    return serve(executor, args)
 
 
 if __name__ == "__main__":

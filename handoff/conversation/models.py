@@ -108,6 +108,23 @@ def message_from_row(row: StoredRow) -> Message:
     )
 
 
+def message_columns(message: Message) -> dict[str, object]:
+    """What either store writes for a message: the `messages` table's columns, in order
+    (`message_from_row` reads them back)."""
+    return {
+        "conversation_id": message.conversation_id,
+        "seq": message.seq,
+        "role": message.role,
+        "text": message.text,
+        "payload": message.payload,
+        "client_id": message.client_id,
+        "buttons_json": json.dumps(message.buttons, ensure_ascii=False),
+        "links_json": json.dumps(message.links, ensure_ascii=False),
+        "meta_json": json.dumps(message.meta, ensure_ascii=False),
+        "ts": message.ts,
+    }
+
+
 @dataclass
 class Reply:
     """A bot reply before it is stored."""

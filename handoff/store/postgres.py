@@ -53,6 +53,7 @@ from handoff.conversation.models import (
     Reply,
     Role,
     StoredCustomerMessage,
+    message_columns,
     message_from_row,
 )
 from handoff.conversation.state_machine import (
@@ -377,19 +378,7 @@ class PostgresStore:
         meta: dict[str, Any] | None = None,
     ) -> tuple[Message, int] | None:
         message = Message(conversation_id, 0, "agent", text, utc_now(), meta=meta or {})
-        row = await self._pool.fetchrow(
-            _INSERT_AGENT_MESSAGE,
-            conversation_id,
-            message.role,
-            message.text,
-            None,
-            None,
-            "[]",
-            "[]",
-            json.dumps(message.meta, ensure_ascii=False),
-            message.ts,
-            agent,
-        )
+        row = await self._pool.fetchrow(_INSERT_AGENT_MESSAGE, *_insert_arguments(message), agent)
         if row is None:
             return None
         return dataclasses.replace(message, seq=int(row["seq"])), int(row["handoff_id"])
@@ -708,19 +697,13 @@ async def _insert_row(
 ) -> asyncpg.Record | None:
     """_INSERT_MESSAGE's row: seq, outbox_id, and the conversation's state, language and
     (`for_the_bot`, while assigned) agent as the message found them."""
-    return await connection.fetchrow(
-        _INSERT_MESSAGE,
-        message.conversation_id,
-        message.role,
-        message.text,
-        message.payload,
-        message.client_id,
-        json.dumps(message.buttons, ensure_ascii=False),
-        json.dumps(message.links, ensure_ascii=False),
-        json.dumps(message.meta, ensure_ascii=False),
-        message.ts,
-        for_the_bot,
-    )
+    return await connection.fetchrow(_INSERT_MESSAGE, *_insert_arguments(message), for_the_bot)
+
+
+def _insert_arguments(message: Message) -> list[object]:
+    """$1..$9 of the inserts (_NUMBERED_INSERT): the message's columns but `seq`, which
+    the statement numbers itself."""
+    return [value for name, value in message_columns(message).items() if name != "seq"]
 
 
 async def _insert_reply(connection: asyncpg.Connection, message: Message) -> Message:

@@ -15,13 +15,13 @@ land between their reading the next seq and their insert.
 from __future__ import annotations
 
 import dataclasses
-import json
 import sqlite3
 
 from handoff.conversation.models import (
     Message,
     OutboxItem,
     StoredCustomerMessage,
+    message_columns,
     message_from_row,
 )
 
@@ -102,7 +102,8 @@ def insert(db: sqlite3.Connection, message: Message) -> Message:
         (message.conversation_id,),
     )
     stored = dataclasses.replace(message, seq=int(last[0]) if last else 1)
-    db.execute("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _row(stored)).close()
+    columns = tuple(message_columns(stored).values())
+    db.execute("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", columns).close()
     # The message count (PostgreSQL stores by it; here it is kept alongside), and for a
     # customer message the mark analytics count used conversations by.
     db.execute(
@@ -136,18 +137,3 @@ def _one(db: sqlite3.Connection, sql: str, parameters: tuple[object, ...]) -> sq
         return row
     finally:
         cursor.close()
-
-
-def _row(message: Message) -> tuple[object, ...]:
-    return (
-        message.conversation_id,
-        message.seq,
-        message.role,
-        message.text,
-        message.payload,
-        message.client_id,
-        json.dumps(message.buttons, ensure_ascii=False),
-        json.dumps(message.links, ensure_ascii=False),
-        json.dumps(message.meta, ensure_ascii=False),
-        message.ts,
-    )
