@@ -960,6 +960,23 @@ class HandoffService:
         stored = await self.store.add_agent_message(
             conversation_id, agent.username, mask_secrets(text), meta=meta
         )
+        return await self._sent_by_agent(agent, conversation_id, stored)
+
+    async def agent_message_as(
+        self, token: str, conversation_id: str, text: str
+    ) -> tuple[Agent, Message] | None:
+        """`agent_message` for whoever holds the agent session `token`, the session checked
+        with the write (one trip to the store); None: no such session, nothing written."""
+        write = await self.store.add_agent_message_as(token, conversation_id, mask_secrets(text))
+        if write.agent is None:
+            return None
+        self.presence.seen(write.agent.username)
+        return write.agent, await self._sent_by_agent(write.agent, conversation_id, write.stored)
+
+    async def _sent_by_agent(
+        self, agent: Agent, conversation_id: str, stored: tuple[Message, int] | None
+    ) -> Message:
+        """After an agent's message was stored (None: it was not theirs to write)."""
         if stored is None:
             raise HandoffError("not_yours", "this conversation is not assigned to you")
         message, handoff_id = stored

@@ -207,6 +207,29 @@ class Agent:
         return language in self.languages and (skill is None or skill in self.skills)
 
 
+def agent_from_row(row: StoredRow) -> Agent:
+    """An agent as either store keeps it (the `agents` table, the same on both)."""
+    return Agent(
+        username=row["username"],
+        display_name=row["display_name"],
+        languages=tuple(json.loads(row["languages_json"])),
+        skills=tuple(json.loads(row["skills_json"])),
+        capacity=int(row["capacity"]),
+        role=str(row["role"]),
+        availability=row["availability"],
+    )
+
+
+@dataclass(frozen=True)
+class AgentWrite:
+    """What storing an agent's message by their session token tells the service: whose
+    session it is (None: unknown or expired, nothing written) and, when the chat is
+    theirs, the message and the id of its handoff (None: not theirs, nothing written)."""
+
+    agent: Agent | None
+    stored: tuple[Message, int] | None = None
+
+
 @dataclass(frozen=True)
 class Note:
     """A private note on a conversation by an agent or a supervisor: for people at the

@@ -19,6 +19,7 @@ from handoff.agent.passwords import PasswordHasher
 from handoff.attachments.model import Attachment
 from handoff.conversation.models import (
     Agent,
+    AgentWrite,
     Conversation,
     Handoff,
     Message,
@@ -160,6 +161,12 @@ class Store(Protocol):
         assigned to `agent`, checked with the write (a chat moved to a colleague does not
         take the old agent's message). Returns it and the handoff's id; None: not theirs.
         `meta`: the message's extra fields (an attachment's description, say)."""
+        ...
+
+    async def add_agent_message_as(self, token: str, conversation_id: str, text: str) -> AgentWrite:
+        """`add_agent_message` for whoever holds the agent session `token`: the session is
+        checked in the same trip to the database as the write (the console's message
+        costs one round trip, not a session read and then a write)."""
         ...
 
     async def add_attachment(self, attachment: Attachment, data: bytes) -> Attachment:

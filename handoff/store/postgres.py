@@ -45,6 +45,7 @@ from handoff.conversation.models import (
     AVAILABILITIES,
     ROLES,
     Agent,
+    AgentWrite,
     Conversation,
     Handoff,
     Message,
@@ -53,6 +54,7 @@ from handoff.conversation.models import (
     Reply,
     Role,
     StoredCustomerMessage,
+    agent_from_row,
     message_columns,
     message_from_row,
 )
@@ -383,6 +385,21 @@ class PostgresStore:
             return None
         return dataclasses.replace(message, seq=int(row["seq"])), int(row["handoff_id"])
 
+    async def add_agent_message_as(self, token: str, conversation_id: str, text: str) -> AgentWrite:
+        message = Message(conversation_id, 0, "agent", text, utc_now())
+        row = await self._pool.fetchrow(
+            _INSERT_SESSION_AGENT_MESSAGE,
+            *_insert_arguments(message),
+            hash_token(token),
+            time.time(),
+        )
+        if row is None:
+            return AgentWrite(None)
+        if row["seq"] is None:
+            return AgentWrite(agent_from_row(row))
+        stored = dataclasses.replace(message, seq=int(row["seq"]))
+        return AgentWrite(agent_from_row(row), (stored, int(row["handoff_id"])))
+
     # -- attachments (handoff/attachments/) ------------------------------------------------
 
     async def add_attachment(self, attachment: Attachment, data: bytes) -> Attachment:
@@ -676,6 +693,25 @@ WITH locked AS (
 ), {_NUMBERED_INSERT}
 SELECT new.seq, locked.handoff_id FROM new, locked
 """
+# The same for whoever holds an unexpired session ($10: its token's hash, $11: now): no
+# row for no such session; the agent's row, with seq NULL when the chat is not theirs.
+_INSERT_SESSION_AGENT_MESSAGE = f"""
+WITH me AS (
+    SELECT a.* FROM agent_sessions s JOIN agents a ON a.username = s.username
+    WHERE s.token_hash = $10 AND s.expires_at > $11
+), locked AS (
+    SELECT c.last_seq, h.id AS handoff_id
+    FROM conversations c, me, LATERAL (
+        SELECT id FROM handoffs
+        WHERE conversation_id = $1 AND status = 'assigned' AND agent = me.username
+        ORDER BY id DESC LIMIT 1
+    ) h
+    WHERE c.id = $1
+    FOR NO KEY UPDATE OF c
+), {_NUMBERED_INSERT}
+SELECT me.*, new.seq, locked.handoff_id
+FROM me LEFT JOIN (new CROSS JOIN locked) ON TRUE
+"""
 
 
 async def _insert(
@@ -785,18 +821,6 @@ def _outbox_item(row: asyncpg.Record) -> OutboxItem:
 # -- agents, the queue, tickets, ratings ------------------------------------------------------
 
 
-def _agent(row: asyncpg.Record) -> Agent:
-    return Agent(
-        username=row["username"],
-        display_name=row["display_name"],
-        languages=tuple(json.loads(row["languages_json"])),
-        skills=tuple(json.loads(row["skills_json"])),
-        capacity=int(row["capacity"]),
-        role=str(row["role"]),
-        availability=row["availability"],
-    )
-
-
 def _note(row: asyncpg.Record) -> Note:
     return Note(
         id=int(row["id"]),
@@ -865,15 +889,16 @@ class PostgresHandoffStore:
             utc_now(),
             role,
         )
-        return _agent(row)
+        return agent_from_row(row)
 
     async def agent(self, username: str) -> Agent | None:
         row = await self._pool.fetchrow("SELECT * FROM agents WHERE username = $1", username)
-        return _agent(row) if row else None
+        return agent_from_row(row) if row else None
 
     async def agents(self) -> list[Agent]:
         return [
-            _agent(row) for row in await self._pool.fetch("SELECT * FROM agents ORDER BY username")
+            agent_from_row(row)
+            for row in await self._pool.fetch("SELECT * FROM agents ORDER BY username")
         ]
 
     async def set_availability(self, username: str, availability: str) -> Agent | None:
@@ -884,7 +909,7 @@ class PostgresHandoffStore:
             username,
             availability,
         )
-        return _agent(row) if row else None
+        return agent_from_row(row) if row else None
 
     async def signed_in_agents(self) -> set[str]:
         rows = await self._pool.fetch(
@@ -911,7 +936,7 @@ class PostgresHandoffStore:
             await connection.execute(
                 "DELETE FROM agent_sessions WHERE expires_at < $1", time.time()
             )
-        return _agent(row), token, expires_at
+        return agent_from_row(row), token, expires_at
 
     async def agent_for_token(self, token: str) -> Agent | None:
         row = await self._pool.fetchrow(
@@ -920,7 +945,7 @@ class PostgresHandoffStore:
             hash_token(token),
             time.time(),
         )
-        return _agent(row) if row else None
+        return agent_from_row(row) if row else None
 
     async def logout(self, token: str) -> None:
         await self._pool.execute(

@@ -13,6 +13,7 @@ import hmac
 import json
 import secrets
 import sqlite3
+import time
 import uuid
 import weakref
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 from handoff.attachments.model import Attachment, attachment_from_row
 from handoff.conversation.bot_events import record_bot_events
 from handoff.conversation.models import (
+    AgentWrite,
     Conversation,
     Message,
     OutboxItem,
@@ -351,6 +353,14 @@ class SQLiteStore:
         message = Message(conversation_id, 0, "agent", text, utc_now(), meta=meta or {})
         async with self._lock(conversation_id):
             return await self._db.run(sqlite_messages.add_agent_message, message, agent)
+
+    async def add_agent_message_as(self, token: str, conversation_id: str, text: str) -> AgentWrite:
+        message = Message(conversation_id, 0, "agent", text, utc_now())
+        token_hash, now = hash_token(token), time.time()
+        async with self._lock(conversation_id):
+            return await self._db.run(
+                sqlite_messages.add_agent_message_as, message, token_hash, now
+            )
 
     # -- attachments (handoff/attachments/) ------------------------------------------------
 

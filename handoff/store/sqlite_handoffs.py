@@ -19,7 +19,14 @@ from typing import Any
 from handoff.agent.passwords import PasswordHasher
 from handoff.agent.passwords import hash_password as hash_password
 from handoff.agent.passwords import verify_password as verify_password
-from handoff.conversation.models import AVAILABILITIES, ROLES, Agent, Handoff, Note
+from handoff.conversation.models import (
+    AVAILABILITIES,
+    ROLES,
+    Agent,
+    Handoff,
+    Note,
+    agent_from_row,
+)
 from handoff.conversation.state_machine import TicketRefused, ticket_event_name, ticket_target
 from handoff.notices.model import SEVERITIES, Notice, notice_from_row
 from handoff.store.interface import (
@@ -44,16 +51,11 @@ SQLITE_TICKET_EVENT = (
 )
 
 
-def _agent(row: sqlite3.Row) -> Agent:
-    return Agent(
-        username=row["username"],
-        display_name=row["display_name"],
-        languages=tuple(json.loads(row["languages_json"])),
-        skills=tuple(json.loads(row["skills_json"])),
-        capacity=int(row["capacity"]),
-        role=str(row["role"]),
-        availability=row["availability"],
-    )
+# The agent whose session a token hash is, while it has not expired.
+AGENT_OF_SESSION = (
+    "SELECT a.* FROM agent_sessions s JOIN agents a ON a.username = s.username"
+    " WHERE s.token_hash = ? AND s.expires_at > ?"
+)
 
 
 def _handoff(row: sqlite3.Row, context: dict[str, Any] | None = None) -> Handoff:
@@ -124,11 +126,11 @@ class HandoffStore:
     async def agent(self, username: str) -> Agent | None:
         async with self._db.execute("SELECT * FROM agents WHERE username = ?", (username,)) as c:
             row = await c.fetchone()
-        return _agent(row) if row else None
+        return agent_from_row(row) if row else None
 
     async def agents(self) -> list[Agent]:
         async with self._db.execute("SELECT * FROM agents ORDER BY username") as c:
-            return [_agent(row) for row in await c.fetchall()]
+            return [agent_from_row(row) for row in await c.fetchall()]
 
     async def set_availability(self, username: str, availability: str) -> Agent | None:
         if availability not in AVAILABILITIES:
@@ -162,16 +164,12 @@ class HandoffStore:
         )
         await self._db.execute("DELETE FROM agent_sessions WHERE expires_at < ?", (time.time(),))
         await self._db.commit()
-        return _agent(row), token, expires_at
+        return agent_from_row(row), token, expires_at
 
     async def agent_for_token(self, token: str) -> Agent | None:
-        async with self._db.execute(
-            "SELECT a.* FROM agent_sessions s JOIN agents a ON a.username = s.username"
-            " WHERE s.token_hash = ? AND s.expires_at > ?",
-            (hash_token(token), time.time()),
-        ) as cursor:
+        async with self._db.execute(AGENT_OF_SESSION, (hash_token(token), time.time())) as cursor:
             row = await cursor.fetchone()
-        return _agent(row) if row else None
+        return agent_from_row(row) if row else None
 
     async def logout(self, token: str) -> None:
         await self._db.execute(

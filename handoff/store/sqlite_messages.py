@@ -18,12 +18,15 @@ import dataclasses
 import sqlite3
 
 from handoff.conversation.models import (
+    AgentWrite,
     Message,
     OutboxItem,
     StoredCustomerMessage,
+    agent_from_row,
     message_columns,
     message_from_row,
 )
+from handoff.store.sqlite_handoffs import AGENT_OF_SESSION
 
 
 def add_message(db: sqlite3.Connection, message: Message) -> tuple[Message, bool]:
@@ -92,6 +95,18 @@ def add_agent_message(
     touch(db, stored.conversation_id, stored.ts)
     db.commit()
     return stored, int(found[0])
+
+
+def add_agent_message_as(
+    db: sqlite3.Connection, message: Message, token_hash: str, now: float
+) -> AgentWrite:
+    """`add_agent_message` for the agent whose unexpired session `token_hash` is, in the
+    same trip as the write."""
+    session = _one(db, AGENT_OF_SESSION, (token_hash, now))
+    if session is None:
+        return AgentWrite(None)
+    agent = agent_from_row(session)
+    return AgentWrite(agent, add_agent_message(db, message, agent.username))
 
 
 def insert(db: sqlite3.Connection, message: Message) -> Message:

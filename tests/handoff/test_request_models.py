@@ -339,6 +339,29 @@ async def test_a_body_the_document_refuses_is_a_400_naming_the_field(
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
 
 
+async def test_an_agent_message_needs_a_live_session_and_the_chat(gateway: Gateway) -> None:
+    """The session is checked with the write (one trip to the store): no token, a token
+    nobody holds, and a signed-out one are 401s; a live session on a chat that is not
+    the agent's is a 403. None of them stores anything."""
+    path = f"/api/agent/conversations/{gateway.conversation_id}/messages"
+    body = {"text": "Hello, I can help"}
+    for headers in ({}, {"Authorization": "Bearer not-a-session-of-ours"}):
+        refused = await gateway.client.post(path, json=body, headers=headers)
+        answer = await refused.json()
+        assert refused.status == 401 and answer["error"]["code"] == "unauthorized", answer
+    not_theirs = await gateway.client.post(path, json=body, headers=gateway.lead)
+    assert not_theirs.status == 403
+    assert (await not_theirs.json())["error"]["code"] == "not_yours"
+    signed_out = await gateway.client.post("/api/agent/logout", headers=gateway.lead)
+    assert signed_out.status < 300
+    refused = await gateway.client.post(path, json=body, headers=gateway.lead)
+    assert refused.status == 401 and "sign in again" in (await refused.json())["error"]["message"]
+    transcript = await gateway.client.get(
+        f"/api/conversations/{gateway.conversation_id}", headers=gateway.customer
+    )
+    assert (await transcript.json())["messages"] == []
+
+
 @pytest.mark.parametrize(
     ("query", "says"),
     [("?tz=UTC%0A", "'tz'"), ("?figure=pie", "'figure'"), ("?from=2026-1-1", "'from'")],

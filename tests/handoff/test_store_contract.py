@@ -28,7 +28,7 @@ import pytest
 
 from handoff.agent.passwords import PasswordHasher
 from handoff.attachments.model import Attachment
-from handoff.conversation.models import Handoff, Reply
+from handoff.conversation.models import AgentWrite, Handoff, Reply
 from handoff.conversation.state_machine import InvalidTransition, TicketRefused
 from handoff.notices.model import Notice
 from handoff.store import postgres_search
@@ -802,6 +802,38 @@ async def test_an_agent_writes_only_in_a_chat_assigned_to_them(backend: Backend)
     await backend.handoffs.close(handoff.id, "resolved")
     assert await store.add_agent_message(handoff.conversation_id, "lee", "끝") is None
     assert len(await store.messages(handoff.conversation_id)) == 2
+
+
+async def test_an_agent_message_by_session_token_checks_the_session_with_the_write(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handoffs, store = backend.handoffs, backend.store
+    await handoffs.upsert_agent("kim", "pw-kim", ["ko"], [], 2)
+    await handoffs.upsert_agent("lee", "pw-lee", ["ko"], [], 2)
+    kim, lee = await handoffs.login("kim", "pw-kim"), await handoffs.login("lee", "pw-lee")
+    assert kim is not None and lee is not None
+    handoff = await _queued_chat(backend, language="ko")
+    chat = handoff.conversation_id
+    # queued, nobody's yet: kim's session is known, the chat is not hers
+    assert await store.add_agent_message_as(kim[1], chat, "안녕하세요") == AgentWrite(kim[0])
+    assert await handoffs.assign(handoff.id, "kim")
+
+    assert await store.add_agent_message_as("not-a-session", chat, "안녕") == AgentWrite(None)
+    assert await store.add_agent_message_as(lee[1], chat, "제가 볼게요") == AgentWrite(lee[0])
+    written = await store.add_agent_message_as(kim[1], chat, "안녕하세요, 김입니다")
+    assert written.agent == kim[0] and written.stored is not None
+    message, handoff_id = written.stored
+    assert (message.role, message.text, handoff_id) == ("agent", "안녕하세요, 김입니다", handoff.id)
+    assert await store.messages(chat) == [message]
+
+    await handoffs.logout(kim[1])
+    assert await store.add_agent_message_as(kim[1], chat, "아직 있어요") == AgentWrite(None)
+    again = await handoffs.login("kim", "pw-kim")
+    assert again is not None
+    later = time.time() + SESSION_SECONDS + 1
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert await store.add_agent_message_as(again[1], chat, "끝") == AgentWrite(None)  # expired
+    assert await store.messages(chat) == [message]
 
 
 async def test_the_live_view_lists_assigned_chats_longest_held_first(backend: Backend) -> None:
