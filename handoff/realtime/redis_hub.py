@@ -6,13 +6,16 @@ has_subscribers / close_all), plus `start()` and `aclose()` for its connections:
 - `publish` hands the frame to this replica's own subscribers at once, and appends it to
   its conversation's shard: one of `SHARDS` Redis streams (`<prefix>frames:<n>`, n from
   a CRC of the conversation id, each capped), through one ordered sender task. Every
-  replica with a subscriber in a shard reads that stream from where it left off, so a
-  conversation's frames arrive in the order they were published, also across a lost
-  connection. Each entry names its conversation and replica, so a replica skips the
-  frames of conversations it has no subscriber for, and its own, without parsing them.
-  Why shards rather than a stream per conversation: a replica's read then names at most
-  `SHARDS` streams, not one per open chat (with thousands of chats, building, sending and
-  scanning that list on every read was most of the cost), and no key needs an expiry.
+  replica reads every shard, from where it was when the hub started and on from where
+  it left off, so a conversation's frames arrive in the order they were published, also
+  across a lost connection, and a websocket that just opened gets the very next frame
+  (a replica that began reading a shard only once it had a subscriber there started at
+  the shard's end as it found it then, and missed what came between). Each entry names
+  its conversation and replica, so a replica skips the frames of conversations it has
+  no subscriber for, and its own, without parsing them. Why shards rather than a stream
+  per conversation: a read names `SHARDS` streams, not one per open chat (with thousands
+  of chats, building, sending and scanning that list on every read was most of the
+  cost), and no key needs an expiry.
 - `has_subscribers` is true when a websocket of the conversation is open on any replica:
   replicas announce their conversations on the pub/sub channel `<prefix>presence` (on
   change, every `heartbeat_seconds`, and to a replica that (re)connects and says hello);
@@ -36,7 +39,7 @@ import logging
 import time
 import uuid
 import zlib
-from collections import Counter, defaultdict, deque
+from collections import defaultdict, deque
 from typing import Any
 
 from redis import asyncio as redis_asyncio
@@ -47,7 +50,7 @@ from handoff.store.redis_outage import REDIS_ERRORS
 log = logging.getLogger(__name__)
 
 _MAX_QUEUED_FRAMES = 500  # per subscriber, as handoff.realtime.hub
-# How long a read waits for frames before it looks for new subscriptions.
+# How long a read waits for frames before it looks again (whether the hub is closing).
 _POLL_SECONDS = 0.1
 # What every key and channel of the hub starts with, unless told otherwise.
 DEFAULT_PREFIX = "assistant:hub:"
@@ -76,17 +79,13 @@ class RedisHub:
         self._max_pending = max_pending
         self.replica_id = uuid.uuid4().hex
         self._subscribers: dict[str, set[asyncio.Queue[Frame | None]]] = defaultdict(set)
-        # stream key -> how many conversations with subscribers it carries: what the reader
-        # reads, kept as they come and go rather than computed from every conversation
-        # on each read (a CRC per open chat, many times a second)
-        self._shard_use: Counter[str] = Counter()
         # replica id -> (its conversations with subscribers, when last heard from)
         self._remote: dict[str, tuple[set[str], float]] = {}
         # (stream or channel, what to add or publish), in publishing order
         self._outbox: deque[tuple[str, str | dict[str, str]]] = deque()
         self._outbox_ready = asyncio.Event()
         self._presence_on = False  # subscribed to the presence channel right now
-        # stream key -> id of the last entry read, for every conversation with a subscriber
+        # every shard's stream key -> id of the last entry read (set by `start`)
         self._positions: dict[str, str] = {}
         self._client: redis_asyncio.Redis | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -102,6 +101,16 @@ class RedisHub:
             self._url, socket_connect_timeout=2.0, health_check_interval=10
         )
         await self._client.ping()
+        # Where each shard is now: what is published from here on is read, whoever
+        # subscribes when. One round trip for all of them.
+        async with self._client.pipeline(transaction=False) as pipe:
+            keys = [_shard_key(self._prefix, n) for n in range(SHARDS)]
+            for key in keys:
+                pipe.xrevrange(key, count=1)
+            lasts: list[Any] = await pipe.execute()
+        self._positions = {
+            key: _text(last[0][0]) if last else "0-0" for key, last in zip(keys, lasts, strict=True)
+        }
         self._tasks = [
             asyncio.create_task(self._listen(), name="redis-hub-presence"),
             asyncio.create_task(self._read(), name="redis-hub-read"),
@@ -128,12 +137,10 @@ class RedisHub:
             await self._client.aclose()
 
     async def flush(self, timeout: float = 5.0) -> None:
-        """Wait until every frame published so far was handed to Redis and every
-        subscription is in place (tests; a graceful stop)."""
+        """Wait until every frame published so far was handed to Redis and the presence
+        channel is followed (tests; a graceful stop)."""
         deadline = time.monotonic() + timeout
-        while (
-            self._outbox or not self._presence_on or set(self._positions) != self._wanted_streams()
-        ):
+        while self._outbox or not self._presence_on:
             if time.monotonic() > deadline:
                 raise TimeoutError("the Redis hub did not catch up (is Redis reachable?)")
             await asyncio.sleep(0.01)
@@ -145,7 +152,6 @@ class RedisHub:
         first = not self._subscribers.get(conversation_id)
         self._subscribers[conversation_id].add(queue)
         if first:
-            self._shard_use[self.stream_key(conversation_id)] += 1
             self._announce(conversation_id, True)
         return queue
 
@@ -155,7 +161,6 @@ class RedisHub:
             subscribers.discard(queue)
             if not subscribers:
                 del self._subscribers[conversation_id]
-                self._forget_shard(conversation_id)
                 self._announce(conversation_id, False)
 
     def has_subscribers(self, conversation_id: str) -> bool:
@@ -187,7 +192,6 @@ class RedisHub:
                 _close(queue)
             self._announce(conversation_id, False)
         self._subscribers.clear()
-        self._shard_use.clear()
 
     # -- local delivery ---------------------------------------------------------------
 
@@ -209,15 +213,6 @@ class RedisHub:
 
     def stream_key(self, conversation_id: str) -> str:
         return shard_stream(self._prefix, conversation_id)
-
-    def _wanted_streams(self) -> set[str]:
-        return set(self._shard_use)
-
-    def _forget_shard(self, conversation_id: str) -> None:
-        key = self.stream_key(conversation_id)
-        self._shard_use[key] -= 1
-        if self._shard_use[key] <= 0:
-            del self._shard_use[key]
 
     def _queue(self, channel: str, message: dict[str, Any]) -> None:
         """Publish `message` on a pub/sub channel, in order with the frames."""
@@ -318,22 +313,12 @@ class RedisHub:
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def _read(self) -> None:
-        """Read the shards of the conversations this replica has subscribers for, each
-        from where it left off (a new one from its end), and hand the frames on."""
+        """Read every shard from where it left off and hand the frames on to this
+        replica's subscribers."""
         assert self._client is not None
         backoff = 0.05
         while not self._closed:
             try:
-                wanted = self._wanted_streams()
-                for key in set(self._positions) - wanted:
-                    del self._positions[key]
-                for key in wanted - set(self._positions):
-                    last: Any = await self._client.xrevrange(key, count=1)
-                    self._positions[key] = _text(last[0][0]) if last else "0-0"
-                if not self._positions:
-                    self.connected = bool(await self._client.ping())
-                    await asyncio.sleep(_POLL_SECONDS)
-                    continue
                 streams: dict[Any, Any] = dict(self._positions)
                 result: Any = await self._client.xread(
                     streams, count=500, block=int(_POLL_SECONDS * 1000)
@@ -342,8 +327,6 @@ class RedisHub:
                 backoff = 0.05
                 for stream_key, entries in result or []:
                     name = _text(stream_key)
-                    if name not in self._positions:
-                        continue
                     for entry_id, fields in entries:
                         self._positions[name] = _text(entry_id)
                         self._frame_read(fields)
@@ -398,7 +381,11 @@ class RedisHub:
 def shard_stream(prefix: str, conversation_id: str) -> str:
     """The Redis stream a conversation's frames go through (CRC-32: the same on every
     replica, unlike Python's per-process string hash)."""
-    return f"{prefix}frames:{zlib.crc32(conversation_id.encode()) % SHARDS}"
+    return _shard_key(prefix, zlib.crc32(conversation_id.encode()) % SHARDS)
+
+
+def _shard_key(prefix: str, shard: int) -> str:
+    return f"{prefix}frames:{shard}"
 
 
 def _text(value: bytes | str) -> str:
