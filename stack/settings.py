@@ -202,6 +202,10 @@ class Settings:
     # this many to Redis (a burst of requests queues for one rather than opening hundreds).
     database_pool_size: int = 10
     redis_pool_size: int = 32
+    # Seconds between a gateway's own look at the queue, for changes another replica made
+    # that did not reach it over Redis (Redis away for a while): the replicas tell each
+    # other of every queue change as it happens.
+    queue_resync_seconds: float = 5.0
 
     @property
     def gateway_url(self) -> str:

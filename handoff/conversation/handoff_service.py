@@ -78,6 +78,10 @@ AgentStatus = Literal["online", "away", "busy", "offline"]
 TRANSFERS = ("transfer", "transfer_to_queue")
 # The queue frame of a console whose agent takes no new chats (away or busy).
 _NO_NEW_CHATS = EncodedFrame(type="queue", items=[])
+# The hub channel on which a gateway replica tells the others that the queue changed,
+# so that they update their own consoles and waiting customers now.
+QUEUE_CHANGES = "queue:changes"
+_QUEUE_CHANGED = {"type": "queue_changed"}
 
 
 class HandoffError(Exception):
@@ -503,10 +507,27 @@ class HandoffService:
     async def broadcast_queue(self) -> None:
         """The queue changed: every connected agent gets their queue, every waiting
         customer whose position or estimate changed gets it, coalesced (queue_broadcast.py).
-        O(1) here; each flush reads the queue once."""
+        O(1) here; each flush reads the queue once. The other replicas are told too."""
+        self._queue_touched()
+        self.hub.publish_elsewhere(QUEUE_CHANGES, _QUEUE_CHANGED)
+
+    def _queue_touched(self) -> None:
         self.position_frames.touch()
         self.queue_frames.touch()
         self.changed()
+
+    async def follow_queue_changes(self) -> None:
+        """Runs for the gateway's life: each queue change another replica announces
+        (`broadcast_queue` there) updates this replica's consoles and waiting customers,
+        coalesced like its own. A subscription closed for falling behind is renewed."""
+        while True:
+            news = self.hub.subscribe(QUEUE_CHANGES)
+            try:
+                while await news.get() is not None:
+                    self._queue_touched()
+            finally:
+                self.hub.unsubscribe(QUEUE_CHANGES, news)
+            self._queue_touched()  # whatever the closed subscription dropped
 
     def changed(self) -> None:
         """Tell the watchers (the supervisors' live view) that something they show changed."""
@@ -519,7 +540,8 @@ class HandoffService:
         await self.broadcast_queue()
 
     async def resync_queue(self) -> None:
-        """Periodically: pick up queue changes made by another gateway replica."""
+        """Periodically: pick up queue changes made by another gateway replica that
+        `follow_queue_changes` did not hear of (Redis was away)."""
         self.position_frames.touch()
 
     async def queue_idle(self) -> None:

@@ -29,6 +29,10 @@ class Realtime(Protocol):
         """To this process's subscribers only (frames each replica makes for its own)."""
         ...
 
+    def publish_elsewhere(self, conversation_id: str, frame: Frame) -> None:
+        """To the other replicas' subscribers only (news this replica acted on itself)."""
+        ...
+
     def close_all(self) -> None: ...
 
 
@@ -65,6 +69,9 @@ class Hub:
 
     def publish_local(self, conversation_id: str, frame: Frame) -> None:
         self.publish(conversation_id, frame)  # one process: local is everywhere
+
+    def publish_elsewhere(self, conversation_id: str, frame: Frame) -> None:
+        """One process: there is nowhere else."""
 
     def close_all(self) -> None:
         for conversation_id in list(self._subscribers):

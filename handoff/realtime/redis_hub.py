@@ -174,6 +174,12 @@ class RedisHub:
 
     def publish(self, conversation_id: str, frame: Frame) -> None:
         self._deliver(conversation_id, frame)
+        self.publish_elsewhere(conversation_id, frame)
+
+    def publish_local(self, conversation_id: str, frame: Frame) -> None:
+        self._deliver(conversation_id, frame)
+
+    def publish_elsewhere(self, conversation_id: str, frame: Frame) -> None:
         self._enqueue(
             self.stream_key(conversation_id),
             {
@@ -182,9 +188,6 @@ class RedisHub:
                 "f": json.dumps(frame, ensure_ascii=False),
             },
         )
-
-    def publish_local(self, conversation_id: str, frame: Frame) -> None:
-        self._deliver(conversation_id, frame)
 
     def close_all(self) -> None:
         for conversation_id in list(self._subscribers):

@@ -129,8 +129,12 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         # answered from here once every part is back.
         asyncio.create_task(relay.run()),
         asyncio.create_task(_every(30, handoff.abandon_stale, "abandoned-chat sweep", store)),
-        # Queue changes another gateway replica made reach this replica's sockets.
-        asyncio.create_task(_every(5, handoff.resync_queue, "queue resync", store)),
+        # Queue changes another gateway replica made reach this replica's sockets: as
+        # they happen (over the hub), and by a periodic look in case that missed one.
+        asyncio.create_task(handoff.follow_queue_changes()),
+        asyncio.create_task(
+            _every(settings.queue_resync_seconds, handoff.resync_queue, "queue resync", store)
+        ),
         # New lines into the agents' search index, in batches (store/interface.py).
         asyncio.create_task(_every(1, store.index_search_text, "search index", store)),
     ]

@@ -33,8 +33,10 @@ from tests.e2e.client import (
     AgentClient,
     Customer,
     accepted,
+    agent_socket,
     handed_to,
     next_frame,
+    queue_brings,
     say_until_acknowledged,
 )
 from tests.e2e.isolated import consecutive_free_ports, isolated_settings
@@ -102,6 +104,9 @@ def pg_stack(
         redis_url=redis_url,
         gateway_replicas=2,
         gateway_port=consecutive_free_ports(2),
+        # Queue news travels between the replicas as it happens; the periodic look
+        # (default every 5 s) would hide a replica that is not told.
+        queue_resync_seconds=600.0,
     )
     stack = Stack(settings)
     try:
@@ -230,6 +235,16 @@ async def test_the_supervisor_report_reads_postgresql(pg_stack: Stack, database_
     assert total["agent_resolved"] == resolved
 
 
+def queue_drops(frame: dict[str, Any], conversation_id: str) -> bool:
+    """Whether a console frame takes `conversation_id` out of the queue: a delta that
+    removes it, or a whole queue without it."""
+    if frame["type"] == "queue_delta":
+        return conversation_id in frame.get("removed", [])
+    if frame["type"] == "queue":
+        return conversation_id not in [item["conversation_id"] for item in frame["items"]]
+    return False
+
+
 def second_gateway(stack: Stack) -> str:
     """The other replica's address (a load balancer would pick either)."""
     return f"http://{stack.settings.host}:{stack.settings.gateway_port + 1}"
@@ -244,6 +259,29 @@ async def _customer_socket(
 
 
 AGENT_SAYS = {"ko": "안녕하세요, 상담원입니다", "ja": "担当の者です", "en": "hi, a person here"}
+
+
+@pytest.mark.parametrize("language", ["ko", "ja", "en"])
+async def test_a_chat_queued_on_one_gateway_reaches_a_console_on_the_other_at_once(
+    pg_stack: Stack, language: str
+) -> None:
+    """The customer asks for a person through replica A; the agent's console is on B.
+    B hears of the queue change over Redis and sends the console the chat within a
+    second or so, not at its next periodic look (600 s here); an accept through A takes
+    it out of the console on B the same way."""
+    first, second = pg_stack.settings.gateway_url, second_gateway(pg_stack)
+    async with aiohttp.ClientSession() as session:
+        agent = await AgentClient(session, second).login("pgagent", PASSWORD)
+        console = await agent_socket(session, second, agent)
+        customer = await Customer(session, first).start(language)
+        await customer.ask_for_a_person(ASK_FOR_PERSON[language])
+        cid = customer.conversation_id
+        await next_frame(console, lambda frame: queue_brings(frame, cid), timeout=5.0)
+        agent.base_url = first  # the accept goes through the other replica
+        await accepted(agent, customer)
+        await next_frame(console, lambda frame: queue_drops(frame, cid), timeout=5.0)
+        assert (await agent.resolve(cid))[0] == 200
+        await console.close()
 
 
 @pytest.mark.parametrize("language", ["ko", "ja", "en"])

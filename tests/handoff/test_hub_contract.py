@@ -23,6 +23,7 @@ class AnyHub(Protocol):
     def has_subscribers(self, conversation_id: str) -> bool: ...
     def publish(self, conversation_id: str, frame: Frame) -> None: ...
     def publish_local(self, conversation_id: str, frame: Frame) -> None: ...
+    def publish_elsewhere(self, conversation_id: str, frame: Frame) -> None: ...
     def close_all(self) -> None: ...
 
 
@@ -110,6 +111,20 @@ async def test_a_local_frame_stays_on_its_own_replica(replicas: Replicas) -> Non
         return
     assert await receive(there, 1) == [{"n": 2}]
     assert there.empty()
+
+
+async def test_news_for_elsewhere_reaches_only_the_other_replicas(replicas: Replicas) -> None:
+    a, b = await replicas()
+    here, there = a.subscribe("queue:changes"), b.subscribe("queue:changes")
+    await settle(a, b)
+    a.publish_elsewhere("queue:changes", {"n": 1})
+    a.publish("queue:changes", {"n": 2})  # for everyone, in order after the first
+    await settle(a, b)
+    assert await receive(here, 1) == [{"n": 2}]
+    assert here.empty()
+    if a is b:  # one process: there is nowhere else
+        return
+    assert await receive(there, 2) == [{"n": 1}, {"n": 2}]
 
 
 def shard_mate(conversation_id: str) -> str:
