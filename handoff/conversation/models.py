@@ -280,3 +280,23 @@ class Handoff:
             "priority": self.priority,
             "skill": self.skill,
         }
+
+
+def handoff_from_row(row: StoredRow, context: dict[str, Any] | None = None) -> Handoff:
+    """A handoffs row as a Handoff, as either store keeps it; `context` stands in for a
+    row read without `context_json` (the queue's light read)."""
+    return Handoff(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        status=row["status"],
+        reason=row["reason"],
+        priority=row["priority"],
+        language=row["language"],
+        skill=row["skill"],
+        agent=row["agent"],
+        summary=row["summary"],
+        context=json.loads(row["context_json"]) if context is None else context,
+        queued_at=row["queued_at"],
+        assigned_at=row["assigned_at"],
+        closed_at=row["closed_at"],
+    )

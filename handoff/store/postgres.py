@@ -55,6 +55,7 @@ from handoff.conversation.models import (
     Role,
     StoredCustomerMessage,
     agent_from_row,
+    handoff_from_row,
     message_columns,
     message_from_row,
 )
@@ -831,26 +832,6 @@ def _note(row: asyncpg.Record) -> Note:
     )
 
 
-def _handoff(row: asyncpg.Record, context: dict[str, Any] | None = None) -> Handoff:
-    """A handoffs row as a Handoff; `context` stands in for a row read without
-    `context_json` (the queue's light read)."""
-    return Handoff(
-        id=row["id"],
-        conversation_id=row["conversation_id"],
-        status=row["status"],
-        reason=row["reason"],
-        priority=row["priority"],
-        language=row["language"],
-        skill=row["skill"],
-        agent=row["agent"],
-        summary=row["summary"],
-        context=json.loads(row["context_json"]) if context is None else context,
-        queued_at=row["queued_at"],
-        assigned_at=row["assigned_at"],
-        closed_at=row["closed_at"],
-    )
-
-
 class PostgresHandoffStore:
     """HandoffStore (sqlite_handoffs.py) on PostgreSQL, on the PostgresStore's pool."""
 
@@ -1013,11 +994,11 @@ class PostgresHandoffStore:
                 time.time(),
             )
             await _note_last_handoff(connection, row["id"])
-        return _handoff(row)
+        return handoff_from_row(row)
 
     async def handoff(self, handoff_id: int) -> Handoff | None:
         row = await self._pool.fetchrow("SELECT * FROM handoffs WHERE id = $1", handoff_id)
-        return _handoff(row) if row else None
+        return handoff_from_row(row) if row else None
 
     async def open_handoff(self, conversation_id: str) -> Handoff | None:
         """The conversation's handoff that is still queued or assigned, if any."""
@@ -1026,21 +1007,21 @@ class PostgresHandoffStore:
             " AND status IN ('queued', 'assigned') ORDER BY id DESC LIMIT 1",
             conversation_id,
         )
-        return _handoff(row) if row else None
+        return handoff_from_row(row) if row else None
 
     async def latest_handoff(self, conversation_id: str) -> Handoff | None:
         row = await self._pool.fetchrow(
             "SELECT * FROM handoffs WHERE conversation_id = $1 ORDER BY id DESC LIMIT 1",
             conversation_id,
         )
-        return _handoff(row) if row else None
+        return handoff_from_row(row) if row else None
 
     async def queued(self) -> list[Handoff]:
         """Waiting handoffs in service order: priority first, then first come."""
         rows = await self._pool.fetch(
             "SELECT * FROM handoffs WHERE status = 'queued' ORDER BY priority DESC, queued_at, id"
         )
-        return [_handoff(row) for row in rows]
+        return [handoff_from_row(row) for row in rows]
 
     async def queue_entries(self) -> list[Handoff]:
         """The queue in service order without each chat's stored context (its transcript);
@@ -1054,7 +1035,7 @@ class PostgresHandoffStore:
         # Truthy as SQLite's json_extract value is: true, a non-zero number, a non-empty
         # string.
         return [
-            _handoff(
+            handoff_from_row(
                 row,
                 context={"offline": True}
                 if row["offline"] is not None and json.loads(row["offline"])
@@ -1083,7 +1064,7 @@ class PostgresHandoffStore:
             "SELECT * FROM handoffs WHERE status = 'assigned' AND agent = $1 ORDER BY assigned_at",
             username,
         )
-        return [_handoff(row) for row in rows]
+        return [handoff_from_row(row) for row in rows]
 
     async def assigned_counts(self) -> dict[str, int]:
         """How many chats each agent has open."""
@@ -1145,7 +1126,7 @@ class PostgresHandoffStore:
             " summary, queued_at, assigned_at, closed_at FROM handoffs"
             " WHERE status = 'assigned' ORDER BY assigned_at, id"
         )
-        return [_handoff(row, context={}) for row in rows]
+        return [handoff_from_row(row, context={}) for row in rows]
 
     async def save_context(self, handoff: Handoff) -> None:
         await self._pool.execute(

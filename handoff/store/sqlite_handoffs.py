@@ -26,6 +26,7 @@ from handoff.conversation.models import (
     Handoff,
     Note,
     agent_from_row,
+    handoff_from_row,
 )
 from handoff.conversation.state_machine import TicketRefused, ticket_event_name, ticket_target
 from handoff.notices.model import SEVERITIES, Notice, notice_from_row
@@ -56,26 +57,6 @@ AGENT_OF_SESSION = (
     "SELECT a.* FROM agent_sessions s JOIN agents a ON a.username = s.username"
     " WHERE s.token_hash = ? AND s.expires_at > ?"
 )
-
-
-def _handoff(row: sqlite3.Row, context: dict[str, Any] | None = None) -> Handoff:
-    """A handoffs row as a Handoff; `context` stands in for a row read without
-    `context_json` (the queue's light read)."""
-    return Handoff(
-        id=row["id"],
-        conversation_id=row["conversation_id"],
-        status=row["status"],
-        reason=row["reason"],
-        priority=row["priority"],
-        language=row["language"],
-        skill=row["skill"],
-        agent=row["agent"],
-        summary=row["summary"],
-        context=json.loads(row["context_json"]) if context is None else context,
-        queued_at=row["queued_at"],
-        assigned_at=row["assigned_at"],
-        closed_at=row["closed_at"],
-    )
 
 
 class HandoffStore:
@@ -257,7 +238,7 @@ class HandoffStore:
     async def handoff(self, handoff_id: int) -> Handoff | None:
         async with self._db.execute("SELECT * FROM handoffs WHERE id = ?", (handoff_id,)) as c:
             row = await c.fetchone()
-        return _handoff(row) if row else None
+        return handoff_from_row(row) if row else None
 
     async def open_handoff(self, conversation_id: str) -> Handoff | None:
         """The conversation's handoff that is still queued or assigned, if any."""
@@ -267,7 +248,7 @@ class HandoffStore:
             (conversation_id,),
         ) as cursor:
             row = await cursor.fetchone()
-        return _handoff(row) if row else None
+        return handoff_from_row(row) if row else None
 
     async def latest_handoff(self, conversation_id: str) -> Handoff | None:
         async with self._db.execute(
@@ -275,14 +256,14 @@ class HandoffStore:
             (conversation_id,),
         ) as cursor:
             row = await cursor.fetchone()
-        return _handoff(row) if row else None
+        return handoff_from_row(row) if row else None
 
     async def queued(self) -> list[Handoff]:
         """Waiting handoffs in service order: priority first, then first come."""
         async with self._db.execute(
             "SELECT * FROM handoffs WHERE status = 'queued' ORDER BY priority DESC, queued_at, id"
         ) as cursor:
-            return [_handoff(row) for row in await cursor.fetchall()]
+            return [handoff_from_row(row) for row in await cursor.fetchall()]
 
     async def queue_entries(self) -> list[Handoff]:
         """The queue in service order without each chat's stored context (its transcript);
@@ -294,7 +275,7 @@ class HandoffStore:
             " ORDER BY priority DESC, queued_at, id"
         ) as cursor:
             return [
-                _handoff(row, context={"offline": True} if row["offline"] else {})
+                handoff_from_row(row, context={"offline": True} if row["offline"] else {})
                 for row in await cursor.fetchall()
             ]
 
@@ -323,7 +304,7 @@ class HandoffStore:
             "SELECT * FROM handoffs WHERE status = 'assigned' AND agent = ? ORDER BY assigned_at",
             (username,),
         ) as cursor:
-            return [_handoff(row) for row in await cursor.fetchall()]
+            return [handoff_from_row(row) for row in await cursor.fetchall()]
 
     async def assigned_counts(self) -> dict[str, int]:
         """How many chats each agent has open."""
@@ -378,7 +359,7 @@ class HandoffStore:
             " summary, queued_at, assigned_at, closed_at FROM handoffs"
             " WHERE status = 'assigned' ORDER BY assigned_at, id"
         ) as cursor:
-            return [_handoff(row, context={}) for row in await cursor.fetchall()]
+            return [handoff_from_row(row, context={}) for row in await cursor.fetchall()]
 
     async def save_context(self, handoff: Handoff) -> None:
         await self._db.execute(
