@@ -647,6 +647,11 @@ class HandoffService:
             self.texts.say("agent_joined", conversation.language, name=agent.display_name),
         )
         self.hub.publish(conversation_id, await self.state_frame(conversation_id))
+        # The agent's other consoles (another tab, another machine) list it at once.
+        self.hub.publish(
+            agent_channel(agent.username),
+            {"type": "state", "conversation_id": conversation_id, "state": "assigned"},
+        )
         await self.broadcast_queue()
         return await self.agent_view(agent, conversation_id)
 

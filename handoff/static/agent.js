@@ -76,6 +76,7 @@
     transferEls: new Map(),   // a transfer's time → its line in the open conversation's transcript
     drafts: new Map(),        // conversation id → unsent composer text
     typingConv: null, typingTimer: null, customerTypingTimer: null,
+    customerTypingSince: new Map(), // conversation id → when its customer's last "typing on" came
     noticeTimer: null, suggestTimer: null, mineTimer: null,
     labelCatalog: [],         // data/labels.yml as GET /api/agent/labels gives it: [{id, names}]
     labelFilter: '',          // the sidebar's "show only" label; '' for all
@@ -363,7 +364,8 @@
       if (ws !== app.ws) return;
       app.ws = null;
       setConnection(false);
-      setCustomerTyping(false);
+      app.customerTypingSince.clear(); // an "off" may be lost while we are away
+      showCustomerTyping();
       app.retryTimer = setTimeout(connect, app.backoffMs);
       app.backoffMs = Math.min(app.backoffMs * 2, BACKOFF_MAX_MS);
     };
@@ -432,8 +434,9 @@
       const id = frame.conversation_id;
       if (id === maruAgent.selected) {
         receiveMessage(frame);
-        if (frame.role === 'customer') { setCustomerTyping(false); scheduleSuggestions(); }
+        if (frame.role === 'customer') scheduleSuggestions();
       }
+      if (frame.role === 'customer') noteCustomerTyping(id, false); // the message replaces it
       // Not the open chat, or the tab is in the background: unread, a beep and a notification.
       if (frame.role === 'customer' && (id !== maruAgent.selected || document.hidden)) {
         app.unread.set(id, (app.unread.get(id) || 0) + 1);
@@ -448,7 +451,7 @@
       applyLabels(frame.conversation_id, frame.labels);
     },
     typing(frame) {
-      if (frame.conversation_id === maruAgent.selected) setCustomerTyping(Boolean(frame.on));
+      noteCustomerTyping(frame.conversation_id, Boolean(frame.on));
     },
     // A private note on a chat we have (ours, or one we added it to): for the open one, shown.
     note(frame) {
@@ -823,7 +826,7 @@
     ui.composer.value = app.drafts.get(id) || '';
     app.drafts.delete(id);
     showText(ui.sendError, '');
-    setCustomerTyping(false);
+    showCustomerTyping();
     ui.convId.textContent = id || '';
     ui.emptyState.hidden = Boolean(id);
     ui.view.hidden = ui.details.hidden = !id;
@@ -841,7 +844,7 @@
     app.detail.state = state;
     renderHeader();
     updateComposerState();
-    if (isClosed()) { stopTyping(); setCustomerTyping(false); }
+    if (isClosed()) { stopTyping(); noteCustomerTyping(id, false); }
   }
 
   /** A supervisor moved one of our chats to someone else: it leaves our list; if it is
@@ -1098,10 +1101,28 @@
     if (force || atBottom) s.scrollTop = s.scrollHeight;
   }
 
-  function setCustomerTyping(on) {
+  /** Remember what a chat's customer last told about typing ("on": since when; "off":
+      forgotten), for every chat, not only the open one: a chat opened just after its "on"
+      came (an accept answered after the customer's first keystroke) still says so. */
+  function noteCustomerTyping(id, on) {
+    const now = Date.now();
+    for (const [other, since] of app.customerTypingSince) {
+      if (now - since >= CUSTOMER_TYPING_MS) app.customerTypingSince.delete(other); // stale
+    }
+    if (on) app.customerTypingSince.set(id, now);
+    else app.customerTypingSince.delete(id);
+    if (id === maruAgent.selected) showCustomerTyping();
+  }
+
+  /** "Customer is typing" for the open chat, until CUSTOMER_TYPING_MS after its last "on"
+      (in case the "off" never comes). */
+  function showCustomerTyping() {
     clearTimeout(app.customerTypingTimer);
-    withAutoScroll(() => { ui.customerTyping.hidden = !on; }, false);
-    if (on) app.customerTypingTimer = setTimeout(() => setCustomerTyping(false), CUSTOMER_TYPING_MS);
+    const id = maruAgent.selected;
+    const since = app.customerTypingSince.get(id);
+    const left = since === undefined ? 0 : CUSTOMER_TYPING_MS - (Date.now() - since);
+    withAutoScroll(() => { ui.customerTyping.hidden = left <= 0; }, false);
+    if (left > 0) app.customerTypingTimer = setTimeout(() => noteCustomerTyping(id, false), left);
   }
 
   /* ---------- private notes ---------- */

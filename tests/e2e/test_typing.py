@@ -10,7 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from stack.launcher import Stack
 from tests.e2e.client import AgentClient, Customer, agent_socket, handed_to
@@ -159,3 +159,65 @@ def test_the_widget_and_the_console_show_each_other_typing(
 
     console.once("dialog", lambda dialog: dialog.accept())
     console.click("#resolve")
+
+
+@pytest.mark.browser
+def test_a_chat_opened_after_its_customer_began_typing_says_so(
+    live_stack: Stack,
+    tomo: str,
+    browser: Browser,  # noqa: F811 - the fixture imported above
+    two_pages: tuple[Page, Page],  # noqa: F811
+) -> None:
+    """The agent has two consoles open and accepts in one; the customer starts typing before
+    the other has the chat open. Opening it there must still say "customer is typing" (the
+    hint came once, with the first keystroke, and is not repeated for 10 s). The same race
+    happens in one console when its accept's answer comes after the customer's keystroke."""
+    url = live_stack.settings.gateway_url
+    widget, first = two_pages
+    second_context = browser.new_context(viewport={"width": 1280, "height": 800})
+    second = second_context.new_page()
+    typing_frames: list[str] = []
+    second.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framereceived",
+            lambda payload: (
+                typing_frames.append(payload)
+                if isinstance(payload, str) and '"typing"' in payload
+                else None
+            ),
+        ),
+    )
+    try:
+        sign_in(first, url, tomo, PASSWORD)
+        sign_in(second, url, tomo, PASSWORD)
+        widget.goto(f"{url}/?lang=ja")
+        wait_until(widget, CONNECTED)
+        send(widget, "#input", "#send", ASK_PERSON["ja"])
+        expect(widget.locator("#status")).to_be_visible(timeout=20_000)
+        conversation_id = widget.evaluate("window.maruChat.conversationId")
+        first.locator(
+            f".queue-item[data-conversation-id='{conversation_id}'] button.accept"
+        ).click()
+        wait_until(widget, "window.maruChat.state === 'assigned'")
+        mine = second.locator(
+            f"#my-conversations li[data-conversation-id='{conversation_id}'] button"
+        )
+        expect(mine).to_be_visible(timeout=10_000)  # listed there, not open
+        expect(second.locator("#customer-typing")).to_be_hidden()
+
+        widget.locator("#input").press_sequentially(CUSTOMER_LINE["ja"][:3], delay=50)
+        for _ in range(100):  # the hint reached the second console (not yet shown: not open)
+            if any(conversation_id in frame for frame in typing_frames):
+                break
+            second.wait_for_timeout(100)
+        assert any(conversation_id in frame for frame in typing_frames), typing_frames
+        mine.click()
+        expect(second.locator("#customer-typing")).to_be_visible(timeout=2_000)
+        # and it goes when the customer stops (the widget's "off" after 3 s idle)
+        expect(second.locator("#customer-typing")).to_be_hidden(timeout=10_000)
+
+        first.once("dialog", lambda dialog: dialog.accept())
+        first.click("#resolve")
+    finally:
+        second_context.close()
