@@ -216,6 +216,10 @@ def program_specs(settings: Settings, files: SupervisorFiles) -> dict[str, Progr
             "actions",
             "--port",
             str(settings.action_port),
+            # rasa-sdk reads its tracing settings from here (none unless a designer adds a
+            # `tracing:` section); without it, it looks for ./endpoints.yml and logs an error.
+            "--endpoints",
+            str(PROJECT_ROOT / "bot" / "endpoints.yml"),
         ],
         # rasa-sdk binds 0.0.0.0 unless told otherwise.
         env={"SANIC_HOST": settings.host},

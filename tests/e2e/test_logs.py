@@ -85,3 +85,17 @@ async def test_start_up_lines_carry_no_conversation(live_stack: Stack) -> None:
         lines = [e for e in json_lines(live_stack.log_path(name)) if start_up in e["message"]]
         assert lines, f"{name}: no {start_up!r} line"
         assert all("conversation_id" not in e for e in lines), name
+
+
+def test_the_action_server_starts_without_an_error_line(live_stack: Stack) -> None:
+    """A healthy start says nothing at ERROR (an operator's alert on ERROR lines would fire
+    at every deploy): up to its first worker being ready, the action server's log has none."""
+    start: list[dict[str, Any]] = []
+    for entry in json_lines(live_stack.log_path("actions")):
+        start.append(entry)
+        if entry["message"].startswith("Worker ready"):
+            break
+    else:
+        pytest.fail("the action server's log has no 'Worker ready' line")
+    errors = [e["message"] for e in start if e["level"] in ("ERROR", "CRITICAL")]
+    assert errors == []

@@ -56,7 +56,11 @@ def test_programs_run_in_their_own_pid_namespace_under_dumb_init(
     command = shlex.split(config["program:actions"]["command"])
     assert command[: len(inner)] == inner
     assert command[len(inner) : len(inner) + 2] == [str(DUMB_INIT), "--"]
-    assert command[-5:] == ["stack.action_server", "--actions", "actions", "--port", "5055"]
+    server = command.index("stack.action_server")
+    assert command[server : server + 5] == [
+        "stack.action_server",
+        *("--actions", "actions", "--port", "5055"),
+    ]
 
 
 def test_the_crash_guard_listens_for_exits(config: configparser.RawConfigParser) -> None:
