@@ -1668,6 +1668,7 @@
   I18N.show();
 
   ui.loginForm.addEventListener('submit', signIn);
+  ui.loginButton.disabled = false; // agent.html ships it disabled until this handler is in
   ui.signOut.addEventListener('click', signOut);
   ui.availability.addEventListener('change', changeAvailability);
   ui.ticketsRefresh.addEventListener('click', loadTickets);

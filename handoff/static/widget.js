@@ -1246,6 +1246,11 @@
     });
   }
 
+  // index.html ships the box and its button disabled: text typed while this script was
+  // still loading would have stayed in the box unsent (Enter only sends once the handlers
+  // above are in). Now it does.
+  ui.input.disabled = false;
+  ui.send.disabled = false;
   loadSession();
   setUpEmbedding();
   applyLanguage(app.language);

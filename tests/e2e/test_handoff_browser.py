@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from common.language import detect_language
 from kb_index.articles import Article
@@ -151,3 +151,35 @@ def test_console_renders_customer_text_as_text(
     assert console.locator("#transcript img").count() == 0
     console.once("dialog", lambda dialog: dialog.accept())
     console.click("#resolve")
+
+
+def test_the_console_signs_in_only_once_its_script_runs(
+    live_stack: Stack,
+    agents: dict[str, str],
+    browser: Browser,  # noqa: F811 - the shared fixture
+) -> None:
+    """On a slow line the sign-in form shows before agent.js runs. Enter then must not
+    make the browser send the form itself, which put the password in the page's URL
+    (and so in the history and the access logs)."""
+    url = live_stack.settings.gateway_url
+    context = browser.new_context()
+    try:
+        console = context.new_page()
+        held: list[Route] = []
+        console.route("**/static/agent.js", lambda route: held.append(route))  # held back
+        console.goto(f"{url}/agent", wait_until="commit")
+        expect(console.locator("#login-button")).to_be_attached()
+        while not held:
+            console.wait_for_timeout(50)  # (lets Playwright hand over the held request)
+        expect(console.locator("#login-button")).to_be_disabled()
+        console.fill("#username", "alice")
+        console.fill("#password", agents["alice"])
+        console.press("#password", "Enter")
+        console.wait_for_timeout(500)  # what a browser submit would have done by now
+        assert agents["alice"] not in console.url and "password" not in console.url
+        held[0].continue_()
+        console.click("#login-button")  # waits until agent.js enables it
+        wait_until(console, AGENT_CONNECTED)
+        assert console.evaluate("window.maruAgent.token")  # signed in by agent.js
+    finally:
+        context.close()

@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from common.language import detect_language
@@ -108,6 +108,32 @@ def test_widget_chat_survives_reload(
     page.locator("button.choice").first.click()
     expect(bot).to_have_count(4, timeout=20_000)
     assert detect_language(bot.nth(3).inner_text()) == lang
+
+
+@pytest.mark.parametrize(
+    ("lang", "question"),
+    [("ko", "배송 얼마나 걸려요"), ("ja", "送料いくら"), ("en", "how long is shipping")],
+)
+def test_what_is_typed_while_the_widget_loads_is_sent(
+    page: Page, gateway_url: str, lang: str, question: str
+) -> None:
+    """On a slow line the page shows before widget.js runs. Text typed then, with Enter,
+    stayed in the box unsent (Enter only sends once the script is in): the box takes text
+    only once it does."""
+    held: list[Route] = []
+    page.route("**/static/widget.js", lambda route: held.append(route))  # held back
+    page.goto(f"{gateway_url}/?lang={lang}", wait_until="commit")
+    expect(page.locator("#input")).to_be_attached()
+    while not held:
+        page.wait_for_timeout(50)  # (lets Playwright hand over the held request)
+    expect(page.locator("#input")).to_be_disabled()
+    expect(page.locator("#send")).to_be_disabled()
+    held[0].continue_()
+    page.locator("#input").fill(question)  # waits until the box takes text
+    page.press("#input", "Enter")
+    expect(page.locator("#messages .msg-customer").first).to_have_text(question, timeout=20_000)
+    expect(page.locator("#messages .msg-bot").first).to_be_visible(timeout=20_000)
+    assert page.locator("#input").input_value() == ""
 
 
 def test_widget_renders_server_text_as_text_not_html(page: Page, gateway_url: str) -> None:
