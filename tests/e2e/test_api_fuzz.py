@@ -1,62 +1,70 @@
 """The gateway's API against its own OpenAPI document, fuzzed by schemathesis with every
 check it has (`--checks all`: server errors, status codes, content types, response
 schemas and headers, negative data rejected, positive data accepted, auth not ignored,
-405s with `Allow`, ...), on a real stack of its own, with a customer's and a supervisor's
-credentials.
+405s with `Allow`, ...), with a customer's and a supervisor's credentials, on a gateway
+of its own beside the live stack (sharing its Rasa and action server).
 
-Its own stack, because thousands of generated requests (sign-in attempts, conversations)
-would run up the sign-in throttle and the analytics figures other tests read. A path's
+Its own gateway and database, because thousands of generated requests (sign-in attempts,
+conversations) would run up the sign-in throttle and the analytics figures other tests
+read. A path's
 `conversation_id` is a real conversation the credentials open, so the fuzzing reaches past
 the 403s. The run is bounded: a fixed number of examples per operation, a fixed seed.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
 
 from stack.launcher import Stack
-from stack.settings import APP_VENV, PROJECT_ROOT
-from tests.e2e.isolated import isolated_settings
+from stack.settings import APP_VENV, Settings
+from tests.e2e.isolated import add_agent, gateway_beside
 
 pytestmark = pytest.mark.e2e
 
 SUPERVISOR = "fuzzlead"
 PASSWORD = "fuzz-lead-password-7"
+LOG_NAME = "fuzz-gateway"
 EXAMPLES_PER_OPERATION = 40
 SEED = 20261205
 # Signing out would end the fuzzer's own session half-way through the run.
 EXCLUDED_PATHS = ("/api/agent/logout",)
 
 
+@dataclass(frozen=True)
+class FuzzGateway:
+    url: str
+    settings: Settings  # the live stack's: Rasa and the action server are shared
+    log: Path
+    log_from: int  # the log is appended to across runs: this run's part starts here
+
+    def log_text(self) -> str:
+        with self.log.open("rb") as file:
+            file.seek(self.log_from)
+            return file.read().decode("utf-8", errors="replace")
+
+
 @pytest.fixture(scope="module")
-def fuzz_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def fuzz_gateway(
+    live_stack: Stack, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FuzzGateway]:
     state = tmp_path_factory.mktemp("fuzz")
-    stack = Stack(isolated_settings(state, PROJECT_ROOT / "var" / "log" / "test-fuzz"))
-    try:
-        stack.start()
-        yield stack
-    finally:
-        stack.stop()
+    log = live_stack.settings.log_dir / f"{LOG_NAME}.log"
+    log_from = log.stat().st_size if log.exists() else 0
+    with gateway_beside(live_stack.settings, state, LOG_NAME) as url:
+        settings = live_stack.settings.replace(db_path=state / "handoff.sqlite3")
+        yield FuzzGateway(url, settings, log, log_from)
 
 
-def credentials(stack: Stack) -> dict[str, str]:
+def credentials(gateway: FuzzGateway) -> dict[str, str]:
     """A customer's conversation and token, and a supervisor's session token."""
-    url = stack.settings.gateway_url
-    env = {**os.environ, **stack.settings.to_env(), "AGENT_PASSWORD": PASSWORD}
-    subprocess.run(
-        [sys.executable, "-m", "handoff", "agents", "add", SUPERVISOR, "--role", "supervisor"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    url = gateway.url
+    add_agent(gateway.settings, SUPERVISOR, PASSWORD, "--role", "supervisor")
     started = requests.post(f"{url}/api/conversations", json={"language": "ko"}, timeout=10)
     assert started.status_code == 201, started.text
     signed_in = requests.post(
@@ -147,9 +155,9 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403",
     return path
 
 
-def test_gateway_api_matches_its_document(fuzz_stack: Stack, tmp_path: Path) -> None:
-    url = fuzz_stack.settings.gateway_url
-    config = config_file(tmp_path, credentials(fuzz_stack))
+def test_gateway_api_matches_its_document(fuzz_gateway: FuzzGateway, tmp_path: Path) -> None:
+    url = fuzz_gateway.url
+    config = config_file(tmp_path, credentials(fuzz_gateway))
     command = [
         str(APP_VENV / "bin" / "schemathesis"),
         "--no-color",
@@ -179,5 +187,5 @@ def test_gateway_api_matches_its_document(fuzz_stack: Stack, tmp_path: Path) -> 
     # curl command that reproduces it.
     assert done.returncode == 0, done.stdout[-20000:] + done.stderr[-4000:]
     assert "No issues found" in done.stdout or "passed" in done.stdout, done.stdout[-4000:]
-    log = fuzz_stack.log_path("gateway").read_text(encoding="utf-8", errors="replace")
+    log = fuzz_gateway.log_text()
     assert "Traceback" not in log, "a client's input left a traceback in the gateway's log"
