@@ -432,6 +432,7 @@
   ui.to.value = isoDay(today);
   ui.from.value = isoDay(new Date(today.getTime() - (DEFAULT_DAYS - 1) * 86400000));
   ui.loginForm.addEventListener('submit', signIn);
+  ui.loginButton.disabled = false; // analytics.html ships it disabled until this handler is in
   ui.signOut.addEventListener('click', signOut);
   ui.filters.addEventListener('submit', load);
   const saved = loadSession();

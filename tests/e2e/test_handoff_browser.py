@@ -10,6 +10,10 @@ from playwright.sync_api import Browser, Page, Route, expect
 from common.language import detect_language
 from kb_index.articles import Article
 from stack.launcher import Stack
+from tests.e2e.test_analytics import (
+    SUPERVISOR_PASSWORD,
+    supervisor,  # noqa: F401 - fixture
+)
 from tests.e2e.test_widget_browser import (
     AGENT_CONNECTED,
     CHROMIUM_ARGS,  # noqa: F401 - same launch flags
@@ -153,33 +157,42 @@ def test_console_renders_customer_text_as_text(
     console.click("#resolve")
 
 
-def test_the_console_signs_in_only_once_its_script_runs(
+@pytest.mark.parametrize(
+    ("path", "script", "signed_in"),
+    [
+        ("/agent", "agent.js", AGENT_CONNECTED),
+        ("/agent/analytics", "analytics.js", "window.maruAnalytics.loaded === true"),
+    ],
+)
+def test_a_sign_in_page_signs_in_only_once_its_script_runs(
     live_stack: Stack,
-    agents: dict[str, str],
+    supervisor: str,  # noqa: F811 - the fixture imported above
     browser: Browser,  # noqa: F811 - the shared fixture
+    path: str,
+    script: str,
+    signed_in: str,
 ) -> None:
-    """On a slow line the sign-in form shows before agent.js runs. Enter then must not
+    """On a slow line the sign-in form shows before its script runs. Enter then must not
     make the browser send the form itself, which put the password in the page's URL
     (and so in the history and the access logs)."""
     url = live_stack.settings.gateway_url
     context = browser.new_context()
     try:
-        console = context.new_page()
+        page = context.new_page()
         held: list[Route] = []
-        console.route("**/static/agent.js", lambda route: held.append(route))  # held back
-        console.goto(f"{url}/agent", wait_until="commit")
-        expect(console.locator("#login-button")).to_be_attached()
+        page.route(f"**/static/{script}", lambda route: held.append(route))  # held back
+        page.goto(f"{url}{path}", wait_until="commit")
+        expect(page.locator("#login-button")).to_be_attached()
         while not held:
-            console.wait_for_timeout(50)  # (lets Playwright hand over the held request)
-        expect(console.locator("#login-button")).to_be_disabled()
-        console.fill("#username", "alice")
-        console.fill("#password", agents["alice"])
-        console.press("#password", "Enter")
-        console.wait_for_timeout(500)  # what a browser submit would have done by now
-        assert agents["alice"] not in console.url and "password" not in console.url
+            page.wait_for_timeout(50)  # (lets Playwright hand over the held request)
+        expect(page.locator("#login-button")).to_be_disabled()
+        page.fill("#username", supervisor)
+        page.fill("#password", SUPERVISOR_PASSWORD)
+        page.press("#password", "Enter")
+        page.wait_for_timeout(500)  # what a browser submit would have done by now
+        assert SUPERVISOR_PASSWORD not in page.url and "password" not in page.url
         held[0].continue_()
-        console.click("#login-button")  # waits until agent.js enables it
-        wait_until(console, AGENT_CONNECTED)
-        assert console.evaluate("window.maruAgent.token")  # signed in by agent.js
+        page.click("#login-button")  # waits until the script enables it
+        wait_until(page, signed_in, 60)
     finally:
         context.close()
