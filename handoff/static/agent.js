@@ -227,6 +227,7 @@
     app.mine = [];
     app.unread.clear();
     app.drafts.clear();
+    app.customerTypingSince.clear();
     [ui.queue, ui.mine, ui.tickets].forEach((el) => el.replaceChildren());
     showText(ui.ticketsStatus, '');
     clearSearch();
