@@ -104,6 +104,7 @@ class KBIndex:
         built_at: float = 0.0,
         lexical: LexicalIndex | None = None,
         scope: ScopeModel | None = None,
+        calibration_key: str | None = None,
     ) -> None:
         self.index = index
         self.variants = variants
@@ -116,6 +117,9 @@ class KBIndex:
         self.built_at = built_at
         self.lexical = lexical
         self.scope = scope
+        # What `calibration` was fitted on (build.calibration_key), when known: a rebuild
+        # of the same inputs can take the calibration instead of fitting it again.
+        self.calibration_key = calibration_key
         self.parts: BuildParts | None = None  # set by build(), not by load()
         self._variant_rows: dict[str, list[int]] | None = None
         self._mean_vector: np.ndarray | None = None
@@ -328,6 +332,7 @@ class KBIndex:
             "built_at": time.time(),
             "thresholds": self.thresholds.to_dict(),
             "calibration": self.calibration.to_dict() if self.calibration else None,
+            "calibration_key": self.calibration_key,
             "variants": [[v.article_id, v.language, v.text] for v in self.variants],
             "lexical": (
                 {
@@ -405,6 +410,7 @@ class KBIndex:
                 else None
             ),
             scope=ScopeModel.load(folder),
+            calibration_key=meta.get("calibration_key"),
         )
 
 
