@@ -16,8 +16,8 @@ run: setup $(RASA_MODEL) $(KB_INDEX)
 	$(APP_PY) -m stack run
 
 # The slow suites (pytest -m slow: crash recovery under load, PostgreSQL and Redis, the
-# multi-host lab; ~8 of the ~21 min a full run takes) run in CI (CI=true) or with SLOW=1: a `make test` at a desk stays
-# under 20 minutes.
+# multi-host lab; ~8 of the ~21 min a full run takes) run in CI (CI=true) or with
+# SLOW=1: a `make test` at a desk stays under 20 minutes.
 PYTEST_MARKS := $(if $(filter true,$(CI))$(SLOW),,-m "not slow")
 
 test: setup system-packages $(RASA_MODEL) $(KB_INDEX)

@@ -44,12 +44,12 @@ def build_index(
     calibrate: bool = True,
 ) -> KBIndex:
     show_progress = sys.stderr.isatty() if progress is None else progress
+    if not calibrate:
+        return KBIndex.build(load_kb(kb_dir), embedder, progress=show_progress)
     key = calibration_key(
         kb_dir, embedder.identity, calibrate_on, target_accuracy, target_abstain_recall
     )
     index = KBIndex.build(load_kb(kb_dir), embedder, progress=show_progress)
-    if not calibrate:
-        return index
     labelled = None
     if calibrate_on is not None:
         queries = load_queries(calibrate_on)

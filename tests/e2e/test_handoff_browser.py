@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Browser, Page, expect
 
 from common.language import detect_language
 from kb_index.articles import Article
@@ -19,6 +19,7 @@ from tests.e2e.test_widget_browser import (
     CHROMIUM_ARGS,  # noqa: F401 - same launch flags
     CONNECTED,
     browser,  # noqa: F401 - shared fixture
+    open_holding_script,
     wait_until,
 )
 
@@ -179,19 +180,14 @@ def test_a_sign_in_page_signs_in_only_once_its_script_runs(
     context = browser.new_context()
     try:
         page = context.new_page()
-        held: list[Route] = []
-        page.route(f"**/static/{script}", lambda route: held.append(route))  # held back
-        page.goto(f"{url}{path}", wait_until="commit")
-        expect(page.locator("#login-button")).to_be_attached()
-        while not held:
-            page.wait_for_timeout(50)  # (lets Playwright hand over the held request)
+        held = open_holding_script(page, f"{url}{path}", script)
         expect(page.locator("#login-button")).to_be_disabled()
         page.fill("#username", supervisor)
         page.fill("#password", SUPERVISOR_PASSWORD)
         page.press("#password", "Enter")
         page.wait_for_timeout(500)  # what a browser submit would have done by now
         assert SUPERVISOR_PASSWORD not in page.url and "password" not in page.url
-        held[0].continue_()
+        held.continue_()
         page.click("#login-button")  # waits until the script enables it
         wait_until(page, signed_in, 60)
     finally:

@@ -69,6 +69,20 @@ def send(page: Page, text: str) -> None:
     page.press("#input", "Enter")
 
 
+def open_holding_script(page: Page, url: str, script: str, timeout: float = 30.0) -> Route:
+    """Open `url` with static/`script` held back (a slow line: the page shows before its
+    script runs); returns the held request, for `continue_()`."""
+    held: list[Route] = []
+    page.route(f"**/static/{script}", lambda route: held.append(route))
+    page.goto(url, wait_until="commit")
+    deadline = time.monotonic() + timeout
+    while not held:  # (waiting lets Playwright hand the request over)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{url} never asked for {script} within {timeout:.0f} s")
+        page.wait_for_timeout(50)
+    return held[0]
+
+
 @pytest.mark.parametrize(
     ("lang", "greeting", "question"),
     [
@@ -120,15 +134,10 @@ def test_what_is_typed_while_the_widget_loads_is_sent(
     """On a slow line the page shows before widget.js runs. Text typed then, with Enter,
     stayed in the box unsent (Enter only sends once the script is in): the box takes text
     only once it does."""
-    held: list[Route] = []
-    page.route("**/static/widget.js", lambda route: held.append(route))  # held back
-    page.goto(f"{gateway_url}/?lang={lang}", wait_until="commit")
-    expect(page.locator("#input")).to_be_attached()
-    while not held:
-        page.wait_for_timeout(50)  # (lets Playwright hand over the held request)
+    widget_js = open_holding_script(page, f"{gateway_url}/?lang={lang}", "widget.js")
     expect(page.locator("#input")).to_be_disabled()
     expect(page.locator("#send")).to_be_disabled()
-    held[0].continue_()
+    widget_js.continue_()
     page.locator("#input").fill(question)  # waits until the box takes text
     page.press("#input", "Enter")
     expect(page.locator("#messages .msg-customer").first).to_have_text(question, timeout=20_000)
