@@ -80,6 +80,33 @@ async def test_out_of_kb_question_gets_no_article(
     assert any(b["payload"] == "/request_human" for b in replies[0].get("buttons", []))
 
 
+@pytest.mark.parametrize(
+    ("language", "small_talk"),
+    [
+        # Before the chitchat intent these read as a complaint (handed to a person),
+        # a goodbye and a bot challenge. None of them is an NLU training example.
+        ("ko", "ㅋㅋㅋ 너 웃기다"),
+        ("ko", "요즘 볼만한 드라마 추천"),
+        ("ja", "猫と犬どっちが好き？"),
+        ("en", "sing me a song"),
+        ("en", "lets play a game"),
+    ],
+)
+async def test_small_talk_is_told_not_covered_not_handed_over(
+    gateway_url: str, kb_articles: dict[str, Article], language: str, small_talk: str
+) -> None:
+    every_answer = {a for article in kb_articles.values() for a in article.answers.values()}
+    async with aiohttp.ClientSession() as session:
+        customer = await Customer(session, gateway_url).start()
+        result = await customer.say(small_talk)
+    assert result["state"] == "bot", "small talk must not queue the chat for a person"
+    first = result["replies"][0]
+    assert first["text"] not in every_answer
+    assert detect_language(first["text"]) == language
+    # the honest "I can't answer that", with a person one click away
+    assert [b["payload"] for b in first.get("buttons", [])] == ["/request_human"]
+
+
 async def test_language_follows_the_customer_mid_conversation(gateway_url: str) -> None:
     async with aiohttp.ClientSession() as session:
         customer = await Customer(session, gateway_url).start(language="en")
