@@ -80,7 +80,11 @@ def classify(reply: dict[str, Any], answers: dict[str, str], expected: str | Non
     return "not_covered"
 
 
-async def product_rows(settings: Settings, queries: list[LabelledQuery]) -> dict[str, Counter[str]]:
+async def product_rows(
+    settings: Settings, queries: list[LabelledQuery]
+) -> tuple[dict[str, Counter[str]], Counter[str]]:
+    """Outcomes per language and scope, and the articles of in-scope questions that NLU
+    handed to a person (which FAQs read as "I want a person")."""
     answers = {
         text.strip(): article.id
         for article in load_kb(settings.kb_dir)
@@ -89,6 +93,7 @@ async def product_rows(settings: Settings, queries: list[LabelledQuery]) -> dict
     counts: dict[str, Counter[str]] = {
         f"{lang}:{scope}": Counter() for lang in LANGUAGES for scope in ("in", "out")
     }
+    handed_over: Counter[str] = Counter()
     gate = asyncio.Semaphore(6)
     async with aiohttp.ClientSession() as session:
 
@@ -97,13 +102,16 @@ async def product_rows(settings: Settings, queries: list[LabelledQuery]) -> dict
                 customer = await Customer(session, settings.gateway_url).start()
                 reply = await customer.say(query.text)
             scope = "in" if query.expected else "out"
-            counts[f"{query.language}:{scope}"][classify(reply, answers, query.expected)] += 1
+            outcome = classify(reply, answers, query.expected)
+            counts[f"{query.language}:{scope}"][outcome] += 1
+            if outcome == "handoff" and query.expected:
+                handed_over[f"{query.language} {query.expected}"] += 1
 
         await asyncio.gather(*(ask(q) for q in queries))
-    return counts
+    return counts, handed_over
 
 
-def print_product(counts: dict[str, Counter[str]]) -> None:
+def print_product(counts: dict[str, Counter[str]], handed_over: Counter[str]) -> None:
     print("\n3. the product: each test question in its own conversation through the customer API")
     print(
         f"{'':4}" + "".join(f"{o:>12}" for o in OUTCOMES) + f"{'oos told':>10}{'oos handoff':>12}"
@@ -117,6 +125,9 @@ def print_product(counts: dict[str, Counter[str]]) -> None:
             f"{outside['handoff'] / n_out:>12.1%}"
         )
     print("(handoff over in-scope questions = false handoffs)")
+    if handed_over:
+        listed = ", ".join(f"{key} x{n}" for key, n in sorted(handed_over.items()))
+        print(f"false handoffs by the article expected: {listed}")
 
 
 def main() -> int:
@@ -141,8 +152,10 @@ def main() -> int:
         with Stack(stack_settings) as stack:
             print("\nstarting the product ...", file=sys.stderr, flush=True)
             stack.start()
-            counts = asyncio.run(product_rows(stack.settings, load_queries(EVAL / "test.jsonl")))
-    print_product(counts)
+            counts, handed_over = asyncio.run(
+                product_rows(stack.settings, load_queries(EVAL / "test.jsonl"))
+            )
+    print_product(counts, handed_over)
     return 0
 
 
