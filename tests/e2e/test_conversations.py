@@ -69,6 +69,7 @@ async def test_faq_is_answered_from_the_kb_in_the_customers_language(
         # a person), a goodbye and a bot challenge; none is an NLU training example.
         ("ko", "ㅋㅋㅋ 너 웃기다"),
         ("ko", "요즘 볼만한 드라마 추천"),
+        ("ko", "ㅋㅋ 심심한데 농담 좀"),  # bored: read as a complaint until boredom was taught
         ("ja", "猫と犬どっちが好き？"),
         ("en", "sing me a song"),
         ("en", "lets play a game"),
