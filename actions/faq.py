@@ -7,7 +7,9 @@ Flow (all in the customer's language):
 - abstain  -> "I couldn't find a reliable answer" with a button to a person
 - under an answer, the close runners-up are offered as "related" buttons
 - a complaint is answered the same way when the KB is confident, offered the options
-  when it is unsure which article, and otherwise the bot empathises and hands over
+  when it is unsure which article, and otherwise the bot empathises and offers a person;
+  it hands over at once when NLU is sure it is a complaint (data/handoff.yml) or the
+  message before was not answered either
 - an always-human intent (data/handoff.yml, e.g. billing_dispute): NLU sure of it hands
   over at once; NLU fairly confident asks the KB first (a confident answer wins, else a
   person with the skill); NLU unsure treats it as any question
@@ -161,6 +163,18 @@ def always_human(tracker: Tracker) -> tuple[str, str | None]:
     return "no", None
 
 
+def complaint_is(tracker: Tracker, sure: bool = False) -> bool:
+    """Whether NLU read the latest message as a complaint (with `sure`: at least
+    data/handoff.yml's `complaint_handoff_confidence`)."""
+    intent = tracker.latest_message.get("intent") or {}
+    if intent.get("name") != "complain":
+        return False
+    if not sure:
+        return True
+    threshold = float(handoff_config().get("complaint_handoff_confidence", 0.6))
+    return float(intent.get("confidence") or 0) >= threshold
+
+
 def chosen_article(tracker: Tracker) -> str | None:
     for entity in tracker.latest_message.get("entities") or []:
         if entity.get("entity") == ARTICLE_ENTITY and entity.get("value"):
@@ -267,10 +281,14 @@ class ActionAnswerFaq(Action):
             ]
         if human == "likely":
             return [*events, *escalate(dispatcher, "always_human", skill, kb=kb)]
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if intent == "complain" and decision.kind == "abstain":
+        misses = float(tracker.get_slot("kb_misses") or 0) + 1
+        if complaint_is(tracker) and decision.kind == "abstain":
+            # The apology offers a person; a complaint NLU is sure of, or one after
+            # another unanswered message, is handed over at once.
             dispatcher.utter_message(response="utter_empathize", json_message={"kb": kb})
-            return [*events, *escalate(dispatcher, "complaint")]
+            if complaint_is(tracker, sure=True) or misses >= 2:
+                return [*events, *escalate(dispatcher, "complaint")]
+            return [*events, SlotSet("kb_feedback_for", None), SlotSet("kb_misses", misses)]
         await asyncio.to_thread(
             record_unanswered,
             decision.kind,
@@ -286,7 +304,6 @@ class ActionAnswerFaq(Action):
                 json_message={"kb": kb},
             )
             return [*events, SlotSet("kb_feedback_for", "clarify")]
-        misses = float(tracker.get_slot("kb_misses") or 0) + 1
         if misses >= 2:
             return [*events, *escalate(dispatcher, "misses", kb=kb)]
         dispatcher.utter_message(response="utter_faq_no_match", json_message={"kb": kb})

@@ -269,3 +269,39 @@ async def test_two_questions_the_kb_cannot_answer_escalate(
     assert first["state"] == "bot"
     assert second["state"] == "queued"
     assert item["reason"] == "misses"
+
+
+@pytest.mark.parametrize(
+    ("language", "complaint", "mood"),
+    [
+        ("ko", "진짜 너무 답답하네요 최악이에요", "아 배고파"),
+        ("ja", "もう最悪、全然使えない", "頭痛い"),
+        ("en", "this is so frustrating, worst service ever", "bored af"),
+    ],
+)
+async def test_a_complaint_nlu_is_sure_of_goes_to_a_person_a_mood_is_offered_one(
+    live_stack: Stack, agents: dict[str, str], language: str, complaint: str, mood: str
+) -> None:
+    """NLU reads the moods as complaints too, but unsure (0.44-0.56 today, under
+    data/handoff.yml's `complaint_handoff_confidence`): they get the apology with a person
+    one click away, and only a second unanswered message hands the chat over."""
+    url = live_stack.settings.gateway_url
+    async with aiohttp.ClientSession() as session:
+        agent = await AgentClient(session, url).login("alice", agents["alice"])
+        sure = await Customer(session, url).start()
+        handed = await sure.say(complaint)
+        unsure = await Customer(session, url).start()
+        offered = await unsure.say(mood)
+        again = await unsure.say(mood)
+        reasons = {i["conversation_id"]: i["reason"] for i in await agent.queue()}
+        for customer in (sure, unsure):
+            await agent.accept(customer.conversation_id)
+            await agent.resolve(customer.conversation_id)
+    assert handed["state"] == "queued"
+    assert reasons[sure.conversation_id] == "complaint"
+    assert offered["state"] == "bot", "an unsure complaint must not queue the chat"
+    apology = offered["replies"][0]
+    assert detect_language(apology["text"]) == language
+    assert [b["payload"] for b in apology.get("buttons", [])] == ["/request_human"]
+    assert again["state"] == "queued"
+    assert reasons[unsure.conversation_id] == "complaint"
