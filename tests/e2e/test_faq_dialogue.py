@@ -215,3 +215,23 @@ async def test_an_faq_that_nlu_reads_as_always_human_is_answered_by_the_kb(
         reply = await customer.say(question)
     assert reply["state"] == "bot"  # not handed to a person
     assert reply["replies"][0]["text"] == kb_articles[article].answer_in("ja")
+
+
+@pytest.mark.parametrize(
+    ("language", "question"),
+    [
+        ("ko", "고객센터 번호 좀 알려줘요"),
+        ("ja", "サポートの電話番号知りたい"),
+        ("en", "what number do i call for support"),
+    ],
+)
+async def test_asking_for_the_phone_number_gets_it_not_a_queue(
+    live_stack: Stack, kb_articles: dict[str, Article], language: str, question: str
+) -> None:
+    """Contact details are information (the KB's contact_support answer has the number,
+    the email and the live chat), not a request for a person now."""
+    async with aiohttp.ClientSession() as session:
+        customer = await Customer(session, live_stack.settings.gateway_url).start()
+        reply = await customer.say(question)
+    assert reply["state"] == "bot"
+    assert reply["replies"][0]["text"] == kb_articles["contact_support"].answer_in(language)
