@@ -35,7 +35,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handoff import escalate, handoff_config
+from actions.handoff import escalate, handoff_config, latest_intent
 from kb_index import unanswered
 from kb_index.decision import Decision
 from kb_index.embedders import EmbedderError, make_embedder
@@ -149,13 +149,12 @@ def answer_article(
 def always_human(tracker: Tracker) -> tuple[str, str | None]:
     """How sure NLU is that the customer wants what only a person does ("sure",
     "likely" or "no"; data/handoff.yml), and the skill it needs."""
-    intent = tracker.latest_message.get("intent") or {}
+    name, confidence = latest_intent(tracker)
     config = handoff_config()
     rules = config.get("always_human_intents") or {}
-    if intent.get("name") not in rules:
+    if name not in rules:
         return "no", None
-    confidence = float(intent.get("confidence") or 0)
-    skill = (rules[intent["name"]] or {}).get("skill")
+    skill = (rules[name] or {}).get("skill")
     if confidence >= float(config.get("always_human_sure_confidence", 0.95)):
         return "sure", skill
     if confidence >= float(config.get("always_human_min_confidence", 0.6)):
@@ -163,16 +162,14 @@ def always_human(tracker: Tracker) -> tuple[str, str | None]:
     return "no", None
 
 
-def complaint_is(tracker: Tracker, sure: bool = False) -> bool:
-    """Whether NLU read the latest message as a complaint (with `sure`: at least
-    data/handoff.yml's `complaint_handoff_confidence`)."""
-    intent = tracker.latest_message.get("intent") or {}
-    if intent.get("name") != "complain":
-        return False
-    if not sure:
-        return True
+def complaint(tracker: Tracker) -> str:
+    """Whether NLU read the latest message as a complaint: "sure" (at least
+    data/handoff.yml's `complaint_handoff_confidence`), "unsure" or "no"."""
+    name, confidence = latest_intent(tracker)
+    if name != "complain":
+        return "no"
     threshold = float(handoff_config().get("complaint_handoff_confidence", 0.6))
-    return float(intent.get("confidence") or 0) >= threshold
+    return "sure" if confidence >= threshold else "unsure"
 
 
 def chosen_article(tracker: Tracker) -> str | None:
@@ -282,11 +279,12 @@ class ActionAnswerFaq(Action):
         if human == "likely":
             return [*events, *escalate(dispatcher, "always_human", skill, kb=kb)]
         misses = float(tracker.get_slot("kb_misses") or 0) + 1
-        if complaint_is(tracker) and decision.kind == "abstain":
+        upset = complaint(tracker)
+        if upset != "no" and decision.kind == "abstain":
             # The apology offers a person; a complaint NLU is sure of, or one after
             # another unanswered message, is handed over at once.
             dispatcher.utter_message(response="utter_empathize", json_message={"kb": kb})
-            if complaint_is(tracker, sure=True) or misses >= 2:
+            if upset == "sure" or misses >= 2:
                 return [*events, *escalate(dispatcher, "complaint")]
             return [*events, SlotSet("kb_feedback_for", None), SlotSet("kb_misses", misses)]
         await asyncio.to_thread(
@@ -319,7 +317,7 @@ class ActionFaqFeedback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent, _ = latest_intent(tracker)
         feedback_for = tracker.get_slot("kb_feedback_for")
         if intent == "affirm":
             dispatcher.utter_message(response="utter_glad")

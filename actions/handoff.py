@@ -26,6 +26,12 @@ def handoff_config() -> dict[str, Any]:
     return config
 
 
+def latest_intent(tracker: Tracker) -> tuple[str | None, float]:
+    """NLU's intent for the latest message, and its confidence."""
+    intent = tracker.latest_message.get("intent") or {}
+    return intent.get("name"), float(intent.get("confidence") or 0)
+
+
 def escalate(
     dispatcher: CollectingDispatcher,
     reason: str,
@@ -54,7 +60,7 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent, _ = latest_intent(tracker)
         always = handoff_config().get("always_human_intents") or {}
         if intent in always:
             return escalate(dispatcher, "always_human", (always[intent] or {}).get("skill"))
