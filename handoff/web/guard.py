@@ -11,7 +11,11 @@ websockets and agent POSTs, and the customer rate limits' state.
   pass: curl, tests, other services);
 - `LIMITS` holds the customer rate limits, used by the routes in handoff/customer/api.py, which
   count per client address as this records it (`CLIENT_ADDRESS`): the peer, or behind
-  the reverse proxies in `trusted_proxies` the address they forwarded.
+  the reverse proxies in `trusted_proxies` the address they forwarded. A client on this
+  machine (`LOCAL_CLIENT`: a loopback peer that forwards nothing) is not counted: it is
+  the operator's own script, benchmark or probe, not a crowd of strangers. A loopback
+  peer that does send `X-Forwarded-For` is a reverse proxy nobody declared: it is
+  counted as one address, as before, and the log says once how to declare it.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from redis import asyncio as redis_asyncio
 from yarl import URL
 
 from handoff.store.backends import shared_redis
-from handoff.web.http import CLIENT_ADDRESS, json_error
+from handoff.web.http import CLIENT_ADDRESS, LOCAL_CLIENT, json_error
 from handoff.web.rate_limit import (
     CustomerLimits,
     LocalConcurrencyLimiter,
@@ -52,6 +56,8 @@ _PAGE_POLICY = (
 _RESOURCE_POLICY = "default-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 _WIDGET_PAGE = "/"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_FORWARDING_HEADERS = (hdrs.X_FORWARDED_FOR, hdrs.FORWARDED)
+log = logging.getLogger(__name__)
 # An origin as CSP and the Origin header write it: scheme://host[:port], host may start "*.".
 _ORIGIN = re.compile(r"^https?://(\*\.)?[A-Za-z0-9.\-]+(:[0-9]{1,5})?$")
 
@@ -101,6 +107,7 @@ class WebGuard:
         # X-Frame-Options cannot name other origins: with any, CSP alone decides.
         self.widget_frame_options = None if frame_origins else "SAMEORIGIN"
         self.page_policy = _PAGE_POLICY.format(ancestors="'none'")
+        self._warned_undeclared_proxy = False
         self.trusted_proxies = frozenset(
             _ip(item, "trusted_proxies")
             for item in re.split(r"[\s,]+", settings.trusted_proxies.strip())
@@ -120,6 +127,25 @@ class WebGuard:
             if address not in self.trusted_proxies:
                 return str(address)
         return peer
+
+    def is_local(self, request: web.Request) -> bool:
+        """A client on the gateway's own machine: a loopback peer that is not a declared
+        proxy and forwards nobody else's requests."""
+        peer = _ip_or_none(request.remote or "")
+        if peer is None or not peer.is_loopback or peer in self.trusted_proxies:
+            return False
+        if any(name in request.headers for name in _FORWARDING_HEADERS):
+            if not self._warned_undeclared_proxy:
+                self._warned_undeclared_proxy = True
+                log.warning(
+                    "requests from %s carry X-Forwarded-For, but ASSISTANT_TRUSTED_PROXIES "
+                    "does not list %s: every customer behind that proxy shares its one "
+                    "address's rate limits (list the proxy's address there)",
+                    peer,
+                    peer,
+                )
+            return False
+        return True
 
     def origin_allowed(self, request: web.Request) -> bool:
         """No Origin header (not a browser page), the gateway's own origin (as the browser
@@ -172,6 +198,7 @@ async def edge_middleware(
 ) -> web.StreamResponse:
     guard = request.app[WEB_GUARD]
     request[CLIENT_ADDRESS] = guard.client_address(request)
+    request[LOCAL_CLIENT] = guard.is_local(request)
     if _needs_origin_check(request) and not guard.origin_allowed(request):
         return json_error(
             403,

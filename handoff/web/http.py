@@ -130,12 +130,20 @@ async def conversation_middleware(request: web.Request, handler: Any) -> web.Str
 
 
 CLIENT_ADDRESS = web.RequestKey("client_address", str)
+# True for a client on the gateway's own machine (handoff/web/guard.py WebGuard.is_local).
+LOCAL_CLIENT = web.RequestKey("local_client", bool)
 
 
 def client_address(request: web.Request) -> str:
     """Whom the per-address limits count: as handoff/web/guard.py recorded it (the peer,
     or behind a trusted reverse proxy the address it forwarded)."""
     return request.get(CLIENT_ADDRESS) or request.remote or "unknown"
+
+
+def limited_per_address(request: web.Request) -> bool:
+    """False for a client on the gateway's own machine: the per-address limits are for
+    strangers, and a local client is the operator's (a script, a benchmark, a probe)."""
+    return not request.get(LOCAL_CLIENT, False)
 
 
 def too_many_requests(wait: float, message: str) -> web.Response:

@@ -20,8 +20,13 @@ from typing import Any
 from stack.settings import PROJECT_ROOT, Settings
 
 ALWAYS_OPEN = Path(__file__).parent / "coverage_always_open.yml"
-# Every simulated customer of the tests and benches comes from 127.0.0.1: the limits per
-# client address would count them all as one (per-conversation limits stay as shipped).
+# A customer from elsewhere, as a reverse proxy on this machine forwards them: the
+# per-address limits count them (under this address when the proxy is in trusted_proxies,
+# else under the proxy's); a request without it comes from this machine, and is not counted.
+STRANGER = {"X-Forwarded-For": "203.0.113.7"}
+# Clients on the gateway's machine are not counted per address (handoff/web/guard.py),
+# but the multi-host tests' customers come from one network namespace's address: the limits
+# per client address would count them all as one (per-conversation limits stay as shipped).
 LOOPBACK_CROWD: dict[str, object] = {
     "conversations_per_address_per_minute": 0,
     "searches_per_address_per_minute": 0,

@@ -33,7 +33,7 @@ from handoff.texts_file import TextsError
 from handoff.web.app import create_app
 from kb_index.articles import load_kb
 from stack.settings import Settings
-from tests.e2e.isolated import ALWAYS_OPEN, free_port
+from tests.e2e.isolated import ALWAYS_OPEN, STRANGER, free_port
 from tests.handoff.texts_yaml import read_yaml, with_change
 
 LANGUAGES = ("ko", "ja", "en")
@@ -590,13 +590,17 @@ _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 async def test_votes_are_rate_limited_per_address(client: TestClient[Any, Any]) -> None:
-    """The per-address limit of new conversations (3 a minute in this gateway)."""
+    """The per-address limit of new conversations (3 a minute in this gateway); a
+    client on the gateway's own machine is not counted."""
     statuses = []
     for _ in range(5):
         token = await _token(client, "refund_timing")
         form = {"token": token, "verdict": "not_helpful", "lang": "ja"}
         response = await client.post(
-            "/help/articles/refund_timing/feedback", data=form, allow_redirects=False
+            "/help/articles/refund_timing/feedback",
+            data=form,
+            allow_redirects=False,
+            headers=STRANGER,
         )
         statuses.append(response.status)
         if response.status == 429:
@@ -604,6 +608,14 @@ async def test_votes_are_rate_limited_per_address(client: TestClient[Any, Any]) 
             assert (await response.json())["error"]["code"] == "rate_limited"
     assert statuses == [303, 303, 303, 429, 429]
     assert len(await _verdicts(client)) == 3
+    for _ in range(2):
+        token = await _token(client, "refund_timing")
+        form = {"token": token, "verdict": "helpful", "lang": "ja"}
+        response = await client.post(
+            "/help/articles/refund_timing/feedback", data=form, allow_redirects=False
+        )
+        assert response.status == 303
+    assert len(await _verdicts(client)) == 5
 
 
 async def test_catalog_reload_is_a_stat_when_nothing_changed(tmp_path: Path) -> None:

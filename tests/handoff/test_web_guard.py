@@ -71,6 +71,41 @@ def test_client_address_behind_trusted_proxies_only() -> None:
         guard(trusted_proxies="proxy.local")
 
 
+@pytest.mark.parametrize(
+    ("peer", "headers", "trusted", "local"),
+    [
+        ("127.0.0.1", {}, "", True),  # a script, a benchmark, a probe on this machine
+        ("127.0.0.53", {}, "", True),
+        ("::1", {}, "", True),
+        ("10.0.0.1", {}, "", False),
+        ("198.51.100.7", {}, "", False),
+        ("127.0.0.1", {}, "127.0.0.1", False),  # a declared proxy is never the client
+        ("127.0.0.1", {"X-Forwarded-For": "203.0.113.9"}, "", False),  # an undeclared one
+        ("127.0.0.1", {"Forwarded": "for=203.0.113.9"}, "", False),
+        ("not-an-address", {}, "", False),
+    ],
+)
+def test_a_client_on_this_machine_is_local(
+    peer: str, headers: dict[str, str], trusted: str, local: bool
+) -> None:
+    made = request({"Host": "x", **headers}, peer=peer)
+    assert guard(trusted_proxies=trusted).is_local(made) is local  # type: ignore[arg-type]
+
+
+def test_an_undeclared_proxy_on_this_machine_is_named_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    edge = guard()
+    forwarded = {"Host": "x", "X-Forwarded-For": "203.0.113.9"}
+    with caplog.at_level(logging.WARNING, logger="handoff.web.guard"):
+        for _ in range(3):
+            assert not edge.is_local(request(forwarded))  # type: ignore[arg-type]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "handoff.web.guard"]
+    assert len(warnings) == 1
+    assert "ASSISTANT_TRUSTED_PROXIES" in warnings[0] and "127.0.0.1" in warnings[0]
+    assert "203.0.113.9" not in warnings[0]  # a customer's address is not logged
+
+
 def test_pages_and_the_rest_get_their_policies() -> None:
     html = "text/html"
     framed = dict(
