@@ -16,6 +16,7 @@ from kb_index.articles import kb_files, load_kb
 from kb_index.calibration import (
     DEFAULT_TARGET_ABSTAIN_RECALL,
     DEFAULT_TARGET_ACCURACY,
+    MIN_LABELLED_QUERIES,
     CalibrationError,
     describe_sources,
     embed_queries,
@@ -54,7 +55,12 @@ def build_index(
     if calibrate_on is not None:
         queries = load_queries(calibrate_on)
         labelled = labelled_observations(index, embed_queries(embedder, queries), queries)
-    observed = self_observations(index, progress=show_progress)
+    # Left-out articles' questions are for calibrating without (enough) real questions.
+    observed = self_observations(
+        index,
+        progress=show_progress,
+        missing_articles=labelled is None or len(labelled.items) < MIN_LABELLED_QUERIES,
+    )
     try:
         index.calibration = fit_calibration(
             observed,

@@ -310,9 +310,53 @@ def test_a_kb_calibrates_itself_without_labelled_queries(small_index: KBIndex) -
     observed = self_observations(small_index)
     variants = sum(o.expected is not None for o in observed.items)
     assert variants == len(ARTICLES) * 6  # every variant asked once, of an index without it
-    assert len(observed.items) - variants > 500  # and the shipped out-of-scope examples
+    # Each article's variants (2 per language here), asked of an index without the article:
+    # out of scope there, and that article is not among the candidates.
+    missing = [o for o in observed.items if o.missing_article is not None]
+    assert len(missing) == len(ARTICLES) * 6
+    assert {o.missing_article for o in missing} == {a.id for a in ARTICLES}
+    for o in missing:
+        assert o.expected is None
+        assert o.pool and o.missing_article not in {c.article_id for c in o.pool}
+    assert len(observed.items) - 2 * variants > 500  # and the shipped out-of-scope examples
     source = describe_sources(observed, None, "")
     calibration = fit_calibration(observed, None, source=source)
     assert calibration.fitted_on.startswith("self (18 KB variants held out")
+    assert "18 questions of left-out articles" in calibration.fitted_on
     assert set(calibration.ranking_weights) >= {"ko", "ja", "en", "*"}
     assert 0.0 < calibration.abstain_below < 1.0
+
+
+def test_with_an_evaluation_set_the_left_out_articles_are_not_used(
+    small_index: KBIndex, embedder: Embedder
+) -> None:
+    """Real out-of-scope questions stand in for them: the calibration is the same as
+    with no left-out articles at all."""
+    from kb_index.calibration import (
+        LabelledQuery,
+        Observations,
+        embed_queries,
+        fit_calibration,
+        labelled_observations,
+        self_observations,
+    )
+
+    queries = [
+        *(LabelledQuery(q, a.id, lang) for a in ARTICLES for lang, q in a.variants()),
+        *(
+            LabelledQuery(q, None, lang)
+            for lang, q in [
+                ("en", "whats the weather tomorrow"),
+                ("en", "tell me a joke"),
+                ("ko", "오늘 날씨 어때요"),
+                ("ko", "넷플릭스 비번 까먹었어요"),
+                ("ja", "明日の天気は"),
+                ("ja", "おすすめの映画ある？"),
+            ]
+        ),
+    ]
+    labelled = labelled_observations(small_index, embed_queries(embedder, queries), queries)
+    observed = self_observations(small_index)
+    without = Observations([o for o in observed.items if o.missing_article is None])
+    assert len(without.items) < len(observed.items)
+    assert fit_calibration(observed, labelled) == fit_calibration(without, labelled)
