@@ -10,6 +10,8 @@ Flow (all in the customer's language):
   when it is unsure which article, and otherwise the bot empathises and offers a person;
   it hands over at once when NLU is sure it is a complaint (data/handoff.yml) or the
   message before was not answered either
+- a typed request for a person NLU is unsure of comes here from action_handoff and is
+  treated as any question (data/handoff.yml `request_human_confidence`)
 - an always-human intent (data/handoff.yml, e.g. billing_dispute): NLU sure of it hands
   over at once; NLU fairly confident asks the KB first (a confident answer wins, else a
   person with the skill); NLU unsure treats it as any question
@@ -35,7 +37,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handoff import escalate, handoff_config, latest_intent
+from actions.handoff import certainty, escalate, handoff_config, latest_intent
 from kb_index import unanswered
 from kb_index.decision import Decision
 from kb_index.embedders import EmbedderError, make_embedder
@@ -165,11 +167,7 @@ def always_human(tracker: Tracker) -> tuple[str, str | None]:
 def complaint(tracker: Tracker) -> str:
     """Whether NLU read the latest message as a complaint: "sure" (at least
     data/handoff.yml's `complaint_handoff_confidence`), "unsure" or "no"."""
-    name, confidence = latest_intent(tracker)
-    if name != "complain":
-        return "no"
-    threshold = float(handoff_config().get("complaint_handoff_confidence", 0.6))
-    return "sure" if confidence >= threshold else "unsure"
+    return certainty(tracker, "complain", "complaint_handoff_confidence")
 
 
 def chosen_article(tracker: Tracker) -> str | None:

@@ -3,6 +3,11 @@
 The action tells the customer a person is coming, attaches `{"handoff": {reason,
 priority, skill}}` to that message for the gateway, and pauses the Rasa
 conversation. From then on the gateway owns the chat until an agent resolves it.
+
+A typed request for a person that NLU is unsure of (under data/handoff.yml's
+`request_human_confidence`: "book me a doctors apointment", "기자인데 인터뷰 요청 드려요")
+goes to the KB like any question instead: it answers, or says it cannot with a person
+one click away. The "talk to a person" button is always sure.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from typing import Any
 
 import yaml
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused, SlotSet
+from rasa_sdk.events import ConversationPaused, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from stack.settings import Settings
@@ -30,6 +35,15 @@ def latest_intent(tracker: Tracker) -> tuple[str | None, float]:
     """NLU's intent for the latest message, and its confidence."""
     intent = tracker.latest_message.get("intent") or {}
     return intent.get("name"), float(intent.get("confidence") or 0)
+
+
+def certainty(tracker: Tracker, intent: str, setting: str) -> str:
+    """Whether NLU read the latest message as `intent`: "sure" (at least data/handoff.yml's
+    `setting`, 0.6 if unset), "unsure" or "no"."""
+    name, confidence = latest_intent(tracker)
+    if name != intent:
+        return "no"
+    return "sure" if confidence >= float(handoff_config().get(setting, 0.6)) else "unsure"
 
 
 def escalate(
@@ -66,4 +80,6 @@ class ActionHandoff(Action):
             return escalate(dispatcher, "always_human", (always[intent] or {}).get("skill"))
         if intent == "complain":
             return escalate(dispatcher, "complaint")
+        if certainty(tracker, "request_human", "request_human_confidence") == "unsure":
+            return [FollowupAction("action_answer_faq")]
         return escalate(dispatcher, "requested")
