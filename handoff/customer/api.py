@@ -35,6 +35,7 @@ from handoff.web.http import (
     parse_json,
     read_model,
     too_many_requests,
+    wait_per_address,
 )
 from handoff.web.rate_limit import RateLimiter
 from handoff.web.request_models import (
@@ -96,9 +97,8 @@ async def widget_page(request: web.Request) -> web.FileResponse:
 
 @routes.post("/api/conversations")
 async def create_conversation(request: web.Request) -> web.Response:
-    if limited_per_address(request) and (
-        wait := await request.app[LIMITS].conversations.hit(client_address(request))
-    ):
+    limiter = request.app[LIMITS].conversations
+    if wait := await wait_per_address(request, limiter, client_address(request)):
         return too_many_requests(wait, "too many new conversations from this address")
     new = await read_model(request, NewConversation)
     try:
@@ -136,9 +136,7 @@ def _history_key(request: web.Request) -> str:
 
 @routes.post("/api/customers/history")
 async def customer_history(request: web.Request) -> web.Response:
-    if limited_per_address(request) and (
-        wait := await request.app[LIMITS].searches.hit(_history_key(request))
-    ):
+    if wait := await wait_per_address(request, request.app[LIMITS].searches, _history_key(request)):
         return too_many_requests(wait, "too many history reads from this address")
     asked = await read_model(request, CustomerHistoryRequest)
     secret = request.app[SETTINGS].identity_secret
@@ -159,9 +157,7 @@ async def customer_history(request: web.Request) -> web.Response:
 
 @routes.get("/api/customers/history/{conversation_id}")
 async def customer_history_transcript(request: web.Request) -> web.Response:
-    if limited_per_address(request) and (
-        wait := await request.app[LIMITS].searches.hit(_history_key(request))
-    ):
+    if wait := await wait_per_address(request, request.app[LIMITS].searches, _history_key(request)):
         return too_many_requests(wait, "too many history reads from this address")
     token = bearer_token(request)
     customer_id = history.customer_of_token(request.app[SETTINGS].identity_secret, token)

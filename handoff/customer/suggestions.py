@@ -27,7 +27,7 @@ from aiohttp import web
 from handoff.helpcentre.catalog import HelpCatalog, KnowledgeBase
 from handoff.helpcentre.fulltext import Match, pieces
 from handoff.helpcentre.routes import HELP_CENTRE, clean_query
-from handoff.web.http import client_address, limited_per_address, too_many_requests
+from handoff.web.http import client_address, too_many_requests, wait_per_address
 from handoff.web.request_models import SuggestionsQuery, parse, query_dict
 from handoff.web.state import LIMITS
 
@@ -54,9 +54,8 @@ def _search(catalog: HelpCatalog, text: str) -> tuple[KnowledgeBase, list[Match]
 
 @routes.get("/api/suggestions")
 async def suggestions(request: web.Request) -> web.Response:
-    if limited_per_address(request) and (
-        wait := await request.app[LIMITS].searches.hit(f"suggest:{client_address(request)}")
-    ):
+    key = f"suggest:{client_address(request)}"
+    if wait := await wait_per_address(request, request.app[LIMITS].searches, key):
         return too_many_requests(wait, "too many searches from this address")
     query = parse(SuggestionsQuery, query_dict(request.query))
     text, _ = clean_query(query.q)

@@ -33,7 +33,7 @@ from handoff.helpcentre.search import MAX_RESULTS, merge
 from handoff.helpcentre.semantic import SemanticResults, SemanticSearch, SemanticUnavailable
 from handoff.helpcentre.texts import HelpTexts, help_texts
 from handoff.web.guard import WEB_GUARD
-from handoff.web.http import client_address, json_error, limited_per_address, too_many_requests
+from handoff.web.http import client_address, json_error, too_many_requests, wait_per_address
 from handoff.web.request_models import MAX_SEARCH_CHARS
 from handoff.web.state import LIMITS, METRICS, SERVICE, SETTINGS
 
@@ -117,8 +117,8 @@ async def _semantic(request: web.Request, query: str) -> SemanticResults | None:
     unavailable): it is down or slow, or this address searches faster than a person.
     Each search costs the action server an embedding, time the bot's customers share, so
     they count against the per-address limit of searches."""
-    limited = limited_per_address(request)
-    if limited and await request.app[LIMITS].searches.hit(f"help-search:{client_address(request)}"):
+    key = f"help-search:{client_address(request)}"
+    if await wait_per_address(request, request.app[LIMITS].searches, key):
         return None
     try:
         return await request.app[HELP_CENTRE].semantic.search(query, MAX_RESULTS)
@@ -176,9 +176,7 @@ async def feedback(request: web.Request) -> web.StreamResponse:
     except InvalidToken as exc:
         return json_error(400, "bad_token", str(exc))
     limiter = request.app[LIMITS].conversations
-    if limited_per_address(request) and (
-        wait := await limiter.hit(f"help-feedback:{client_address(request)}")
-    ):
+    if wait := await wait_per_address(request, limiter, f"help-feedback:{client_address(request)}"):
         return too_many_requests(wait, "too many votes from this address: slow down")
     await request.app[SERVICE].store.add_article_feedback(key, found.id, verdict, language)
     location = f"{pages.article_path(found.id)}?lang={language}&voted=1#feedback"

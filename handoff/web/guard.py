@@ -138,7 +138,7 @@ class WebGuard:
             if not self._warned_undeclared_proxy:
                 self._warned_undeclared_proxy = True
                 log.warning(
-                    "requests from %s carry X-Forwarded-For, but ASSISTANT_TRUSTED_PROXIES "
+                    "requests from %s carry X-Forwarded-For or Forwarded, but ASSISTANT_TRUSTED_PROXIES "
                     "does not list %s: every customer behind that proxy shares its one "
                     "address's rate limits (list the proxy's address there)",
                     peer,

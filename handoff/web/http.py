@@ -15,7 +15,7 @@ from aiohttp import WSCloseCode, hdrs, web
 from common.jsonlog import conversation_context
 from handoff.conversation.handoff_service import HandoffError
 from handoff.store.errors import STORE_UNAVAILABLE
-from handoff.web.rate_limit import retry_after_header
+from handoff.web.rate_limit import RateLimiter, retry_after_header
 from handoff.web.request_models import (
     InvalidRequest,
     Model,
@@ -144,6 +144,12 @@ def limited_per_address(request: web.Request) -> bool:
     """False for a client on the gateway's own machine: the per-address limits are for
     strangers, and a local client is the operator's (a script, a benchmark, a probe)."""
     return not request.get(LOCAL_CLIENT, False)
+
+
+async def wait_per_address(request: web.Request, limiter: RateLimiter, key: str) -> float:
+    """Seconds `request`'s client must wait under a per-address `limiter` (`key` names
+    the client's address), after counting this request; 0 for a local client."""
+    return await limiter.hit(key) if limited_per_address(request) else 0.0
 
 
 def too_many_requests(wait: float, message: str) -> web.Response:
