@@ -10,8 +10,8 @@ Flow (all in the customer's language):
   when it is unsure which article, and otherwise the bot empathises and offers a person;
   it hands over at once when NLU is sure it is a complaint (data/handoff.yml) or the
   message before was not answered either
-- a typed request for a person NLU is unsure of comes here from action_handoff and is
-  treated as any question (data/handoff.yml `request_human_confidence`)
+- a typed request for a person NLU is unsure of is answered by action_handoff with this
+  action, as any question (data/handoff.yml `request_human_confidence`)
 - an always-human intent (data/handoff.yml, e.g. billing_dispute): NLU sure of it hands
   over at once; NLU fairly confident asks the KB first (a confident answer wins, else a
   person with the skill); NLU unsure treats it as any question

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused, FollowupAction, SlotSet
+from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from stack.settings import Settings
@@ -81,5 +81,9 @@ class ActionHandoff(Action):
         if intent == "complain":
             return escalate(dispatcher, "complaint")
         if certainty(tracker, "request_human", "request_human_confidence") == "unsure":
-            return [FollowupAction("action_answer_faq")]
+            # Answered here, within this action: as a follow-up action Rasa's policies
+            # would not know what comes after it and add "Sorry, I didn't get that".
+            from actions.faq import ActionAnswerFaq  # actions.faq imports this module
+
+            return await ActionAnswerFaq().run(dispatcher, tracker, domain)
         return escalate(dispatcher, "requested")
