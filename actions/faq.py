@@ -16,7 +16,9 @@ Flow (all in the customer's language):
   over at once; NLU fairly confident asks the KB first (a confident answer wins, else a
   person with the skill); NLU unsure treats it as any question
 - "no" after an answer -> the other candidates as buttons; "none of these" ->
-  apologise and offer a person; "no" a second time -> hand over to a person.
+  apologise and offer a person; "no" a second time -> hand over to a person. A "no" to
+  an answer that won over a fairly confident always-human intent hands over at once,
+  with that intent's skill: a real billing dispute costs one click, not three.
 - two questions in a row the KB could not answer -> hand over to a person.
 Every abstain, clarify, "no" and "none of these" is recorded for designers.
 
@@ -150,18 +152,22 @@ def answer_article(
 
 def always_human(tracker: Tracker) -> tuple[str, str | None]:
     """How sure NLU is that the customer wants what only a person does ("sure",
-    "likely" or "no"; data/handoff.yml), and the skill it needs."""
+    "likely" or "no"; data/handoff.yml), and that intent's name."""
     name, confidence = latest_intent(tracker)
     config = handoff_config()
-    rules = config.get("always_human_intents") or {}
-    if name not in rules:
+    if name is None or name not in (config.get("always_human_intents") or {}):
         return "no", None
-    skill = (rules[name] or {}).get("skill")
     if confidence >= float(config.get("always_human_sure_confidence", 0.95)):
-        return "sure", skill
+        return "sure", name
     if confidence >= float(config.get("always_human_min_confidence", 0.6)):
-        return "likely", skill
+        return "likely", name
     return "no", None
+
+
+def skill_for(intent: str | None) -> str | None:
+    """The agent skill data/handoff.yml names for an always-human intent."""
+    rules = handoff_config().get("always_human_intents") or {}
+    return (rules.get(intent) or {}).get("skill") if intent else None
 
 
 def complaint(tracker: Tracker) -> str:
@@ -258,14 +264,15 @@ class ActionAnswerFaq(Action):
 
         kb = decision_payload(decision)
         options = [c.article_id for c in decision.candidates]
+        human, intent = always_human(tracker)
         events = [
             SlotSet("kb_last_query", query),
             SlotSet("kb_options", options),
             SlotSet("kb_not_helpful", 0.0),
+            SlotSet("kb_answered_over", None),
         ]
-        human, skill = always_human(tracker)
         if human == "sure":
-            return [*events, *escalate(dispatcher, "always_human", skill, kb=kb)]
+            return [*events, *escalate(dispatcher, "always_human", skill_for(intent), kb=kb)]
         if decision.kind == "answer" and decision.best is not None:
             related = [c.article_id for c in decision.related]
             answer_article(dispatcher, index, decision.best.article_id, language, kb, related)
@@ -273,9 +280,10 @@ class ActionAnswerFaq(Action):
                 *events,
                 SlotSet("kb_feedback_for", decision.best.article_id),
                 SlotSet("kb_misses", 0.0),
+                SlotSet("kb_answered_over", intent if human == "likely" else None),
             ]
         if human == "likely":
-            return [*events, *escalate(dispatcher, "always_human", skill, kb=kb)]
+            return [*events, *escalate(dispatcher, "always_human", skill_for(intent), kb=kb)]
         misses = float(tracker.get_slot("kb_misses") or 0) + 1
         upset = complaint(tracker)
         if upset != "no" and decision.kind == "abstain":
@@ -317,11 +325,16 @@ class ActionFaqFeedback(Action):
     ) -> list[dict[str, Any]]:
         intent, _ = latest_intent(tracker)
         feedback_for = tracker.get_slot("kb_feedback_for")
+        answered_over = tracker.get_slot("kb_answered_over")
         if intent == "affirm":
             dispatcher.utter_message(response="utter_glad")
             if feedback_for and feedback_for != "clarify":
                 dispatcher.utter_message(json_message=verdict("helpful", feedback_for))
-            return [SlotSet("kb_feedback_for", None), SlotSet("kb_not_helpful", 0.0)]
+            return [
+                SlotSet("kb_feedback_for", None),
+                SlotSet("kb_not_helpful", 0.0),
+                SlotSet("kb_answered_over", None),
+            ]
         if not feedback_for:  # a "no" that answers nothing we asked
             dispatcher.utter_message(response="utter_sorry_not_helpful")
             return []
@@ -333,9 +346,19 @@ class ActionFaqFeedback(Action):
         candidates = [{"article_id": a, "score": None} for a in options]
         vector = await feedback_vector(query)
         await asyncio.to_thread(record_unanswered, kind, tracker, query, candidates, vector)
-        events = [SlotSet("kb_not_helpful", misses), SlotSet("kb_feedback_for", None)]
+        events = [
+            SlotSet("kb_not_helpful", misses),
+            SlotSet("kb_feedback_for", None),
+            SlotSet("kb_answered_over", None),
+        ]
         # The gateway stores the verdict with the reply it follows (analytics).
         said = verdict(kind, None if kind == "none_of_these" else feedback_for)
+        if kind == "not_helpful" and answered_over:
+            # NLU fairly suspected a billing dispute and the KB answered instead: that
+            # did not help, so the person it needs, now, rather than more articles.
+            handed_over = escalate(dispatcher, "always_human", skill_for(answered_over))
+            dispatcher.utter_message(json_message=said)
+            return [*events, *handed_over]
         if kind == "not_helpful" and misses < 2 and options:
             index = get_retriever().index
             language = tracker.get_slot("language") or "en"

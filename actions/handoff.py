@@ -63,6 +63,7 @@ def escalate(
         SlotSet("kb_misses", 0.0),
         SlotSet("kb_not_helpful", 0.0),
         SlotSet("kb_feedback_for", None),
+        SlotSet("kb_answered_over", None),
         ConversationPaused(),
     ]
 
