@@ -30,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kb_index.articles import load_kb
+from kb_index.articles import load_kb, load_shop_names
 from kb_index.calibration import (
     LabelledQuery,
     Observations,
@@ -154,8 +154,10 @@ def main() -> int:
         args.cache_dir or settings.kb_index_dir.parent / "embed-cache",
     )
     queries = load_queries(args.dev)
-    index = KBIndex.build(load_kb(settings.kb_dir), embedder)
-    vectors = embed_queries(embedder, queries)
+    index = KBIndex.build(
+        load_kb(settings.kb_dir), embedder, shop_names=load_shop_names(settings.kb_dir)
+    )
+    vectors = embed_queries(index, embedder, queries)
     embedder.save()
     self_observed = self_observations(index)
     cv = cross_validated(index, embedder, queries, vectors, self_observed, args.folds, args.repeats)

@@ -8,6 +8,7 @@ Shape of a file::
         questions: {en: [...], ko: [...], ja: [...]}
         answer: {en: "...", ko: "...", ja: "..."}
         links: [{url: "https://...", title: {en: "...", ko: "...", ja: "..."}}]
+    shop_names: [...]   # optional, in any file: what customers call the shop
 
 Loading never crashes on a bad file: it raises `KBError` naming the file and
 line, so the running service can keep its last good index.
@@ -124,6 +125,26 @@ def load_kb(kb_dir: Path) -> list[Article]:
     for path in kb_files(kb_dir):
         articles.extend(load_file(path))
     return articles
+
+
+def load_shop_names(kb_dir: Path) -> tuple[str, ...]:
+    """Every file's optional `shop_names` list: the names customers call the shop by
+    (masking.ShopNames). Raises KBError when one is not a list of texts."""
+    names: list[str] = []
+    for path in kb_files(kb_dir):
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+        except (yaml.YAMLError, UnicodeDecodeError, OSError):
+            continue  # load_file reports it, with the line
+        raw = data.get("shop_names") if isinstance(data, dict) else None
+        if raw is None:
+            continue
+        if not isinstance(raw, list) or not all(isinstance(n, str) and n.strip() for n in raw):
+            raise KBError(
+                path, int(data.get("__line__", 1)), "'shop_names' must be a list of texts"
+            )
+        names += raw
+    return tuple(names)
 
 
 def _parse_article(path: Path, raw: Any) -> Article:

@@ -12,7 +12,7 @@ import logging
 import sys
 from pathlib import Path
 
-from kb_index.articles import kb_files, load_kb
+from kb_index.articles import kb_files, load_kb, load_shop_names
 from kb_index.calibration import (
     DEFAULT_TARGET_ABSTAIN_RECALL,
     DEFAULT_TARGET_ACCURACY,
@@ -45,16 +45,17 @@ def build_index(
     calibrate: bool = True,
 ) -> KBIndex:
     show_progress = sys.stderr.isatty() if progress is None else progress
+    articles, shop_names = load_kb(kb_dir), load_shop_names(kb_dir)
     if not calibrate:
-        return KBIndex.build(load_kb(kb_dir), embedder, progress=show_progress)
+        return KBIndex.build(articles, embedder, progress=show_progress, shop_names=shop_names)
     key = calibration_key(
         kb_dir, embedder.identity, calibrate_on, target_accuracy, target_abstain_recall
     )
-    index = KBIndex.build(load_kb(kb_dir), embedder, progress=show_progress)
+    index = KBIndex.build(articles, embedder, progress=show_progress, shop_names=shop_names)
     labelled = None
     if calibrate_on is not None:
         queries = load_queries(calibrate_on)
-        labelled = labelled_observations(index, embed_queries(embedder, queries), queries)
+        labelled = labelled_observations(index, embed_queries(index, embedder, queries), queries)
     # Left-out articles' questions are for calibrating without (enough) real questions.
     observed = self_observations(
         index,

@@ -51,7 +51,6 @@ from kb_index.decision import (
     features,
     ranking_weights_for,
 )
-from kb_index.masking import mask_identifiers
 
 if TYPE_CHECKING:
     from kb_index.index import KBIndex
@@ -421,8 +420,9 @@ def describe_sources(
     return f"{labelled_name} ({len(labelled.items)} labelled queries) + {own}"
 
 
-def embed_queries(embedder: object, queries: list[LabelledQuery]) -> np.ndarray:
-    return embedder.embed([mask_identifiers(q.text) for q in queries])  # type: ignore[attr-defined,no-any-return]
+def embed_queries(index: object, embedder: object, queries: list[LabelledQuery]) -> np.ndarray:
+    """The queries' embeddings, each as `index` ranks it (KBIndex.masked)."""
+    return embedder.embed([index.masked(q.text) for q in queries])  # type: ignore[attr-defined,no-any-return]
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,6 @@ from kb_index.calibration import LabelledQuery
 from kb_index.decision import decide
 from kb_index.embedders import Embedder
 from kb_index.index import KBIndex
-from kb_index.masking import mask_identifiers
 
 
 class QueryFileError(Exception):
@@ -104,7 +103,7 @@ def predict(
     progress: bool = False,
 ) -> list[Prediction]:
     if vectors is None:
-        vectors = embedder.embed([mask_identifiers(q.text) for q in queries])
+        vectors = embedder.embed([index.masked(q.text) for q in queries])
     predictions = []
     for query, vector in tqdm(
         list(zip(queries, vectors)), desc="asking", unit="q", disable=not progress, leave=False

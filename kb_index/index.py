@@ -36,10 +36,10 @@ from kb_index.decision import Calibration, Candidate, QueryFacts, Thresholds, ra
 from kb_index.embedders import Embedder
 from kb_index.head import ClassifierHead
 from kb_index.lexical import LexicalIndex, Terms, terms
-from kb_index.masking import mask_identifiers
+from kb_index.masking import ShopNames, mask_question
 from kb_index.scope import ScopeModel, out_of_scope_examples
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 CURRENT_FILE = "CURRENT"
 # Above this many variants an exact scan starts to cost real time per query;
 # HNSW keeps queries in the low milliseconds at the price of a longer build.
@@ -72,6 +72,7 @@ class BuildParts:
     answer_terms: list[Terms]
     negatives: list[tuple[str, str]]  # (language, text) out-of-scope examples
     negative_vectors: np.ndarray
+    shop_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ class KBIndex:
         lexical: LexicalIndex | None = None,
         scope: ScopeModel | None = None,
         calibration_key: str | None = None,
+        shop_names: tuple[str, ...] = (),
     ) -> None:
         self.index = index
         self.variants = variants
@@ -120,6 +122,7 @@ class KBIndex:
         # What `calibration` was fitted on (build.calibration_key), when known: a rebuild
         # of the same inputs can take the calibration instead of fitting it again.
         self.calibration_key = calibration_key
+        self.shop_names = ShopNames(shop_names)
         self.parts: BuildParts | None = None  # set by build(), not by load()
         self._variant_rows: dict[str, list[int]] | None = None
         self._mean_vector: np.ndarray | None = None
@@ -142,24 +145,30 @@ class KBIndex:
         batch_size: int = BUILD_BATCH_SIZE,
         progress: bool = False,
         out_of_scope: bool = True,
+        shop_names: tuple[str, ...] = (),
     ) -> KBIndex:
+        """`shop_names`: what customers call the shop (articles.load_shop_names); the KB's
+        questions are embedded with them plain, as customers' questions are asked."""
         variants = [Variant(a.id, lang, text) for a in articles for lang, text in a.variants()]
         if not variants:
             raise KBIndexError("the knowledge base has no question variants to index")
         negatives = list(out_of_scope_examples()) if out_of_scope else []
-        vectors = embed_in_batches(embedder, [v.text for v in variants], batch_size, progress)
+        plain = ShopNames(shop_names)
+        asked = [plain(v.text) for v in variants]
+        vectors = embed_in_batches(embedder, asked, batch_size, progress)
         negative_vectors = (
-            embedder.embed([text for _, text in negatives])
+            embedder.embed([plain(text) for _, text in negatives])
             if negatives
             else np.zeros((0, vectors.shape[1]), dtype=np.float32)
         )
         parts = BuildParts(
             variants=variants,
             vectors=vectors,
-            variant_terms=[terms(v.text) for v in variants],
-            answer_terms=[terms(text) for a in articles for text in a.answers.values()],
+            variant_terms=[terms(text) for text in asked],
+            answer_terms=[terms(plain(text)) for a in articles for text in a.answers.values()],
             negatives=negatives,
             negative_vectors=np.asarray(negative_vectors, dtype=np.float32),
+            shop_names=plain.names,
         )
         stored = {
             a.id: StoredArticle(
@@ -203,6 +212,7 @@ class KBIndex:
             head=ClassifierHead.fit(vectors, [v.article_id for v in variants]),
             lexical=lexical,
             scope=ScopeModel.fit(vectors, negative_vectors),
+            shop_names=parts.shop_names,
         )
         index.parts = parts
         return index
@@ -216,6 +226,10 @@ class KBIndex:
         )
         return (head if self.head else 0.0, lexical if self.lexical else 0.0)
 
+    def masked(self, text: str) -> str:
+        """A question as it is embedded and ranked: no identifiers, the shop's names plain."""
+        return mask_question(text, self.shop_names)
+
     def analyse(
         self,
         text: str,
@@ -224,9 +238,8 @@ class KBIndex:
         weights: tuple[float, float] | None = None,
     ) -> tuple[list[Candidate], QueryFacts]:
         """The ranked candidates and the facts the decision reads, for one question
-        (`vector` is the embedding of mask_identifiers(text))."""
-        masked = mask_identifiers(text)
-        found = terms(masked)
+        (`vector` is the embedding of self.masked(text))."""
+        found = terms(self.masked(text))
         language = detect_language(text)
         candidates = self.rank(
             vector,
@@ -333,6 +346,7 @@ class KBIndex:
             "thresholds": self.thresholds.to_dict(),
             "calibration": self.calibration.to_dict() if self.calibration else None,
             "calibration_key": self.calibration_key,
+            "shop_names": list(self.shop_names.names),
             "variants": [[v.article_id, v.language, v.text] for v in self.variants],
             "lexical": (
                 {
@@ -372,10 +386,14 @@ class KBIndex:
             index = faiss.read_index(str(folder / "index.faiss"))
         except (OSError, ValueError, RuntimeError) as exc:
             raise KBIndexError(
-                f"cannot read the KB index at {folder}: {exc}. Rebuild it: make kb-index"
+                f"cannot read the KB index at {folder}: {exc}. Rebuild it: "
+                ".venv/app/bin/python -m kb_index build"
             ) from exc
         if meta.get("format") != FORMAT_VERSION:
-            raise KBIndexError(f"index at {folder} has an old format; rebuild it: make kb-index")
+            raise KBIndexError(
+                f"index at {folder} has an old format; rebuild it: "
+                ".venv/app/bin/python -m kb_index build"
+            )
         if embedder_identity is not None and meta["embedder"] != embedder_identity:
             raise KBIndexError(
                 f"the index at {folder} was built with embedder '{meta['embedder']}' but this "
@@ -411,6 +429,7 @@ class KBIndex:
             ),
             scope=ScopeModel.load(folder),
             calibration_key=meta.get("calibration_key"),
+            shop_names=tuple(meta.get("shop_names") or ()),
         )
 
 

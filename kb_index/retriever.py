@@ -21,7 +21,6 @@ import numpy as np
 from kb_index.decision import Decision, decide
 from kb_index.embedders import Embedder
 from kb_index.index import KBIndex, KBIndexError, current_version
-from kb_index.masking import mask_identifiers
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +77,9 @@ class Retriever(IndexReader):
         self.embedder = embedder
 
     def query_vector(self, text: str) -> np.ndarray:
-        # Order, card and phone numbers say nothing about which article answers.
-        return np.asarray(self.embedder.embed([mask_identifiers(text)])[0], dtype=np.float32)
+        # Order, card and phone numbers and the shop's own name say nothing about which
+        # article answers (masking.py).
+        return np.asarray(self.embedder.embed([self.index.masked(text)])[0], dtype=np.float32)
 
     def ask(self, text: str, top_articles: int = 5) -> Decision:
         index = self.index

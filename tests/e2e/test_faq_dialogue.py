@@ -266,6 +266,26 @@ async def test_no_to_an_answer_over_a_suspected_billing_dispute_goes_to_billing_
 
 
 @pytest.mark.parametrize(
+    ("language", "question", "article"),
+    [
+        ("ko", "마루스토어 배송 얼마나 걸려요", "shipping_time"),
+        ("ja", "マルストアで買った服を返品したい", "start_return"),
+        ("en", "maru store wont take my card", "payment_failed"),
+    ],
+)
+async def test_a_question_that_names_the_shop_is_answered(
+    live_stack: Stack, kb_articles: dict[str, Article], language: str, question: str, article: str
+) -> None:
+    """The shop's name (data/kb's `shop_names`) is read as a plain "the shop": it no longer
+    pulls the question to the article about the company, or out of scope."""
+    async with aiohttp.ClientSession() as session:
+        customer = await Customer(session, live_stack.settings.gateway_url).start()
+        reply = await customer.say(question)
+    assert reply["state"] == "bot"
+    assert reply["replies"][0]["text"] == kb_articles[article].answer_in(language)
+
+
+@pytest.mark.parametrize(
     ("language", "question"),
     [
         ("ko", "고객센터 번호 좀 알려줘요"),

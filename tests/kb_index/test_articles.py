@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from kb_index.articles import KBError, load_file, load_kb
+from kb_index.articles import KBError, load_file, load_kb, load_shop_names
 
 GOOD = """
 articles:
@@ -71,3 +71,18 @@ def test_bad_shapes_are_errors_not_crashes(tmp_path: Path, text: str, fragment: 
 def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(KBError, match="not found"):
         load_kb(tmp_path / "nope")
+
+
+def test_shop_names_come_from_any_file_beside_the_articles(tmp_path: Path) -> None:
+    write(tmp_path, "a.yml", "shop_names: [마루 스토어, Maru Store]\n" + GOOD)
+    write(tmp_path, "b.yml", "shop_names: [マル ストア]\narticles: []\n")
+    assert load_shop_names(tmp_path) == ("마루 스토어", "Maru Store", "マル ストア")
+    assert [a.id for a in load_kb(tmp_path)] == ["shipping_time"]  # the articles load as before
+
+
+@pytest.mark.parametrize("names", ["Maru Store", "[Maru Store, 3]", "['']"])
+def test_shop_names_must_be_a_list_of_texts(tmp_path: Path, names: str) -> None:
+    path = write(tmp_path, "a.yml", f"shop_names: {names}\n" + GOOD)
+    with pytest.raises(KBError, match="shop_names") as raised:
+        load_shop_names(tmp_path)
+    assert str(path) in str(raised.value)

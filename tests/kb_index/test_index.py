@@ -355,8 +355,51 @@ def test_with_an_evaluation_set_the_left_out_articles_are_not_used(
             ]
         ),
     ]
-    labelled = labelled_observations(small_index, embed_queries(embedder, queries), queries)
+    labelled = labelled_observations(
+        small_index, embed_queries(small_index, embedder, queries), queries
+    )
     observed = self_observations(small_index)
     without = Observations([o for o in observed.items if o.missing_article is None])
     assert len(without.items) < len(observed.items)
     assert fit_calibration(observed, labelled) == fit_calibration(without, labelled)
+
+
+COMPANY = article(
+    "company_info",
+    ["about maru store", "is maru store legit", "who runs maru store"],
+    ["마루스토어 어떤 회사예요", "마루스토어 믿을만해요?", "마루스토어 본사 어디예요"],
+    ["マルストアってどんな会社", "マルストアは怪しくない？", "マルストアの運営会社"],
+    "Maru Store Co., Ltd., Seoul.",
+)
+SHOP_NAMES = ("마루 스토어", "マル ストア", "Maru Store")
+
+
+@pytest.fixture(scope="module")
+def shop_index(embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> KBIndex:
+    """Saved and loaded again: the names travel with the index."""
+    folder = tmp_path_factory.mktemp("shop-index")
+    KBIndex.build([*ARTICLES, COMPANY], embedder, shop_names=SHOP_NAMES).save(folder)
+    return KBIndex.load(folder)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("마루스토어 환불 언제 돼요", "refund_timing"),
+        ("마루스토어 배송 얼마나 걸려요", "shipping_time"),
+        ("マルストアのパスワード忘れた", "reset_password"),
+        ("i forgot my maru store password", "reset_password"),
+        ("maru store refund how long", "refund_timing"),
+        ("마루스토어 어떤 회사예요?", "company_info"),
+        ("who owns maru store", "company_info"),
+    ],
+)
+def test_naming_the_shop_does_not_pull_a_question_to_the_company_article(
+    embedder: Embedder, shop_index: KBIndex, question: str, expected: str
+) -> None:
+    """Only the company article says the shop's name; read plain, the name no longer
+    decides which article a question is about."""
+    index = shop_index
+    vector = embedder.embed([index.masked(question)])[0]
+    candidates, _ = index.analyse(question, vector)
+    assert candidates[0].article_id == expected

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from common.pii import redact
-from kb_index.masking import mask_identifiers
+from kb_index.masking import ShopNames, mask_identifiers, mask_question
 
 
 @pytest.mark.parametrize(
@@ -54,3 +54,39 @@ def test_a_message_that_is_only_a_number_is_kept() -> None:
 def test_what_the_gateway_redacted_reads_like_the_original(text: str) -> None:
     """The bot gets redacted text (common/pii.py); its placeholders weigh nothing either."""
     assert mask_identifiers(redact(text)) == mask_identifiers(text)
+
+
+SHOP = ShopNames(["마루 스토어", "マル ストア", "Maru Store"])
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("마루스토어에서 산 옷 반품", "쇼핑몰에서 산 옷 반품"),  # a space matches none too
+        ("마루 스토어 비번", "쇼핑몰 비번"),
+        ("マルストアで買った服を返品したい", "ショップで買った服を返品したい"),
+        ("i bought it from MARU STORE", "i bought it from the shop"),
+        ("maru-store wont take my card", "the shop wont take my card"),
+        ("marustore app", "the shop app"),
+        ("maru store에서 샀어요", "the shop에서 샀어요"),  # the name's language, not the text's
+    ],
+)
+def test_the_shops_own_names_read_as_a_plain_shop(text: str, plain: str) -> None:
+    assert SHOP(text) == plain
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["marustores rock", "maru points", "마루포인트 뭐예요", "supermaru store"],
+)
+def test_other_words_are_not_a_shop_name(text: str) -> None:
+    assert SHOP(text) == text
+
+
+def test_no_names_change_nothing() -> None:
+    assert ShopNames()("마루스토어에서 산 옷") == "마루스토어에서 산 옷"
+
+
+def test_a_question_is_masked_of_identifiers_and_names_alike() -> None:
+    masked = mask_question("maru store charged card 4111 1111 1111 1111 twice", SHOP)
+    assert masked == "the shop charged card twice"
