@@ -39,7 +39,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handoff import certainty, escalate, handoff_config, latest_intent
+from actions.handoff import certainty, escalate, handoff_config, latest_intent, skill_for
 from kb_index import unanswered
 from kb_index.decision import Decision
 from kb_index.embedders import EmbedderError, make_embedder
@@ -162,12 +162,6 @@ def always_human(tracker: Tracker) -> tuple[str, str | None]:
     if confidence >= float(config.get("always_human_min_confidence", 0.6)):
         return "likely", name
     return "no", None
-
-
-def skill_for(intent: str | None) -> str | None:
-    """The agent skill data/handoff.yml names for an always-human intent."""
-    rules = handoff_config().get("always_human_intents") or {}
-    return (rules.get(intent) or {}).get("skill") if intent else None
 
 
 def complaint(tracker: Tracker) -> str:

@@ -46,6 +46,12 @@ def certainty(tracker: Tracker, intent: str, setting: str) -> str:
     return "sure" if confidence >= float(handoff_config().get(setting, 0.6)) else "unsure"
 
 
+def skill_for(intent: str | None) -> str | None:
+    """The agent skill data/handoff.yml names for an always-human intent."""
+    rules = handoff_config().get("always_human_intents") or {}
+    return (rules.get(intent) or {}).get("skill") if intent else None
+
+
 def escalate(
     dispatcher: CollectingDispatcher,
     reason: str,
@@ -76,9 +82,8 @@ class ActionHandoff(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         intent, _ = latest_intent(tracker)
-        always = handoff_config().get("always_human_intents") or {}
-        if intent in always:
-            return escalate(dispatcher, "always_human", (always[intent] or {}).get("skill"))
+        if intent in (handoff_config().get("always_human_intents") or {}):
+            return escalate(dispatcher, "always_human", skill_for(intent))
         if intent == "complain":
             return escalate(dispatcher, "complaint")
         if certainty(tracker, "request_human", "request_human_confidence") == "unsure":
