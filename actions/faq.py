@@ -20,6 +20,10 @@ Flow (all in the customer's language):
   an answer that won over a fairly confident always-human intent hands over at once,
   with that intent's skill: a real billing dispute costs one click, not three.
 - two questions in a row the KB could not answer -> hand over to a person.
+- greetings, thanks, goodbyes, "are you a bot?" and a yes / no to nothing we asked get
+  their fixed reply, unless NLU was unsure of that reading and the message is nearly
+  word for word one of the KB's questions: "비번" or "wrong item" is a question, not a
+  goodbye or a "no".
 Every abstain, clarify, "no" and "none of these" is recorded for designers.
 
 Besides the customer-facing text the answer carries a custom payload: `links`
@@ -32,7 +36,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from rasa_sdk import Action, Tracker
@@ -150,6 +154,80 @@ def answer_article(
         dispatcher.utter_message(response="utter_related", buttons=buttons)
 
 
+def asked(query: str, decision: Decision) -> list[dict[str, Any]]:
+    """The slots every KB reply sets: what was asked and what the KB found."""
+    return [
+        SlotSet("kb_last_query", query),
+        SlotSet("kb_options", [c.article_id for c in decision.candidates]),
+        SlotSet("kb_not_helpful", 0.0),
+        SlotSet("kb_answered_over", None),
+    ]
+
+
+def answer(
+    dispatcher: CollectingDispatcher,
+    index: KBIndex,
+    decision: Decision,
+    language: str,
+    query: str,
+    answered_over: str | None = None,
+) -> list[dict[str, Any]]:
+    """Send the KB's confident answer (with its runners-up as related buttons).
+    `answered_over`: the always-human intent NLU fairly suspected, which the answer won over."""
+    assert decision.best is not None
+    related = [c.article_id for c in decision.related]
+    kb = decision_payload(decision)
+    answer_article(dispatcher, index, decision.best.article_id, language, kb, related)
+    return [
+        *asked(query, decision),
+        SlotSet("kb_feedback_for", decision.best.article_id),
+        SlotSet("kb_misses", 0.0),
+        SlotSet("kb_answered_over", answered_over),
+    ]
+
+
+async def answer_if_confident(
+    dispatcher: CollectingDispatcher, tracker: Tracker, min_similarity: float = 0.0
+) -> list[dict[str, Any]] | None:
+    """The KB's answer to the latest message when it is confident of one and the message
+    is at least `min_similarity` (cosine) close to one of the article's question variants;
+    None (and nothing said) otherwise, or when the KB is unavailable."""
+    query = str(tracker.latest_message.get("text") or "").strip()
+    if not query:
+        return None
+    retriever = get_retriever()
+    try:
+        index = await asyncio.to_thread(lambda: retriever.index)
+        decision = await asyncio.to_thread(retriever.ask, query)
+    except (KBIndexError, EmbedderError):
+        log.exception("knowledge base unavailable; the fixed reply stands")
+        return None
+    if decision.kind != "answer" or decision.best is None or decision.best.dense < min_similarity:
+        return None
+    return answer(dispatcher, index, decision, tracker.get_slot("language") or "en", query)
+
+
+async def small_talk(
+    dispatcher: CollectingDispatcher, tracker: Tracker, reply: str
+) -> list[dict[str, Any]]:
+    """`reply` (a fixed response) to a greeting, thanks, goodbye, "are you a bot?" or a
+    yes / no that answers nothing we asked; but when NLU was unsure of that reading
+    (below data/handoff.yml's `small_talk_confidence`) and the message is, nearly word for
+    word, one of the KB's questions, the KB's answer. Bare FAQ keywords ("비번", "보증",
+    "wrong item", "hours") sit next to short dialogue acts, and NLU reads them so at
+    0.4-0.75; the KB alone would answer some real small talk ("それじゃなくて" -> the
+    wrong-item article), so only a near-verbatim match counts."""
+    config = handoff_config()
+    _, confidence = latest_intent(tracker)
+    if confidence < float(config.get("small_talk_confidence", 0.8)):
+        near = float(config.get("small_talk_kb_similarity", 0.95))
+        answered = await answer_if_confident(dispatcher, tracker, min_similarity=near)
+        if answered is not None:
+            return answered
+    dispatcher.utter_message(response=reply)
+    return []
+
+
 def always_human(tracker: Tracker) -> tuple[str, str | None]:
     """How sure NLU is that the customer wants what only a person does ("sure",
     "likely" or "no"; data/handoff.yml), and that intent's name."""
@@ -259,23 +337,12 @@ class ActionAnswerFaq(Action):
         kb = decision_payload(decision)
         options = [c.article_id for c in decision.candidates]
         human, intent = always_human(tracker)
-        events = [
-            SlotSet("kb_last_query", query),
-            SlotSet("kb_options", options),
-            SlotSet("kb_not_helpful", 0.0),
-            SlotSet("kb_answered_over", None),
-        ]
+        events = asked(query, decision)
         if human == "sure":
             return [*events, *escalate(dispatcher, "always_human", skill_for(intent), kb=kb)]
         if decision.kind == "answer" and decision.best is not None:
-            related = [c.article_id for c in decision.related]
-            answer_article(dispatcher, index, decision.best.article_id, language, kb, related)
-            return [
-                *events,
-                SlotSet("kb_feedback_for", decision.best.article_id),
-                SlotSet("kb_misses", 0.0),
-                SlotSet("kb_answered_over", intent if human == "likely" else None),
-            ]
+            answered_over = intent if human == "likely" else None
+            return answer(dispatcher, index, decision, language, query, answered_over)
         if human == "likely":
             return [*events, *escalate(dispatcher, "always_human", skill_for(intent), kb=kb)]
         misses = float(tracker.get_slot("kb_misses") or 0) + 1
@@ -308,6 +375,26 @@ class ActionAnswerFaq(Action):
         return [*events, SlotSet("kb_feedback_for", None), SlotSet("kb_misses", misses)]
 
 
+class ActionSmallTalk(Action):
+    """Greetings, thanks, goodbyes and "are you a bot?": see `small_talk`."""
+
+    REPLIES: ClassVar[dict[str, str]] = {
+        "greet": "utter_greet",
+        "goodbye": "utter_goodbye",
+        "thanks": "utter_youre_welcome",
+        "bot_challenge": "utter_iamabot",
+    }
+
+    def name(self) -> str:
+        return "action_small_talk"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        intent, _ = latest_intent(tracker)
+        return await small_talk(dispatcher, tracker, self.REPLIES.get(intent or "", "utter_greet"))
+
+
 class ActionFaqFeedback(Action):
     """Handles yes / no after an answer, and "none of these" after options."""
 
@@ -320,9 +407,11 @@ class ActionFaqFeedback(Action):
         intent, _ = latest_intent(tracker)
         feedback_for = tracker.get_slot("kb_feedback_for")
         answered_over = tracker.get_slot("kb_answered_over")
+        if intent == "affirm" and not feedback_for:  # a "yes" to nothing we asked
+            return await small_talk(dispatcher, tracker, "utter_glad")
         if intent == "affirm":
             dispatcher.utter_message(response="utter_glad")
-            if feedback_for and feedback_for != "clarify":
+            if feedback_for != "clarify":
                 dispatcher.utter_message(json_message=verdict("helpful", feedback_for))
             return [
                 SlotSet("kb_feedback_for", None),
@@ -330,8 +419,7 @@ class ActionFaqFeedback(Action):
                 SlotSet("kb_answered_over", None),
             ]
         if not feedback_for:  # a "no" that answers nothing we asked
-            dispatcher.utter_message(response="utter_sorry_not_helpful")
-            return []
+            return await small_talk(dispatcher, tracker, "utter_sorry_not_helpful")
 
         query = tracker.get_slot("kb_last_query") or ""
         options = [a for a in tracker.get_slot("kb_options") or [] if a != feedback_for]
