@@ -20,10 +20,10 @@ Flow (all in the customer's language):
   an answer that won over a fairly confident always-human intent hands over at once,
   with that intent's skill: a real billing dispute costs one click, not three.
 - two questions in a row the KB could not answer -> hand over to a person.
-- greetings, thanks, goodbyes, "are you a bot?" and a yes / no to nothing we asked get
-  their fixed reply, unless NLU was unsure of that reading and the message is nearly
-  word for word one of the KB's questions: "비번" or "wrong item" is a question, not a
-  goodbye or a "no".
+- greetings, thanks, goodbyes, "are you a bot?" and yes / no get their fixed reply or
+  handling, unless NLU was unsure of that reading and the message is nearly word for
+  word one of the KB's questions: "비번" or "wrong item" is a question, not a goodbye
+  or a "no" (also right after an answer).
 Every abstain, clarify, "no" and "none of these" is recorded for designers.
 
 Besides the customer-facing text the answer carries a custom payload: `links`
@@ -207,25 +207,21 @@ async def answer_if_confident(
     return answer(dispatcher, index, decision, tracker.get_slot("language") or "en", query)
 
 
-async def small_talk(
-    dispatcher: CollectingDispatcher, tracker: Tracker, reply: str
-) -> list[dict[str, Any]]:
-    """`reply` (a fixed response) to a greeting, thanks, goodbye, "are you a bot?" or a
-    yes / no that answers nothing we asked; but when NLU was unsure of that reading
-    (below data/handoff.yml's `small_talk_confidence`) and the message is, nearly word for
-    word, one of the KB's questions, the KB's answer. Bare FAQ keywords ("비번", "보증",
-    "wrong item", "hours") sit next to short dialogue acts, and NLU reads them so at
-    0.4-0.75; the KB alone would answer some real small talk ("それじゃなくて" -> the
-    wrong-item article), so only a near-verbatim match counts."""
+async def kb_own_question(
+    dispatcher: CollectingDispatcher, tracker: Tracker
+) -> list[dict[str, Any]] | None:
+    """The KB's answer when NLU was unsure of its reading of the latest message (below
+    data/handoff.yml's `small_talk_confidence`) and the message is, nearly word for word,
+    one of the KB's questions; None otherwise. Bare FAQ keywords ("비번", "보증", "wrong
+    item", "hours") sit next to short dialogue acts, and NLU reads them as greetings,
+    goodbyes or a yes / no at 0.4-0.75; the KB alone would answer some real small talk
+    ("それじゃなくて" -> the wrong-item article), so only a near-verbatim match counts."""
     config = handoff_config()
     _, confidence = latest_intent(tracker)
-    if confidence < float(config.get("small_talk_confidence", 0.8)):
-        near = float(config.get("small_talk_kb_similarity", 0.95))
-        answered = await answer_if_confident(dispatcher, tracker, min_similarity=near)
-        if answered is not None:
-            return answered
-    dispatcher.utter_message(response=reply)
-    return []
+    if confidence >= float(config.get("small_talk_confidence", 0.8)):
+        return None
+    near = float(config.get("small_talk_kb_similarity", 0.95))
+    return await answer_if_confident(dispatcher, tracker, min_similarity=near)
 
 
 def always_human(tracker: Tracker) -> tuple[str, str | None]:
@@ -376,7 +372,8 @@ class ActionAnswerFaq(Action):
 
 
 class ActionSmallTalk(Action):
-    """Greetings, thanks, goodbyes and "are you a bot?": see `small_talk`."""
+    """Greetings, thanks, goodbyes and "are you a bot?": the fixed reply, unless the
+    message is one of the KB's own questions NLU was unsure of (`kb_own_question`)."""
 
     REPLIES: ClassVar[dict[str, str]] = {
         "greet": "utter_greet",
@@ -391,8 +388,12 @@ class ActionSmallTalk(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        answered = await kb_own_question(dispatcher, tracker)
+        if answered is not None:
+            return answered
         intent, _ = latest_intent(tracker)
-        return await small_talk(dispatcher, tracker, self.REPLIES.get(intent or "", "utter_greet"))
+        dispatcher.utter_message(response=self.REPLIES.get(intent or "", "utter_greet"))
+        return []
 
 
 class ActionFaqFeedback(Action):
@@ -404,14 +405,16 @@ class ActionFaqFeedback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        # "wrong item" or "보증" after an answer is a new question, not a yes / no.
+        answered = await kb_own_question(dispatcher, tracker)
+        if answered is not None:
+            return answered
         intent, _ = latest_intent(tracker)
         feedback_for = tracker.get_slot("kb_feedback_for")
         answered_over = tracker.get_slot("kb_answered_over")
-        if intent == "affirm" and not feedback_for:  # a "yes" to nothing we asked
-            return await small_talk(dispatcher, tracker, "utter_glad")
         if intent == "affirm":
             dispatcher.utter_message(response="utter_glad")
-            if feedback_for != "clarify":
+            if feedback_for and feedback_for != "clarify":
                 dispatcher.utter_message(json_message=verdict("helpful", feedback_for))
             return [
                 SlotSet("kb_feedback_for", None),
@@ -419,7 +422,8 @@ class ActionFaqFeedback(Action):
                 SlotSet("kb_answered_over", None),
             ]
         if not feedback_for:  # a "no" that answers nothing we asked
-            return await small_talk(dispatcher, tracker, "utter_sorry_not_helpful")
+            dispatcher.utter_message(response="utter_sorry_not_helpful")
+            return []
 
         query = tracker.get_slot("kb_last_query") or ""
         options = [a for a in tracker.get_slot("kb_options") or [] if a != feedback_for]

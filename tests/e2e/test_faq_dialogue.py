@@ -328,3 +328,30 @@ async def test_a_question_nlu_half_reads_as_small_talk_is_answered(
     assert reply["state"] == "bot"
     assert reply["replies"][0]["text"] == kb_articles[article].answer_in(language)
     assert detect_language(reply["replies"][1]["text"]) == language  # "did that help?"
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "message", "article"),
+    [
+        # A "yes" (0.75) and a "no" (0.71) to NLU, and each one of the KB's questions. No
+        # Japanese variant of the KB reads as a yes or a no today.
+        ("ko", "배송 얼마나 걸려요?", "보증", "product_warranty"),
+        ("en", "how long does delivery take", "wrong item", "wrong_item_received"),
+    ],
+)
+async def test_a_question_right_after_an_answer_is_not_read_as_yes_or_no(
+    live_stack: Stack,
+    kb_articles: dict[str, Article],
+    language: str,
+    question: str,
+    message: str,
+    article: str,
+) -> None:
+    """Not "glad that helped" or the other articles of the first question: the answer."""
+    async with aiohttp.ClientSession() as session:
+        customer = await Customer(session, live_stack.settings.gateway_url).start()
+        first = await customer.say(question)
+        reply = await customer.say(message)
+    assert first["replies"][0]["text"] == kb_articles["shipping_time"].answer_in(language)
+    assert reply["state"] == "bot"
+    assert reply["replies"][0]["text"] == kb_articles[article].answer_in(language)
