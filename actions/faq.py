@@ -186,14 +186,20 @@ def answer(
     ]
 
 
-async def answer_if_confident(
-    dispatcher: CollectingDispatcher, tracker: Tracker, min_similarity: float = 0.0
+async def kb_own_question(
+    dispatcher: CollectingDispatcher, tracker: Tracker
 ) -> list[dict[str, Any]] | None:
-    """The KB's answer to the latest message when it is confident of one and the message
-    is at least `min_similarity` (cosine) close to one of the article's question variants;
-    None (and nothing said) otherwise, or when the KB is unavailable."""
+    """The KB's answer when NLU was unsure of its reading of the latest message (below
+    data/handoff.yml's `small_talk_confidence`) and the message is, nearly word for word
+    (`small_talk_kb_similarity`), one of the KB's questions; None, with nothing said,
+    otherwise or when the KB is unavailable. Bare FAQ keywords ("비번", "보증", "wrong
+    item", "hours") sit next to short dialogue acts, and NLU reads them as greetings,
+    goodbyes or a yes / no at 0.4-0.75; the KB alone would answer some real small talk
+    ("それじゃなくて" -> the wrong-item article), so only a near-verbatim match counts."""
+    config = handoff_config()
+    _, confidence = latest_intent(tracker)
     query = str(tracker.latest_message.get("text") or "").strip()
-    if not query:
+    if not query or confidence >= float(config.get("small_talk_confidence", 0.8)):
         return None
     retriever = get_retriever()
     try:
@@ -202,26 +208,10 @@ async def answer_if_confident(
     except (KBIndexError, EmbedderError):
         log.exception("knowledge base unavailable; the fixed reply stands")
         return None
-    if decision.kind != "answer" or decision.best is None or decision.best.dense < min_similarity:
+    near = float(config.get("small_talk_kb_similarity", 0.95))
+    if decision.kind != "answer" or decision.best is None or decision.best.dense < near:
         return None
     return answer(dispatcher, index, decision, tracker.get_slot("language") or "en", query)
-
-
-async def kb_own_question(
-    dispatcher: CollectingDispatcher, tracker: Tracker
-) -> list[dict[str, Any]] | None:
-    """The KB's answer when NLU was unsure of its reading of the latest message (below
-    data/handoff.yml's `small_talk_confidence`) and the message is, nearly word for word,
-    one of the KB's questions; None otherwise. Bare FAQ keywords ("비번", "보증", "wrong
-    item", "hours") sit next to short dialogue acts, and NLU reads them as greetings,
-    goodbyes or a yes / no at 0.4-0.75; the KB alone would answer some real small talk
-    ("それじゃなくて" -> the wrong-item article), so only a near-verbatim match counts."""
-    config = handoff_config()
-    _, confidence = latest_intent(tracker)
-    if confidence >= float(config.get("small_talk_confidence", 0.8)):
-        return None
-    near = float(config.get("small_talk_kb_similarity", 0.95))
-    return await answer_if_confident(dispatcher, tracker, min_similarity=near)
 
 
 def always_human(tracker: Tracker) -> tuple[str, str | None]:
