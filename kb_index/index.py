@@ -38,6 +38,7 @@ from kb_index.head import ClassifierHead
 from kb_index.lexical import LexicalIndex, Terms, terms
 from kb_index.masking import ShopNames, mask_question
 from kb_index.scope import ScopeModel, out_of_scope_examples
+from kb_index.spelling import Speller
 
 FORMAT_VERSION = 5
 CURRENT_FILE = "CURRENT"
@@ -123,6 +124,7 @@ class KBIndex:
         # of the same inputs can take the calibration instead of fitting it again.
         self.calibration_key = calibration_key
         self.shop_names = ShopNames(shop_names)
+        self.speller = Speller(lexical.word_counts()) if lexical else None
         self.parts: BuildParts | None = None  # set by build(), not by load()
         self._variant_rows: dict[str, list[int]] | None = None
         self._mean_vector: np.ndarray | None = None
@@ -227,8 +229,10 @@ class KBIndex:
         return (head if self.head else 0.0, lexical if self.lexical else 0.0)
 
     def masked(self, text: str) -> str:
-        """A question as it is embedded and ranked: no identifiers, the shop's names plain."""
-        return mask_question(text, self.shop_names)
+        """A question as it is embedded and ranked: no identifiers, the shop's names plain,
+        English typos of the KB's words corrected (spelling.py)."""
+        masked = mask_question(text, self.shop_names)
+        return self.speller.correct(masked) if self.speller else masked
 
     def analyse(
         self,

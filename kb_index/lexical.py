@@ -223,6 +223,14 @@ class LexicalIndex:
             return {}
         return {self.article_ids[i]: float(raw[i] / (best + 1.0)) for i in np.flatnonzero(raw > 0)}
 
+    def word_counts(self) -> dict[str, int]:
+        """Every word the KB uses, with how many times its questions use it."""
+        counts = dict.fromkeys(self.known, 0)
+        for words in self.article_terms:
+            for word in words:
+                counts[word] = counts.get(word, 0) + 1
+        return counts
+
     def novelty(self, found: Terms) -> float:
         """Share of the content words that appear nowhere in the KB (0 = all known)."""
         if not found.content:

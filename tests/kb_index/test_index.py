@@ -304,6 +304,15 @@ def test_numbers_do_not_change_how_a_question_is_read(
     assert facts.novelty == facts_plain.novelty
 
 
+def test_an_english_typo_is_read_as_the_kbs_word(small_index: KBIndex, embedder: Embedder) -> None:
+    """Misspelt, 'oder' and 'arive' would be words the KB never uses (novelty 0.5)."""
+    typoed = "when will my oder arive"
+    assert small_index.masked(typoed) == "when will my order arrive"
+    ranked, facts = small_index.analyse(typoed, embedder.embed([small_index.masked(typoed)])[0])
+    assert ranked[0].article_id == "shipping_time"
+    assert facts.novelty == 0.0
+
+
 def test_a_kb_calibrates_itself_without_labelled_queries(small_index: KBIndex) -> None:
     from kb_index.calibration import describe_sources, fit_calibration, self_observations
 
