@@ -3,14 +3,15 @@
 "wheres my oder", "how do i chnage my email": the misspelt word is one the KB never
 uses, so the question's embedding drifts, BM25 misses the word and novelty reads it as
 another topic's. English dev questions with one typo put in each were answered right
-52-58 % of the time, against 88 % spelt right (bench/typos.py). A word is replaced when
+45-54 % of the time, against 88 % spelt right; corrected, 78-79 % (bench/typos.py). A word is replaced when
 
 - it is English letters, at least MIN_LENGTH of them, and not a word the KB uses;
-- it is rare in English at large: pyspellchecker's word frequencies put it below
-  REAL_WORD_COUNT ("coat" and "math" are words, not typos of "cost" and "match");
-- a word the KB uses is one edit away (a letter dropped, added or changed, or two
-  swapped). Of several, the one the KB's questions use most wins: "fogot" is "forgot",
-  not "foot".
+- a word the KB uses is one edit away and at least TYPO_RARITY times as common in English
+  at large (pyspellchecker's word frequencies), or the typed word is not English at all:
+  "oder" is a typo of "order" (1 768 times rarer), but "coat" (3x) and "tees" (21x) are
+  words of their own, not typos of "cost" and "fees";
+- one edit is a letter dropped, added or changed, or two swapped. Of several such words,
+  the one the KB's questions use most wins: "fogot" is "forgot", not "foot".
 
 Korean and Japanese are left as they are: their typos are not letter edits of this kind.
 """
@@ -26,8 +27,9 @@ from spellchecker import SpellChecker
 from common.language import detect_language
 
 MIN_LENGTH = 4
-# pyspellchecker's English counts: "seam" 1089, "strep" 639, "oder" 146, "typo" 288.
-REAL_WORD_COUNT = 500
+# How much commoner in English the word meant must be than the word typed: a noisy-channel
+# prior of about one typo per thousand words.
+TYPO_RARITY = 1000
 _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 _ASCII_WORD = re.compile(r"[a-z]+")
 
@@ -58,15 +60,15 @@ class Speller:
     def _word(self, match: re.Match[str]) -> str:
         word = match.group(0)
         lower = word.lower()
-        if (
-            len(lower) < MIN_LENGTH
-            or "'" in lower
-            or lower in self.counts
-            or _english().word_frequency[lower] >= REAL_WORD_COUNT
-        ):
+        if len(lower) < MIN_LENGTH or "'" in lower or lower in self.counts:
             return word
-        candidates = self._kb.candidates(lower) or set()
-        candidates.discard(lower)
+        english = _english().word_frequency
+        typed = english[lower]
+        candidates = [
+            c
+            for c in self._kb.candidates(lower) or ()
+            if c != lower and (typed == 0 or english[c] >= TYPO_RARITY * typed)
+        ]
         if not candidates:
             return word
         return max(sorted(candidates), key=lambda c: self.counts.get(c, 0))
