@@ -1,19 +1,23 @@
-"""English questions with a typo: first replies with and without spelling correction.
+"""Questions as customers mistype them: first replies with and without kb_index/spelling.py.
 
     .venv/app/bin/python bench/typos.py [--seeds 3]
 
-Each English dev question gets one typo in one word of 4+ letters (two adjacent letters
-swapped, one dropped, doubled or changed), --copies times per seed. The index calibrates
-itself on the KB alone (no labelled queries), then answers the typo'd questions and the
-same questions spelt right, once with kb_index/spelling.py's correction and once with
-it switched off. Rates as in bench/dev_cv.py: right, wrong and turned away over
-in-scope questions, "oos told" over out-of-scope ones.
+English: each English dev question gets one typo in one word of 4+ letters (two
+adjacent letters swapped, one dropped, doubled or changed), --copies times per seed.
+Japanese: each Japanese dev question with one of its kanji or katakana words typed in
+hiragana (the input method left it unconverted), and all of it typed in hiragana.
+
+The index calibrates itself on the KB alone (no labelled queries), then answers them and
+the same questions as written, once with the correction and once with it switched off.
+Rates as in bench/dev_cv.py: right, wrong and turned away over in-scope questions,
+"oos told" over out-of-scope ones.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import re
 import sys
 import time
 from pathlib import Path
@@ -26,10 +30,13 @@ from kb_index.embed_cache import CachingEmbedder
 from kb_index.embedders import make_embedder
 from kb_index.evaluate import Prediction, load_queries, predict
 from kb_index.index import KBIndex
+from kb_index.lexical import japanese_readings
 from stack.settings import PROJECT_ROOT, Settings
 
 DEV = PROJECT_ROOT / "data" / "eval" / "dev.jsonl"
 _REPLACEMENTS = "aeiourstnl"
+_KANJI_OR_KATAKANA = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf゠-ヿ]")
+_TO_HIRAGANA = {code: code - 0x60 for code in range(ord("ァ"), ord("ヶ") + 1)}
 
 
 def with_typo(text: str, rng: random.Random) -> str | None:
@@ -52,6 +59,18 @@ def with_typo(text: str, rng: random.Random) -> str | None:
         word = word[:k] + rng.choice(_REPLACEMENTS) + word[k + 1 :]
     words[i] = word
     return " ".join(words)
+
+
+def in_kana(text: str, rng: random.Random | None) -> str | None:
+    """`text` with one of its kanji or katakana words (all of them, without `rng`) in
+    hiragana, by its reading; None if it has none."""
+    words = [(s, r) for s, r in japanese_readings(text) if _KANJI_OR_KATAKANA.search(s)]
+    if not words:
+        return None
+    chosen = [rng.choice(words)] if rng else words
+    for surface, reading in chosen:
+        text = text.replace(surface, reading.translate(_TO_HIRAGANA), 1)
+    return text
 
 
 def rates(predictions: list[Prediction]) -> str:
@@ -82,31 +101,49 @@ def main() -> int:
     embedder = CachingEmbedder(
         make_embedder(settings.embedder), settings.kb_index_dir.parent / "embed-cache"
     )
-    clean = [q for q in load_queries(args.dev) if q.language == "en"]
+    dev = load_queries(args.dev)
     index = KBIndex.build(
         load_kb(settings.kb_dir), embedder, shop_names=load_shop_names(settings.kb_dir)
     )
     index.calibration = fit_calibration(self_observations(index), None, source="self")
-    speller = index.speller
-    print(f"{'':40}{'right':>8}{'wrong':>8}{'away':>8}{'oos told':>10}")
+    speller, kana_reader = index.speller, index.kana_reader
+
+    def compare(title: str, queries: list[LabelledQuery]) -> None:
+        for label, on in (("without correction", False), ("with correction", True)):
+            index.speller, index.kana_reader = (speller, kana_reader) if on else (None, None)
+            name = f"{title}, {label}"
+            print(f"{name:50}{rates(predict(index, embedder, queries))}")
+
+    print(f"{'':50}{'right':>8}{'wrong':>8}{'away':>8}{'oos told':>10}")
+    english = [q for q in dev if q.language == "en"]
     for seed in range(args.seeds):
         rng = random.Random(seed)
         typoed = [
             LabelledQuery(text, q.expected, q.language)
-            for q in clean
+            for q in english
             for _ in range(args.copies)
             if (text := with_typo(q.text, rng)) is not None
         ]
-        for label, corrector in (("without correction", None), ("with correction", speller)):
-            index.speller = corrector
-            name = f"seed {seed}, typo'd, {label}"
-            print(f"{name:40}{rates(predict(index, embedder, typoed))}")
-    for label, corrector in (("without correction", None), ("with correction", speller)):
-        index.speller = corrector
-        name = f"spelt right, {label}"
-        print(f"{name:40}{rates(predict(index, embedder, clean))}")
+        compare(f"en, seed {seed}, one typo", typoed)
+    compare("en, as written", english)
+    japanese = [q for q in dev if q.language == "ja"]
+    for seed in range(args.seeds):
+        rng = random.Random(seed)
+        one_word = [
+            LabelledQuery(text, q.expected, q.language)
+            for q in japanese
+            if (text := in_kana(q.text, rng)) is not None
+        ]
+        compare(f"ja, seed {seed}, one word in kana", one_word)
+    all_kana = [
+        LabelledQuery(text, q.expected, q.language)
+        for q in japanese
+        if (text := in_kana(q.text, None)) is not None
+    ]
+    compare("ja, all in kana", all_kana)
+    compare("ja, as written", japanese)
     embedder.save()
-    print(f"\n({time.monotonic() - started:.0f}s; Korean and Japanese are not corrected)")
+    print(f"\n({time.monotonic() - started:.0f}s; Korean is not corrected)")
     return 0
 
 

@@ -38,7 +38,7 @@ from kb_index.head import ClassifierHead
 from kb_index.lexical import LexicalIndex, Terms, terms
 from kb_index.masking import ShopNames, mask_question
 from kb_index.scope import ScopeModel, out_of_scope_examples
-from kb_index.spelling import Speller
+from kb_index.spelling import KanaReader, Speller
 
 FORMAT_VERSION = 5
 CURRENT_FILE = "CURRENT"
@@ -125,6 +125,9 @@ class KBIndex:
         self.calibration_key = calibration_key
         self.shop_names = ShopNames(shop_names)
         self.speller = Speller(lexical.word_counts()) if lexical else None
+        self.kana_reader: KanaReader | None = KanaReader(
+            v.text for v in variants if v.language == "ja"
+        )
         self.parts: BuildParts | None = None  # set by build(), not by load()
         self._variant_rows: dict[str, list[int]] | None = None
         self._mean_vector: np.ndarray | None = None
@@ -230,8 +233,10 @@ class KBIndex:
 
     def masked(self, text: str) -> str:
         """A question as it is embedded and ranked: no identifiers, the shop's names plain,
-        English typos of the KB's words corrected (spelling.py)."""
+        English typos of the KB's words corrected, Japanese kana read as its words (spelling.py)."""
         masked = mask_question(text, self.shop_names)
+        if self.kana_reader:
+            masked = self.kana_reader.correct(masked)
         return self.speller.correct(masked) if self.speller else masked
 
     def analyse(

@@ -182,6 +182,17 @@ def _japanese(text: str) -> Terms:
     return Terms(tuple(content), tuple(proper))
 
 
+def japanese_readings(text: str) -> list[tuple[str, str]]:
+    """(surface, reading in katakana) of each content word of a Japanese text."""
+    with _lock:
+        words = list(_mecab()(unicodedata.normalize("NFKC", text)))  # type: ignore[operator]
+    return [
+        (word.surface, word.feature.kana)
+        for word in words
+        if word.feature.pos1 in _JA_CONTENT and word.feature.kana
+    ]
+
+
 class LexicalIndex:
     """BM25 over articles (each article's question variants as one document), and the
     set of every term the KB uses (questions and answers), for novelty."""

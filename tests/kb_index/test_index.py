@@ -313,6 +313,17 @@ def test_an_english_typo_is_read_as_the_kbs_word(small_index: KBIndex, embedder:
     assert facts.novelty == 0.0
 
 
+def test_japanese_typed_in_kana_is_read_as_the_kbs_words(
+    small_index: KBIndex, embedder: Embedder
+) -> None:
+    """Unconverted, MeCab reads へんきん as nonsense the KB never uses."""
+    typed = "へんきんはいつですか"
+    assert small_index.masked(typed) == "返金はいつですか"
+    ranked, facts = small_index.analyse(typed, embedder.embed([small_index.masked(typed)])[0])
+    assert ranked[0].article_id == "refund_timing"
+    assert facts.novelty == 0.0
+
+
 def test_a_kb_calibrates_itself_without_labelled_queries(small_index: KBIndex) -> None:
     from kb_index.calibration import describe_sources, fit_calibration, self_observations
 

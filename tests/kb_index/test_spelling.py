@@ -1,10 +1,10 @@
-"""English typos of the KB's words are read as those words; everything else is left."""
+"""English typos and Japanese typed in kana are read as the KB's words; all else is left."""
 
 from __future__ import annotations
 
 import pytest
 
-from kb_index.spelling import Speller
+from kb_index.spelling import KanaReader, Speller
 
 # How often a small KB's questions use each word (0: only its answers do).
 VOCABULARY = {
@@ -73,3 +73,53 @@ def test_korean_and_japanese_are_left(speller: Speller, text: str) -> None:
 
 def test_a_kb_with_no_english_words_changes_nothing() -> None:
     assert Speller({"배송": 1}).correct("wheres my oder") == "wheres my oder"
+
+
+# A small KB's Japanese questions: where the reader learns how its words are read.
+JAPANESE_QUESTIONS = [
+    "返品したいです",
+    "返金はいつですか",
+    "注文をキャンセルしたい",
+    "パスワードを忘れました",
+    "3日以内に届きますか",
+]
+
+
+@pytest.fixture(scope="module")
+def kana_reader() -> KanaReader:
+    return KanaReader(JAPANESE_QUESTIONS)
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("へんぴんしたいです", "返品したいです"),
+        ("へんきんまだ？", "返金まだ？"),
+        ("ちゅうもんをきゃんせるしたい", "注文をキャンセルしたい"),  # katakana words too
+        ("ぱすわーどわすれた", "パスワードわすれた"),  # わすれ: too short a reading to trust
+        ("返品はへんきんになりますか", "返品は返金になりますか"),  # one word left unconverted
+    ],
+)
+def test_japanese_typed_in_kana_reads_as_the_kbs_words(
+    kana_reader: KanaReader, text: str, read: str
+) -> None:
+    assert kana_reader.correct(text) == read
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "夜しか家にいない",  # いない is not 以内 (イナイ): three kana are too few to tell
+        "ありがとうございます",
+        "よろしくおねがいします",
+        "返品したいです",  # already in kanji
+        "wheres my oder",
+        "반품하고 싶어요",
+    ],
+)
+def test_ordinary_kana_and_other_languages_are_left(kana_reader: KanaReader, text: str) -> None:
+    assert kana_reader.correct(text) == text
+
+
+def test_a_kb_with_no_japanese_questions_changes_nothing() -> None:
+    assert KanaReader([]).correct("へんぴんしたいです") == "へんぴんしたいです"
