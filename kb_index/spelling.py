@@ -12,8 +12,11 @@ An English word (Speller) is replaced when
   at large (pyspellchecker's word frequencies), or the typed word is not English at all:
   "oder" is a typo of "order" (1 768 times rarer), but "coat" (3x) and "tees" (21x) are
   words of their own, not typos of "cost" and "fees";
-- one edit is a letter dropped, added or changed, or two swapped. Of several such words,
-  the one the KB's questions use most wins: "fogot" is "forgot", not "foot".
+- one edit is a letter dropped, added or changed, or two swapped, after the first letter:
+  people rarely mistype that one, and a different first letter made words of chat and
+  names into the KB's ("thats" "whats", "yess" "less", "xbox" "box", "mart" "part"). Of
+  several such words, the one the KB's questions use most wins: "fogot" is "forgot", not
+  "foot".
 
 Japanese typed in kana where the KB writes kanji or katakana is read the same way:
 "へんぴんしたい" is "返品したい", "ぱすわーどわすれた" "パスワードわすれた" (KanaReader). Every
@@ -77,7 +80,7 @@ class Speller:
         candidates = [
             c
             for c in self._kb.candidates(lower) or ()
-            if c != lower and (typed == 0 or english[c] >= TYPO_RARITY * typed)
+            if c != lower and c[0] == lower[0] and (typed == 0 or english[c] >= TYPO_RARITY * typed)
         ]
         if not candidates:
             return word
