@@ -3,7 +3,8 @@
     .venv/app/bin/python bench/typos.py [--seeds 3]
 
 English: each English dev question gets one typo in one word of 4+ letters (two
-adjacent letters swapped, one dropped, doubled or changed), --copies times per seed.
+adjacent letters swapped, one dropped, doubled or changed; never the first letter, which
+the speller leaves as typed), --copies times per seed.
 Japanese: each Japanese dev question with one of its kanji or katakana words typed in
 hiragana (the input method left it unconverted), and all of it typed in hiragana.
 
