@@ -21,6 +21,8 @@ import random
 import re
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -29,7 +31,7 @@ from kb_index.articles import load_kb, load_shop_names
 from kb_index.calibration import LabelledQuery, fit_calibration, self_observations
 from kb_index.embed_cache import CachingEmbedder
 from kb_index.embedders import make_embedder
-from kb_index.evaluate import Prediction, load_queries, predict
+from kb_index.evaluate import Prediction, load_queries, metrics, predict
 from kb_index.index import KBIndex
 from kb_index.lexical import japanese_readings
 from stack.settings import PROJECT_ROOT, Settings
@@ -74,16 +76,25 @@ def in_kana(text: str, rng: random.Random | None) -> str | None:
     return text
 
 
+def mistyped(
+    queries: list[LabelledQuery], change: Callable[[str], str | None]
+) -> list[LabelledQuery]:
+    """Each query with its text changed by `change`; those it cannot change left out."""
+    return [
+        LabelledQuery(text, q.expected, q.language)
+        for q in queries
+        if (text := change(q.text)) is not None
+    ]
+
+
 def rates(predictions: list[Prediction]) -> str:
-    inside = [p for p in predictions if p.expected is not None]
-    outside = [p for p in predictions if p.expected is None]
-    right = sum(p.answered_right for p in inside)
-    wrong = sum(p.decision == "answer" and not p.answered_right for p in inside)
-    away = sum(p.decision == "abstain" for p in inside)
-    told = sum(p.decision == "abstain" for p in outside)
+    """Right, wrong, turned away (over in-scope) and oos told, as kb_index.evaluate counts."""
+    m = metrics(predictions)
+    cells = ("right_answer", "wrong_answer", "turned_away")
     return (
-        f"{right / len(inside):>8.1%}{wrong / len(inside):>8.1%}{away / len(inside):>8.1%}"
-        f"{told / max(len(outside), 1):>10.1%}   ({len(inside)} in scope, {len(outside)} out)"
+        "".join(f"{m[key] or 0.0:>8.1%}" for key in cells)
+        + f"{m['abstain_recall'] or 0.0:>10.1%}"
+        + f"   ({m['in_scope']} in scope, {m['out_of_scope']} out)"
     )
 
 
@@ -119,28 +130,15 @@ def main() -> int:
     english = [q for q in dev if q.language == "en"]
     for seed in range(args.seeds):
         rng = random.Random(seed)
-        typoed = [
-            LabelledQuery(text, q.expected, q.language)
-            for q in english
-            for _ in range(args.copies)
-            if (text := with_typo(q.text, rng)) is not None
-        ]
+        typoed = mistyped(english * args.copies, partial(with_typo, rng=rng))
         compare(f"en, seed {seed}, one typo", typoed)
     compare("en, as written", english)
     japanese = [q for q in dev if q.language == "ja"]
     for seed in range(args.seeds):
         rng = random.Random(seed)
-        one_word = [
-            LabelledQuery(text, q.expected, q.language)
-            for q in japanese
-            if (text := in_kana(q.text, rng)) is not None
-        ]
+        one_word = mistyped(japanese, partial(in_kana, rng=rng))
         compare(f"ja, seed {seed}, one word in kana", one_word)
-    all_kana = [
-        LabelledQuery(text, q.expected, q.language)
-        for q in japanese
-        if (text := in_kana(q.text, None)) is not None
-    ]
+    all_kana = mistyped(japanese, partial(in_kana, rng=None))
     compare("ja, all in kana", all_kana)
     compare("ja, as written", japanese)
     embedder.save()

@@ -4,7 +4,7 @@ ranked: English typos, and Japanese typed in kana.
 "wheres my oder", "how do i chnage my email": the misspelt word is one the KB never
 uses, so the question's embedding drifts, BM25 misses the word and novelty reads it as
 another topic's. English dev questions with one typo put in each were answered right
-45-54 % of the time, against 88 % spelt right; corrected, 78-79 % (bench/typos.py).
+48-59 % of the time, against 88 % spelt right; corrected, 75-81 % (bench/typos.py).
 An English word (Speller) is replaced when
 
 - it is English letters, at least MIN_LENGTH of them, and not a word the KB uses;
