@@ -8,7 +8,7 @@ RASA_MODEL := models/assistant.tar.gz
 KB_INDEX := var/kb-index/CURRENT
 
 RASA_INPUTS := config.yml bot/domain.yml $(wildcard data/nlu/*.yml) data/rules.yml $(wildcard bot/*.py) $(wildcard common/*.py)
-KB_INPUTS := $(shell find data/kb -name '*.yml' 2>/dev/null) $(shell find kb_index -name '*.py') kb_index/out_of_scope.yml data/eval/dev.jsonl
+KB_INPUTS := $(shell find data/kb -name '*.yml' 2>/dev/null) $(shell find kb_index -name '*.py' -o -name '*.yml') data/eval/dev.jsonl
 
 .PHONY: run test setup train kb-index system-packages lint bench clean
 

@@ -11,7 +11,8 @@ The terms feed three things:
   with a weight self-calibration picks per language (0 where it does not help);
 - novelty: the share of the question's content words the KB never uses (questions
   about other companies, "넷플릭스 비번", "スタバの残高", embed right next to real FAQs);
-- unknown proper nouns: a brand or place the KB never names is a strong out-of-scope sign.
+- unknown proper nouns: a brand or place the KB never names is a strong out-of-scope sign
+  (English chat is lower case, so its names come from a list: brand_names.yml).
 
 The analysers load lazily, once per process (rasa-sdk's server forbids heavy work at
 import time).
@@ -26,9 +27,11 @@ import threading
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import bm25s
 import numpy as np
+import yaml
 
 from common.language import detect_language
 
@@ -38,6 +41,7 @@ _JA_CONTENT = {"名詞", "動詞", "形容詞", "副詞", "形状詞"}
 _JA_SKIP = {"数詞", "非自立可能", "代名詞"}
 _EN_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _LATIN_WORD = re.compile(r"[a-z]{3,}")
+BRAND_NAMES_FILE = Path(__file__).with_name("brand_names.yml")
 # Words too common to say anything about a support question.
 _EN_STOP = frozenset(
     [
@@ -154,7 +158,21 @@ def terms(text: str) -> Terms:
     if language == "ja":
         return _japanese(normalised)
     words = [w for w in _EN_WORD.findall(normalised) if w not in _EN_STOP and len(w) > 1]
-    return Terms(tuple(words), ())
+    return Terms(tuple(words), tuple(_brand_pattern().findall(normalised)))
+
+
+@functools.cache
+def brand_names() -> frozenset[str]:
+    """Other companies' names (brand_names.yml), lower case; some are two or three words."""
+    groups = yaml.safe_load(BRAND_NAMES_FILE.read_text(encoding="utf-8")) or {}
+    return frozenset(str(name) for names in groups.values() for name in names)
+
+
+@functools.cache
+def _brand_pattern() -> re.Pattern[str]:
+    """brand_names() as whole words, longest first ("uber eats" before "uber")."""
+    names = sorted(brand_names(), key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(re.escape(n) for n in names) + r")\b")
 
 
 def _korean(text: str) -> Terms:

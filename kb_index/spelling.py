@@ -7,7 +7,8 @@ another topic's. English dev questions with one typo put in each were answered r
 48-59 % of the time, against 88 % spelt right; corrected, 75-81 % (bench/typos.py).
 An English word (Speller) is replaced when
 
-- it is English letters, at least MIN_LENGTH of them, and not a word the KB uses;
+- it is English letters, at least MIN_LENGTH of them, not a word the KB uses and not a
+  company's name (lexical.brand_names: "lyft" is not "left");
 - a word the KB uses is one edit away and at least TYPO_RARITY times as common in English
   at large (pyspellchecker's word frequencies), or the typed word is not English at all:
   "oder" is a typo of "order" (1 768 times rarer), but "coat" (3x) and "tees" (21x) are
@@ -37,7 +38,7 @@ from collections.abc import Iterable, Mapping
 from spellchecker import SpellChecker
 
 from common.language import detect_language
-from kb_index.lexical import japanese_readings
+from kb_index.lexical import brand_names, japanese_readings
 
 MIN_LENGTH = 4
 # How much commoner in English the word meant must be than the word typed: a noisy-channel
@@ -75,6 +76,8 @@ class Speller:
         lower = word.lower()
         if len(lower) < MIN_LENGTH or "'" in lower or lower in self.counts:
             return word
+        if lower in brand_names():
+            return word  # "lyft" is a company, not a typo of "left"
         english = _english().word_frequency
         typed = english[lower]
         candidates = [

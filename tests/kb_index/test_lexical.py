@@ -51,6 +51,34 @@ def test_names_the_kb_never_uses_are_flagged(text: str, names: float) -> None:
     assert KB.unknown_names(terms(text)) == names
 
 
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("i forgot my netflix password", ("netflix",)),
+        ("my uber eats order never came", ("uber eats",)),  # the longest name wins
+        ("cancel my Disney Plus", ("disney plus",)),
+        ("can i pay with paypal", ()),  # payment methods are the shop's business
+        ("do you ship with fedex", ()),  # so are carriers
+        ("can i use my points on the next order", ()),  # "next" is a word, not the shop
+        ("netflixy hoodie", ()),  # whole words only
+    ],
+)
+def test_english_names_come_from_the_list_of_other_companies(
+    text: str, names: tuple[str, ...]
+) -> None:
+    assert terms(text).proper == names
+
+
+def test_a_company_the_kb_names_is_not_unknown() -> None:
+    """A shop that sells on amazon says so in its KB: then amazon is one of its words."""
+    kb = LexicalIndex.from_terms(
+        [("marketplaces", terms("do you sell on amazon"))], [terms("Yes, on amazon too.")]
+    )
+    assert kb.unknown_names(terms("is your amazon store official")) == 0.0
+    assert kb.unknown_names(terms("my netflix bill")) == 1.0
+    assert KB.unknown_names(terms("track my amazon package")) == 1.0
+
+
 def test_novelty_is_the_share_of_unknown_content_words() -> None:
     assert KB.novelty(terms("reset password")) == 0.0
     assert KB.novelty(terms("reset netflix password")) == pytest.approx(1 / 3)
