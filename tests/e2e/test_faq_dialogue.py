@@ -362,6 +362,26 @@ async def test_asking_for_the_phone_number_gets_it_not_a_queue(
 
 
 @pytest.mark.parametrize(
+    ("language", "question"),
+    [
+        ("ko", "내 개인정보 다른 회사에 넘겨요?"),
+        ("ja", "個人情報ってほかの会社に渡してる？"),
+        ("en", "is my address and phone number shared with anyone"),
+    ],
+)
+async def test_a_privacy_question_is_answered_not_queued(
+    live_stack: Stack, kb_articles: dict[str, Article], language: str, question: str
+) -> None:
+    """ "shared with anyone" is not "anyone there?": NLU read the English question (one of
+    the KB's own) as a request for a person at 0.63, and the chat was queued."""
+    async with aiohttp.ClientSession() as session:
+        customer = await Customer(session, live_stack.settings.gateway_url).start()
+        reply = await customer.say(question)
+    assert reply["state"] == "bot"
+    assert reply["replies"][0]["text"] == kb_articles["privacy_data"].answer_in(language)
+
+
+@pytest.mark.parametrize(
     ("language", "message", "article"),
     [
         # NLU reads each as small talk, unsure (today: goodbye 0.62, a "yes" at 0.75 with
