@@ -149,13 +149,18 @@ def make_handler(
 
 
 def dict_config(
-    log_format: str, process_name: str, level: str = "INFO", own_loggers: Sequence[str] = ()
+    log_format: str,
+    process_name: str,
+    level: str = "INFO",
+    own_loggers: Sequence[str] = (),
+    filters: Sequence[str] = (),
 ) -> dict[str, Any]:
     """A `logging.config.dictConfig` configuration: every record of the process through
     one stderr handler in `log_format`, with the conversation id. The launcher writes it
     as Rasa's --logging-config-file. `own_loggers` get `level` themselves: a library may
     lower the root logger's level (numpy.distutils sets it to WARNING when Rasa loads
-    its model), which would silence every logger that only inherits it."""
+    its model), which would silence every logger that only inherits it. `filters`: more
+    logging.Filter classes (import paths) every record passes through."""
     make_formatter(log_format, process_name)  # an unknown format fails here, not later
     return {
         "version": 1,
@@ -167,13 +172,16 @@ def dict_config(
                 "process_name": process_name,
             }
         },
-        "filters": {"conversation": {"()": f"{__name__}.ConversationFilter"}},
+        "filters": {
+            "conversation": {"()": f"{__name__}.ConversationFilter"},
+            **{path: {"()": path} for path in filters},
+        },
         "handlers": {
             "stack": {
                 "class": "logging.StreamHandler",
                 "stream": "ext://sys.stderr",
                 "formatter": "stack",
-                "filters": ["conversation"],
+                "filters": ["conversation", *filters],
             }
         },
         "loggers": {name: {"level": level} for name in own_loggers},

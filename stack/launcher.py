@@ -198,7 +198,12 @@ def rasa_logging_config(settings: Settings) -> dict[str, Any]:
     bot/gateway_channel.py sets for each message. A wrong format is a StackError."""
     try:
         # bot/: our channel's and components' records (Rasa sets its own `rasa` level).
-        return jsonlog.dict_config(settings.log_format, "rasa", own_loggers=["bot"])
+        return jsonlog.dict_config(
+            settings.log_format,
+            "rasa",
+            own_loggers=["bot"],
+            filters=["bot.log_filters.ActionServerDown"],
+        )
     except ValueError as exc:
         raise StackError(f"ASSISTANT_LOG_FORMAT: {exc}") from None
 
