@@ -22,6 +22,7 @@ from common.jsonlog import (
     make_formatter,
     make_handler,
 )
+from tests.logging_config import logging_configured
 
 
 @pytest.fixture
@@ -156,19 +157,10 @@ def test_unknown_format_is_refused() -> None:
 def test_dict_config_is_what_rasa_loads(capsys: pytest.CaptureFixture[str]) -> None:
     """The launcher's --logging-config-file for Rasa: applied with dictConfig, as Rasa
     does, every record of the process becomes a JSON line on stderr."""
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level)
-    try:
-        logging.config.dictConfig(dict_config("json", "rasa"))
+    with logging_configured(dict_config("json", "rasa")):
         with conversation_context("conv-3"):
             logging.getLogger("rasa.core.processor").info("predicted next action")
         logging.getLogger("sanic.root").info("starting worker")
-    finally:
-        for handler in root.handlers[:]:
-            root.removeHandler(handler)
-        for handler in saved[0]:
-            root.addHandler(handler)
-        root.setLevel(saved[1])
     entries = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     assert [(e["logger"], e.get("conversation_id")) for e in entries] == [
         ("rasa.core.processor", "conv-3"),

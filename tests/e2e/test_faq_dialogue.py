@@ -26,6 +26,13 @@ def choices(reply: dict[str, Any]) -> list[str]:
     return [b["payload"] for b in reply.get("buttons", [])]
 
 
+async def first_reply(stack: Stack, question: str) -> tuple[str, dict[str, Any]]:
+    """A new conversation's reply to `question`, with the conversation's id."""
+    async with aiohttp.ClientSession() as session:
+        customer = await Customer(session, stack.settings.gateway_url).start()
+        return customer.conversation_id, await customer.say(question)
+
+
 def unanswered(stack: Stack) -> list[dict[str, Any]]:
     path = stack.settings.unanswered_path
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
@@ -215,9 +222,7 @@ async def test_kb_edit_goes_live_without_retraining_or_restart(live_stack: Stack
 async def test_an_faq_that_nlu_reads_as_always_human_is_answered_by_the_kb(
     live_stack: Stack, kb_articles: dict[str, Article], question: str, article: str
 ) -> None:
-    async with aiohttp.ClientSession() as session:
-        customer = await Customer(session, live_stack.settings.gateway_url).start()
-        reply = await customer.say(question)
+    _, reply = await first_reply(live_stack, question)
     assert reply["state"] == "bot"  # not handed to a person
     assert reply["replies"][0]["text"] == kb_articles[article].answer_in("ja")
 
@@ -278,9 +283,7 @@ async def test_a_question_that_names_the_shop_is_answered(
 ) -> None:
     """The shop's name (data/kb's `shop_names`) is read as a plain "the shop": it no longer
     pulls the question to the article about the company, or out of scope."""
-    async with aiohttp.ClientSession() as session:
-        customer = await Customer(session, live_stack.settings.gateway_url).start()
-        reply = await customer.say(question)
+    _, reply = await first_reply(live_stack, question)
     assert reply["state"] == "bot"
     assert reply["replies"][0]["text"] == kb_articles[article].answer_in(language)
 
@@ -307,9 +310,7 @@ async def test_a_question_with_typos_or_typed_in_kana_is_answered(
     hiragana as the KB's words in kanji or katakana (kb_index/spelling.py); each of these
     was turned away as out of scope before. Korean is not corrected: without a list of
     Korean words a changed letter cannot be told from another word (무료 / 유료)."""
-    async with aiohttp.ClientSession() as session:
-        customer = await Customer(session, live_stack.settings.gateway_url).start()
-        reply = await customer.say(question)
+    _, reply = await first_reply(live_stack, question)
     assert reply["state"] == "bot"
     assert reply["replies"][0]["text"] == kb_articles[article].answer_in(language)
 
@@ -328,16 +329,10 @@ async def test_a_question_about_another_company_is_not_answered_as_ours(
     """Another shop's refunds embed right next to ours; the name the KB never uses says it
     is not ours (Korean and Japanese names come from their analysers, English ones from
     kb_index/brand_names.yml: the English question got our refund times before it)."""
-    async with aiohttp.ClientSession() as session:
-        customer = await Customer(session, live_stack.settings.gateway_url).start()
-        reply = await customer.say(question)
+    conversation_id, reply = await first_reply(live_stack, question)
     assert reply["state"] == "bot"
     assert detect_language(reply["replies"][0]["text"]) == language
-    kinds = [
-        e["kind"]
-        for e in unanswered(live_stack)
-        if e["conversation_id"] == customer.conversation_id
-    ]
+    kinds = [e["kind"] for e in unanswered(live_stack) if e["conversation_id"] == conversation_id]
     assert kinds == ["abstain"], f"{question!r} was answered as one of our own questions"
 
 
@@ -354,9 +349,7 @@ async def test_asking_for_the_phone_number_gets_it_not_a_queue(
 ) -> None:
     """Contact details are information (the KB's contact_support answer has the number,
     the email and the live chat), not a request for a person now."""
-    async with aiohttp.ClientSession() as session:
-        customer = await Customer(session, live_stack.settings.gateway_url).start()
-        reply = await customer.say(question)
+    _, reply = await first_reply(live_stack, question)
     assert reply["state"] == "bot"
     assert reply["replies"][0]["text"] == kb_articles["contact_support"].answer_in(language)
 
@@ -374,9 +367,7 @@ async def test_a_privacy_question_is_answered_not_queued(
 ) -> None:
     """ "shared with anyone" is not "anyone there?": NLU read the English question (one of
     the KB's own) as a request for a person at 0.63, and the chat was queued."""
-    async with aiohttp.ClientSession() as session:
-        customer = await Customer(session, live_stack.settings.gateway_url).start()
-        reply = await customer.say(question)
+    _, reply = await first_reply(live_stack, question)
     assert reply["state"] == "bot"
     assert reply["replies"][0]["text"] == kb_articles["privacy_data"].answer_in(language)
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import logging.config
-from collections.abc import Iterator
 
 import pytest
 
 from common.jsonlog import dict_config
 from stack.launcher import rasa_logging_config
 from stack.settings import Settings
+from tests.logging_config import logging_configured
 
 FILTER = "bot.log_filters.ActionServerDown"
 
@@ -32,20 +31,9 @@ def refused_action() -> Exception:
         return error
 
 
-@contextlib.contextmanager
-def rasa_logging() -> Iterator[None]:
-    """Logging configured as Rasa's process is (the launcher's config file), then restored."""
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level)
-    logging.config.dictConfig(dict_config("json", "rasa", filters=[FILTER]))
-    try:
-        yield
-    finally:
-        for handler in root.handlers[:]:
-            root.removeHandler(handler)
-        for handler in saved[0]:
-            root.addHandler(handler)
-        root.setLevel(saved[1])
+def rasa_logging() -> contextlib.AbstractContextManager[None]:
+    """Logging configured as Rasa's process is (with the launcher's filter)."""
+    return logging_configured(dict_config("json", "rasa", filters=[FILTER]))
 
 
 def log_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, str]]:

@@ -15,6 +15,7 @@ import yaml
 from common.jsonlog import conversation_context
 from stack.launcher import StackError, program_specs, rasa_logging_config, stack_files
 from stack.settings import Settings
+from tests.logging_config import logging_configured
 
 
 def test_json_is_the_default() -> None:
@@ -36,20 +37,10 @@ def test_rasas_configuration_survives_yaml_and_a_lowered_root_level(log_format: 
     config = yaml.safe_load(yaml.safe_dump(rasa_logging_config(Settings(log_format=log_format))))
     stream = io.StringIO()
     config["handlers"]["stack"]["stream"] = stream  # instead of ext://sys.stderr
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level)
-    try:
-        logging.config.dictConfig(config)
-        root.setLevel(logging.WARNING)
+    with logging_configured(config):
+        logging.getLogger().setLevel(logging.WARNING)
         with conversation_context("conv-7"):
             logging.getLogger("bot.gateway_channel").info("handled message conv-7:1")
-    finally:
-        for handler in root.handlers[:]:
-            root.removeHandler(handler)
-        for handler in saved[0]:
-            root.addHandler(handler)
-        root.setLevel(saved[1])
-        logging.getLogger("bot").setLevel(logging.NOTSET)
     line = stream.getvalue().strip()
     if log_format == "json":
         entry = json.loads(line)
