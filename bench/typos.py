@@ -7,6 +7,9 @@ adjacent letters swapped, one dropped, doubled or changed; never the first lette
 the speller leaves as typed), --copies times per seed.
 Japanese: each Japanese dev question with one of its kanji or katakana words typed in
 hiragana (the input method left it unconverted), and all of it typed in hiragana.
+Korean: each Korean dev question with one syllable mistyped, --copies times per seed and
+kind: a key slipped to its neighbour on the two-set keyboard (반품 -> 반픔), a vowel spelt
+by sound (ㅐ/ㅔ, ㅚ/ㅙ) or a final consonant dropped (환불 -> 화불).
 
 The index calibrates itself on the KB alone (no labelled queries), then answers them and
 the same questions as written, once with the correction and once with it switched off.
@@ -40,6 +43,26 @@ DEV = PROJECT_ROOT / "data" / "eval" / "dev.jsonl"
 _REPLACEMENTS = "aeiourstnl"
 _KANJI_OR_KATAKANA = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf゠-ヿ]")
 _TO_HIRAGANA = {code: code - 0x60 for code in range(ord("ァ"), ord("ヶ") + 1)}
+# Hangul: a syllable is (initial, vowel, final); the two-set keyboard's rows, for slips.
+_INITIALS = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"
+_VOWELS = "ㅏㅐㅑㅒㅓㅔㅕㅖㅗㅘㅙㅚㅛㅜㅝㅞㅟㅠㅡㅢㅣ"
+_KEY_ROWS = ("ㅂㅈㄷㄱㅅㅛㅕㅑㅐㅔ", "ㅁㄴㅇㄹㅎㅗㅓㅏㅣ", "ㅋㅌㅊㅍㅠㅜㅡ")
+_NEIGHBOURS = {
+    key: "".join(row[j] for j in (i - 1, i + 1) if 0 <= j < len(row))
+    for row in _KEY_ROWS
+    for i, key in enumerate(row)
+}
+_BY_SOUND = {
+    "ㅐ": "ㅔ",
+    "ㅔ": "ㅐ",
+    "ㅚ": "ㅙ",
+    "ㅙ": "ㅚ",
+    "ㅞ": "ㅙ",
+    "ㅒ": "ㅖ",
+    "ㅖ": "ㅒ",
+    "ㅢ": "ㅣ",
+}
+KOREAN_TYPOS = ("key", "sound", "final")
 
 
 def with_typo(text: str, rng: random.Random) -> str | None:
@@ -74,6 +97,37 @@ def in_kana(text: str, rng: random.Random | None) -> str | None:
     for surface, reading in chosen:
         text = text.replace(surface, reading.translate(_TO_HIRAGANA), 1)
     return text
+
+
+def korean_typo(text: str, rng: random.Random, kind: str) -> str | None:
+    """`text` with one Hangul syllable mistyped the `kind` way; None if none can be."""
+    syllables = [i for i, ch in enumerate(text) if "가" <= ch <= "힣"]
+    for _ in range(50):
+        if not syllables:
+            return None
+        i = rng.choice(syllables)
+        n = ord(text[i]) - 0xAC00
+        initial, vowel, final = n // 588, (n % 588) // 28, n % 28
+        if kind == "sound":
+            if _VOWELS[vowel] not in _BY_SOUND:
+                continue
+            vowel = _VOWELS.index(_BY_SOUND[_VOWELS[vowel]])
+        elif kind == "final":
+            if final == 0:
+                continue
+            final = 0
+        elif rng.random() < 0.5:
+            options = [k for k in _NEIGHBOURS.get(_INITIALS[initial], "") if k in _INITIALS]
+            if not options:
+                continue
+            initial = _INITIALS.index(rng.choice(options))
+        else:
+            options = [k for k in _NEIGHBOURS.get(_VOWELS[vowel], "") if k in _VOWELS]
+            if not options:
+                continue
+            vowel = _VOWELS.index(rng.choice(options))
+        return text[:i] + chr(0xAC00 + initial * 588 + vowel * 28 + final) + text[i + 1 :]
+    return None
 
 
 def mistyped(
@@ -118,11 +172,13 @@ def main() -> int:
         load_kb(settings.kb_dir), embedder, shop_names=load_shop_names(settings.kb_dir)
     )
     index.calibration = fit_calibration(self_observations(index), None, source="self")
-    speller, kana_reader = index.speller, index.kana_reader
+    readers = index.speller, index.kana_reader, index.hangul_reader
 
     def compare(title: str, queries: list[LabelledQuery]) -> None:
         for label, on in (("without correction", False), ("with correction", True)):
-            index.speller, index.kana_reader = (speller, kana_reader) if on else (None, None)
+            index.speller, index.kana_reader, index.hangul_reader = (
+                readers if on else (None, None, None)
+            )
             name = f"{title}, {label}"
             print(f"{name:50}{rates(predict(index, embedder, queries))}")
 
@@ -141,8 +197,15 @@ def main() -> int:
     all_kana = mistyped(japanese, partial(in_kana, rng=None))
     compare("ja, all in kana", all_kana)
     compare("ja, as written", japanese)
+    korean = [q for q in dev if q.language == "ko"]
+    for kind in KOREAN_TYPOS:
+        for seed in range(args.seeds):
+            rng = random.Random(seed)
+            typoed = mistyped(korean * args.copies, partial(korean_typo, rng=rng, kind=kind))
+            compare(f"ko, seed {seed}, one typo ({kind})", typoed)
+    compare("ko, as written", korean)
     embedder.save()
-    print(f"\n({time.monotonic() - started:.0f}s; Korean is not corrected)")
+    print(f"\n({time.monotonic() - started:.0f}s)")
     return 0
 
 

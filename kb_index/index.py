@@ -38,7 +38,7 @@ from kb_index.head import ClassifierHead
 from kb_index.lexical import LexicalIndex, Terms, terms
 from kb_index.masking import ShopNames, mask_question
 from kb_index.scope import ScopeModel, out_of_scope_examples
-from kb_index.spelling import KanaReader, Speller
+from kb_index.spelling import HangulReader, KanaReader, Speller
 
 FORMAT_VERSION = 5
 CURRENT_FILE = "CURRENT"
@@ -127,6 +127,9 @@ class KBIndex:
         self.speller = Speller(lexical.word_counts()) if lexical else None
         self.kana_reader: KanaReader | None = KanaReader(
             v.text for v in variants if v.language == "ja"
+        )
+        self.hangul_reader: HangulReader | None = HangulReader(
+            v.text for v in variants if v.language == "ko"
         )
         self.parts: BuildParts | None = None  # set by build(), not by load()
         self._variant_rows: dict[str, list[int]] | None = None
@@ -233,10 +236,13 @@ class KBIndex:
 
     def masked(self, text: str) -> str:
         """A question as it is embedded and ranked: no identifiers, the shop's names plain,
-        English typos of the KB's words corrected, Japanese kana read as its words (spelling.py)."""
+        English and Korean typos of the KB's words corrected, Japanese kana read as its words
+        (spelling.py)."""
         masked = mask_question(text, self.shop_names)
         if self.kana_reader:
             masked = self.kana_reader.correct(masked)
+        if self.hangul_reader:
+            masked = self.hangul_reader.correct(masked)
         return self.speller.correct(masked) if self.speller else masked
 
     def analyse(

@@ -28,6 +28,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import bm25s
 import numpy as np
@@ -175,9 +176,18 @@ def _brand_pattern() -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(re.escape(n) for n in names) + r")\b")
 
 
-def _korean(text: str) -> Terms:
+def korean_tokens(text: str, typos: bool = False) -> list[Any]:
+    """Kiwi's morphemes of `text` (each with .form, .tag, .start, .end, .oov). With
+    `typos`, read through Kiwi's model of how Koreans misspell by sound (ㅐ/ㅔ, 되/돼,
+    언재 for 언제): a corrected morpheme has .typo_cost > 0 and the right .form."""
     with _lock:  # Kiwi objects are not thread-safe
-        tokens = _kiwi().tokenize(text)  # type: ignore[attr-defined]
+        if typos:
+            return list(_kiwi().tokenize(text, typos="basic_with_continual"))  # type: ignore[attr-defined]
+        return list(_kiwi().tokenize(text))  # type: ignore[attr-defined]
+
+
+def _korean(text: str) -> Terms:
+    tokens = korean_tokens(text)
     content = tuple(t.form for t in tokens if t.tag in _KO_CONTENT)
     proper = tuple(t.form for t in tokens if t.tag in _KO_PROPER and len(t.form) > 1)
     return Terms(content, proper)

@@ -297,6 +297,8 @@ async def test_a_question_that_names_the_shop_is_answered(
         ("ja", "へんぴんしたいです", "start_return"),
         ("ja", "ちゅうもんをきゃんせるしたい", "order_cancellation"),
         ("ja", "かいがいはっそうできる？", "international_shipping"),
+        ("ko", "반픔 신청 어떻게 해요", "start_return"),
+        ("ko", "화불 언재 들어와요", "refund_timing"),
     ],
 )
 async def test_a_question_with_typos_or_typed_in_kana_is_answered(
@@ -306,10 +308,9 @@ async def test_a_question_with_typos_or_typed_in_kana_is_answered(
     question: str,
     article: str,
 ) -> None:
-    """English typos of the KB's own words are read as those words, and Japanese typed in
-    hiragana as the KB's words in kanji or katakana (kb_index/spelling.py); each of these
-    was turned away as out of scope before. Korean is not corrected: without a list of
-    Korean words a changed letter cannot be told from another word (무료 / 유료)."""
+    """English and Korean typos of the KB's own words are read as those words, and
+    Japanese typed in hiragana as the KB's words in kanji or katakana (kb_index/spelling.py);
+    each of these was turned away as out of scope before."""
     _, reply = await first_reply(live_stack, question)
     assert reply["state"] == "bot"
     assert reply["replies"][0]["text"] == kb_articles[article].answer_in(language)

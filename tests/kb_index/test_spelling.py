@@ -1,10 +1,10 @@
-"""English typos and Japanese typed in kana are read as the KB's words; all else is left."""
+"""English and Korean typos and Japanese typed in kana are read as the KB's words; all else is left."""
 
 from __future__ import annotations
 
 import pytest
 
-from kb_index.spelling import KanaReader, Speller
+from kb_index.spelling import HangulReader, KanaReader, Speller, one_jamo_apart
 
 # How often a small KB's questions use each word (0: only its answers do).
 VOCABULARY = {
@@ -127,3 +127,79 @@ def test_ordinary_kana_and_other_languages_are_left(kana_reader: KanaReader, tex
 
 def test_a_kb_with_no_japanese_questions_changes_nothing() -> None:
     assert KanaReader([]).correct("へんぴんしたいです") == "へんぴんしたいです"
+
+
+# A small KB's Korean questions: the words the reader corrects toward.
+KOREAN_QUESTIONS = [
+    "반품 신청 어떻게 해요",
+    "환불은 언제 되나요",
+    "배송비 얼마예요",
+    "배송지 바꾸고 싶어요",
+    "무료배송 기준이 뭐예요",
+    "상품권 잔액 확인",
+    "적립금 유효기간",
+    "비밀번호를 잊어버렸어요",
+    "주문 전체 취소",
+    "포인트 추가 적립",
+]
+
+
+@pytest.fixture(scope="module")
+def hangul_reader() -> HangulReader:
+    return HangulReader(KOREAN_QUESTIONS)
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("반픔 신청하고 싶어요", "반품 신청하고 싶어요"),  # a key slipped (ㅜ -> ㅡ)
+        ("화불 해주세요", "환불 해주세요"),  # a final consonant dropped
+        ("배송바 얼마에요", "배송비 얼마에요"),  # Kiwi splits it into two known words
+        ("산품권 잔액 보고싶어요", "상품권 잔액 보고싶어요"),
+        ("적림금 언제 쌓여요", "적립금 언제 쌓여요"),
+        ("비밀번흐 까먹었어요", "비밀번호 까먹었어요"),
+        ("환불 언재 되요", "환불 언제 되요"),  # spelt by sound: Kiwi's typo model
+    ],
+)
+def test_korean_typos_read_as_the_kbs_words(
+    hangul_reader: HangulReader, text: str, read: str
+) -> None:
+    assert hangul_reader.correct(text) == read
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "유료배송인가요",  # a word of its own, one jamo from the KB's 무료
+        "배송지 변경",  # the KB's word, though one jamo from 배송비
+        "금요일 전에 받을 수 있어요?",  # 전에 is 전 + a particle, not the KB's 전체
+        "어제 야구 누가 이겼어",  # 누가 is a pronoun + particle, not 추가
+        "3개 시켰는데 2개만 왔어요",
+        "수료증 발급돼요?",  # a word Kiwi knows, not a typo of anything the KB says
+        "where is my banpum",
+        "へんぴんしたい",
+    ],
+)
+def test_korean_words_and_other_languages_are_left(hangul_reader: HangulReader, text: str) -> None:
+    assert hangul_reader.correct(text) == text
+
+
+def test_a_kb_with_no_korean_questions_changes_nothing() -> None:
+    assert HangulReader([]).correct("반픔 신청") == "반픔 신청"
+
+
+@pytest.mark.parametrize(
+    ("typed", "word", "apart"),
+    [
+        ("반픔", "반품", True),  # vowel
+        ("화불", "환불", True),  # final consonant
+        ("배송바", "배송비", True),
+        ("반품", "반품", False),  # the same word
+        ("바품", "반품신청", False),  # lengths differ
+        ("빈픔", "반품", False),  # two syllables differ
+        ("뱐품", "반품", True),
+        ("햔품", "반품", False),  # two jamo of one syllable differ
+    ],
+)
+def test_one_jamo_apart(typed: str, word: str, apart: bool) -> None:
+    assert one_jamo_apart(typed, word) is apart
