@@ -299,6 +299,7 @@ async def test_a_question_that_names_the_shop_is_answered(
         ("ja", "かいがいはっそうできる？", "international_shipping"),
         ("ko", "반픔 신청 어떻게 해요", "start_return"),
         ("ko", "화불 언재 들어와요", "refund_timing"),
+        ("ko", "결재 수단 뭐 있어요", "payment_methods"),
     ],
 )
 async def test_a_question_with_typos_or_typed_in_kana_is_answered(

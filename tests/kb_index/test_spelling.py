@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb_index.spelling import HangulReader, KanaReader, Speller, one_jamo_apart
+from kb_index.spelling import HangulReader, KanaReader, Speller, one_jamo_apart, sound_alike
 
 # How often a small KB's questions use each word (0: only its answers do).
 VOCABULARY = {
@@ -141,6 +141,7 @@ KOREAN_QUESTIONS = [
     "비밀번호를 잊어버렸어요",
     "주문 전체 취소",
     "포인트 추가 적립",
+    "결제 수단 뭐 있어요",
 ]
 
 
@@ -159,6 +160,7 @@ def hangul_reader() -> HangulReader:
         ("적림금 언제 쌓여요", "적립금 언제 쌓여요"),
         ("비밀번흐 까먹었어요", "비밀번호 까먹었어요"),
         ("환불 언재 되요", "환불 언제 되요"),  # spelt by sound: Kiwi's typo model
+        ("결재가 안돼요", "결제가 안돼요"),  # a word of its own, but spoken like the KB's
     ],
 )
 def test_korean_typos_read_as_the_kbs_words(
@@ -170,7 +172,7 @@ def test_korean_typos_read_as_the_kbs_words(
 @pytest.mark.parametrize(
     "text",
     [
-        "유료배송인가요",  # a word of its own, one jamo from the KB's 무료
+        "유료배송인가요",  # 유료 "paid" is a word of its own, not the KB's 무료 "free"
         "배송지 변경",  # the KB's word, though one jamo from 배송비
         "금요일 전에 받을 수 있어요?",  # 전에 is 전 + a particle, not the KB's 전체
         "어제 야구 누가 이겼어",  # 누가 is a pronoun + particle, not 추가
@@ -203,3 +205,17 @@ def test_a_kb_with_no_korean_questions_changes_nothing() -> None:
 )
 def test_one_jamo_apart(typed: str, word: str, apart: bool) -> None:
     assert one_jamo_apart(typed, word) is apart
+
+
+@pytest.mark.parametrize(
+    ("typed", "word", "alike"),
+    [
+        ("결재", "결제", True),  # ㅐ / ㅔ
+        ("돼요", "되요", True),  # ㅙ / ㅚ
+        ("채용", "내용", False),  # the initial differs, not the vowel
+        ("반픔", "반품", False),  # ㅡ / ㅜ: a slipped key, not a sound
+        ("결재", "결재", False),
+    ],
+)
+def test_sound_alike(typed: str, word: str, alike: bool) -> None:
+    assert sound_alike(typed, word) is alike
