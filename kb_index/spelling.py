@@ -242,6 +242,7 @@ class HangulReader:
         # A word with one syllable left out -> the words it comes from: the candidates
         # one jamo from a typed word are looked up, not scanned.
         self._by_gap: dict[tuple[str, str], list[str]] = {}
+        self._longest = 0
         self._lock = threading.Lock()
 
     def correct(self, text: str) -> str:
@@ -291,12 +292,15 @@ class HangulReader:
     ) -> tuple[int, str] | None:
         """(end, KB word) for the longest run of compound parts from `start` that is a typo of a KB
         word; None when that run, or a shorter one, is already a word."""
+        counts = self._vocabulary()
+        # No run longer than the KB's longest word can be a typo of one: a 2 000-character
+        # message of nouns costs a walk per start, not the whole message per start.
+        limit = min(limit, start + self._longest)
         ends = []
         end = start
-        while end in noun_end and end < limit:
+        while end in noun_end and noun_end[end] <= limit:
             end = noun_end[end]
             ends.append(end)
-        counts = self._vocabulary()
         for end in reversed(ends):
             typed = text[start:end]
             if len(typed) < MIN_KOREAN_WORD:
@@ -329,5 +333,6 @@ class HangulReader:
                 for word in counts:
                     for i in range(len(word)):
                         self._by_gap.setdefault((word[:i], word[i + 1 :]), []).append(word)
+                self._longest = max(map(len, counts), default=0)
                 self._counts = counts
             return self._counts

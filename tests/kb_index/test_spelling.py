@@ -219,3 +219,10 @@ def test_one_jamo_apart(typed: str, word: str, apart: bool) -> None:
 )
 def test_sound_alike(typed: str, word: str, alike: bool) -> None:
     assert sound_alike(typed, word) is alike
+
+
+def test_a_long_message_is_read_to_its_end(hangul_reader: HangulReader) -> None:
+    """Runs are cut at the KB's longest word, so a message as long as the widget allows
+    is still read whole: the typo at its end is corrected."""
+    text = "상품권잔액" * 390 + " 반픔 신청"
+    assert hangul_reader.correct(text) == "상품권잔액" * 390 + " 반품 신청"
