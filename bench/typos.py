@@ -37,15 +37,14 @@ from kb_index.embedders import make_embedder
 from kb_index.evaluate import Prediction, load_queries, metrics, predict
 from kb_index.index import KBIndex
 from kb_index.lexical import japanese_readings
+from kb_index.spelling import INITIALS, VOWELS, jamo, syllable
 from stack.settings import PROJECT_ROOT, Settings
 
 DEV = PROJECT_ROOT / "data" / "eval" / "dev.jsonl"
 _REPLACEMENTS = "aeiourstnl"
 _KANJI_OR_KATAKANA = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf゠-ヿ]")
 _TO_HIRAGANA = {code: code - 0x60 for code in range(ord("ァ"), ord("ヶ") + 1)}
-# Hangul: a syllable is (initial, vowel, final); the two-set keyboard's rows, for slips.
-_INITIALS = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"
-_VOWELS = "ㅏㅐㅑㅒㅓㅔㅕㅖㅗㅘㅙㅚㅛㅜㅝㅞㅟㅠㅡㅢㅣ"
+# The two-set keyboard's rows, for slips.
 _KEY_ROWS = ("ㅂㅈㄷㄱㅅㅛㅕㅑㅐㅔ", "ㅁㄴㅇㄹㅎㅗㅓㅏㅣ", "ㅋㅌㅊㅍㅠㅜㅡ")
 _NEIGHBOURS = {
     key: "".join(row[j] for j in (i - 1, i + 1) if 0 <= j < len(row))
@@ -106,27 +105,26 @@ def korean_typo(text: str, rng: random.Random, kind: str) -> str | None:
         if not syllables:
             return None
         i = rng.choice(syllables)
-        n = ord(text[i]) - 0xAC00
-        initial, vowel, final = n // 588, (n % 588) // 28, n % 28
+        initial, vowel, final = jamo(text[i])
         if kind == "sound":
-            if _VOWELS[vowel] not in _BY_SOUND:
+            if VOWELS[vowel] not in _BY_SOUND:
                 continue
-            vowel = _VOWELS.index(_BY_SOUND[_VOWELS[vowel]])
+            vowel = VOWELS.index(_BY_SOUND[VOWELS[vowel]])
         elif kind == "final":
             if final == 0:
                 continue
             final = 0
         elif rng.random() < 0.5:
-            options = [k for k in _NEIGHBOURS.get(_INITIALS[initial], "") if k in _INITIALS]
+            options = [k for k in _NEIGHBOURS.get(INITIALS[initial], "") if k in INITIALS]
             if not options:
                 continue
-            initial = _INITIALS.index(rng.choice(options))
+            initial = INITIALS.index(rng.choice(options))
         else:
-            options = [k for k in _NEIGHBOURS.get(_VOWELS[vowel], "") if k in _VOWELS]
+            options = [k for k in _NEIGHBOURS.get(VOWELS[vowel], "") if k in VOWELS]
             if not options:
                 continue
-            vowel = _VOWELS.index(rng.choice(options))
-        return text[:i] + chr(0xAC00 + initial * 588 + vowel * 28 + final) + text[i + 1 :]
+            vowel = VOWELS.index(rng.choice(options))
+        return text[:i] + syllable(initial, vowel, final) + text[i + 1 :]
     return None
 
 

@@ -168,15 +168,25 @@ _KO_COMPOUND_TAGS = frozenset({"NNG", "NNP", "XPN", "XSN"})
 # One syllable is too short: most of them are a jamo away from several words.
 MIN_KOREAN_WORD = 2
 _HANGUL_RUN = re.compile(r"[가-힣]+")
-# Vowels (as indices into a syllable's 21 vowels) that sound alike: ㅐ/ㅔ, ㅒ/ㅖ, ㅙ/ㅚ/ㅞ.
-_VOWELS_ALIKE = (frozenset({1, 5}), frozenset({3, 7}), frozenset({10, 11, 15}))
-_SYLLABLES = 0xAC00
+# A precomposed Hangul syllable is (initial, vowel, final) in these orders (Unicode's).
+INITIALS = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"
+VOWELS = "ㅏㅐㅑㅒㅓㅔㅕㅖㅗㅘㅙㅚㅛㅜㅝㅞㅟㅠㅡㅢㅣ"
+FINALS_COUNT = 28  # no final, then 27 consonants
+# Vowels that sound alike.
+_VOWELS_ALIKE = ("ㅐㅔ", "ㅒㅖ", "ㅙㅚㅞ")
+_FIRST_SYLLABLE = 0xAC00
 
 
-def _jamo(syllable: str) -> tuple[int, int, int]:
-    """(initial, vowel, final) of a precomposed Hangul syllable."""
-    n = ord(syllable) - _SYLLABLES
-    return n // 588, (n % 588) // 28, n % 28
+def jamo(syllable: str) -> tuple[int, int, int]:
+    """(initial, vowel, final) of a precomposed Hangul syllable, as indices."""
+    n = ord(syllable) - _FIRST_SYLLABLE
+    per_initial = len(VOWELS) * FINALS_COUNT
+    return n // per_initial, (n % per_initial) // FINALS_COUNT, n % FINALS_COUNT
+
+
+def syllable(initial: int, vowel: int, final: int) -> str:
+    """The precomposed syllable of jamo() indices."""
+    return chr(_FIRST_SYLLABLE + (initial * len(VOWELS) + vowel) * FINALS_COUNT + final)
 
 
 def one_jamo_apart(typed: str, word: str) -> bool:
@@ -187,7 +197,7 @@ def one_jamo_apart(typed: str, word: str) -> bool:
     differing = [i for i, (a, b) in enumerate(zip(typed, word)) if a != b]
     if len(differing) != 1:
         return False
-    a, b = _jamo(typed[differing[0]]), _jamo(word[differing[0]])
+    a, b = jamo(typed[differing[0]]), jamo(word[differing[0]])
     return sum(x != y for x, y in zip(a, b)) == 1
 
 
@@ -197,7 +207,7 @@ def sound_alike(typed: str, word: str) -> bool:
     if not one_jamo_apart(typed, word):
         return False
     i = next(i for i, (a, b) in enumerate(zip(typed, word)) if a != b)
-    a, b = _jamo(typed[i])[1], _jamo(word[i])[1]
+    a, b = VOWELS[jamo(typed[i])[1]], VOWELS[jamo(word[i])[1]]
     return a != b and any(a in group and b in group for group in _VOWELS_ALIKE)
 
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from kb_index.spelling import HangulReader, KanaReader, Speller, one_jamo_apart, sound_alike
+from kb_index.spelling import (
+    VOWELS,
+    HangulReader,
+    KanaReader,
+    Speller,
+    jamo,
+    one_jamo_apart,
+    sound_alike,
+    syllable,
+)
 
 # How often a small KB's questions use each word (0: only its answers do).
 VOCABULARY = {
@@ -226,3 +235,11 @@ def test_a_long_message_is_read_to_its_end(hangul_reader: HangulReader) -> None:
     is still read whole: the typo at its end is corrected."""
     text = "상품권잔액" * 390 + " 반픔 신청"
     assert hangul_reader.correct(text) == "상품권잔액" * 390 + " 반품 신청"
+
+
+def test_a_syllable_splits_into_its_jamo_and_back() -> None:
+    initial, vowel, final = jamo("품")
+    assert VOWELS[vowel] == "ㅜ" and final != 0
+    assert syllable(initial, VOWELS.index("ㅡ"), final) == "픔"
+    for text in ("가", "힣", "반품", "결제"):
+        assert "".join(syllable(*jamo(ch)) for ch in text) == text
