@@ -20,6 +20,7 @@ import os
 import sys
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from typing import Any
 
 from supervisor import childutils
@@ -50,26 +51,31 @@ class CrashWindow:
         self._crashes.pop(name, None)
 
 
-def handle_exit(fields: dict[str, str], window: CrashWindow, rpc: Any, now: float) -> str | None:
-    """React to one PROCESS_STATE_EXITED event; returns what to log, if anything."""
+def handle_exit(
+    fields: dict[str, str], window: CrashWindow, rpc: Any, now: float, say: Callable[[str], None]
+) -> None:
+    """React to one PROCESS_STATE_EXITED event, logging through `say`."""
     if fields.get("expected") == "1":
-        return None  # an exit code listed as expected, not a crash
+        return  # an exit code listed as expected, not a crash
     name = fields.get("processname", "?")
     count = window.record(name, now)
     minutes = window.window_seconds / 60
     if not window.exhausted(count):
-        return (
+        say(
             f"{name} crashed (pid {fields.get('pid')}; its exit status is in supervisord's "
             f"log): crash {count} of "
             f"{window.limit} allowed within {minutes:g} min; supervisord restarts it"
         )
-    rpc.supervisor.stopProcess(name, False)
-    window.forget(name)
-    return (
+        return
+    # Said before the stop, not after: the launcher reads this line from the log as soon
+    # as it sees the program STOPPED, and would otherwise race the write.
+    say(
         f"{GAVE_UP_MARK} {name}: it crashed {count} times within {minutes:g} min. "
         f"It stays stopped; read its log, fix the cause, then run "
         f"`python -m stack ctl start {name}`."
     )
+    rpc.supervisor.stopProcess(name, False)
+    window.forget(name)
 
 
 def main(argv: list[str]) -> int:
@@ -82,13 +88,16 @@ def main(argv: list[str]) -> int:
     while True:
         headers, payload = childutils.listener.wait(sys.stdin, sys.stdout)
         if headers.get("eventname") == "PROCESS_STATE_EXITED":
+            fields = childutils.get_headers(payload)
             try:
-                said = handle_exit(childutils.get_headers(payload), window, rpc, time.monotonic())
+                handle_exit(fields, window, rpc, time.monotonic(), _say)
             except Exception as exc:  # never stall supervisord's event queue
-                said = f"could not handle a crash event: {exc!r}"
-            if said:
-                print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {said}", file=sys.stderr, flush=True)
+                _say(f"could not handle a crash event: {exc!r}")
         childutils.listener.ok(sys.stdout)
+
+
+def _say(line: str) -> None:
+    print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

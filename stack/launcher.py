@@ -631,10 +631,9 @@ class Stack:
         except OSError:
             lines = []
         reason = next((line for line in reversed(lines) if f"{GAVE_UP_MARK} {name}" in line), "")
-        return (
-            f"{reason or f'{name} was stopped after repeated crashes'}\n"
-            f"Last lines of {self.log_path(name)}:\n{self.tail(name)}"
-        )
+        if not reason:  # stopped by hand, or the guard's log is unreadable
+            reason = f"{name} was stopped; run `python -m stack ctl start {name}` to start it"
+        return f"{reason}\nLast lines of {self.log_path(name)}:\n{self.tail(name)}"
 
     # -- stop ----------------------------------------------------------------------
 
