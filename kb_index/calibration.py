@@ -10,11 +10,9 @@ about the shop, in its customers' words, and the index has no answer for them, w
 what real out-of-scope questions mostly look like (a delivery time slot, points moved to
 another account), and what the shipped examples (other companies, weather) do not. That
 gives a few thousand labelled observations for any KB, with no labelled queries at all:
-1. the ranking weights per language (head; lexical leg, kept only where it measurably
-   raises top-1 for that language);
-2. P(in scope) and P(top article right | in scope): logistic regressions over
-   decision.FEATURE_NAMES;
-3. the two thresholds, on cross-validated probabilities (never flattered by the fit):
+1. P(in scope) and P(top article right | in scope): logistic regressions over
+   decision.FEATURE_NAMES, over the ranking at its default weights;
+2. the two thresholds, on cross-validated probabilities (never flattered by the fit):
    `answer_at`, the lowest whose answers are right `target_accuracy` of the time
    (the KB's own held-out variants need `target_accuracy - SELF_TARGET_SHORTFALL`:
    they understate how often real questions are answered right);
@@ -26,7 +24,8 @@ gives a few thousand labelled observations for any KB, with no labelled queries 
 **An evaluation set, when there is one (≥ 20 usable queries), wins.** Its queries join
 the observations (weighted as much as all self-observations together, since real
 questions are what the decision is for) and the thresholds are chosen on its own
-cross-validated probabilities. Its out-of-scope questions then stand in for the left-out
+cross-validated probabilities; it also picks the ranking weights per language (head;
+lexical leg, kept only where it measurably raises top-1). Its out-of-scope questions then stand in for the left-out
 articles' ones, which are not used (on dev cross-validation they lowered en out-of-scope
 recall 98.9 -> 90.8 %). `Calibration.fitted_on` says which source calibrated
 the index.
@@ -43,6 +42,7 @@ import numpy as np
 from tqdm import tqdm
 
 from kb_index.decision import (
+    DEFAULT_RANKING_WEIGHTS,
     FEATURE_NAMES,
     RANKING_FEATURES,
     Calibration,
@@ -333,9 +333,9 @@ def fit_calibration(
     if labelled is not None:
         # Real out-of-scope questions say it better than the left-out articles' variants.
         self_observed = Observations([o for o in self_observed.items if o.missing_article is None])
-    # Real questions say best how much the lexical leg helps (a held-out variant shares
-    # its wording with its siblings, so dense similarity already finds it).
-    weights = choose_weights(labelled if labelled is not None else self_observed)
+    # Only real questions choose the ranking weights; without them, the defaults
+    # (decision.DEFAULT_RANKING_WEIGHTS says why).
+    weights = choose_weights(labelled) if labelled is not None else {"*": DEFAULT_RANKING_WEIGHTS}
     xs_, scope_s, right_s = _matrix(self_observed, weights)
     if labelled is not None:
         xl, scope_l, right_l = _matrix(labelled, weights)

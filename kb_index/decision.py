@@ -114,8 +114,13 @@ class Calibration:
         )
 
 
-# Ranking weights (head, lexical) where nothing was calibrated.
-DEFAULT_RANKING_WEIGHTS = (0.3, 0.0)
+# Ranking weights (head, lexical) where no real questions chose them: a KB without an
+# evaluation set, or an index without a calibration. The middle of the plateau of the
+# project's dev questions in all three languages (top-1 ko 96.8, ja 100, en 98.4 %; no
+# lexical leg: ko 93.7 %). The KB's own held-out variants are no judge of this: they share
+# their siblings' wording, so they favour the head, and their top-1 is flat across the
+# grid (within a point), so the weights they picked changed with the folds' shuffle.
+DEFAULT_RANKING_WEIGHTS = (0.3, 0.1)
 
 
 def ranking_weights_for(

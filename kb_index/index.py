@@ -10,7 +10,8 @@ On disk an index is a folder::
 
 Ranking (`rank`) fuses three legs per article: the closest variant's cosine similarity
 (kNN over FAISS), the classifier head's probability, and BM25 over the article's
-variants (lexical.py), with per-language weights that self-calibration picks.
+variants (lexical.py), with per-language weights that an evaluation set picks
+(calibration.py; the defaults without one).
 
 A reader never sees a half-written index: a build writes a new version folder
 and only then points CURRENT at it.
