@@ -25,10 +25,10 @@ gives a few thousand labelled observations for any KB, with no labelled queries 
 the observations (weighted as much as all self-observations together, since real
 questions are what the decision is for) and the thresholds are chosen on its own
 cross-validated probabilities; it also picks the ranking weights per language (head;
-lexical leg, kept only where it measurably raises top-1). Its out-of-scope questions then stand in for the left-out
-articles' ones, which are not used (on dev cross-validation they lowered en out-of-scope
-recall 98.9 -> 90.8 %). `Calibration.fitted_on` says which source calibrated
-the index.
+lexical leg, kept only where it measurably raises top-1). Its out-of-scope questions
+then stand in for the left-out articles' ones, which are not used (on dev
+cross-validation they lowered en out-of-scope recall 98.9 -> 90.8 %).
+`Calibration.fitted_on` says which source calibrated the index.
 """
 
 from __future__ import annotations

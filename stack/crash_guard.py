@@ -88,9 +88,8 @@ def main(argv: list[str]) -> int:
     while True:
         headers, payload = childutils.listener.wait(sys.stdin, sys.stdout)
         if headers.get("eventname") == "PROCESS_STATE_EXITED":
-            fields = childutils.get_headers(payload)
             try:
-                handle_exit(fields, window, rpc, time.monotonic(), _say)
+                handle_exit(childutils.get_headers(payload), window, rpc, time.monotonic(), _say)
             except Exception as exc:  # never stall supervisord's event queue
                 _say(f"could not handle a crash event: {exc!r}")
         childutils.listener.ok(sys.stdout)
