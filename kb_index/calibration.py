@@ -14,8 +14,9 @@ gives a few thousand labelled observations for any KB, with no labelled queries 
    decision.FEATURE_NAMES, over the ranking at its default weights;
 2. the two thresholds, on cross-validated probabilities (never flattered by the fit):
    `answer_at`, the lowest whose answers are right `target_accuracy` of the time
-   (the KB's own held-out variants need `target_accuracy - SELF_TARGET_SHORTFALL`:
-   they understate how often real questions are answered right);
+   (the KB's own held-out variants need `target_accuracy - SELF_TARGET_SHORTFALL`, or
+   less when they rank poorly, as a KB with few variants per article does: they
+   understate how often real questions are answered right; `self_target`);
    `abstain_below`, the one that best separates in- from out-of-scope (Youden's J),
    raised if need be until `target_abstain_recall` of out-of-scope questions abstain.
    Questions of a left-out article count for P(in scope) and `abstain_below`, not for
@@ -74,6 +75,15 @@ DEFAULT_TARGET_ABSTAIN_RECALL = 0.97
 # cross-validation and on dev with self-calibration, where answers stayed >= 0.95-0.98
 # right (0.06 let wrong answers through).
 SELF_TARGET_SHORTFALL = 0.03
+# The smaller the KB, the more the held-out variants understate: a variant left out of
+# an article with three has two left to be found by, and variants are written to differ
+# from each other, while real questions cluster on the common wordings. Measured on dev
+# with the KB cut to 3/5/8/12 variants per article and language (2 cuts each): where
+# answers to real questions were 97 % right, the held-out variants' answers were wrong
+# at 0.34-0.5x (mean 0.4x) the rate at which their top-1 was wrong (top-1 0.50 -> 0.90).
+# So their bar is also lowered to this share of their top-1 errors, when that is lower
+# (below the project's full KB: its variants rank 0.895 top-1, so the shortfall wins).
+VARIANT_ERROR_SHARE = 0.35
 # Guards on that target: a handful of out-of-scope examples cannot set it, and
 # reaching it must not turn away more than this share of answerable questions.
 MIN_OUT_OF_SCOPE_FOR_TARGET = 20
@@ -371,11 +381,14 @@ def fit_calibration(
     )
     # The KB's own held-out variants understate how often real questions are answered
     # right (see SELF_TARGET_SHORTFALL): they are held to a lower bar.
+    variants_top1 = float(right_s[scope_s].mean())
+    variants_target = self_target(target_accuracy, variants_top1)
+    log.info("held-out variants: top-1 %.3f, answers held to %.3f", variants_top1, variants_target)
     answer_at = _answer_threshold(
         confidence[for_answers],
         scope_cv[for_answers] >= abstain_below,
         (in_scope & right)[for_answers],
-        target_accuracy if labelled is not None else target_accuracy - SELF_TARGET_SHORTFALL,
+        target_accuracy if labelled is not None else variants_target,
     )
     if labelled is not None:
         # Answers must reach the target on the KB's own held-out variants too: an
@@ -387,7 +400,7 @@ def fit_calibration(
                 confidence[own],
                 scope_cv[own] >= abstain_below,
                 (in_scope & right)[own],
-                target_accuracy - SELF_TARGET_SHORTFALL,
+                variants_target,
             ),
         )
     calibration = Calibration(
@@ -405,6 +418,17 @@ def fit_calibration(
     )
     log.info("calibrated (%s): abstain_below=%.3f answer_at=%.3f", source, abstain_below, answer_at)
     return calibration
+
+
+def self_target(target_accuracy: float, variants_top1: float) -> float:
+    """How often the KB's held-out variants must be answered right for real questions to
+    be right `target_accuracy` of the time, given how often they rank their own article
+    first (see SELF_TARGET_SHORTFALL and VARIANT_ERROR_SHARE)."""
+    allowed_error = max(
+        1.0 - target_accuracy + SELF_TARGET_SHORTFALL,
+        VARIANT_ERROR_SHARE * (1.0 - variants_top1),
+    )
+    return 1.0 - allowed_error
 
 
 def describe_sources(

@@ -356,6 +356,44 @@ def test_a_kb_calibrates_itself_without_labelled_queries(small_index: KBIndex) -
     assert 0.0 < calibration.abstain_below < 1.0
 
 
+def test_variants_that_rank_poorly_are_held_to_a_lower_bar() -> None:
+    """A small KB's held-out variants understate real questions more (calibration.py)."""
+    from kb_index.calibration import SELF_TARGET_SHORTFALL, VARIANT_ERROR_SHARE, self_target
+
+    full_kb = self_target(0.97, variants_top1=0.95)
+    assert full_kb == pytest.approx(0.97 - SELF_TARGET_SHORTFALL)
+    small_kb = self_target(0.97, variants_top1=0.5)
+    assert small_kb == pytest.approx(1.0 - VARIANT_ERROR_SHARE * 0.5)
+    assert small_kb < full_kb
+    assert self_target(0.97, 0.3) < self_target(0.97, 0.5)  # the worse, the lower
+
+
+def test_a_kb_whose_variants_rank_poorly_answers_more(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Held-out variants whose own article ranks first half the time (a KB with a few
+    variants per article): the bar for answers comes down with their top-1."""
+    from kb_index import calibration as cal
+
+    rng = np.random.default_rng(0)
+    items = []
+    for n in range(400):
+        right = n % 2 == 0
+        top = 0.85 + 0.1 * rng.random() + (0.03 if right else 0.0)
+        pool = [
+            Candidate("a" if right else "b", top, "q", dense=top),
+            Candidate("b" if right else "a", top - 0.02, "q", dense=top - 0.02),
+        ]
+        items.append(cal.Observed(pool, QueryFacts(language="en"), "a", "en"))
+    for _ in range(200):
+        low = 0.7 + 0.1 * rng.random()
+        pool = [Candidate("a", low, "q", dense=low), Candidate("b", low - 0.05, "q", dense=low)]
+        items.append(cal.Observed(pool, QueryFacts(language="en"), None, "en"))
+    observed = cal.Observations(items)
+    lowered = cal.fit_calibration(observed, None)
+    monkeypatch.setattr(cal, "VARIANT_ERROR_SHARE", 0.0)
+    shortfall_only = cal.fit_calibration(observed, None)
+    assert lowered.answer_at < shortfall_only.answer_at
+
+
 def test_with_an_evaluation_set_the_left_out_articles_are_not_used(
     small_index: KBIndex, embedder: Embedder
 ) -> None:
