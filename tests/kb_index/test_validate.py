@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from kb_index.embedders import Embedder
-from kb_index.validate import validate
+from kb_index.validate import FEW_VARIANTS, validate
 from stack.settings import Settings
 
 ARTICLE = """
@@ -49,6 +49,18 @@ def test_missing_translation_is_a_warning(tmp_path: Path) -> None:
     assert ("warning", "no 'ko' question variants") in messages
     assert ("warning", "missing 'ja' answer (English is shown instead)") in messages
     assert not any(level == "error" for level, _ in messages)
+
+
+def test_an_article_with_few_variants_in_a_language_is_a_warning(tmp_path: Path) -> None:
+    many = ", ".join(f"refund question {n}" for n in range(FEW_VARIANTS))
+    (tmp_path / "a.yml").write_text(
+        "articles:" + article("refunds", many, "환불요, 돈 돌려주세요", "返金して"),
+        encoding="utf-8",
+    )
+    messages = [p.message for p in validate(tmp_path) if p.level == "warning"]
+    assert any(m.startswith("only 2 'ko' question variants:") for m in messages)
+    assert any(m.startswith("only 1 'ja' question variant:") for m in messages)
+    assert not any("'en'" in m for m in messages)  # FEW_VARIANTS of them are enough
 
 
 def test_variant_closer_to_another_article_is_flagged(tmp_path: Path, embedder: Embedder) -> None:
