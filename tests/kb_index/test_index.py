@@ -358,14 +358,21 @@ def test_a_kb_calibrates_itself_without_labelled_queries(small_index: KBIndex) -
 
 def test_variants_that_rank_poorly_are_held_to_a_lower_bar() -> None:
     """A small KB's held-out variants understate real questions more (calibration.py)."""
-    from kb_index.calibration import SELF_TARGET_SHORTFALL, VARIANT_ERROR_SHARE, self_target
+    from kb_index.calibration import (
+        LOWEST_MEASURED_VARIANTS_TOP1,
+        SELF_TARGET_SHORTFALL,
+        VARIANT_ERROR_SHARE,
+        self_target,
+    )
 
     full_kb = self_target(0.97, variants_top1=0.95)
     assert full_kb == pytest.approx(0.97 - SELF_TARGET_SHORTFALL)
     small_kb = self_target(0.97, variants_top1=0.5)
     assert small_kb == pytest.approx(1.0 - VARIANT_ERROR_SHARE * 0.5)
     assert small_kb < full_kb
-    assert self_target(0.97, 0.3) < self_target(0.97, 0.5)  # the worse, the lower
+    assert self_target(0.97, 0.6) < self_target(0.97, 0.8)  # the worse, the lower
+    # ... down to the worst top-1 it was measured at, and not extrapolated below
+    assert self_target(0.97, 0.2) == self_target(0.97, LOWEST_MEASURED_VARIANTS_TOP1)
 
 
 def test_a_kb_whose_variants_rank_poorly_answers_more(monkeypatch: pytest.MonkeyPatch) -> None:
