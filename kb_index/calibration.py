@@ -77,13 +77,15 @@ DEFAULT_TARGET_ABSTAIN_RECALL = 0.97
 SELF_TARGET_SHORTFALL = 0.03
 # The smaller the KB, the more the held-out variants understate: a variant left out of
 # an article with three has two left to be found by, and variants are written to differ
-# from each other, while real questions cluster on the common wordings. Measured on dev
-# with the KB cut to 3/5/8/12 variants per article and language (2 cuts each): where
-# answers to real questions were 97 % right, the held-out variants' answers were wrong
-# at 0.34-0.5x (mean 0.4x) the rate at which their top-1 was wrong (top-1 0.50 -> 0.90).
-# So their bar is also lowered to this share of their top-1 errors, when that is lower
-# (below the project's full KB: its variants rank 0.895 top-1, so the shortfall wins).
-VARIANT_ERROR_SHARE = 0.35
+# from each other, while real questions cluster on the common wordings. So their bar is
+# also lowered to this share of their top-1 errors, when that is lower. Chosen on dev
+# with the KB cut to 3 / 5 / 8 variants per article and language (4 random cuts each,
+# self-calibrated; answered precision of dev questions, share 0 / 0.25 / 0.35):
+# 99.1 / 98.1 / 97.9 %, 98.2 / 96.7 / 95.2 %, 97.1 / 97.1 / 95.7 %: 0.25 keeps answers
+# near the 97 % target and wrong answers <= 2 % at every size, while answering 15 -> 28 %
+# and 42 -> 55 % of them right with 3 and 5 variants. (The project's full KB: its
+# variants rank 0.895 top-1, so the shortfall wins and nothing changes.)
+VARIANT_ERROR_SHARE = 0.25
 # Measured down to this top-1 (3 variants per article): a KB whose variants rank worse
 # is held as if they ranked this well, not extrapolated.
 LOWEST_MEASURED_VARIANTS_TOP1 = 0.5
