@@ -18,7 +18,7 @@ choosing a setting. Settings are chosen here instead, two ways:
    shuffle's rates can be a question or three off its neighbours'.
 
 `--variants N` keeps N question variants (a random N, the same each run) per article and
-language: a new KB's designers write a handful, not this KB's ~16, and self-calibration
+language: a new KB's designers write a handful, not this KB's ~24, and self-calibration
 must hold up there too. Section 2 is then the number that matters.
 
 The KB is embedded and self-observed once per run (the slow part); each fold only

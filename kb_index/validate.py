@@ -26,7 +26,7 @@ COLLISION_MARGIN = 0.02
 # often: the KB calibrates itself on its own variants, and few leave it unsure. Measured
 # on this project's KB cut to N variants per article and language, self-calibrated, dev
 # questions answered right first time (ko/ja/en): 3 -> 21/28/41 %, 5 -> 49/69/67 %,
-# 8 -> 56/72/72 %, all ~16 -> 83/91/88 % (bench/dev_cv.py --variants N).
+# 8 -> 56/72/72 %, 16 -> 83/91/88 %, all ~24 -> 89/94/90 % (bench/dev_cv.py --variants N).
 FEW_VARIANTS = 5
 
 
