@@ -59,8 +59,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Answers must be right this often on held-out folds (issue: first replies right, not
-# menus; a wrong answer costs one click on "no", which offers the runners-up).
-DEFAULT_TARGET_ACCURACY = 0.97
+# menus; a wrong answer costs one click on "no", which offers the runners-up). Wrong
+# first replies should stay <= 2 % of in-scope questions, and a KB with enough variants
+# answers ~90 % of them outright, so 0.97 let ~2.7 % through: 0.98 holds the 2 % at any
+# answer rate. Dev (cross-validated, 3 shuffles), 0.97 -> 0.98: ko wrong 2.6 -> 2.1 %,
+# en 1.0 -> 0.5 %, right unchanged; self-calibrated unchanged.
+DEFAULT_TARGET_ACCURACY = 0.98
 # Out-of-scope questions told "I don't know" at least this often (issue: >= 95 % of real
 # ones). Set above that because the shipped out-of-scope examples, held out, are easier
 # than real ones; chosen on dev (0.9/0.95/0.97/0.98/0.99: 0.97 was the highest that kept
@@ -84,7 +88,7 @@ SELF_TARGET_SHORTFALL = 0.03
 # 99.1 / 98.1 / 97.9 %, 98.2 / 96.7 / 95.2 %, 97.1 / 97.1 / 95.7 %: 0.25 keeps answers
 # near the 97 % target and wrong answers <= 2 % at every size, while answering 15 -> 28 %
 # and 42 -> 55 % of them right with 3 and 5 variants. (The project's full KB: its
-# variants rank 0.895 top-1, so the shortfall wins and nothing changes.)
+# variants rank 0.914 top-1, so the shortfall wins and nothing changes.)
 VARIANT_ERROR_SHARE = 0.25
 # Measured down to this top-1 (3 variants per article): a KB whose variants rank worse
 # is held as if they ranked this well, not extrapolated.
