@@ -121,7 +121,9 @@ def test_eval_sets_are_big_enough_and_a_quarter_out_of_scope() -> None:
 def test_eval_splits_do_not_overlap() -> None:
     dev = {q.text for q in load_queries(EVAL / "dev.jsonl")}
     test = {q.text for q in load_queries(EVAL / "test.jsonl")}
+    probes = {q.text for q in load_queries(EVAL / "probes.jsonl")}
     assert not dev & test
+    assert not probes & (dev | test)
 
 
 def test_query_file_errors_name_the_line(tmp_path: Path) -> None:
