@@ -113,12 +113,11 @@ def cross_validated(
     embedder: CachingEmbedder,
     queries: list[LabelledQuery],
     vectors: np.ndarray,
+    labelled: Observations,
     self_observed: Observations,
     folds: int,
     repeats: int,
 ) -> list[Prediction]:
-    labelled = labelled_observations(index, vectors, queries)
-    assert len(labelled.items) == len(queries), "every dev query must name a KB article or none"
     predictions: list[Prediction] = []
     for repeat in range(repeats):
         fold_of = stratified_folds(queries, folds, seed=repeat)
@@ -212,7 +211,12 @@ def main() -> int:
     vectors = embed_queries(index, embedder, queries)
     embedder.save()
     self_observed = self_observations(index)
-    cv = cross_validated(index, embedder, queries, vectors, self_observed, args.folds, args.repeats)
+    labelled = labelled_observations(index, vectors, queries)
+    if len(labelled.items) < len(queries):
+        parser.error(f"every query in {args.dev} must name an article of the KB, or none")
+    cv = cross_validated(
+        index, embedder, queries, vectors, labelled, self_observed, args.folds, args.repeats
+    )
     alone: list[Prediction] = []
     for seed in range(args.self_shuffles):
         observed = self_observed if seed == 0 else self_observations(index, seed=seed)
@@ -232,7 +236,6 @@ def main() -> int:
     if args.probes:
         probes = load_queries(args.probes)
         probe_vectors = embed_queries(index, embedder, probes)
-        labelled = labelled_observations(index, vectors, queries)
         for name, calibrated_on in (("all of dev + the KB", labelled), ("the KB alone", None)):
             index.calibration = fit_calibration(self_observed, calibrated_on, source=name)
             probed[name] = predict(index, embedder, probes, vectors=probe_vectors)
