@@ -47,7 +47,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kb_index.articles import Article, load_kb, load_shop_names
+from kb_index.articles import Article, load_kb, load_not_covered, load_shop_names
 from kb_index.calibration import (
     LabelledQuery,
     Observations,
@@ -207,7 +207,12 @@ def main() -> int:
     kb = load_kb(settings.kb_dir)
     if args.variants:
         kb = with_variants(kb, args.variants)
-    index = KBIndex.build(kb, embedder, shop_names=load_shop_names(settings.kb_dir))
+    index = KBIndex.build(
+        kb,
+        embedder,
+        shop_names=load_shop_names(settings.kb_dir),
+        not_covered=load_not_covered(settings.kb_dir),
+    )
     vectors = embed_queries(index, embedder, queries)
     embedder.save()
     self_observed = self_observations(index)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kb_index.articles import load_kb, load_shop_names
+from kb_index.articles import load_kb, load_not_covered, load_shop_names
 from kb_index.calibration import LabelledQuery, fit_calibration, self_observations
 from kb_index.embed_cache import CachingEmbedder
 from kb_index.embedders import make_embedder
@@ -167,7 +167,10 @@ def main() -> int:
     )
     dev = load_queries(args.dev)
     index = KBIndex.build(
-        load_kb(settings.kb_dir), embedder, shop_names=load_shop_names(settings.kb_dir)
+        load_kb(settings.kb_dir),
+        embedder,
+        shop_names=load_shop_names(settings.kb_dir),
+        not_covered=load_not_covered(settings.kb_dir),
     )
     index.calibration = fit_calibration(self_observations(index), None, source="self")
     readers = index.speller, index.kana_reader, index.hangul_reader

@@ -230,6 +230,7 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
     )
     print(
         f"built {folder} from {len(index.articles)} articles, {len(index.variants)} variants, "
+        f"{len(index.not_covered.questions)} not-covered questions, "
         f"{calibrated}, in {time.monotonic() - started:.1f}s"
     )
     return 0

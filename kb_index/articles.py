@@ -9,6 +9,10 @@ Shape of a file::
         answer: {en: "...", ko: "...", ja: "..."}
         links: [{url: "https://...", title: {en: "...", ko: "...", ja: "..."}}]
     shop_names: [...]   # optional, in any file: what customers call the shop
+    not_covered: {en: [...], ko: [...], ja: [...]}   # optional, in any file: questions
+                        # customers ask that the KB does not answer, on purpose
+
+A file may hold only `shop_names` and `not_covered`, without articles.
 
 Loading never crashes on a bad file: it raises `KBError` naming the file and
 line, so the running service can keep its last good index.
@@ -16,6 +20,7 @@ line, so the running service can keep its last good index.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +29,8 @@ import yaml
 
 LANGUAGES = ("ko", "ja", "en")
 FALLBACK_LANGUAGE = "en"
+# Top-level keys a file may hold instead of, or beside, `articles`.
+_FILE_SETTINGS = ("shop_names", "not_covered")
 
 
 class KBError(Exception):
@@ -114,6 +121,8 @@ def load_file(path: Path) -> list[Article]:
         raise KBError(path, None, f"cannot read: {exc}") from exc
     if data is None:
         return []
+    if isinstance(data, dict) and "articles" not in data and any(k in data for k in _FILE_SETTINGS):
+        return []
     if not isinstance(data, dict) or not isinstance(data.get("articles"), list):
         raise KBError(path, 1, "expected a top-level 'articles:' list")
     return [_parse_article(path, raw) for raw in data["articles"]]
@@ -131,20 +140,43 @@ def load_shop_names(kb_dir: Path) -> tuple[str, ...]:
     """Every file's optional `shop_names` list: the names customers call the shop by
     (masking.ShopNames). Raises KBError when one is not a list of texts."""
     names: list[str] = []
+    for path, raw in _file_settings(kb_dir, "shop_names"):
+        if not isinstance(raw, list) or not all(isinstance(n, str) and n.strip() for n in raw):
+            raise KBError(path, 1, "'shop_names' must be a list of texts")
+        names += raw
+    return tuple(names)
+
+
+def load_not_covered(kb_dir: Path) -> tuple[tuple[str, str], ...]:
+    """Every file's optional `not_covered` questions, as (language, text): what this
+    shop's customers ask that the KB does not answer on purpose (a delivery time slot,
+    deleting a review). Index builds learn them as out of scope, beside the shipped
+    kb_index/out_of_scope.yml, so the bot says "not covered" rather than offer the
+    nearest article. Raises KBError when one is not a language -> list of texts."""
+    found: list[tuple[str, str]] = []
+    for path, raw in _file_settings(kb_dir, "not_covered"):
+        if not isinstance(raw, dict):
+            raise KBError(path, 1, "'not_covered' must map language -> list of questions")
+        for lang, texts in raw.items():
+            if lang == "__line__":
+                continue
+            if lang not in LANGUAGES:
+                raise KBError(path, 1, f"'not_covered': unknown language '{lang}'")
+            if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+                raise KBError(path, 1, f"'not_covered.{lang}' must be a list of texts")
+            found += [(str(lang), t.strip()) for t in texts if t.strip()]
+    return tuple(found)
+
+
+def _file_settings(kb_dir: Path, key: str) -> Iterator[tuple[Path, Any]]:
+    """(file, value) for each KB file that sets the top-level `key`."""
     for path in kb_files(kb_dir):
         try:
             data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
         except (yaml.YAMLError, UnicodeDecodeError, OSError):
             continue  # load_file reports it, with the line
-        raw = data.get("shop_names") if isinstance(data, dict) else None
-        if raw is None:
-            continue
-        if not isinstance(raw, list) or not all(isinstance(n, str) and n.strip() for n in raw):
-            raise KBError(
-                path, int(data.get("__line__", 1)), "'shop_names' must be a list of texts"
-            )
-        names += raw
-    return tuple(names)
+        if isinstance(data, dict) and data.get(key) is not None:
+            yield path, data[key]
 
 
 def _parse_article(path: Path, raw: Any) -> Article:

@@ -12,7 +12,7 @@ import logging
 import sys
 from pathlib import Path
 
-from kb_index.articles import kb_files, load_kb, load_shop_names
+from kb_index.articles import kb_files, load_kb, load_not_covered, load_shop_names
 from kb_index.calibration import (
     DEFAULT_TARGET_ABSTAIN_RECALL,
     DEFAULT_TARGET_ACCURACY,
@@ -46,12 +46,23 @@ def build_index(
 ) -> KBIndex:
     show_progress = sys.stderr.isatty() if progress is None else progress
     articles, shop_names = load_kb(kb_dir), load_shop_names(kb_dir)
+    not_covered = load_not_covered(kb_dir)
+
+    def embed_kb() -> KBIndex:
+        return KBIndex.build(
+            articles,
+            embedder,
+            progress=show_progress,
+            shop_names=shop_names,
+            not_covered=not_covered,
+        )
+
     if not calibrate:
-        return KBIndex.build(articles, embedder, progress=show_progress, shop_names=shop_names)
+        return embed_kb()
     key = calibration_key(
         kb_dir, embedder.identity, calibrate_on, target_accuracy, target_abstain_recall
     )
-    index = KBIndex.build(articles, embedder, progress=show_progress, shop_names=shop_names)
+    index = embed_kb()
     labelled = None
     if calibrate_on is not None:
         queries = load_queries(calibrate_on)

@@ -9,6 +9,9 @@ read a handful of features:
   `answer_at` -> answer, with the close runners-up as "related" buttons, so a
   near miss costs one click; otherwise -> clarify with the candidates close to the top.
 
+Before either: a question closer to one of the KB's "not covered" questions than to any
+of its question variants is abstained on (not_covered.py).
+
 Without a calibration (a KB too small to calibrate itself) fixed cosine thresholds on
 the best variant's similarity stand in. Every decision carries the numbers behind it
 for the logs.
@@ -63,6 +66,9 @@ class QueryFacts:
     in_kb: float = 1.0  # scope.ScopeModel.signals (1 without a scope model)
     negative_top: float = 0.0
     language: str | None = None  # from its script; None when too short to tell
+    # cosine similarity to the closest of the KB's not-covered questions (not_covered.py);
+    # -1 when it lists none
+    not_covered: float = -1.0
 
 
 @dataclass(frozen=True)
@@ -218,6 +224,10 @@ def decide(
     """Pick answer / clarify / abstain from candidates sorted best first."""
     if not candidates:
         return Decision("abstain", [], "no_candidates")
+    closest_variant = max(c.dense for c in candidates)
+    if facts.not_covered > closest_variant:
+        numbers = {"not_covered": facts.not_covered, "closest_variant": closest_variant}
+        return Decision("abstain", candidates[:max_options], "not_covered", numbers)
     if calibration is None:
         return _decide_by_thresholds(candidates, thresholds, max_options)
     p_scope, p_right = calibration.probabilities(features(candidates, facts))

@@ -38,6 +38,7 @@ from kb_index.embedders import Embedder
 from kb_index.head import ClassifierHead
 from kb_index.lexical import LexicalIndex, Terms, terms
 from kb_index.masking import ShopNames, mask_question
+from kb_index.not_covered import NotCovered
 from kb_index.scope import ScopeModel, out_of_scope_examples
 from kb_index.spelling import HangulReader, KanaReader, Speller
 
@@ -75,6 +76,7 @@ class BuildParts:
     negatives: list[tuple[str, str]]  # (language, text) out-of-scope examples
     negative_vectors: np.ndarray
     shop_names: tuple[str, ...] = ()
+    not_covered: NotCovered | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,7 @@ class KBIndex:
         scope: ScopeModel | None = None,
         calibration_key: str | None = None,
         shop_names: tuple[str, ...] = (),
+        not_covered: NotCovered | None = None,
     ) -> None:
         self.index = index
         self.variants = variants
@@ -125,6 +128,7 @@ class KBIndex:
         # of the same inputs can take the calibration instead of fitting it again.
         self.calibration_key = calibration_key
         self.shop_names = ShopNames(shop_names)
+        self.not_covered = not_covered or NotCovered([], np.zeros((0, 0), np.float32))
         self.speller = Speller(lexical.word_counts()) if lexical else None
         self.kana_reader: KanaReader | None = KanaReader(
             v.text for v in variants if v.language == "ja"
@@ -155,9 +159,12 @@ class KBIndex:
         progress: bool = False,
         out_of_scope: bool = True,
         shop_names: tuple[str, ...] = (),
+        not_covered: tuple[tuple[str, str], ...] = (),
     ) -> KBIndex:
         """`shop_names`: what customers call the shop (articles.load_shop_names); the KB's
-        questions are embedded with them plain, as customers' questions are asked."""
+        questions are embedded with them plain, as customers' questions are asked.
+        `not_covered`: questions the KB does not answer on purpose
+        (articles.load_not_covered; not_covered.py)."""
         variants = [Variant(a.id, lang, text) for a in articles for lang, text in a.variants()]
         if not variants:
             raise KBIndexError("the knowledge base has no question variants to index")
@@ -165,10 +172,11 @@ class KBIndex:
         plain = ShopNames(shop_names)
         asked = [plain(v.text) for v in variants]
         vectors = embed_in_batches(embedder, asked, batch_size, progress)
-        negative_vectors = (
-            embedder.embed([plain(text) for _, text in negatives])
-            if negatives
+        negative_vectors, not_covered_vectors = (
+            embedder.embed([plain(text) for _, text in examples])
+            if examples
             else np.zeros((0, vectors.shape[1]), dtype=np.float32)
+            for examples in (negatives, not_covered)
         )
         parts = BuildParts(
             variants=variants,
@@ -178,6 +186,7 @@ class KBIndex:
             negatives=negatives,
             negative_vectors=np.asarray(negative_vectors, dtype=np.float32),
             shop_names=plain.names,
+            not_covered=NotCovered(list(not_covered), not_covered_vectors),
         )
         stored = {
             a.id: StoredArticle(
@@ -222,6 +231,7 @@ class KBIndex:
             lexical=lexical,
             scope=ScopeModel.fit(vectors, negative_vectors),
             shop_names=parts.shop_names,
+            not_covered=parts.not_covered,
         )
         index.parts = parts
         return index
@@ -264,12 +274,14 @@ class KBIndex:
             weights=weights or self.weights_for(language),
         )
         in_kb, negative_top = self.scope.signals(vector) if self.scope else (1.0, 0.0)
+        not_covered, _ = self.not_covered.closest(vector)
         facts = QueryFacts(
             novelty=self.lexical.novelty(found) if self.lexical else 0.0,
             unknown_names=self.lexical.unknown_names(found) if self.lexical else 0.0,
             in_kb=in_kb,
             negative_top=negative_top,
             language=language,
+            not_covered=not_covered,
         )
         return candidates, facts
 
@@ -353,6 +365,7 @@ class KBIndex:
             self.head.save(tmp)
         if self.scope is not None:
             self.scope.save(tmp)
+        self.not_covered.save(tmp)
         meta = {
             "format": FORMAT_VERSION,
             "embedder": self.embedder_identity,
@@ -446,6 +459,7 @@ class KBIndex:
             scope=ScopeModel.load(folder),
             calibration_key=meta.get("calibration_key"),
             shop_names=tuple(meta.get("shop_names") or ()),
+            not_covered=NotCovered.load(folder),
         )
 
 

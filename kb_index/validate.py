@@ -1,10 +1,12 @@
 """Checks a KB folder the way a careful reviewer would, and says where each problem is.
 
 Errors (the index would be wrong): unreadable YAML, duplicate article ids, empty
-answers, the same question variant in two articles.
+answers, the same question variant in two articles, a question both an article's and
+"not covered".
 Warnings (worth a look): a missing translation, an article with few question variants
 in a language, a variant repeated inside one article, a variant closer to another
-article's variants than to its own.
+article's variants than to its own, a "not covered" question almost the same as an
+article's variant.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Literal
 
 import numpy as np
 
-from kb_index.articles import LANGUAGES, Article, KBError, kb_files, load_file
+from kb_index.articles import LANGUAGES, Article, KBError, kb_files, load_file, load_not_covered
 from kb_index.embedders import Embedder
 
 # e5 similarities are compressed (unrelated questions still score ~0.8), so a
@@ -28,6 +30,9 @@ COLLISION_MARGIN = 0.02
 # questions answered right first time (ko/ja/en): 3 -> 21/28/41 %, 5 -> 49/69/67 %,
 # 8 -> 56/72/72 %, 16 -> 83/91/88 %, all ~24 -> 89/94/90 % (bench/dev_cv.py --variants N).
 FEW_VARIANTS = 5
+# A "not covered" question at least this similar to an article's variant also turns away
+# customers' questions meant for that article (not_covered.py: the closer one wins).
+NOT_COVERED_NEAR_VARIANT = 0.95
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,10 @@ class Problem:
     line: int | None
     article_id: str
     message: str
+
+    @classmethod
+    def about(cls, level: Literal["error", "warning"], article: Article, message: str) -> Problem:
+        return cls(level, article.source, article.line, article.id, message)
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
@@ -58,8 +67,19 @@ def validate(kb_dir: Path, embedder: Embedder | None = None) -> list[Problem]:
         except KBError as exc:
             problems.append(Problem("error", exc.path, exc.line, "", exc.message))
     problems += _structure(articles)
-    if embedder is not None:
-        problems += _collisions(articles, embedder)
+    try:
+        not_covered = [text for _, text in load_not_covered(kb_dir)]
+    except KBError as exc:
+        problems.append(Problem("error", exc.path, exc.line, "", exc.message))
+        not_covered = []
+    problems += _not_covered_in_articles(articles, not_covered)
+    rows = [(a, text) for a in articles for _, text in a.variants()]
+    if embedder is not None and rows:
+        vectors = embedder.embed([text for _, text in rows])
+        problems += _collisions(rows, vectors)
+        if not_covered:
+            near = embedder.embed(not_covered) @ vectors.T
+            problems += _not_covered_near_variants(rows, not_covered, near)
     return problems
 
 
@@ -121,16 +141,49 @@ def _structure(articles: list[Article]) -> list[Problem]:
     return problems
 
 
+def _not_covered_in_articles(articles: list[Article], not_covered: list[str]) -> list[Problem]:
+    listed = {_normal(text) for text in not_covered}
+    return [
+        Problem.about(
+            "error",
+            article,
+            f"variant {text!r} is also listed as not covered: keep it in one place",
+        )
+        for article in articles
+        for _, text in article.variants()
+        if _normal(text) in listed
+    ]
+
+
+def _not_covered_near_variants(
+    rows: list[tuple[Article, str]], not_covered: list[str], similarities: np.ndarray
+) -> list[Problem]:
+    """`similarities`: not-covered questions (rows) against the KB's variants (`rows`)."""
+    problems = []
+    for i, text in enumerate(not_covered):
+        j = int(np.argmax(similarities[i]))
+        if similarities[i][j] >= NOT_COVERED_NEAR_VARIANT:
+            article, variant = rows[j]
+            problems.append(
+                Problem.about(
+                    "warning",
+                    article,
+                    f"not-covered question {text!r} is almost the same as the variant "
+                    f"{variant!r} ({similarities[i][j]:.3f}): customers asking that will be "
+                    "told it is not covered; reword or remove one",
+                )
+            )
+    return problems
+
+
 def _normal(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def _collisions(articles: list[Article], embedder: Embedder) -> list[Problem]:
+def _collisions(rows: list[tuple[Article, str]], vectors: np.ndarray) -> list[Problem]:
     """A variant clearly closer to another article's variants than to its own."""
-    rows = [(a, text) for a in articles for _, text in a.variants()]
     if len(rows) < 2:
         return []
-    vectors = embedder.embed([text for _, text in rows])
     owner = np.array([a.id for a, _ in rows])
     similarities = vectors @ vectors.T
     np.fill_diagonal(similarities, -1.0)
@@ -143,11 +196,9 @@ def _collisions(articles: list[Article], embedder: Embedder) -> list[Problem]:
         j = int(np.argmax(np.where(other_mask, similarities[i], -1.0)))
         if similarities[i][j] > own.max() + COLLISION_MARGIN:
             problems.append(
-                Problem(
+                Problem.about(
                     "warning",
-                    article.source,
-                    article.line,
-                    article.id,
+                    article,
                     f"variant {text!r} is closer to '{rows[j][0].id}' ({rows[j][1]!r}, "
                     f"{similarities[i][j]:.3f}) than to its own article ({own.max():.3f})",
                 )

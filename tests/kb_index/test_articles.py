@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from kb_index.articles import KBError, load_file, load_kb, load_shop_names
+from kb_index.articles import KBError, load_file, load_kb, load_not_covered, load_shop_names
 
 GOOD = """
 articles:
@@ -85,4 +85,46 @@ def test_shop_names_must_be_a_list_of_texts(tmp_path: Path, names: str) -> None:
     path = write(tmp_path, "a.yml", f"shop_names: {names}\n" + GOOD)
     with pytest.raises(KBError, match="shop_names") as raised:
         load_shop_names(tmp_path)
+    assert str(path) in str(raised.value)
+
+
+NOT_COVERED = """
+not_covered:
+  ko: ["배송 시간 지정 되나요", "  "]
+  ja: [配達の時間指定できる？]
+  en: [can i pick a delivery time slot]
+"""
+
+
+def test_not_covered_questions_may_have_a_file_of_their_own(tmp_path: Path) -> None:
+    write(tmp_path, "a.yml", GOOD)
+    write(tmp_path, "not_covered.yml", NOT_COVERED)
+    assert load_not_covered(tmp_path) == (
+        ("ko", "배송 시간 지정 되나요"),
+        ("ja", "配達の時間指定できる？"),
+        ("en", "can i pick a delivery time slot"),
+    )  # blank entries dropped
+    assert [a.id for a in load_kb(tmp_path)] == ["shipping_time"]  # not an article file
+
+
+def test_a_kb_without_not_covered_questions_has_none(tmp_path: Path) -> None:
+    write(tmp_path, "a.yml", GOOD)
+    assert load_not_covered(tmp_path) == ()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("[a, b]", "must map language -> list of questions"),
+        ("{fr: [bonjour]}", "unknown language 'fr'"),
+        ("{en: how do i}", "'not_covered.en' must be a list of texts"),
+        ("{ko: [[nested]]}", "'not_covered.ko' must be a list of texts"),
+    ],
+)
+def test_not_covered_must_map_languages_to_lists_of_texts(
+    tmp_path: Path, value: str, message: str
+) -> None:
+    path = write(tmp_path, "a.yml", f"not_covered: {value}\n" + GOOD)
+    with pytest.raises(KBError, match=message) as raised:
+        load_not_covered(tmp_path)
     assert str(path) in str(raised.value)

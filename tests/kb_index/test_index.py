@@ -480,3 +480,55 @@ def test_naming_the_shop_does_not_pull_a_question_to_the_company_article(
     vector = embedder.embed([index.masked(question)])[0]
     candidates, _ = index.analyse(question, vector)
     assert candidates[0].article_id == expected
+
+
+NOT_COVERED = (
+    ("en", "can i choose a delivery time slot, im only home in the evening"),
+    ("ko", "배송 시간 지정 되나요? 저녁에만 집에 있어요"),
+    ("ja", "配達の時間帯って指定できますか？夜しか家にいない"),
+)
+
+
+@pytest.fixture(scope="module")
+def not_covered_index(embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> KBIndex:
+    """Saved and loaded again: the not-covered questions travel with the index."""
+    folder = tmp_path_factory.mktemp("not-covered-index")
+    KBIndex.build(ARTICLES, embedder, not_covered=NOT_COVERED).save(folder)
+    return KBIndex.load(folder)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("can i pick a time slot for delivery? only home after 7", None),
+        ("배달 시간대 지정 가능한가요 저녁에만 있어서", None),
+        ("お届け時間の指定ってできる？", None),
+        # the KB's own questions, worded near the listed ones, are still its own
+        ("how long does delivery take", "shipping_time"),
+        ("배송 며칠 걸려요?", "shipping_time"),
+        ("届くまでどれくらい？", "shipping_time"),
+    ],
+)
+def test_a_question_closest_to_a_not_covered_one_is_told_so(
+    embedder: Embedder, not_covered_index: KBIndex, question: str, expected: str | None
+) -> None:
+    # calibrated to answer anything the ranking is sure of: only the rule can abstain
+    index, cal = not_covered_index, calibration(abstain_below=0.0, answer_at=0.0)
+    candidates, facts = index.analyse(question, embedder.embed([index.masked(question)])[0])
+    decision = decide(candidates, facts, cal)
+    if expected is None:
+        assert (decision.kind, decision.reason) == ("abstain", "not_covered")
+        assert decision.numbers["not_covered"] > decision.numbers["closest_variant"]
+    else:
+        assert decision.kind == "answer" and decision.best is not None
+        assert decision.best.article_id == expected
+
+
+def test_not_covered_wins_only_when_closer_than_every_variant() -> None:
+    candidates = [Candidate("a", 0.95, "q", dense=0.90), Candidate("b", 0.93, "q", dense=0.92)]
+    cal = calibration(abstain_below=0.0, answer_at=0.0)
+    closer = decide(candidates, QueryFacts(not_covered=0.93), cal)
+    assert (closer.kind, closer.reason) == ("abstain", "not_covered")
+    # closer than the top candidate, not than b's variant: the models decide
+    assert decide(candidates, QueryFacts(not_covered=0.91), cal).reason != "not_covered"
+    assert decide(candidates, QueryFacts(), None).reason != "not_covered"  # none listed

@@ -83,6 +83,50 @@ def test_variant_closer_to_another_article_is_flagged(tmp_path: Path, embedder: 
     assert "shipping" not in flagged
 
 
+def test_a_question_both_answered_and_not_covered_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "a.yml").write_text(
+        "articles:"
+        + article("shipping", "how long is delivery", "배송 얼마나 걸려요", "配送は何日"),
+        encoding="utf-8",
+    )
+    (tmp_path / "not_covered.yml").write_text(
+        "not_covered:\n  ko: [배송  얼마나 걸려요]\n  en: [can i pick a time slot]\n",
+        encoding="utf-8",
+    )
+    errors = [str(p) for p in validate(tmp_path) if p.level == "error"]
+    assert len(errors) == 1
+    assert "[shipping]: variant '배송 얼마나 걸려요' is also listed as not covered" in errors[0]
+
+
+def test_a_not_covered_question_next_to_a_variant_is_a_warning(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    (tmp_path / "a.yml").write_text(
+        "articles:"
+        + article("password", "i forgot my password", "비밀번호 잊어버렸어요", "パスワードを忘れた")
+        + article("shipping", "how long is delivery", "배송 얼마나 걸려요", "配送は何日"),
+        encoding="utf-8",
+    )
+    (tmp_path / "not_covered.yml").write_text(
+        "not_covered:\n"
+        "  en: [i forgot my password!, can i pick a delivery time slot]\n"
+        "  ja: [配達の時間帯を指定できますか]\n",
+        encoding="utf-8",
+    )
+    near = [p for p in validate(tmp_path, embedder) if "not-covered question" in p.message]
+    assert [p.article_id for p in near] == ["password"]
+    assert "'i forgot my password!' is almost the same as the variant" in near[0].message
+    assert near[0].level == "warning"
+
+
+def test_broken_not_covered_questions_are_an_error(tmp_path: Path) -> None:
+    (tmp_path / "a.yml").write_text(
+        "not_covered: {fr: [bonjour]}\narticles:" + article("a", "hi"), encoding="utf-8"
+    )
+    errors = [str(p) for p in validate(tmp_path) if p.level == "error"]
+    assert len(errors) == 1 and "unknown language 'fr'" in errors[0]
+
+
 def test_the_shipped_kb_has_no_errors() -> None:
     problems = validate(Settings().kb_dir)
     assert [str(p) for p in problems if p.level == "error"] == []
