@@ -348,7 +348,8 @@ class ActionAnswerFaq(Action):
             return [*events, SlotSet("kb_feedback_for", None), SlotSet("kb_misses", misses)]
         await asyncio.to_thread(
             record_unanswered,
-            decision.kind,
+            # a question the KB lists as not covered: designers see it is already known
+            "not_covered" if decision.reason == "not_covered" else decision.kind,
             tracker,
             query,
             kb["candidates"],

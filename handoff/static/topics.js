@@ -15,7 +15,7 @@
   const LANGUAGES = [['ko', '#1f6f8b'], ['ja', '#e07a2e'], ['en', '#3a9d5d']];
   const LANGUAGE_CODES = LANGUAGES.map(([code]) => code);
   // How a question went unanswered: its words are "topics.kind.<kind>" in console_i18n.js.
-  const KINDS = ['abstain', 'clarify', 'not_helpful', 'none_of_these'];
+  const KINDS = ['abstain', 'not_covered', 'clarify', 'not_helpful', 'none_of_these'];
   const COLUMNS = ['topics.size', 'topics.languages', 'topics.examples', 'topics.nearest', 'topics.draft'];
 
   const I18N = window.maruConsoleI18n;
