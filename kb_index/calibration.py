@@ -61,10 +61,14 @@ log = logging.getLogger(__name__)
 # Answers must be right this often on held-out folds (issue: first replies right, not
 # menus; a wrong answer costs one click on "no", which offers the runners-up). Wrong
 # first replies should stay <= 2 % of in-scope questions, and a KB with enough variants
-# answers ~90 % of them outright, so 0.97 let ~2.7 % through: 0.98 holds the 2 % at any
-# answer rate. Dev (cross-validated, 3 shuffles), 0.97 -> 0.98: ko wrong 2.6 -> 2.1 %,
-# en 1.0 -> 0.5 %, right unchanged; self-calibrated unchanged.
-DEFAULT_TARGET_ACCURACY = 0.98
+# answers ~90 % of them outright, so the target must be ~0.98 at least; but precision on
+# questions the calibration never saw runs a little under the target it was fitted to
+# (dev, cross-validated, Korean at 0.98: 2.1 % wrong), so 0.985 leaves that margin.
+# Dev (3 shuffles, cross-validated / self-calibrated), 0.98 -> 0.985: wrong ko 2.1 -> 1.6 /
+# 1.6 -> 1.1 %, en 0.5 -> 0 / 0 %; right within half a point (ko 88.9 -> 88.4 / 88.9,
+# ja 92.2 / 94.3 -> 93.8, en 89.1 / 89.6 -> 89.1). 0.99 cost 1-3 points of right on the
+# probes (data/eval/probes.jsonl) for little more. (0.97 -> 0.98, earlier: ko wrong 2.6 -> 2.1 %.)
+DEFAULT_TARGET_ACCURACY = 0.985
 # Out-of-scope questions told "I don't know" at least this often (issue: >= 95 % of real
 # ones). Set above that because the shipped out-of-scope examples, held out, are easier
 # than real ones; chosen on dev (0.9/0.95/0.97/0.98/0.99: 0.97 was the highest that kept
