@@ -150,9 +150,9 @@ def load_shop_names(kb_dir: Path) -> tuple[str, ...]:
 def load_not_covered(kb_dir: Path) -> tuple[tuple[str, str], ...]:
     """Every file's optional `not_covered` questions, as (language, text): what this
     shop's customers ask that the KB does not answer on purpose (a delivery time slot,
-    deleting a review). Index builds learn them as out of scope, beside the shipped
-    kb_index/out_of_scope.yml, so the bot says "not covered" rather than offer the
-    nearest article. Raises KBError when one is not a language -> list of texts."""
+    deleting a review): the bot tells a customer asking one of them that it is not
+    covered rather than offer the nearest article (not_covered.py). Raises KBError when
+    one is not a language -> list of texts."""
     found: list[tuple[str, str]] = []
     for path, raw in _file_settings(kb_dir, "not_covered"):
         if not isinstance(raw, dict):

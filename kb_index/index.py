@@ -128,7 +128,7 @@ class KBIndex:
         # of the same inputs can take the calibration instead of fitting it again.
         self.calibration_key = calibration_key
         self.shop_names = ShopNames(shop_names)
-        self.not_covered = not_covered or NotCovered([], np.zeros((0, 0), np.float32))
+        self.not_covered = not_covered or NotCovered.none()
         self.speller = Speller(lexical.word_counts()) if lexical else None
         self.kana_reader: KanaReader | None = KanaReader(
             v.text for v in variants if v.language == "ja"
