@@ -5,12 +5,13 @@ A question closer to one of them than to every question variant of the KB is tol
 covered" (decision.decide), whatever the calibrated models say: a designer who lists
 "can i choose a delivery time slot" means that question and its close rewordings, and
 nothing the KB does answer. A wording nearer to one of the KB's own questions ("can i
-pick a delivery time", next to the shipping-time article's questions) still goes to the models,
-so the list catches what customers repeat, not every way of asking it; listing a few
-wordings per topic catches more. They are deliberately not out-of-scope examples for the models
-(scope.py): measured on the project's KB, that way customers' longer, situational
-questions about covered topics were turned away too (independent probes, en answered
-right 70.6 -> 54.4 %), while this nearest-question rule left every in-scope answer as it was.
+pick a delivery time", next to the shipping-time article's questions) still goes to the
+models, so the list catches what customers repeat, not every way of asking it; listing a
+few wordings per topic catches more. They are deliberately not out-of-scope examples for
+the models (scope.py): measured on the project's KB, that way customers' longer,
+situational questions about covered topics were turned away too (independent probes, en
+answered right 70.6 -> 54.4 %), while this nearest-question rule left every in-scope
+answer as it was.
 """
 
 from __future__ import annotations
