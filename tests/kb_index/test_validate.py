@@ -18,6 +18,15 @@ def article(id: str, en: str, ko: str = "환불", ja: str = "返金", answer: st
     return ARTICLE.format(id=id, en=en, ko=ko, ja=ja, answer=answer)
 
 
+def write_password_and_shipping(path: Path) -> None:
+    path.write_text(
+        "articles:"
+        + article("password", "i forgot my password", "비밀번호 잊어버렸어요", "パスワードを忘れた")
+        + article("shipping", "how long is delivery", "배송 얼마나 걸려요", "配送は何日"),
+        encoding="utf-8",
+    )
+
+
 def test_problems_are_reported_with_file_line_and_article(tmp_path: Path) -> None:
     (tmp_path / "a.yml").write_text(
         "articles:" + article("refunds", "refund please", "환불요", "返金して"), encoding="utf-8"
@@ -64,12 +73,7 @@ def test_an_article_with_few_variants_in_a_language_is_a_warning(tmp_path: Path)
 
 
 def test_variant_closer_to_another_article_is_flagged(tmp_path: Path, embedder: Embedder) -> None:
-    (tmp_path / "a.yml").write_text(
-        "articles:"
-        + article("password", "i forgot my password", "비밀번호 잊어버렸어요", "パスワードを忘れた")
-        + article("shipping", "how long is delivery", "배송 얼마나 걸려요", "配送は何日"),
-        encoding="utf-8",
-    )
+    write_password_and_shipping(tmp_path / "a.yml")
     (tmp_path / "b.yml").write_text(
         "articles:" + article("misc", "i cant remember my password", "영업시간", "営業時間"),
         encoding="utf-8",
@@ -101,12 +105,7 @@ def test_a_question_both_answered_and_not_covered_is_an_error(tmp_path: Path) ->
 def test_a_not_covered_question_next_to_a_variant_is_a_warning(
     tmp_path: Path, embedder: Embedder
 ) -> None:
-    (tmp_path / "a.yml").write_text(
-        "articles:"
-        + article("password", "i forgot my password", "비밀번호 잊어버렸어요", "パスワードを忘れた")
-        + article("shipping", "how long is delivery", "배송 얼마나 걸려요", "配送は何日"),
-        encoding="utf-8",
-    )
+    write_password_and_shipping(tmp_path / "a.yml")
     (tmp_path / "not_covered.yml").write_text(
         "not_covered:\n"
         "  en: [i forgot my password!, can i pick a delivery time slot]\n"
